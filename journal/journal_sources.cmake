@@ -1,5 +1,5 @@
 add_library(ordo_journal STATIC
-  base/assert.cpp)
+  errc.cpp)
 target_include_directories(ordo_journal PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(ordo_journal PUBLIC ordo::base PkgConfig::URING PRIVATE ordo::warnings)
 add_library(ordo::journal ALIAS ordo_journal)
