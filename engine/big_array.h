@@ -1,0 +1,78 @@
+#pragma once
+// A fixed-size array of trivially copyable records backed by an anonymous mapping. The
+// kernel hands out zero pages lazily, so a large table costs only what is touched;
+// prefault() touches it all at start-up so the sequencer never page-faults while running.
+
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <cstring>
+#include <new>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "journal/base/assert.h"
+
+namespace ordo::engine {
+
+// Thread: owned by whoever owns the table (the sequencer); lifecycle: allocated at
+// start-up, freed at shutdown, never resized.
+template <class T>
+class big_array {
+    static_assert(std::is_trivially_copyable_v<T>);
+    static_assert(std::is_trivially_default_constructible_v<T>);
+
+public:
+    big_array() = default;
+    explicit big_array(std::size_t count) : count_(count) {
+        ORDO_ASSERT(count > 0);
+        bytes_ = count * sizeof(T);
+        void* memory = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (memory == MAP_FAILED) throw std::bad_alloc();  // start-up only
+        data_ = static_cast<T*>(memory);
+    }
+    big_array(const big_array&) = delete;
+    big_array& operator=(const big_array&) = delete;
+    big_array(big_array&& other) noexcept { swap(other); }
+    big_array& operator=(big_array&& other) noexcept {
+        big_array moved(std::move(other));
+        swap(moved);
+        return *this;
+    }
+    ~big_array() {
+        if (data_ != nullptr) munmap(data_, bytes_);
+    }
+
+    void prefault() noexcept {
+        auto* bytes = reinterpret_cast<volatile unsigned char*>(data_);
+        for (std::size_t i = 0; i < bytes_; i += 4096) bytes[i] = bytes[i];
+    }
+    void clear() noexcept { std::memset(static_cast<void*>(data_), 0, bytes_); }
+
+    T& operator[](std::size_t index) noexcept {
+        ORDO_ASSERT(index < count_);
+        return data_[index];
+    }
+    const T& operator[](std::size_t index) const noexcept {
+        ORDO_ASSERT(index < count_);
+        return data_[index];
+    }
+    T* data() noexcept { return data_; }
+    const T* data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return count_; }
+
+private:
+    void swap(big_array& other) noexcept {
+        std::swap(data_, other.data_);
+        std::swap(count_, other.count_);
+        std::swap(bytes_, other.bytes_);
+    }
+
+    T* data_ = nullptr;
+    std::size_t count_ = 0;
+    std::size_t bytes_ = 0;
+};
+
+}  // namespace ordo::engine

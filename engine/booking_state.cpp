@@ -1,0 +1,79 @@
+#include "engine/booking_state.h"
+
+#include <bit>
+#include <string>
+
+namespace ordo::engine {
+namespace {
+// Tables stay at most half full so a miss probes a few slots, and a power of two so the
+// home slot is a mask.
+std::uint32_t table_slots_for(std::uint32_t entries_max) {
+    return static_cast<std::uint32_t>(std::bit_ceil(std::uint64_t{entries_max} * 2));
+}
+}  // namespace
+
+std::optional<std::string> validate(const state_options& options) {
+    if (options.conferences_max < 1 || options.conferences_max > conferences_max_limit) {
+        return "--conferences-max must be 1.." + std::to_string(conferences_max_limit);
+    }
+    if (options.reservations_max < 1 || options.reservations_max > reservations_max_limit) {
+        return "--reservations-max must be 1.." + std::to_string(reservations_max_limit);
+    }
+    return std::nullopt;
+}
+
+booking_state::booking_state(const state_options& options)
+    : options_(options),
+      conferences_(options.conferences_max),
+      conference_slots_(table_slots_for(options.conferences_max)),
+      conference_mask_(table_slots_for(options.conferences_max) - 1),
+      reservations_(table_slots_for(options.reservations_max)),
+      reservation_mask_(table_slots_for(options.reservations_max) - 1),
+      expiries_(options.reservations_max) {
+    ORDO_ASSERT(!validate(options).has_value());
+    ORDO_ASSERT(std::has_single_bit(std::uint64_t{reservation_mask_} + 1));
+}
+
+void booking_state::prefault() noexcept {
+    conferences_.prefault();
+    conference_slots_.prefault();
+    reservations_.prefault();
+}
+
+std::uint32_t booking_state::find_conference(std::uint64_t id) const noexcept {
+    ORDO_ASSERT(id != 0);
+    std::uint32_t slot = static_cast<std::uint32_t>(mix_id(id)) & conference_mask_;
+    for (;;) {
+        const conference_slot& s = conference_slots_[slot];
+        if (s.id == id) return s.index;
+        if (s.id == 0) return index_none;
+        slot = (slot + 1) & conference_mask_;
+    }
+}
+
+std::uint32_t booking_state::insert_conference(std::uint64_t id) noexcept {
+    ORDO_ASSERT(id != 0);
+    ORDO_ASSERT(!conferences_full());
+    std::uint32_t slot = static_cast<std::uint32_t>(mix_id(id)) & conference_mask_;
+    while (conference_slots_[slot].id != 0) {
+        ORDO_ASSERT(conference_slots_[slot].id != id);
+        slot = (slot + 1) & conference_mask_;
+    }
+    const std::uint32_t index = conference_count_++;
+    conference_slots_[slot] = conference_slot{.id = id, .index = index, .reserved_zero = 0};
+    conferences_[index] = conference_state{};
+    conferences_[index].id = id;
+    return index;
+}
+
+std::uint32_t booking_state::find_reservation_slot(std::uint64_t id) const noexcept {
+    ORDO_ASSERT(id != 0);
+    std::uint32_t slot = home_slot(id);
+    for (;;) {
+        const std::uint64_t here = reservations_[slot].id;
+        if (here == id || here == 0) return slot;
+        slot = (slot + 1) & reservation_mask_;
+    }
+}
+
+}  // namespace ordo::engine

@@ -1,0 +1,41 @@
+#pragma once
+// The conference aggregate: seat types with capacity and the seats held and confirmed.
+// Stored column-wise so the seat-type lookup scans 128 contiguous bytes.
+
+#include <cstdint>
+#include <type_traits>
+
+#include "engine/limits.h"
+#include "journal/base/assert.h"
+
+namespace ordo::engine {
+
+inline constexpr std::uint32_t seat_type_index_none = 0xffff'ffffu;
+
+struct conference_state {
+    std::uint64_t id;  // 0 = unused record
+    std::uint32_t hold_ttl_ms;
+    std::uint32_t type_count;  // seat types in creation order; never removed
+    std::uint16_t type_ids[seat_types_per_conference_max];
+    std::uint32_t capacity[seat_types_per_conference_max];
+    std::uint32_t held[seat_types_per_conference_max];
+    std::uint32_t confirmed[seat_types_per_conference_max];
+
+    std::uint32_t find_type(std::uint16_t seat_type) const noexcept {
+        ORDO_ASSERT(type_count <= seat_types_per_conference_max);
+        for (std::uint32_t i = 0; i < type_count; i++) {
+            if (type_ids[i] == seat_type) return i;
+        }
+        return seat_type_index_none;
+    }
+    std::uint32_t available(std::uint32_t index) const noexcept {
+        ORDO_ASSERT(index < type_count);
+        const std::uint64_t taken = std::uint64_t{held[index]} + confirmed[index];
+        ORDO_ASSERT(taken <= capacity[index]);  // available never below 0
+        return capacity[index] - static_cast<std::uint32_t>(taken);
+    }
+};
+static_assert(std::is_trivially_copyable_v<conference_state>);
+static_assert(sizeof(conference_state) == 16 + 128 + 3 * 256);
+
+}  // namespace ordo::engine

@@ -1,0 +1,78 @@
+#pragma once
+// Appends event records to the body of the batch being filled (memory the journal writer
+// lent through claim(), or a plain buffer with no journal). The sequencer checks room
+// before each command, so an append never fails.
+//
+// Thread: the sequencer thread; lifecycle: reset() onto each new batch body.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "engine/events.h"
+#include "journal/base/assert.h"
+#include "journal/record.h"
+
+namespace ordo::engine {
+
+inline constexpr std::uint32_t record_bytes(std::uint32_t payload_bytes) noexcept {
+    return (static_cast<std::uint32_t>(sizeof(journal::record_header)) + payload_bytes + 7u) &
+           ~7u;
+}
+inline constexpr std::uint32_t event_record_bytes_max = record_bytes(event_payload_bytes_max);
+
+class event_buffer {
+public:
+    void reset(std::span<std::byte> body) noexcept {
+        ORDO_ASSERT(body.size() >= event_record_bytes_max);
+        data_ = body.data();
+        capacity_ = static_cast<std::uint32_t>(body.size());
+        used_ = 0;
+        records_ = 0;
+    }
+    std::uint32_t used_bytes() const noexcept { return used_; }
+    std::uint32_t record_count() const noexcept { return records_; }
+    std::uint32_t free_bytes() const noexcept { return capacity_ - used_; }
+    std::span<const std::byte> body() const noexcept { return {data_, used_}; }
+
+    // Starts a record with `payload_bytes` of payload and returns where the payload goes.
+    // The padding up to the next 8 bytes is zeroed, so the body is fully determined.
+    std::byte* append_raw(event_type type, std::uint32_t payload_bytes) noexcept {
+        const std::uint32_t size = record_bytes(payload_bytes);
+        ORDO_ASSERT(size <= event_record_bytes_max);
+        ORDO_ASSERT(size <= capacity_ - used_);
+        std::byte* at = data_ + used_;
+        const journal::record_header header{.size_bytes = static_cast<std::uint16_t>(size),
+                                            .type = static_cast<std::uint8_t>(type),
+                                            .schema_version = event_schema_version,
+                                            .reserved_zero = 0};
+        std::memcpy(at, &header, sizeof(header));
+        std::memset(at + size - 8, 0, 8);  // padding, overwritten by the payload if any
+        last_ = used_;
+        used_ += size;
+        records_++;
+        return at + sizeof(header);
+    }
+    template <class T>
+    void append(event_type type, const T& payload) noexcept {
+        std::memcpy(append_raw(type, sizeof(T)), &payload, sizeof(T));
+    }
+
+    // The record appended last, for apply() (live and replay apply the same bytes).
+    std::span<const std::byte> last_record() const noexcept {
+        ORDO_ASSERT(records_ > 0);
+        journal::record_header header;
+        std::memcpy(&header, data_ + last_, sizeof(header));
+        return {data_ + last_, header.size_bytes};
+    }
+
+private:
+    std::byte* data_ = nullptr;
+    std::uint32_t capacity_ = 0;
+    std::uint32_t used_ = 0;
+    std::uint32_t records_ = 0;
+    std::uint32_t last_ = 0;
+};
+
+}  // namespace ordo::engine
