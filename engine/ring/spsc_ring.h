@@ -44,6 +44,7 @@ public:
         slots_ = static_cast<T*>(::operator new(storage_bytes_, std::align_val_t{storage_align}));
         ORDO_ASSERT(slots_ != nullptr);
         std::memset(static_cast<void*>(slots_), 0, storage_bytes_);
+        check_layout();
     }
 
     ~spsc_ring() { ::operator delete(slots_, storage_bytes_, std::align_val_t{storage_align}); }
@@ -139,6 +140,21 @@ private:
     static constexpr std::size_t storage_align =
         std::max(base::false_sharing_bytes, alignof(T));
 
+    // The padding promise: each line written by one thread is at least false_sharing_bytes
+    // away from every line written by the other, and nothing else shares the last one.
+    static constexpr void check_layout() noexcept {
+        constexpr std::size_t apart = base::false_sharing_bytes;
+        static_assert(std::is_standard_layout_v<spsc_ring>);
+        static_assert(alignof(spsc_ring) == apart);
+        static_assert(sizeof(spsc_ring) % apart == 0);
+        static_assert(offsetof(spsc_ring, tail_) - offsetof(spsc_ring, slots_) >= apart);
+        static_assert(offsetof(spsc_ring, head_cached_) - offsetof(spsc_ring, tail_) >= apart);
+        static_assert(offsetof(spsc_ring, head_) - offsetof(spsc_ring, head_cached_) >= apart);
+        static_assert(offsetof(spsc_ring, tail_cached_) - offsetof(spsc_ring, head_) >= apart);
+        static_assert(sizeof(spsc_ring) - offsetof(spsc_ring, tail_cached_) >= apart);
+        static_assert((storage_align & (storage_align - 1)) == 0);
+    }
+
     // Copies items into the slots from position `tail` on, in at most two runs (wrap).
     void copy_in(std::uint64_t tail, std::span<const T> items) noexcept {
         const std::uint64_t index = tail & mask_;
@@ -146,6 +162,7 @@ private:
         ORDO_ASSERT(first >= 1);
         ORDO_ASSERT(first <= items.size());
         std::memcpy(static_cast<void*>(slots_ + index), items.data(), first * sizeof(T));
+        if (first == items.size()) return;  // the common case: no wrap
         std::memcpy(static_cast<void*>(slots_), items.data() + first,
                     (items.size() - first) * sizeof(T));
     }
@@ -157,6 +174,7 @@ private:
         ORDO_ASSERT(first >= 1);
         ORDO_ASSERT(first <= out.size());
         std::memcpy(static_cast<void*>(out.data()), slots_ + index, first * sizeof(T));
+        if (first == out.size()) return;  // the common case: no wrap
         std::memcpy(static_cast<void*>(out.data() + first), slots_,
                     (out.size() - first) * sizeof(T));
     }
@@ -178,19 +196,7 @@ private:
     // Consumer-private copy of tail_.
     alignas(base::false_sharing_bytes) std::uint64_t tail_cached_ = 0;
 
-    // Trailing pad: whatever the allocator puts after the ring stays off the last line.
-    char pad_tail_[base::false_sharing_bytes - sizeof(std::uint64_t)] = {};
-
     static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
-
-public:
-    // The layout the padding promises, checked where the members are visible.
-    static constexpr bool layout_checked() noexcept;
 };
-
-template <class T>
-constexpr bool spsc_ring<T>::layout_checked() noexcept {
-    return true;
-}
 
 }  // namespace ordo::engine

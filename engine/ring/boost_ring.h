@@ -1,0 +1,84 @@
+#pragma once
+// The same ring API over boost::lockfree::spsc_queue, kept as the reference the benchmark
+// compares our spsc_ring against and as a fallback the sequencer can be built with
+// (ring_kind::boost). The sequencer is a template over the ring type, so every signature
+// here matches spsc_ring exactly.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+#include <boost/lockfree/spsc_queue.hpp>
+
+#include "engine/limits.h"
+#include "journal/base/assert.h"
+
+namespace ordo::engine {
+
+// Threads: one producer thread (try_push, try_push_all), one consumer thread (try_pop,
+// try_pop_one); capacity() and size_approx() anywhere. Lifecycle: built at start-up (boost
+// allocates its buffer in the constructor), destroyed after both threads have stopped.
+template <class T>
+class boost_ring {
+    static_assert(std::is_trivially_copyable_v<T>, "the same contract as spsc_ring");
+
+public:
+    // Boost's run-time sized queue keeps one slot empty internally; it holds `capacity`
+    // items, the same usable capacity as spsc_ring.
+    explicit boost_ring(std::uint32_t capacity) : queue_(capacity), capacity_(capacity) {
+        ORDO_ASSERT(capacity >= ring_slots_min);
+        ORDO_ASSERT(capacity <= ring_slots_max);
+        ORDO_ASSERT((capacity & (capacity - 1u)) == 0);
+    }
+
+    boost_ring(const boost_ring&) = delete;
+    boost_ring& operator=(const boost_ring&) = delete;
+    boost_ring(boost_ring&&) = delete;
+    boost_ring& operator=(boost_ring&&) = delete;
+
+    // Producer thread only. Returns false, writing nothing, when the ring is full.
+    bool try_push(const T& item) noexcept { return queue_.push(item); }
+
+    // Producer thread only. All or nothing: boost's push(array, n) pushes as many as fit
+    // and publishes its write index once, so checking the free space first (only the
+    // consumer can change it, and only upwards) makes it push all of them or none.
+    bool try_push_all(std::span<const T> items) noexcept {
+        ORDO_ASSERT(items.size() >= 1);
+        ORDO_ASSERT(items.size() <= capacity_);
+        if (queue_.write_available() < items.size()) return false;
+        const std::size_t pushed = queue_.push(items.data(), items.size());
+        ORDO_ASSERT(pushed == items.size());
+        return true;
+    }
+
+    // Consumer thread only. Pops up to out.size() items; boost publishes its read index
+    // once per call. Returns how many were popped.
+    std::size_t try_pop(std::span<T> out) noexcept {
+        ORDO_ASSERT(out.size() >= 1);
+        const std::size_t count = queue_.pop(out.data(), out.size());
+        ORDO_ASSERT(count <= out.size());
+        return count;
+    }
+
+    // Consumer thread only. Returns false, leaving `out` alone, when the ring is empty.
+    bool try_pop_one(T& out) noexcept { return queue_.pop(out); }
+
+    std::uint32_t capacity() const noexcept { return capacity_; }
+
+    // Any thread; a snapshot. Boost documents read_available() for the consumer, but it
+    // reads both indices through atomics and its result always lies in [0, capacity], so
+    // elsewhere it is merely stale, never a data race.
+    std::size_t size_approx() const noexcept {
+        const std::size_t size = queue_.read_available();
+        ORDO_ASSERT(size <= capacity_);
+        return size;
+    }
+
+private:
+    boost::lockfree::spsc_queue<T> queue_;
+    const std::uint32_t capacity_;
+};
+
+}  // namespace ordo::engine

@@ -1,0 +1,362 @@
+#pragma once
+// The sequencer: the one thread that owns the booking state. It drains the producers'
+// command rings round-robin (at most drain_slots_max slots from each per round, so no
+// producer starves another and each producer's order is kept), decides and applies every
+// command, appends the records to the batch being filled, publishes the batch to the sink
+// when it is full, when the rings run dry or when its oldest record has waited
+// flush_delay_us, and sends each producer its replies once the sink says the batch holding
+// them is durable.
+//
+// Thread and lifecycle: constructed on the owner's thread with the state recovered; start()
+// launches the sequencer thread; producer threads use producer_at(i) (one thread each);
+// stop() is called once every producer has finished submitting: it drains what is left,
+// waits for durability, hands out the last replies and joins. After a sink error the
+// thread stops acknowledging at once; failure() says why.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/batch_sink.h"
+#include "engine/booking_state.h"
+#include "engine/command.h"
+#include "engine/event_buffer.h"
+#include "engine/outcome.h"
+#include "engine/process.h"
+#include "engine/reply.h"
+#include "engine/sequencer_options.h"
+#include "engine/wait/backoff.h"
+#include "engine/wait/parker.h"
+#include "journal/base/assert.h"
+#include "journal/base/clock.h"
+#include "journal/base/cpu.h"
+
+namespace ordo::engine {
+
+struct sequencer_stats {
+    std::uint64_t commands = 0;
+    std::uint64_t outcomes[outcome_count] = {};
+    std::uint64_t batches = 0;
+    std::uint64_t records = 0;
+    std::uint64_t record_bytes = 0;
+    std::uint64_t parks = 0;
+};
+
+template <template <class> class Ring>
+class sequencer {
+public:
+    // One producer's end of its two rings. Thread: exactly one producer thread.
+    class producer {
+    public:
+        // Waits (spin, then yield) while the ring is full or the in-flight window is
+        // used up; replies that arrive meanwhile go to on_reply(reply). Returns false only
+        // when the sequencer failed (the command was not taken).
+        template <class OnReply>
+        bool submit(const command& c, OnReply&& on_reply) noexcept {
+            command_slot slots[command_slots_max];
+            const std::uint32_t count = encode(c, slots);
+            const std::span<const command_slot> encoded(slots, count);
+            backoff wait(backoff_options{});
+            while (outstanding_ >= reply_capacity_ || !commands_.try_push_all(encoded)) {
+                if (owner_->failed()) return false;
+                if (poll_replies(on_reply) == 0) wait.idle();
+            }
+            outstanding_++;
+            owner_->parker_.wake_if_parked();
+            return true;
+        }
+        // Hands every reply already arrived to on_reply; returns how many.
+        template <class OnReply>
+        std::size_t poll_replies(OnReply&& on_reply) noexcept {
+            reply batch[256];
+            const std::size_t count = replies_.try_pop(std::span<reply>(batch));
+            for (std::size_t i = 0; i < count; i++) on_reply(batch[i]);
+            ORDO_ASSERT(count <= outstanding_);
+            outstanding_ -= count;
+            return count;
+        }
+        // Waits until every submitted command has its reply (false if the sequencer failed).
+        template <class OnReply>
+        bool drain(OnReply&& on_reply) noexcept {
+            backoff wait(backoff_options{});
+            while (outstanding_ > 0) {
+                if (poll_replies(on_reply) > 0) {
+                    wait.reset();
+                    continue;
+                }
+                if (owner_->failed()) return false;
+                wait.idle();
+            }
+            return true;
+        }
+        std::uint64_t outstanding() const noexcept { return outstanding_; }
+
+    private:
+        friend class sequencer;
+        producer(sequencer* owner, const sequencer_options& options)
+            : owner_(owner),
+              commands_(options.command_ring_slots),
+              replies_(options.reply_ring_slots),
+              reply_capacity_(options.reply_ring_slots) {}
+
+        sequencer* owner_;
+        Ring<command_slot> commands_;
+        Ring<reply> replies_;
+        std::uint64_t outstanding_ = 0;  // producer thread only
+        std::uint64_t reply_capacity_;
+    };
+
+    sequencer(booking_state& state, batch_sink& sink, const sequencer_options& options)
+        : state_(state), sink_(sink), options_(options) {
+        ORDO_ASSERT(!validate(options).has_value());
+        for (std::uint32_t i = 0; i < options.producers; i++) {
+            producers_.push_back(std::unique_ptr<producer>(new producer(this, options)));
+            staging_.emplace_back(options.drain_slots_max + command_slots_max);
+        }
+        carry_.assign(options.producers, 0);
+        pending_.resize(options.pending_replies_max);
+        pending_mask_ = options.pending_replies_max - 1;
+    }
+    sequencer(const sequencer&) = delete;
+    sequencer& operator=(const sequencer&) = delete;
+    ~sequencer() { ORDO_ASSERT(!thread_.joinable()); }
+
+    producer& producer_at(std::uint32_t index) noexcept {
+        ORDO_ASSERT(index < producers_.size());
+        return *producers_[index];
+    }
+
+    void start() {
+        ORDO_ASSERT(!thread_.joinable());
+        thread_ = std::thread([this] { run(); });
+    }
+    // Call after every producer stopped submitting. Returns false when the sink failed.
+    bool stop() {
+        stop_requested_.store(true, std::memory_order_release);
+        parker_.wake();
+        if (thread_.joinable()) thread_.join();
+        return !failed();
+    }
+
+    bool failed() const noexcept { return failed_.load(std::memory_order_acquire); }
+    const std::string& failure() const noexcept { return failure_; }  // after stop()
+    const sequencer_stats& stats() const noexcept { return stats_; }  // after stop()
+
+private:
+    struct pending_reply {
+        std::uint64_t batch;
+        reply answer;
+        std::uint32_t producer_index;
+        std::uint32_t reserved_zero;
+    };
+
+    void run() noexcept {
+        if (options_.pin_cpu >= 0) base::pin_current_thread(static_cast<std::uint32_t>(options_.pin_cpu));
+        if (!claim_body()) return;
+        backoff wait(backoff_options{});
+        std::uint64_t idle_since_ns = 0;
+        while (!failed()) {
+            const std::uint32_t drained = drain_round();
+            if (failed()) break;
+            if (drained > 0) {
+                wait.reset();
+                idle_since_ns = 0;
+                if (buffer_.record_count() > 0 &&
+                    base::monotonic_ns() - first_record_ns_ >= flush_delay_ns()) {
+                    if (!publish_body()) break;
+                }
+                if (!release_durable()) break;
+                continue;
+            }
+            // The rings ran dry: publish what we have so its producers get answers.
+            if (buffer_.record_count() > 0 && !publish_body()) break;
+            if (!release_durable()) break;
+            if (pending_count_ > 0) {
+                wait.idle();  // batches in flight: keep reaping completions
+                continue;
+            }
+            if (stop_requested_.load(std::memory_order_acquire) && rings_empty()) break;
+            const std::uint64_t now_ns = base::monotonic_ns();
+            if (idle_since_ns == 0) idle_since_ns = now_ns;
+            if (now_ns - idle_since_ns >= std::uint64_t{options_.park_after_us} * 1000) {
+                park();
+                idle_since_ns = 0;
+                wait.reset();
+            } else {
+                wait.idle();
+            }
+        }
+    }
+
+    std::uint64_t flush_delay_ns() const noexcept {
+        return std::uint64_t{options_.flush_delay_us} * 1000;
+    }
+
+    void park() noexcept {
+        parker_.prepare_park();
+        if (!rings_empty() || stop_requested_.load(std::memory_order_acquire)) {
+            parker_.cancel_park();
+            return;
+        }
+        stats_.parks++;
+        parker_.park();
+    }
+
+    bool rings_empty() const noexcept {
+        for (const auto& p : producers_) {
+            if (p->commands_.size_approx() != 0) return false;
+        }
+        for (const std::uint32_t carried : carry_) {
+            if (carried != 0) return false;
+        }
+        return true;
+    }
+
+    // One fair round over the producers; returns the slots taken.
+    std::uint32_t drain_round() noexcept {
+        std::uint32_t drained = 0;
+        for (std::uint32_t p = 0; p < producers_.size() && !failed(); p++) {
+            std::vector<command_slot>& staging = staging_[p];
+            const std::uint32_t carried = carry_[p];
+            const std::size_t popped = producers_[p]->commands_.try_pop(
+                std::span<command_slot>(staging.data() + carried, options_.drain_slots_max));
+            if (popped == 0) continue;
+            drained += static_cast<std::uint32_t>(popped);
+            const std::uint32_t available = carried + static_cast<std::uint32_t>(popped);
+            const std::uint32_t used = process_slots(p, staging.data(), available);
+            if (failed()) break;
+            // A command is published whole but a pop may stop inside one: keep the rest.
+            carry_[p] = available - used;
+            ORDO_ASSERT(carry_[p] < command_slots_max);
+            for (std::uint32_t i = 0; i < carry_[p]; i++) staging[i] = staging[used + i];
+        }
+        return drained;
+    }
+
+    // Processes the whole commands in slots[0, available); returns the slots consumed.
+    std::uint32_t process_slots(std::uint32_t producer_index, const command_slot* slots,
+                                std::uint32_t available) noexcept {
+        // Batch prefetch: start every reservation lookup's cache miss before the first
+        // command needs its line, so a table far larger than the cache costs ~one miss
+        // per batch instead of one per command.
+        for (std::uint32_t at = 0; at < available;) {
+            const command_header& h = slots[at].header;
+            if (at + h.slot_count > available) break;
+            if (h.kind == op::reserve || h.kind == op::confirm || h.kind == op::cancel) {
+                state_.prefetch_reservation(h.reservation);
+            }
+            at += h.slot_count;
+        }
+        std::uint32_t at = 0;
+        while (at < available) {
+            const command_header& h = slots[at].header;
+            ORDO_ASSERT(h.slot_count >= 1);
+            ORDO_ASSERT(h.slot_count <= command_slots_max);
+            if (at + h.slot_count > available) break;
+            if (!process_one(producer_index, command_view(slots + at))) break;
+            at += h.slot_count;
+        }
+        return at;
+    }
+
+    bool process_one(std::uint32_t producer_index, command_view cmd) noexcept {
+        if (pending_count_ == pending_.size() && !make_pending_room()) return false;
+        const std::uint64_t command_sequence = state_.commands;
+        if (buffer_.record_count() == 0) first_record_ns_ = base::monotonic_ns();
+        bool room_ok = true;
+        const outcome result = process_command(state_, cmd, buffer_, [&](std::uint32_t bytes) {
+            if (buffer_.free_bytes() >= bytes) return;
+            room_ok = room_ok && publish_body();
+            ORDO_ASSERT(!room_ok || buffer_.free_bytes() >= bytes);
+        });
+        if (!room_ok) {
+            // The sink failed while this command was half written: nothing after the
+            // failure is acknowledged, and the process exits.
+            return false;
+        }
+        stats_.commands++;
+        stats_.outcomes[static_cast<std::uint32_t>(result)]++;
+        pending_[(pending_head_ + pending_count_) & pending_mask_] = pending_reply{
+            .batch = current_batch_, .answer = reply::make(result, command_sequence),
+            .producer_index = producer_index, .reserved_zero = 0};
+        pending_count_++;
+        return true;
+    }
+
+    // All pending slots taken: publish and wait for the oldest batch to be durable.
+    bool make_pending_room() noexcept {
+        if (buffer_.record_count() > 0 && !publish_body()) return false;
+        const std::uint64_t oldest = pending_[pending_head_].batch;
+        auto durable = sink_.wait_durable(oldest + 1);
+        if (!durable) return fail(durable.error());
+        return release_durable();
+    }
+
+    bool claim_body() noexcept {
+        auto body = sink_.claim();
+        if (!body) return fail(body.error());
+        buffer_.reset(*body);
+        current_batch_ = sink_.next_batch_number();
+        return true;
+    }
+
+    bool publish_body() noexcept {
+        ORDO_ASSERT(buffer_.record_count() > 0);
+        auto published = sink_.publish(buffer_.used_bytes(), buffer_.record_count(), state_.now_ms);
+        if (!published) return fail(published.error());
+        ORDO_ASSERT(*published == current_batch_);
+        stats_.batches++;
+        stats_.records += buffer_.record_count();
+        stats_.record_bytes += buffer_.used_bytes();
+        return claim_body();
+    }
+
+    // Sends every reply whose batch is durable to its producer, in sequence order.
+    bool release_durable() noexcept {
+        if (pending_count_ == 0) return true;
+        auto durable = sink_.poll();
+        if (!durable) return fail(durable.error());
+        while (pending_count_ > 0 && pending_[pending_head_].batch < *durable) {
+            const pending_reply& p = pending_[pending_head_];
+            producer& to = *producers_[p.producer_index];
+            // The producer's window guarantees room; spin only through a scheduling gap.
+            while (!to.replies_.try_push(p.answer)) base::cpu_relax();
+            pending_head_ = (pending_head_ + 1) & pending_mask_;
+            pending_count_--;
+        }
+        return true;
+    }
+
+    bool fail(const std::string& why) noexcept {
+        failure_ = why;
+        failed_.store(true, std::memory_order_release);
+        return false;
+    }
+
+    booking_state& state_;
+    batch_sink& sink_;
+    const sequencer_options options_;
+    std::vector<std::unique_ptr<producer>> producers_;
+    std::vector<std::vector<command_slot>> staging_;  // per producer: popped slots
+    std::vector<std::uint32_t> carry_;                // per producer: slots of a partial command
+    std::vector<pending_reply> pending_;              // FIFO in sequence order
+    std::size_t pending_mask_ = 0;
+    std::size_t pending_head_ = 0;
+    std::size_t pending_count_ = 0;
+    event_buffer buffer_;
+    std::uint64_t current_batch_ = 0;
+    std::uint64_t first_record_ns_ = 0;
+    sequencer_stats stats_;
+    parker parker_;
+    std::atomic<bool> stop_requested_{false};
+    std::atomic<bool> failed_{false};
+    std::string failure_;
+    std::thread thread_;
+};
+
+}  // namespace ordo::engine
