@@ -1,0 +1,408 @@
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/limits.h"
+#include "tools/workload/parser.h"
+
+namespace {
+
+using ordo::engine::op;
+using ordo::workload::parse_file;
+using ordo::workload::parse_line;
+
+// A workload file written by the test and removed when the test ends.
+class temp_file {
+  public:
+    explicit temp_file(const std::string& content) {
+        static int counter = 0;
+        path_ = std::filesystem::temp_directory_path() /
+                ("ordo_parser_test_" + std::to_string(::getpid()) + "_" +
+                 std::to_string(counter++) + ".jsonl");
+        std::ofstream out(path_, std::ios::binary);
+        out << content;
+        REQUIRE(out.good());
+    }
+    temp_file(const temp_file&) = delete;
+    temp_file& operator=(const temp_file&) = delete;
+    ~temp_file() { std::filesystem::remove(path_); }
+    const std::filesystem::path& path() const { return path_; }
+
+  private:
+    std::filesystem::path path_;
+};
+
+ordo::engine::command parsed(std::string_view text) {
+    auto result = parse_line(text);
+    INFO(text);
+    INFO((result ? std::string() : result.error()));
+    REQUIRE(result.has_value());
+    return *result;
+}
+
+std::string line_error(std::string_view text) {
+    auto result = parse_line(text);
+    INFO(text);
+    REQUIRE_FALSE(result.has_value());
+    return result.error();
+}
+
+// The error parse_file gives for a file; the file must be refused.
+std::string file_error(const std::string& content) {
+    const temp_file file(content);
+    auto result = parse_file(file.path());
+    INFO(content);
+    REQUIRE_FALSE(result.has_value());
+    return result.error();
+}
+
+std::string seats_json(std::uint32_t count, std::uint32_t first_type) {
+    std::string seats = "{";
+    for (std::uint32_t i = 0; i < count; i++) {
+        if (i > 0) seats += ",";
+        // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "lit" + string&&.
+        seats += '"';
+        seats += std::to_string(first_type + i);
+        seats += "\":";
+        seats += std::to_string(i);
+    }
+    return seats + "}";
+}
+
+}  // namespace
+
+TEST_CASE("create_conference parses with its ttl, or the default, and seats in written order") {
+    // Proves field mapping, the default hold_ttl_ms and that items keep the object's order.
+    const auto c =
+        parsed(R"({"op":"create_conference","t":5,"conference":7,"seats":{"9":500,"2":40,"300":0},)"
+               R"("hold_ttl_ms":600000})");
+    CHECK(c.kind == op::create_conference);
+    CHECK(c.t_ms == 5);
+    CHECK(c.conference == 7);
+    CHECK(c.reservation == 0);
+    CHECK(c.customer == 0);
+    CHECK(c.hold_ttl_ms == 600000);
+    REQUIRE(c.item_count == 3);
+    CHECK(c.items[0].seat_type == 9);
+    CHECK(c.items[0].quantity == 500);
+    CHECK(c.items[1].seat_type == 2);
+    CHECK(c.items[1].quantity == 40);
+    CHECK(c.items[2].seat_type == 300);
+    CHECK(c.items[2].quantity == 0);
+
+    const auto d = parsed(R"({"seats":{"1":1},"conference":3,"t":0,"op":"create_conference"})");
+    CHECK(d.kind == op::create_conference);
+    CHECK(d.hold_ttl_ms == ordo::engine::hold_ttl_ms_default);
+    CHECK(d.conference == 3);
+    REQUIRE(d.item_count == 1);
+    CHECK(d.items[0].seat_type == 1);
+}
+
+TEST_CASE("add_seats and remove_seats put their change in items[0]") {
+    // Proves the seats-change layout matches engine::make_seats_change.
+    for (const auto& [name, kind] :
+         {std::pair{"add_seats", op::add_seats}, std::pair{"remove_seats", op::remove_seats}}) {
+        const auto c = parsed(std::string(R"({"op":")") + name +
+                              R"(","t":12,"conference":4,"seat_type":65535,"quantity":20000})");
+        const auto expected = ordo::engine::make_seats_change(kind, 12, 4, 65535, 20000);
+        CHECK(c.kind == kind);
+        CHECK(c.t_ms == 12);
+        CHECK(c.conference == 4);
+        CHECK(c.hold_ttl_ms == 0);
+        REQUIRE(c.item_count == 1);
+        CHECK(c.items[0].seat_type == expected.items[0].seat_type);
+        CHECK(c.items[0].quantity == expected.items[0].quantity);
+    }
+}
+
+TEST_CASE("reserve, confirm, cancel and tick parse to their fields") {
+    // Proves every remaining op maps each JSON field to the right command field.
+    const auto r =
+        parsed(R"({"op":"reserve","t":15,"conference":1,"reservation":9001,"customer":77,)"
+               R"("seats":{"2":1,"1":2}})");
+    CHECK(r.kind == op::reserve);
+    CHECK(r.t_ms == 15);
+    CHECK(r.conference == 1);
+    CHECK(r.reservation == 9001);
+    CHECK(r.customer == 77);
+    REQUIRE(r.item_count == 2);
+    CHECK(r.items[0].seat_type == 2);
+    CHECK(r.items[0].quantity == 1);
+    CHECK(r.items[1].seat_type == 1);
+    CHECK(r.items[1].quantity == 2);
+
+    const auto confirm = parsed(R"({"op":"confirm","t":30,"reservation":9001})");
+    CHECK(confirm.kind == op::confirm);
+    CHECK(confirm.t_ms == 30);
+    CHECK(confirm.reservation == 9001);
+    CHECK(confirm.item_count == 0);
+    const auto cancel = parsed(R"(  {"reservation":8,"op":"cancel","t":31}  )");
+    CHECK(cancel.kind == op::cancel);
+    CHECK(cancel.t_ms == 31);
+    CHECK(cancel.reservation == 8);
+    const auto tick = parsed(R"({"op":"tick","t":700000})");
+    CHECK(tick.kind == op::tick);
+    CHECK(tick.t_ms == 700000);
+    CHECK(tick.conference == 0);
+    CHECK(tick.item_count == 0);
+}
+
+TEST_CASE("business-rule violations are well-formed input") {
+    // Proves the parser leaves quantity 0/20000, capacity 1000001, ttl 999, empty seats,
+    // 9 and 66 items to the engine, and that item storage caps at command_items_max.
+    CHECK(parsed(R"({"op":"add_seats","t":0,"conference":1,"seat_type":1,"quantity":0})")
+              .items[0]
+              .quantity == 0);
+    CHECK(parsed(R"({"op":"create_conference","t":0,"conference":3,"seats":{"1":1000001}})")
+              .items[0]
+              .quantity == 1000001);
+    CHECK(parsed(R"({"op":"create_conference","t":0,"conference":4,"seats":{"1":5},)"
+                 R"("hold_ttl_ms":999})")
+              .hold_ttl_ms == 999);
+    CHECK(parsed(R"({"op":"create_conference","t":0,"conference":2,"seats":{}})").item_count == 0);
+    const std::string reserve = R"({"op":"reserve","t":1,"conference":1,"reservation":2,)"
+                                R"("customer":3,"seats":)";
+    CHECK(parsed(reserve + seats_json(9, 1) + "}").item_count == 9);
+
+    const auto big = parsed(R"({"op":"create_conference","t":0,"conference":8,"seats":)" +
+                            seats_json(66, 100) + "}");
+    CHECK(big.item_count == ordo::engine::command_items_max);
+    CHECK(big.items[0].seat_type == 100);
+    CHECK(big.items[64].seat_type == 164);
+    CHECK(big.items[64].quantity == 64);
+}
+
+TEST_CASE("boundary values of every numeric range") {
+    // Proves each range's ends are accepted and the first value past them is refused.
+    const std::string max_id = "18446744073709551615";
+    CHECK(parsed(R"({"op":"confirm","t":0,"reservation":)" + max_id + "}").reservation ==
+          18446744073709551615ull);
+    CHECK(line_error(R"({"op":"confirm","t":0,"reservation":0})") ==
+          R"(field "reservation": 0 is out of range 1..18446744073709551615)");
+    CHECK(line_error(R"({"op":"confirm","t":0,"reservation":18446744073709551616})") ==
+          R"(field "reservation": 18446744073709551616 is out of range 1..18446744073709551615)");
+    CHECK(line_error(R"({"op":"confirm","t":0,"reservation":-5})") ==
+          R"(field "reservation": -5 is out of range 1..18446744073709551615)");
+
+    CHECK(parsed(R"({"op":"tick","t":9223372036854775807})").t_ms == 9223372036854775807ull);
+    CHECK(line_error(R"({"op":"tick","t":9223372036854775808})") ==
+          R"(field "t": 9223372036854775808 is out of range 0..9223372036854775807)");
+    CHECK(parsed(R"({"op":"tick","t":-0})").t_ms == 0);
+
+    const std::string seats = R"({"op":"create_conference","t":0,"conference":1,"seats":)";
+    CHECK(parsed(seats + R"({"65535":1}})").items[0].seat_type == 65535);
+    CHECK(line_error(seats + R"({"65536":1}})") ==
+          R"(field "seats": seat type "65536" is out of range 1..65535)");
+    CHECK(line_error(seats + R"({"0":1}})") ==
+          R"(field "seats": seat type "0" is out of range 1..65535)");
+    for (const char* key : {"01", "+1", "-1", " 1", "1 ", "", "1a", "0x10", "1.0"}) {
+        CHECK(line_error(seats + "{\"" + key + "\":1}}") ==
+              std::string(R"(field "seats": key ")") + key +
+                  R"(" is not a seat type (decimal, no sign, no leading zeros))");
+    }
+    const std::string change = R"({"op":"add_seats","t":0,"conference":1,)";
+    CHECK(parsed(change + R"("seat_type":65535,"quantity":1})").items[0].seat_type == 65535);
+    CHECK(line_error(change + R"("seat_type":65536,"quantity":1})") ==
+          R"(field "seat_type": 65536 is out of range 1..65535)");
+    CHECK(line_error(change + R"("seat_type":0,"quantity":1})") ==
+          R"(field "seat_type": 0 is out of range 1..65535)");
+    CHECK(parsed(change + R"("seat_type":1,"quantity":4294967295})").items[0].quantity ==
+          4294967295u);
+    CHECK(line_error(change + R"("seat_type":1,"quantity":4294967296})") ==
+          R"(field "quantity": 4294967296 is out of range 0..4294967295)");
+    CHECK(line_error(seats + R"({"1":4294967296}})") ==
+          R"(field "seats" item "1": 4294967296 is out of range 0..4294967295)");
+    CHECK(line_error(seats + R"({"1":1},"hold_ttl_ms":4294967296})") ==
+          R"(field "hold_ttl_ms": 4294967296 is out of range 0..4294967295)");
+    CHECK(parsed(seats + R"({"1":1},"hold_ttl_ms":4294967295})").hold_ttl_ms == 4294967295u);
+}
+
+TEST_CASE("every kind of malformed line is refused with its line number and reason") {
+    // Proves each input error of CONTRACT.md section 2 is caught, named precisely, and
+    // reported at the right line even after comments and blank lines.
+    const std::string prefix =
+        "# a comment\n\n   \t\n  # indented comment\n"
+        R"({"op":"tick","t":1})"
+        "\n";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"({"op":"reserv","t":1})", R"(unknown op "reserv")"},
+        {R"({"t":1})", R"(missing field "op")"},
+        {R"({"op":"reserve","t":1,"conference":1,"reservation":2,"seats":{"1":1}})",
+         R"(missing field "customer" for op "reserve")"},
+        {R"({"op":"confirm","reservation":2})", R"(missing field "t" for op "confirm")"},
+        {R"({"op":"tick","t":1,"foo":2})", R"(unexpected field "foo")"},
+        {R"({"op":"confirm","t":1,"reservation":2,"seats":{}})",
+         R"(unexpected field "seats" for op "confirm")"},
+        {R"({"op":"tick","t":1,"hold_ttl_ms":1000})",
+         R"(unexpected field "hold_ttl_ms" for op "tick")"},
+        {R"({"op":"tick","t":1,"t":2})", R"(duplicate key "t")"},
+        {R"({"op":"tick","op":"tick","t":2})", R"(duplicate key "op")"},
+        {R"({"op":"create_conference","t":0,"conference":1,"seats":{"1":1,"2":1,"1":3}})",
+         R"(duplicate key "1" in "seats")"},
+        {R"({"op":"tick","t":"5"})", R"(field "t": expected an integer, got "5")"},
+        {R"({"op":"tick","t":1.0})", R"(field "t": expected an integer, got 1.0)"},
+        {R"({"op":"tick","t":1e3})", R"(field "t": expected an integer, got 1e3)"},
+        {R"({"op":"tick","t":true})", R"(field "t": expected an integer, got true)"},
+        {R"({"op":"tick","t":null})", R"(field "t": expected an integer, got null)"},
+        {R"({"op":"tick","t":[1]})", R"(field "t": expected an integer, got an array)"},
+        {R"({"op":"tick","t":{}})", R"(field "t": expected an integer, got an object)"},
+        {R"({"op":7,"t":1})", R"(field "op": expected a string, got 7)"},
+        {R"({"op":"reserve","t":1,"conference":1,"reservation":2,"customer":3,"seats":[]})",
+         R"(field "seats": expected an object, got an array)"},
+        {R"({"op":"reserve","t":1,"conference":1,"reservation":2,"customer":3,"seats":{"1":"2"}})",
+         R"(field "seats" item "1": expected an integer, got "2")"},
+        {R"({"op":"reserve","t":1,"conference":1,"reservation":2,"customer":3,"seats":{"1":{}}})",
+         R"(field "seats" item "1": expected an integer, got an object)"},
+        {R"({"op":"add_seats","t":1,"conference":1,"seat_type":1,"quantity":-1})",
+         R"(field "quantity": -1 is out of range 0..4294967295)"},
+        {R"([{"op":"tick","t":1}])", "expected a JSON object, got an array"},
+        {R"("tick")", R"(expected a JSON object, got "tick")"},
+        {"42", "expected a JSON object, got 42"},
+    };
+    for (const auto& [line, reason] : cases) {
+        const temp_file file(prefix + line + "\n" + R"({"op":"tick","t":2})" + "\n");
+        const auto result = parse_file(file.path());
+        INFO(line);
+        REQUIRE_FALSE(result.has_value());
+        CHECK(result.error() == file.path().string() + ":6: " + reason);
+    }
+}
+
+TEST_CASE("text that is not one JSON value is refused as not valid JSON") {
+    // Proves syntax errors, trailing garbage and inline comments stop the file at their line.
+    for (const std::string line :
+         {R"({"op":"tick","t":1}})", R"({"op":"tick","t":1} x)", R"({"op":"tick","t":1} # c)",
+          R"({"op":"tick","t":1}{"op":"tick","t":2})", R"({"op":"tick","t":01})",
+          R"({"op":"tick" "t":1})", R"({"op":"tick","t":1,})", R"({'op':'tick','t':1})",
+          "{\"op\":\"tick\",\"t\":1", "\v", "\x01"}) {
+        const std::string error = file_error("\n" + line + "\n");
+        INFO(line);
+        CHECK(error.find(":2: not valid JSON at column ") != std::string::npos);
+        CHECK(error.find('\n') == std::string::npos);
+    }
+    CHECK(line_error("").starts_with("not valid JSON at column "));
+    CHECK(line_error(R"({"op":"tick","t":1} x)").find("syntax error") != std::string::npos);
+}
+
+TEST_CASE("error texts stay one line and bounded whatever the input holds") {
+    // Proves quoted input is escaped and cut, so a hostile line cannot forge stderr lines.
+    const std::string long_op(1000, 'x');
+    CHECK(line_error(R"({"op":")" + long_op + R"(","t":1})") ==
+          R"(unknown op ")" + std::string(64, 'x') + R"(...")");
+    CHECK(line_error(R"({"op":"a\nb\"c","t":1})") == R"(unknown op "a\u000ab\"c")");
+    CHECK(line_error(R"({"a\nb":1})") == R"(unexpected field "a\u000ab")");
+}
+
+TEST_CASE("duplicate seat types are caught past the stored items, and state resets per line") {
+    // Proves the duplicate check covers every key (not only the 65 stored) and that a
+    // reused parser forgets one line's seat types before the next.
+    const std::string create = R"({"op":"create_conference","t":0,"conference":1,"seats":)";
+    std::string seats = seats_json(70, 1);
+    seats.back() = ',';
+    seats += R"("70":1})";
+    CHECK(line_error(create + seats + "}") == R"(duplicate key "70" in "seats")");
+
+    const std::string wide = create + seats_json(70, 1) + "}\n";
+    const std::string narrow = create + seats_json(3, 1) + "}\n";
+    const std::string refused = create + R"({"5":1,"6":-1}})"
+                                         "\n";
+    const temp_file file(wide + wide + narrow + narrow + refused);
+    const auto result = parse_file(file.path());
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error() ==
+          file.path().string() + R"(:5: field "seats" item "6": -1 is out of range 0..4294967295)");
+    const temp_file good(wide + narrow + wide + narrow);
+    const auto all = parse_file(good.path());
+    REQUIRE(all.has_value());
+    REQUIRE(all->size() == 4);
+    CHECK((*all)[2].command.item_count == ordo::engine::command_items_max);
+    CHECK((*all)[3].command.item_count == 3);
+    CHECK((*all)[3].line == 4);
+}
+
+TEST_CASE("files: missing, empty, comment-only, no final newline, CRLF") {
+    // Proves the file-level rules: I/O errors name the file, empty input is valid, and
+    // line endings do not change what a line means.
+    const auto missing = parse_file("/nonexistent/ordo/workload.jsonl");
+    REQUIRE_FALSE(missing.has_value());
+    CHECK(missing.error() ==
+          "/nonexistent/ordo/workload.jsonl: cannot open: No such file or directory");
+
+    for (const std::string content : {"", "\n\n", "# only\n  # comments\n\n", "   "}) {
+        const temp_file file(content);
+        const auto result = parse_file(file.path());
+        REQUIRE(result.has_value());
+        CHECK(result->empty());
+    }
+    const temp_file crlf("# header\r\n{\"op\":\"tick\",\"t\":3}\r\n\r\n{\"op\":\"tick\",\"t\":4}");
+    const auto result = parse_file(crlf.path());
+    REQUIRE(result.has_value());
+    REQUIRE(result->size() == 2);
+    CHECK((*result)[0].line == 2);
+    CHECK((*result)[0].command.t_ms == 3);
+    CHECK((*result)[1].line == 4);
+    CHECK((*result)[1].command.t_ms == 4);
+}
+
+TEST_CASE("lines longer than a read chunk are reassembled") {
+    // Proves the chunked reader joins a line split across reads (a 3 MiB line of spaces).
+    const std::string padding(3u << 20, ' ');
+    const temp_file file(R"({"op":"tick","t":1})"
+                         "\n" +
+                         padding + R"({"op":"tick","t":2})" + padding + "\n" +
+                         R"({"op":"tick","t":3})"
+                         "\n");
+    const auto result = parse_file(file.path());
+    REQUIRE(result.has_value());
+    REQUIRE(result->size() == 3);
+    CHECK((*result)[1].line == 2);
+    CHECK((*result)[1].command.t_ms == 2);
+    CHECK((*result)[2].command.t_ms == 3);
+}
+
+TEST_CASE("a directory and an endless line are refused with one clear line") {
+    // Proves read errors name the file and the line-length bound stops unbounded buffering.
+    const std::filesystem::path directory = std::filesystem::temp_directory_path();
+    const auto unreadable = parse_file(directory);
+    REQUIRE_FALSE(unreadable.has_value());
+    CHECK(unreadable.error() == directory.string() + ": cannot read: Is a directory");
+
+    const temp_file endless("# first\n" + std::string(ordo::workload::line_bytes_max + 1, ' '));
+    const auto too_long = parse_file(endless.path());
+    REQUIRE_FALSE(too_long.has_value());
+    CHECK(too_long.error() == endless.path().string() + ":2: line is longer than 67108864 bytes");
+}
+
+TEST_CASE("contract examples: malformed fails at line 2, rules and random parse whole") {
+    // Proves the shared examples (copied into tests/data) give the contract's verdicts.
+    const std::filesystem::path data = ORDO_TEST_DATA_DIR;
+    const auto malformed = parse_file(data / "malformed.jsonl");
+    REQUIRE_FALSE(malformed.has_value());
+    CHECK(malformed.error() ==
+          (data / "malformed.jsonl").string() +
+              R"(:2: field "seats" item "1": -1 is out of range 0..4294967295)");
+
+    const auto rules = parse_file(data / "rules.jsonl");
+    REQUIRE(rules.has_value());
+    REQUIRE(rules->size() == 47);  // 48 lines, the first a comment
+    CHECK(rules->front().line == 2);
+    CHECK(rules->front().command.kind == op::create_conference);
+    CHECK(rules->front().command.hold_ttl_ms == 1000);
+    CHECK(rules->back().line == 48);
+    CHECK(rules->back().command.kind == op::reserve);
+    CHECK(rules->back().command.reservation == 110);
+
+    const auto random = parse_file(data / "random.jsonl");
+    REQUIRE(random.has_value());
+    REQUIRE(random->size() == 3011);  // every line is a command
+    CHECK(random->back().line == 3011);
+    CHECK(random->back().command.kind == op::reserve);
+    CHECK(random->back().command.t_ms == 426595);
+    CHECK(random->back().command.reservation == 20280);
+    REQUIRE(random->back().command.item_count == 1);
+    CHECK(random->back().command.items[0].seat_type == 70);
+}
