@@ -5,10 +5,10 @@
 
 namespace ordo::engine {
 namespace {
-// Tables stay at most half full so a miss probes a few slots, and a power of two so the
+// Tables stay at most two-thirds full so a miss probes a few slots, and a power of two so the
 // home slot is a mask.
 std::uint32_t table_slots_for(std::uint32_t entries_max) {
-    return static_cast<std::uint32_t>(std::bit_ceil(std::uint64_t{entries_max} * 2));
+    return static_cast<std::uint32_t>(std::bit_ceil(std::uint64_t{entries_max} * 3 / 2 + 1));
 }
 }  // namespace
 
@@ -38,6 +38,7 @@ void booking_state::prefault() noexcept {
     conferences_.prefault();
     conference_slots_.prefault();
     reservations_.prefault();
+    expiries_.prefault();
 }
 
 std::uint32_t booking_state::find_conference(std::uint64_t id) const noexcept {

@@ -188,6 +188,8 @@ std::optional<expiry_entry> next_due_expiry(booking_state& state, std::uint64_t 
             return top;
         }
         queue.pop();  // confirmed, cancelled or already expired: a stale entry
+        // Expiries drain the FIFO in order: fetch the records a few entries ahead.
+        __builtin_prefetch(&state.reservation_at(queue.fifo_slot_ahead(8)));
     }
     return std::nullopt;
 }

@@ -1,8 +1,10 @@
 #pragma once
 // Holds ordered by (expires_at, reservation id): the order CONTRACT.md gives expiries.
-// A 4-ary min-heap: holds arrive with non-decreasing expiry per ttl, so a push usually
-// stops at once; a pop walks log4(n) levels. Entries are removed lazily: a confirmed or
-// cancelled hold stays until it reaches the top and is found stale.
+// Two lanes. Time never runs backwards, so holds of conferences that share a ttl arrive
+// in expiry order: those go to a FIFO (O(1), sequential memory). A hold that would break
+// the FIFO's order (a shorter ttl, or a tie with a smaller id) goes to a 4-ary min-heap.
+// The next expiry is the smaller of the two heads. Entries are removed lazily: a confirmed
+// or cancelled hold stays until it reaches a head and is found stale.
 //
 // Thread: owned by the sequencer thread (or the recovery thread before it starts).
 
@@ -29,21 +31,69 @@ static_assert(sizeof(expiry_entry) == 24);
 class expiry_queue {
 public:
     expiry_queue() = default;
-    explicit expiry_queue(std::uint32_t capacity) : entries_(capacity), capacity_(capacity) {}
+    explicit expiry_queue(std::uint32_t capacity)
+        : heap_(capacity), fifo_(capacity), capacity_(capacity) {}
 
-    std::uint32_t size() const noexcept { return size_; }
-    bool empty() const noexcept { return size_ == 0; }
+    std::uint64_t size() const noexcept { return std::uint64_t{size_} + fifo_count_; }
+    bool empty() const noexcept { return size() == 0; }
     const expiry_entry& top() const noexcept {
-        ORDO_ASSERT(size_ > 0);
-        return entries_[0];
+        ORDO_ASSERT(!empty());
+        if (fifo_count_ == 0) return heap_[0];
+        const expiry_entry& head = fifo_[fifo_head_];
+        if (size_ == 0 || head.before(heap_[0])) return head;
+        return heap_[0];
     }
-    void clear() noexcept { size_ = 0; }
+    // Slot of the entry `ahead` places behind the FIFO head, for prefetching its record.
+    std::uint32_t fifo_slot_ahead(std::uint32_t ahead) const noexcept {
+        if (fifo_count_ <= ahead) return 0;
+        return fifo_[wrap(fifo_head_ + ahead)].slot;
+    }
+    void prefault() noexcept {
+        heap_.prefault();
+        fifo_.prefault();
+    }
+    void clear() noexcept {
+        size_ = 0;
+        fifo_head_ = 0;
+        fifo_count_ = 0;
+    }
 
     void push(const expiry_entry& entry) noexcept {
+        // Each reservation is pushed at most once: the two lanes never hold more than
+        // capacity entries together.
+        ORDO_ASSERT(size() < capacity_);
+        if (fifo_count_ == 0 || !entry.before(fifo_[wrap(fifo_head_ + fifo_count_ - 1)])) {
+            fifo_[wrap(fifo_head_ + fifo_count_)] = entry;
+            fifo_count_++;
+            return;
+        }
+        heap_push(entry);
+    }
+
+    void pop() noexcept {
+        ORDO_ASSERT(!empty());
+        if (fifo_count_ != 0) {
+            const expiry_entry& head = fifo_[fifo_head_];
+            if (size_ == 0 || head.before(heap_[0])) {
+                fifo_head_ = wrap(fifo_head_ + 1);
+                fifo_count_--;
+                return;
+            }
+        }
+        heap_pop();
+    }
+
+private:
+    std::uint32_t wrap(std::uint64_t index) const noexcept {
+        ORDO_ASSERT(index < 2ull * capacity_);
+        return static_cast<std::uint32_t>(index >= capacity_ ? index - capacity_ : index);
+    }
+
+    void heap_push(const expiry_entry& entry) noexcept {
         // Each reservation is pushed at most once, and the queue holds one entry per slot.
         ORDO_ASSERT(size_ < capacity_);
         std::uint32_t index = size_++;
-        expiry_entry* e = entries_.data();
+        expiry_entry* e = heap_.data();
         while (index > 0) {
             const std::uint32_t parent = (index - 1) / 4;
             if (!entry.before(e[parent])) break;
@@ -53,11 +103,11 @@ public:
         e[index] = entry;
     }
 
-    void pop() noexcept {
+    void heap_pop() noexcept {
         ORDO_ASSERT(size_ > 0);
         size_--;
         if (size_ == 0) return;
-        expiry_entry* e = entries_.data();
+        expiry_entry* e = heap_.data();
         const expiry_entry last = e[size_];
         std::uint32_t index = 0;
         for (;;) {
@@ -75,10 +125,12 @@ public:
         e[index] = last;
     }
 
-private:
-    big_array<expiry_entry> entries_;
+    big_array<expiry_entry> heap_;
+    big_array<expiry_entry> fifo_;  // a ring of capacity_ entries
     std::uint32_t capacity_ = 0;
-    std::uint32_t size_ = 0;
+    std::uint32_t size_ = 0;  // heap entries
+    std::uint32_t fifo_head_ = 0;
+    std::uint32_t fifo_count_ = 0;
 };
 
 }  // namespace ordo::engine

@@ -241,16 +241,28 @@ private:
     // Processes the whole commands in slots[0, available); returns the slots consumed.
     std::uint32_t process_slots(std::uint32_t producer_index, const command_slot* slots,
                                 std::uint32_t available) noexcept {
-        // Batch prefetch: start every reservation lookup's cache miss before the first
-        // command needs its line, so a table far larger than the cache costs ~one miss
-        // per batch instead of one per command.
-        for (std::uint32_t at = 0; at < available;) {
-            const command_header& h = slots[at].header;
-            if (at + h.slot_count > available) break;
+        // Rolling prefetch: the reservation line of the command prefetch_distance ahead is
+        // requested while this one is decided, so a table far larger than the cache costs
+        // its misses in parallel instead of one after another.
+        std::uint32_t ahead = 0;
+        std::uint32_t ahead_count = 0;
+        auto prefetch_next = [&] {
+            if (ahead >= available) return;
+            const command_header& h = slots[ahead].header;
+            if (ahead + h.slot_count > available) {
+                ahead = available;
+                return;
+            }
             if (h.kind == op::reserve || h.kind == op::confirm || h.kind == op::cancel) {
                 state_.prefetch_reservation(h.reservation);
             }
-            at += h.slot_count;
+            ahead += h.slot_count;
+            ahead_count++;
+        };
+        while (ahead_count < prefetch_distance) {
+            const std::uint32_t before = ahead;
+            prefetch_next();
+            if (ahead == before || ahead >= available) break;
         }
         std::uint32_t at = 0;
         while (at < available) {
@@ -258,11 +270,14 @@ private:
             ORDO_ASSERT(h.slot_count >= 1);
             ORDO_ASSERT(h.slot_count <= command_slots_max);
             if (at + h.slot_count > available) break;
+            prefetch_next();
             if (!process_one(producer_index, command_view(slots + at))) break;
             at += h.slot_count;
         }
         return at;
     }
+
+    static constexpr std::uint32_t prefetch_distance = 16;
 
     bool process_one(std::uint32_t producer_index, command_view cmd) noexcept {
         if (pending_count_ == pending_.size() && !make_pending_room()) return false;

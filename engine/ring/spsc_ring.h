@@ -88,14 +88,15 @@ public:
         return true;
     }
 
-    // Consumer thread only. Pops up to out.size() items with one acquire (only when the
-    // cached tail says empty) and one release, so a batch costs the consumer one write to
-    // the shared head line however many items it moves. Returns how many were popped.
+    // Consumer thread only. Pops up to out.size() items with at most one acquire (only
+    // when the cached tail promises fewer than out.size()) and one release, so a batch
+    // costs one write to the shared head line however many items it moves. Returns how
+    // many were popped: fewer than out.size() only when the ring held fewer.
     std::size_t try_pop(std::span<T> out) noexcept {
         ORDO_ASSERT(out.size() >= 1);
         const std::uint64_t head = head_.load(std::memory_order_relaxed);  // we own it
         ORDO_ASSERT(tail_cached_ - head <= capacity_);
-        if (tail_cached_ == head) {
+        if (tail_cached_ - head < out.size()) {
             // Acquire: pairs with the producer's release, so the slots are fully written.
             tail_cached_ = tail_.load(std::memory_order_acquire);
             ORDO_ASSERT(tail_cached_ - head <= capacity_);

@@ -29,6 +29,14 @@
 // tail. A producer not running at that moment passes through a context switch, itself a
 // full barrier. So wake_if_parked() costs a compiler fence plus one load of state_, a line
 // written only when the consumer parks, which stays shared in the producer's cache.
+//
+// Under ThreadSanitizer (GCC refuses atomic_thread_fence there: -Wtsan) producers observe
+// state_ with an RMW instead, fetch_add(0, acq_rel). The argument then runs through the
+// modification order of state_: the consumer's exchange in prepare_park and a producer's
+// RMW are ordered; if the consumer's comes first the producer reads parked and wakes it,
+// otherwise the consumer's exchange reads from the producer's release RMW, so the publish
+// happens-before the re-check. Sound in the C++ model, and visible to TSan; slower (it
+// writes the line), so it is only the sanitizer build's variant.
 
 #include <atomic>
 #include <cstdint>
@@ -39,6 +47,12 @@
 
 #include "journal/base/assert.h"
 #include "journal/base/cpu.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define ORDO_PARKER_RMW 1
+#else
+#define ORDO_PARKER_RMW 0
+#endif
 
 namespace ordo::engine {
 
@@ -66,7 +80,10 @@ public:
     void prepare_park() noexcept {
         ORDO_ASSERT(!parking_);
         parking_ = true;
-        state_.store(parked, std::memory_order_seq_cst);
+        // An RMW, so that wake() and the TSan variant can argue through state_'s
+        // modification order; seq_cst as the announcement of the Dekker pair.
+        const std::uint32_t previous = state_.exchange(parked, std::memory_order_seq_cst);
+        ORDO_ASSERT(previous == running);
         heavy_barrier();  // barrier X of the argument above
     }
 
@@ -95,8 +112,7 @@ public:
     // Producer, after every publish. The common case is a fence (a compiler fence when
     // asymmetric) and one load of a line that nobody writes while the consumer is awake.
     void wake_if_parked() noexcept {
-        light_barrier();  // barrier Y of the argument above
-        if (state_.load(std::memory_order_relaxed) == running) [[likely]] return;
+        if (observe_state() == running) [[likely]] return;
         // Many producers may race here: only the one that flips parked -> running wakes.
         // acq_rel: our publish happens-before the consumer's return from park().
         if (state_.exchange(running, std::memory_order_acq_rel) == parked) {
@@ -105,9 +121,10 @@ public:
     }
 
     // Any thread, unconditionally: for shutdown, after the caller stored its stop flag.
-    // The full fence orders that store before our write, as barrier Y does for a publish.
+    // No fence needed: if this exchange precedes the consumer's in prepare_park, that one
+    // reads from ours (acquire after release) and the re-check sees the stop flag; if it
+    // follows, it turns parked into running and park() returns.
     void wake() noexcept {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
         const std::uint32_t previous = state_.exchange(running, std::memory_order_acq_rel);
         ORDO_ASSERT(previous == running || previous == parked);
         state_.notify_one();
@@ -132,14 +149,21 @@ private:
     }
 
     void heavy_barrier() noexcept {
+#if !ORDO_PARKER_RMW
         std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
         if (!asymmetric_) return;
         // Registered at construction, so a failure here is a bug, not the world.
         const long result = syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
         ORDO_ASSERT(result == 0);
     }
 
-    void light_barrier() const noexcept {
+    // Barrier Y and the load of state_ that follows it.
+    std::uint32_t observe_state() noexcept {
+#if ORDO_PARKER_RMW
+        // An RMW reads the latest value in state_'s modification order (see above).
+        return state_.fetch_add(0, std::memory_order_acq_rel);
+#else
         if (asymmetric_) {
             // Only stops the compiler from hoisting the load of state_ above the publish;
             // the consumer's membarrier supplies the hardware barrier.
@@ -147,6 +171,8 @@ private:
         } else {
             std::atomic_thread_fence(std::memory_order_seq_cst);
         }
+        return state_.load(std::memory_order_relaxed);
+#endif
     }
 
     // Read by every producer on every publish, written only around a park: its own line.

@@ -1,0 +1,8 @@
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace ordo::tools {
+// Registers `ordo run` on `app`; `run` is set to the code that executes it.
+void add_run_command(CLI::App& app, std::function<int()>& run);
+}  // namespace ordo::tools

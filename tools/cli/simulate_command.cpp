@@ -1,0 +1,147 @@
+#include "tools/cli/simulate_command.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "engine/memory_sink.h"
+#include "tools/cli/exit_codes.h"
+#include "tools/cli/report_error.h"
+#include "tools/simulate/simulation.h"
+
+namespace ordo::tools {
+namespace {
+
+struct simulate_flags {
+    std::uint32_t producers = 1;
+    std::uint64_t commands = 0;
+    double seconds = 0;
+    std::string ring = "own";
+    std::uint64_t seed = 1;
+    bool json = false;
+    bool no_pin = false;
+    std::uint32_t reservations_max = 0;  // 0: sized from the run
+    std::uint32_t batch_kib = 1024;
+    load_options load;
+};
+
+constexpr std::uint64_t commands_default = 10'000'000;
+constexpr std::uint32_t reservations_max_default_cap = 1u << 25;
+// A generous guess of the commands/s one run does, to size tables for timed runs.
+constexpr std::uint64_t commands_per_s_guess = 30'000'000;
+
+std::uint32_t reservations_for(const simulate_flags& flags) {
+    if (flags.reservations_max != 0) return flags.reservations_max;
+    const std::uint64_t commands =
+        flags.commands > 0 ? flags.commands
+                           : static_cast<std::uint64_t>(flags.seconds * commands_per_s_guess);
+    // About half the load creates a reservation (load_generator.cpp).
+    const std::uint64_t wanted = commands / 2 + 65'536;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, reservations_max_default_cap));
+}
+
+void print_summary(const simulate_flags& flags, const simulate_result& r, std::uint32_t reservations_max) {
+    const double rate = r.seconds > 0 ? r.commands / r.seconds : 0;
+    if (flags.json) {
+        nlohmann::ordered_json outcomes = nlohmann::ordered_json::object();
+        for (std::uint32_t o = 0; o < engine::outcome_count; o++) {
+            outcomes[std::string(engine::outcome_name(static_cast<engine::outcome>(o)))] = r.outcomes[o];
+        }
+        const nlohmann::ordered_json summary = {
+            {"commands", r.commands},       {"seconds", r.seconds},
+            {"commands_per_s", rate},       {"producers", flags.producers},
+            {"ring", flags.ring},           {"durability", "none"},
+            {"seed", flags.seed},           {"outcomes", outcomes},
+            {"setup_commands", r.setup_commands},
+            {"live_reservations", r.live_reservations},
+            {"reservations_max", reservations_max},
+            {"batches", r.batches},         {"record_bytes", r.record_bytes}};
+        fmt::print("{}\n", summary.dump());
+        return;
+    }
+    fmt::print("commands      {} in {:.3f} s\n", r.commands, r.seconds);
+    fmt::print("throughput    {:.2f} M commands/s\n", rate / 1e6);
+    fmt::print("producers     {} (ring: {})\n", flags.producers, flags.ring);
+    fmt::print("outcomes\n");
+    for (std::uint32_t o = 0; o < engine::outcome_count; o++) {
+        if (r.outcomes[o] == 0) continue;
+        const auto result = static_cast<engine::outcome>(o);
+        fmt::print("  {:<20} {:>12}  {:5.1f}%\n", engine::outcome_name(result), r.outcomes[o],
+                   100.0 * r.outcomes[o] / std::max<std::uint64_t>(r.commands, 1));
+    }
+    fmt::print("live holds+confirmed  {} (table limit {})\n", r.live_reservations, reservations_max);
+    fmt::print("batches       {} ({:.1f} MB of records)\n", r.batches, r.record_bytes / 1e6);
+}
+
+int execute(simulate_flags flags) {
+    if (flags.commands > 0 && flags.seconds > 0) {
+        return report_error("simulate", "give --commands or --seconds, not both", exit_usage);
+    }
+    if (flags.commands == 0 && flags.seconds == 0) flags.commands = commands_default;
+    const auto ring = engine::ring_kind_from_name(flags.ring);
+    if (!ring) return report_error("simulate", "--ring must be own or boost", exit_usage);
+    if (flags.load.hot_conferences > flags.load.conferences) {
+        return report_error("simulate", "--hot-conferences must not exceed --conferences", exit_usage);
+    }
+    simulate_options options;
+    options.commands = flags.commands;
+    options.seconds = flags.seconds;
+    options.ring = *ring;
+    options.pin_threads = !flags.no_pin;
+    options.load = flags.load;
+    options.load.seed = flags.seed;
+    options.state = engine::state_options{
+        .conferences_max = std::max<std::uint32_t>(flags.load.conferences, 1),
+        .reservations_max = reservations_for(flags)};
+    options.sequencer.producers = flags.producers;
+    if (auto bad = engine::validate(options.state)) return report_error("simulate", *bad, exit_usage);
+    if (auto bad = engine::validate(options.sequencer)) return report_error("simulate", *bad, exit_usage);
+    const bool show_progress = !flags.json || isatty(STDERR_FILENO);
+    options.on_progress = [&](const simulate_progress& p) {
+        if (!show_progress) return;
+        fmt::print(stderr, "ordo simulate: {:.1f} s, {} commands, {:.2f} M/s\n", p.seconds,
+                   p.commands, p.commands / p.seconds / 1e6);
+    };
+    auto state = std::make_unique<engine::booking_state>(options.state);
+    state->prefault();  // page faults belong to start-up, not to the measured run
+    engine::memory_sink sink(flags.batch_kib * 1024);
+    const simulate_result result = run_simulation(options, *state, sink);
+    if (!result.failure.empty()) return report_error("simulate", result.failure, exit_failure);
+    print_summary(flags, result, options.state.reservations_max);
+    return exit_ok;
+}
+
+}  // namespace
+
+void add_simulate_command(CLI::App& app, std::function<int()>& run) {
+    auto flags = std::make_shared<simulate_flags>();
+    CLI::App* sub = app.add_subcommand(
+        "simulate", "Drive a generated ticket-sale booking load through the engine and measure it");
+    sub->add_option("--producers", flags->producers, "Producer threads, one ring each (1..16)")
+        ->check(CLI::Range(1, 16));
+    sub->add_option("--commands", flags->commands,
+                    "Commands to run over all producers (default 10000000)");
+    sub->add_option("--seconds", flags->seconds, "Run for this long instead of a count")
+        ->check(CLI::Range(0.001, 86400.0));
+    sub->add_option("--ring", flags->ring, "Ring implementation: own or boost")
+        ->check(CLI::IsMember({"own", "boost"}));
+    sub->add_option("--seed", flags->seed, "Seed of the load (same seed, same commands)");
+    sub->add_flag("--json", flags->json, "Print the summary as one JSON object");
+    sub->add_flag("--no-pin", flags->no_pin, "Do not pin threads to CPUs");
+    sub->add_option("--conferences", flags->load.conferences, "Conferences created (1..4194304)")
+        ->check(CLI::Range(1, 1 << 22));
+    sub->add_option("--hot-conferences", flags->load.hot_conferences,
+                    "Conferences taking 90% of the traffic")
+        ->check(CLI::Range(1, 1 << 22));
+    sub->add_option("--reservations-max", flags->reservations_max,
+                    "Reservation table capacity (default: sized from the run)")
+        ->check(CLI::Range(1, 1 << 28));
+    sub->add_option("--batch-kib", flags->batch_kib, "Batch body size in KiB (4..65536)")
+        ->check(CLI::Range(4, 65536));
+    sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
+}
+
+}  // namespace ordo::tools

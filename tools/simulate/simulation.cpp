@@ -1,0 +1,144 @@
+#include "tools/simulate/simulation.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "engine/ring/boost_ring.h"
+#include "engine/ring/spsc_ring.h"
+#include "engine/sequencer.h"
+#include "journal/base/clock.h"
+#include "journal/base/cpu.h"
+
+namespace ordo::tools {
+namespace {
+
+struct producer_totals {
+    alignas(base::false_sharing_bytes) std::atomic<std::uint64_t> answered{0};
+    std::array<std::uint64_t, engine::outcome_count> outcomes{};
+    std::uint64_t setup_commands = 0;
+    std::uint64_t finished_ns = 0;
+    bool ok = true;
+};
+
+// Shared by the producer threads of one run.
+struct run_control {
+    std::atomic<std::uint32_t> setup_done{0};
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> load_start_ns{0};
+    std::atomic<std::uint32_t> producers_finished{0};
+};
+
+std::uint64_t share_of(std::uint64_t total, std::uint32_t index, std::uint32_t count) {
+    return total / count + (index < total % count ? 1 : 0);
+}
+
+template <class Producer>
+void produce(Producer& handle, const simulate_options& options, std::uint32_t index,
+             run_control& control, producer_totals& totals) {
+    const std::uint32_t producers = options.sequencer.producers;
+    if (options.pin_threads && producers + 1 <= base::cpu_count()) {
+        base::pin_current_thread(index % base::cpu_count());
+    }
+    load_generator generator(options.load, index, producers);
+    engine::command cmd;
+    std::uint64_t answered = 0;
+    auto count_setup = [&](engine::reply) { totals.setup_commands++; };
+    while (generator.next_setup(cmd)) totals.ok = totals.ok && handle.submit(cmd, count_setup);
+    totals.ok = totals.ok && handle.drain(count_setup);
+    // Every producer's conferences exist before anyone books: a barrier.
+    control.setup_done.fetch_add(1, std::memory_order_acq_rel);
+    while (control.setup_done.load(std::memory_order_acquire) < producers) base::cpu_relax();
+    std::uint64_t expected = 0;
+    control.load_start_ns.compare_exchange_strong(expected, base::monotonic_ns(),
+                                                  std::memory_order_acq_rel);
+
+    auto count = [&](engine::reply r) {
+        totals.outcomes[static_cast<std::uint32_t>(r.result())]++;
+        if ((++answered & 4095) == 0) totals.answered.store(answered, std::memory_order_relaxed);
+    };
+    const std::uint64_t quota = options.commands > 0 ? share_of(options.commands, index, producers)
+                                                     : ~0ull;
+    for (std::uint64_t i = 0; i < quota && totals.ok; i++) {
+        if ((i & 1023) == 0 && control.stop.load(std::memory_order_relaxed)) break;
+        generator.next(cmd);
+        totals.ok = handle.submit(cmd, count);
+    }
+    totals.ok = totals.ok && handle.drain(count);
+    totals.answered.store(answered, std::memory_order_relaxed);
+    totals.finished_ns = base::monotonic_ns();
+    control.producers_finished.fetch_add(1, std::memory_order_acq_rel);
+}
+
+template <template <class> class Ring>
+simulate_result run_with(const simulate_options& options, engine::booking_state& state,
+                         engine::batch_sink& sink) {
+    engine::sequencer_options sequencer_options = options.sequencer;
+    const std::uint32_t producers = sequencer_options.producers;
+    if (options.pin_threads && producers + 1 <= base::cpu_count()) {
+        sequencer_options.pin_cpu = static_cast<int>(base::cpu_count() - 1);
+    }
+    engine::sequencer<Ring> seq(state, sink, sequencer_options);
+    run_control control;
+    std::vector<producer_totals> totals(producers);
+    seq.start();
+    std::vector<std::thread> threads;
+    for (std::uint32_t p = 0; p < producers; p++) {
+        threads.emplace_back([&, p] { produce(seq.producer_at(p), options, p, control, totals[p]); });
+    }
+    // The main thread only watches: progress, and the clock of a timed run.
+    const std::uint64_t started_ns = base::monotonic_ns();
+    std::uint64_t next_report_ns = started_ns + 1'000'000'000ull;
+    auto finished = [&] {
+        std::uint64_t done = 0;
+        for (auto& t : totals) done += t.answered.load(std::memory_order_relaxed);
+        return done;
+    };
+    for (;;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        const std::uint64_t now_ns = base::monotonic_ns();
+        const std::uint64_t load_start = control.load_start_ns.load(std::memory_order_acquire);
+        if (options.commands == 0 && load_start != 0 &&
+            now_ns - load_start >= static_cast<std::uint64_t>(options.seconds * 1e9)) {
+            control.stop.store(true, std::memory_order_relaxed);
+        }
+        if (options.on_progress && now_ns >= next_report_ns && load_start != 0) {
+            options.on_progress({.commands = finished(), .seconds = (now_ns - load_start) / 1e9});
+            next_report_ns += 1'000'000'000ull;
+        }
+        if (control.producers_finished.load(std::memory_order_acquire) == producers) break;
+        if (seq.failed()) break;  // producers see it too and return
+    }
+    for (auto& t : threads) t.join();
+    std::uint64_t end_ns = 0;
+    for (const producer_totals& t : totals) end_ns = t.finished_ns > end_ns ? t.finished_ns : end_ns;
+    seq.stop();
+
+    simulate_result result;
+    result.seconds = (end_ns - control.load_start_ns.load(std::memory_order_acquire)) / 1e9;
+    for (const producer_totals& t : totals) {
+        result.setup_commands += t.setup_commands;
+        for (std::uint32_t o = 0; o < engine::outcome_count; o++) {
+            result.outcomes[o] += t.outcomes[o];
+            result.commands += t.outcomes[o];
+        }
+    }
+    result.live_reservations = state.counts.held + state.counts.confirmed;
+    result.batches = seq.stats().batches;
+    result.record_bytes = seq.stats().record_bytes;
+    if (seq.failed()) result.failure = seq.failure();
+    return result;
+}
+
+}  // namespace
+
+simulate_result run_simulation(const simulate_options& options, engine::booking_state& state,
+                               engine::batch_sink& sink) {
+    ORDO_ASSERT(options.commands > 0 || options.seconds > 0);
+    ORDO_ASSERT(!engine::validate(options.sequencer).has_value());
+    if (options.ring == engine::ring_kind::boost) return run_with<engine::boost_ring>(options, state, sink);
+    return run_with<engine::spsc_ring>(options, state, sink);
+}
+
+}  // namespace ordo::tools

@@ -1,0 +1,51 @@
+#pragma once
+// `ordo simulate`: producer threads drive the booking load through the rings into one
+// sequencer, for a number of commands or a duration, and the run is measured.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "engine/batch_sink.h"
+#include "engine/booking_state.h"
+#include "engine/outcome.h"
+#include "engine/ring/ring_kind.h"
+#include "engine/sequencer_options.h"
+#include "tools/simulate/load_generator.h"
+
+namespace ordo::tools {
+
+struct simulate_progress {
+    std::uint64_t commands = 0;  // answered so far in the load phase
+    double seconds = 0;
+};
+
+struct simulate_options {
+    std::uint64_t commands = 0;  // total over all producers; 0: run for `seconds`
+    double seconds = 0;
+    engine::ring_kind ring = engine::ring_kind::own;
+    bool pin_threads = true;
+    load_options load;
+    engine::state_options state;
+    engine::sequencer_options sequencer;  // .producers is the producer count
+    std::function<void(const simulate_progress&)> on_progress;  // about once a second
+};
+
+struct simulate_result {
+    std::uint64_t setup_commands = 0;
+    std::uint64_t commands = 0;  // load phase, all producers
+    double seconds = 0;          // load phase: first submit to last reply
+    std::array<std::uint64_t, engine::outcome_count> outcomes{};
+    std::uint64_t live_reservations = 0;  // held + confirmed at the end
+    std::uint64_t batches = 0;
+    std::uint64_t record_bytes = 0;
+    std::string failure;  // empty when the run completed
+};
+
+// Runs the load against `state` through `sink` (memory or journal). The state must already
+// hold whatever the sink's journal holds (recovered).
+simulate_result run_simulation(const simulate_options& options, engine::booking_state& state,
+                               engine::batch_sink& sink);
+
+}  // namespace ordo::tools
