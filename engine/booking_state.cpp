@@ -67,6 +67,14 @@ std::uint32_t booking_state::insert_conference(std::uint64_t id) noexcept {
     return index;
 }
 
+void booking_state::restore_reservation(std::uint32_t slot, const reservation_state& record) noexcept {
+    ORDO_ASSERT(record.id != 0);
+    ORDO_ASSERT(slot <= reservation_mask_);
+    ORDO_ASSERT(reservations_[slot].id == 0);
+    reservations_[slot] = record;
+    note_reservation_inserted();
+}
+
 std::uint32_t booking_state::find_reservation_slot(std::uint64_t id) const noexcept {
     ORDO_ASSERT(id != 0);
     std::uint32_t slot = home_slot(id);

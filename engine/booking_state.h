@@ -80,6 +80,10 @@ public:
 
     expiry_queue& expiries() noexcept { return expiries_; }
 
+    // Snapshot restore (engine/state_codec.cpp) puts records back where they were, so the
+    // restored tables are the live tables byte for byte.
+    void restore_reservation(std::uint32_t slot, const reservation_state& record) noexcept;
+
     // --- Time and counters ---
     std::uint64_t now_ms = 0;
     std::uint64_t commands = 0;  // primary records applied

@@ -3,7 +3,12 @@
 // header-only (XXH_INLINE_ALL): Debian's libxxhash is built without AVX2 and is ~4.5x
 // slower here (MACHINE.md), and inlining lets small headers hash at ~300 M/s.
 
+// AVX2, not AVX-512: GCC 12 warns (falsely) about uninitialised vectors in its AVX-512
+// intrinsics as xxhash uses them, and AVX2 already hashes far faster than the disk writes.
 #define XXH_INLINE_ALL
+#if defined(__AVX2__)
+#define XXH_VECTOR XXH_AVX2
+#endif
 #include <xxhash.h>
 
 #include <cstddef>

@@ -1,0 +1,79 @@
+// Snapshot encoding: a decoded state equals the original byte for byte, and keeps deciding
+// exactly like it (snapshot + tail == full run), including held reservations' expiries.
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "engine/process.h"
+#include "engine/state_codec.h"
+#include "tools/state_json.h"
+#include "tools/workload/parser.h"
+
+using namespace ordo::engine;
+
+namespace {
+
+struct domain_runner {
+    explicit domain_runner(const state_options& options) : state(options), body(1 << 20) {
+        buffer.reset(body);
+    }
+    outcome run(const command& c) {
+        command_slot slots[command_slots_max];
+        encode(c, slots);
+        return process_command(state, command_view(slots), buffer, [&](std::uint32_t bytes) {
+            if (buffer.free_bytes() < bytes) buffer.reset(body);
+        });
+    }
+    booking_state state;
+    std::vector<std::byte> body;
+    event_buffer buffer;
+};
+
+}  // namespace
+
+TEST_CASE("a decoded snapshot equals the state and decides the tail identically", "[snapshot]") {
+    auto parsed = ordo::workload::parse_file(ORDO_TEST_DATA_DIR "/random.jsonl");
+    REQUIRE(parsed.has_value());
+    const std::vector<ordo::workload::workload_command>& commands = *parsed;
+    REQUIRE(commands.size() > 2000);
+    const state_options options{.conferences_max = 64, .reservations_max = 4096};
+    domain_runner live(options);
+    const std::size_t cut = commands.size() / 2;
+    for (std::size_t i = 0; i < cut; i++) live.run(commands[i].command);
+    REQUIRE(live.state.counts.held > 0);  // the tail must exercise restored expiries
+
+    const std::vector<std::byte> bytes = encode_state(live.state);
+    domain_runner restored(options);
+    REQUIRE(decode_state(bytes, restored.state).has_value());
+    REQUIRE(encode_state(restored.state) == bytes);
+    REQUIRE(state_digest(restored.state) == state_digest(live.state));
+
+    for (std::size_t i = cut; i < commands.size(); i++) {
+        REQUIRE(live.run(commands[i].command) == restored.run(commands[i].command));
+    }
+    REQUIRE(state_digest(restored.state) == state_digest(live.state));
+    REQUIRE(ordo::tools::state_json(restored.state) == ordo::tools::state_json(live.state));
+}
+
+TEST_CASE("decode refuses bytes that are not a state or do not fit the tables", "[snapshot]") {
+    domain_runner live(state_options{.conferences_max = 8, .reservations_max = 64});
+    const seat_item seats[] = {{.quantity = 10, .seat_type = 1, .reserved_zero = 0}};
+    for (std::uint64_t c = 1; c <= 4; c++) live.run(make_create_conference(0, c, seats));
+    std::vector<std::byte> bytes = encode_state(live.state);
+
+    booking_state small(state_options{.conferences_max = 2, .reservations_max = 64});
+    auto too_small = decode_state(bytes, small);
+    REQUIRE_FALSE(too_small.has_value());
+    REQUIRE(too_small.error().find("--conferences-max") != std::string::npos);
+
+    booking_state other_table(state_options{.conferences_max = 8, .reservations_max = 4096});
+    REQUIRE_FALSE(decode_state(bytes, other_table).has_value());
+
+    std::vector<std::byte> truncated(bytes.begin(), bytes.end() - 1);
+    booking_state fresh(state_options{.conferences_max = 8, .reservations_max = 64});
+    REQUIRE_FALSE(decode_state(truncated, fresh).has_value());
+
+    bytes[0] = std::byte{0};
+    booking_state fresh2(state_options{.conferences_max = 8, .reservations_max = 64});
+    REQUIRE(decode_state(bytes, fresh2).error() == "not a state snapshot");
+}
