@@ -4,6 +4,9 @@
 
 namespace ordo::engine {
 
+// No SLP vectorisation here: producers fill `c` with 8-byte stores just before, and one
+// 32-byte load of those fields stalls on store forwarding (it was most of encode's time).
+[[gnu::optimize("no-tree-slp-vectorize")]]
 std::uint32_t encode(const command& c, std::span<command_slot> out) noexcept {
     const std::uint32_t slots = c.slot_count();
     ORDO_ASSERT(c.item_count <= command_items_max);
