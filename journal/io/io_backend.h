@@ -1,0 +1,100 @@
+#pragma once
+// The I/O seam of the journal writer (STYLE.md: io_uring behind one seam). Three backends
+// implement it: io_uring (uring_backend.h), plain pwrite + fdatasync chosen at run time
+// when io_uring is unavailable (pwrite_backend.h), and an in-memory simulator with fault
+// injection for tests (simulated_backend.h).
+//
+// Threads: submit/reap/open/close and buffer attachment belong to the writer's thread (the
+// sequencer). The synchronous file-system calls (create_zeroed ... list_dir) are also made
+// by the segment preparer thread and must be thread-safe.
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "journal/errc.h"
+
+namespace ordo::journal {
+
+enum class io_backend_kind : std::uint8_t { automatic, uring, pwrite, simulated };
+
+std::string_view io_backend_name(io_backend_kind kind) noexcept;
+
+namespace io {
+
+class simulated_disk;
+
+using file_id = std::int32_t;
+
+struct open_result {
+    file_id file = -1;
+    bool direct = false;  // O_DIRECT really in use (the file system may refuse it)
+};
+
+// One batch write, optionally followed by a linked fdatasync of the same file.
+struct write_request {
+    file_id file = -1;
+    std::uint32_t buffer_index = 0;  // which attached buffer `bytes` lies in
+    std::span<const std::byte> bytes;
+    std::uint64_t offset = 0;
+    bool sync = false;
+    std::uint64_t tag = 0;  // returned in the completion (the writer uses the batch number)
+};
+
+enum class io_operation : std::uint8_t { write, sync };
+
+struct io_completion {
+    std::uint64_t tag = 0;
+    int error = 0;                       // errno of the first failing operation, 0 when ok
+    io_operation failed = io_operation::write;
+    bool short_write = false;            // the write moved fewer bytes than asked
+};
+
+class io_backend {
+public:
+    virtual ~io_backend() = default;
+    virtual io_backend_kind kind() const noexcept = 0;
+
+    // Writer thread. Buffers stay attached (registered) for the backend's lifetime.
+    virtual std::expected<void, journal_error> attach_buffers(
+        std::span<const std::span<std::byte>> buffers) = 0;
+    virtual std::expected<open_result, journal_error> open_file(const std::filesystem::path&,
+                                                                bool direct) = 0;
+    virtual void close_file(file_id file) noexcept = 0;
+    // An error means the request was not submitted; failures of the I/O itself arrive as
+    // completions. One completion per request, in any order.
+    virtual std::expected<void, journal_error> submit_write(const write_request&) = 0;
+    // Copies up to out.size() completions; with `wait`, blocks until at least one arrives
+    // (the caller only waits with a request in flight).
+    virtual std::uint32_t reap(std::span<io_completion> out, bool wait) = 0;
+
+    // Any thread; every call is durable when it returns (data and, for names, directory).
+    virtual std::expected<void, journal_error> create_zeroed(const std::filesystem::path&,
+                                                             std::uint64_t bytes) = 0;
+    virtual std::expected<void, journal_error> zero_range(const std::filesystem::path&,
+                                                          std::uint64_t offset,
+                                                          std::uint64_t bytes) = 0;
+    // rename/remove/make_dir are NOT durable until sync_dir of the directory.
+    virtual std::expected<void, journal_error> rename_file(const std::filesystem::path& from,
+                                                           const std::filesystem::path& to) = 0;
+    virtual std::expected<void, journal_error> remove_file(const std::filesystem::path&) = 0;
+    virtual std::expected<void, journal_error> make_dir(const std::filesystem::path&) = 0;
+    virtual std::expected<void, journal_error> sync_dir(const std::filesystem::path&) = 0;
+    virtual std::expected<std::vector<std::string>, journal_error> list_dir(
+        const std::filesystem::path&) = 0;
+    virtual std::expected<std::uint64_t, journal_error> file_bytes(
+        const std::filesystem::path&) = 0;
+};
+
+// Builds the backend. `automatic` tries io_uring and falls back to pwrite when the kernel
+// refuses it (ENOSYS, EPERM, EACCES: io_uring_disabled or seccomp), printing one notice.
+// `simulated` requires `disk`. `ring_depth` bounds the requests in flight.
+std::expected<std::unique_ptr<io_backend>, journal_error> make_backend(
+    io_backend_kind kind, std::uint32_t ring_depth, simulated_disk* disk);
+
+}  // namespace io
+}  // namespace ordo::journal

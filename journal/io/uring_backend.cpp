@@ -1,0 +1,145 @@
+#include "journal/io/uring_backend.h"
+
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "journal/base/assert.h"
+
+namespace ordo::journal::io {
+
+std::expected<std::unique_ptr<uring_backend>, journal_error> uring_backend::create(
+    std::uint32_t ring_depth) {
+    ORDO_ASSERT(ring_depth >= 2);
+    ORDO_ASSERT(ring_depth <= 2 * pending_slots);
+    std::unique_ptr<uring_backend> backend(new uring_backend());
+    const int result = io_uring_queue_init(ring_depth, &backend->ring_, 0);
+    if (result < 0) {
+        const int error = -result;
+        if (error == ENOSYS || error == EPERM || error == EACCES) {
+            return std::unexpected(journal_error{.code = journal_errc::unsupported,
+                                                 .system_errno = error,
+                                                 .detail = "io_uring unavailable"});
+        }
+        if (error == ENOMEM) {
+            return std::unexpected(journal_error{.code = journal_errc::unsupported,
+                                                 .system_errno = error,
+                                                 .detail = "io_uring ring memory refused"});
+        }
+        return std::unexpected(error_from_errno(error, "io_uring", 0, "io_uring_queue_init"));
+    }
+    backend->ring_ready_ = true;
+    return backend;
+}
+
+uring_backend::~uring_backend() {
+    if (ring_ready_) io_uring_queue_exit(&ring_);
+}
+
+std::expected<void, journal_error> uring_backend::attach_buffers(
+    std::span<const std::span<std::byte>> buffers) {
+    ORDO_ASSERT(!buffers_registered_);
+    ORDO_ASSERT(!buffers.empty());
+    std::vector<iovec> vectors;
+    vectors.reserve(buffers.size());
+    for (const std::span<std::byte> buffer : buffers) {
+        vectors.push_back(iovec{.iov_base = buffer.data(), .iov_len = buffer.size()});
+    }
+    // Registration pins the pages once; it can fail under a tight RLIMIT_MEMLOCK, in which
+    // case plain (unregistered) writes keep every promise, only a little slower.
+    const int result = io_uring_register_buffers(&ring_, vectors.data(),
+                                                 static_cast<unsigned>(vectors.size()));
+    buffers_registered_ = result == 0;
+    return {};
+}
+
+std::expected<void, journal_error> uring_backend::submit_write(const write_request& request) {
+    ORDO_ASSERT(request.file >= 0);
+    ORDO_ASSERT(!request.bytes.empty());
+    pending* slot = &pending_[request.tag % pending_slots];
+    ORDO_ASSERT(!slot->in_use);
+    *slot = pending{.tag = request.tag,
+                    .bytes = static_cast<std::uint32_t>(request.bytes.size()),
+                    .cqes_expected = static_cast<std::uint8_t>(request.sync ? 2 : 1),
+                    .cqes_seen = 0,
+                    .in_use = true,
+                    .completion = io_completion{.tag = request.tag}};
+    io_uring_sqe* write = io_uring_get_sqe(&ring_);
+    ORDO_ASSERT(write != nullptr);  // the ring is sized for every request in flight
+    void* data = const_cast<std::byte*>(request.bytes.data());
+    const auto size = static_cast<unsigned>(request.bytes.size());
+    if (buffers_registered_) {
+        io_uring_prep_write_fixed(write, request.file, data, size, request.offset,
+                                  static_cast<int>(request.buffer_index));
+    } else {
+        io_uring_prep_write(write, request.file, data, size, request.offset);
+    }
+    io_uring_sqe_set_data64(write, request.tag << 1);
+    if (request.sync) {
+        write->flags |= IOSQE_IO_LINK;
+        io_uring_sqe* sync = io_uring_get_sqe(&ring_);
+        ORDO_ASSERT(sync != nullptr);
+        io_uring_prep_fsync(sync, request.file, IORING_FSYNC_DATASYNC);
+        io_uring_sqe_set_data64(sync, (request.tag << 1) | 1);
+    }
+    int submitted = 0;
+    do {
+        submitted = io_uring_submit(&ring_);
+    } while (submitted == -EINTR);
+    if (submitted < 0) {
+        slot->in_use = false;
+        return std::unexpected(error_from_errno(-submitted, "io_uring", request.offset,
+                                                "io_uring_submit"));
+    }
+    return {};
+}
+
+// Folds one CQE into its request; true when the request is complete and copied to `out`.
+bool uring_backend::take_cqe(io_uring_cqe* cqe, io_completion* out) {
+    const std::uint64_t data = io_uring_cqe_get_data64(cqe);
+    const bool is_sync = (data & 1) != 0;
+    pending* slot = &pending_[(data >> 1) % pending_slots];
+    ORDO_ASSERT(slot->in_use);
+    ORDO_ASSERT(slot->tag == data >> 1);
+    const int result = cqe->res;
+    io_completion& completion = slot->completion;
+    if (completion.error == 0 && !completion.short_write) {
+        if (!is_sync && result >= 0 && static_cast<std::uint32_t>(result) < slot->bytes) {
+            completion.short_write = true;
+        } else if (result < 0 && result != -ECANCELED) {
+            completion.error = -result;
+            completion.failed = is_sync ? io_operation::sync : io_operation::write;
+        } else if (result == -ECANCELED) {
+            // The sync was cancelled because its write failed short: already recorded.
+            completion.error = ECANCELED;
+            completion.failed = io_operation::sync;
+        }
+    }
+    ++slot->cqes_seen;
+    if (slot->cqes_seen < slot->cqes_expected) return false;
+    *out = completion;
+    slot->in_use = false;
+    return true;
+}
+
+std::uint32_t uring_backend::reap(std::span<io_completion> out, bool wait) {
+    ORDO_ASSERT(!out.empty());
+    std::uint32_t count = 0;
+    while (count < out.size()) {
+        io_uring_cqe* cqe = nullptr;
+        int result = io_uring_peek_cqe(&ring_, &cqe);
+        if (result == -EAGAIN && wait && count == 0) {
+            result = io_uring_wait_cqe(&ring_, &cqe);
+            if (result == -EINTR) continue;
+        }
+        if (result == -EAGAIN) break;
+        ORDO_ASSERT(result == 0);
+        ORDO_ASSERT(cqe != nullptr);
+        if (take_cqe(cqe, &out[count])) ++count;
+        io_uring_cqe_seen(&ring_, cqe);
+    }
+    return count;
+}
+
+}  // namespace ordo::journal::io

@@ -1,0 +1,258 @@
+#include "journal/reader.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "journal/base/assert.h"
+#include "journal/format.h"
+#include "journal/io/posix_files.h"
+#include "journal/record.h"
+
+namespace ordo::journal {
+namespace {
+
+journal_error damage(std::string path, std::uint64_t offset, std::string detail) {
+    return journal_error{.code = journal_errc::damaged,
+                         .path = std::move(path),
+                         .offset = offset,
+                         .detail = std::move(detail)};
+}
+
+bool all_zero(std::span<const std::byte> bytes) {
+    return std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; });
+}
+
+}  // namespace
+
+reader::reader(reader&& other) noexcept { *this = std::move(other); }
+
+reader& reader::operator=(reader&& other) noexcept {
+    if (this == &other) return *this;
+    unmap();
+    dir_ = std::move(other.dir_);
+    segments_ = std::move(other.segments_);
+    cursor_ = other.cursor_;
+    map_ = std::exchange(other.map_, nullptr);
+    map_bytes_ = std::exchange(other.map_bytes_, 0);
+    offset_ = other.offset_;
+    position_ = other.position_;
+    ended_ = other.ended_;
+    tail_ = std::move(other.tail_);
+    return *this;
+}
+
+reader::~reader() { unmap(); }
+
+void reader::unmap() noexcept {
+    if (map_ == nullptr) return;
+    const int result = ::munmap(const_cast<std::byte*>(map_), map_bytes_);
+    ORDO_ASSERT(result == 0);
+    map_ = nullptr;
+    map_bytes_ = 0;
+}
+
+std::string reader::path_of(std::size_t cursor) const {
+    ORDO_ASSERT(cursor < segments_.size());
+    return (dir_ / segments_[cursor].name).string();
+}
+
+std::expected<reader, journal_error> reader::open(const std::filesystem::path& dir,
+                                                  const journal_position& start) {
+    ORDO_ASSERT(start.segment_offset % block_bytes == 0);
+    reader result;
+    result.dir_ = dir;
+    result.position_ = start;
+    std::error_code error;
+    if (!std::filesystem::exists(dir, error)) {
+        if (start.next_batch_number == 0) {
+            result.ended_ = true;  // a missing directory is an empty journal
+            return result;
+        }
+        return std::unexpected(io::error_from_errno(ENOENT, dir, 0, "journal directory"));
+    }
+    auto names = std::vector<std::string>{};
+    for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+        names.push_back(entry.path().filename().string());
+    }
+    if (error) return std::unexpected(io::error_from_errno(error.value(), dir, 0, "list"));
+    auto segments = sorted_segments(names, dir);
+    if (!segments) return std::unexpected(segments.error());
+    auto first = std::find_if(segments->begin(), segments->end(), [&](const segment_file& s) {
+        return s.index == start.segment_index;
+    });
+    if (first == segments->end()) {
+        if (segments->empty() && start.next_batch_number == 0) {
+            result.ended_ = true;
+            return result;
+        }
+        return std::unexpected(damage(dir.string(), 0,
+                                      "segment " + std::to_string(start.segment_index) +
+                                          " where reading starts is missing"));
+    }
+    result.segments_.assign(first, segments->end());
+    result.offset_ = start.segment_offset;
+    if (auto mapped = result.map_segment(0); !mapped) return std::unexpected(mapped.error());
+    return result;
+}
+
+std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
+    ORDO_ASSERT(cursor < segments_.size());
+    unmap();
+    cursor_ = cursor;
+    const std::string path = path_of(cursor);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::unexpected(io::error_from_errno(errno, path, 0, "open segment"));
+    struct stat status {};
+    const int stat_result = ::fstat(fd, &status);
+    ORDO_ASSERT(stat_result == 0);
+    const auto bytes = static_cast<std::uint64_t>(status.st_size);
+    if (bytes < segment_bytes_min || bytes % block_bytes != 0) {
+        ::close(fd);
+        return std::unexpected(damage(path, bytes, "segment size not a block multiple >= 1 MiB"));
+    }
+    void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+    const int map_errno = errno;
+    ::close(fd);
+    if (map == MAP_FAILED) return std::unexpected(io::error_from_errno(map_errno, path, 0, "mmap"));
+    ::madvise(map, bytes, MADV_SEQUENTIAL);
+    map_ = static_cast<const std::byte*>(map);
+    map_bytes_ = bytes;
+    return {};
+}
+
+// Returns nullptr when the batch at `offset` passes every paired check, else what failed.
+const char* reader::check_batch(std::uint64_t offset, std::uint64_t* disk_bytes) const {
+    ORDO_ASSERT(offset % block_bytes == 0);
+    ORDO_ASSERT(offset + batch_header_bytes <= map_bytes_);
+    const batch_header header = load_batch_header({map_ + offset, batch_header_bytes});
+    if (header.magic != batch_magic) return "no batch magic";
+    if (header.header_checksum != header_checksum_of(header)) return "header checksum mismatch";
+    // Only now is body_bytes trusted.
+    if (header.body_bytes > batch_bytes_max - batch_header_bytes) return "body length too big";
+    *disk_bytes = batch_disk_bytes(header.body_bytes);
+    if (offset + *disk_bytes > map_bytes_) return "batch runs past the segment end";
+    const std::span<const std::byte> body{map_ + offset + batch_header_bytes, header.body_bytes};
+    if (header.body_checksum != checksum(body)) return "body checksum mismatch";
+    if (header.segment_index != segments_[cursor_].index) return "segment index mismatch";
+    if (header.batch_number != position_.next_batch_number) return "unexpected batch number";
+    if (header.first_sequence != position_.next_sequence) return "unexpected first sequence";
+    if (header.previous_header_checksum != position_.previous_header_checksum) {
+        return "hash chain broken (previous header checksum mismatch)";
+    }
+    return nullptr;
+}
+
+// A writer rolls over when the next batch does not fit, leaving zeros at the end of the
+// segment, shorter than one maximal batch and with no batch header in them.
+bool reader::zero_tail_of_segment(std::uint64_t offset) const {
+    if (cursor_ + 1 >= segments_.size()) return false;
+    if (map_bytes_ - offset >= batch_bytes_max) return false;
+    return all_zero({map_ + offset, map_bytes_ - offset});
+}
+
+std::expected<std::optional<batch_view>, journal_error> reader::next() {
+    while (!ended_) {
+        if (offset_ + batch_header_bytes > map_bytes_ || zero_tail_of_segment(offset_)) {
+            if (cursor_ + 1 >= segments_.size()) return end_at(offset_, nullptr);
+            if (auto mapped = map_segment(cursor_ + 1); !mapped) {
+                return std::unexpected(mapped.error());
+            }
+            offset_ = 0;
+            continue;
+        }
+        std::uint64_t disk_bytes = 0;
+        if (const char* failed = check_batch(offset_, &disk_bytes)) return end_at(offset_, failed);
+        const batch_header header = load_batch_header({map_ + offset_, batch_header_bytes});
+        if (header.version != format_version) {
+            return std::unexpected(journal_error{.code = journal_errc::format_version,
+                                                 .path = path_of(cursor_),
+                                                 .offset = offset_,
+                                                 .detail = "batch format version " +
+                                                           std::to_string(header.version)});
+        }
+        const std::span<const std::byte> body{map_ + offset_ + batch_header_bytes,
+                                              header.body_bytes};
+        if (const char* framing = validate_records(body, header.record_count)) {
+            return std::unexpected(damage(path_of(cursor_), offset_, framing));
+        }
+        if (offset_ == 0 && header.first_sequence != segments_[cursor_].first_sequence) {
+            return std::unexpected(
+                damage(path_of(cursor_), 0, "first sequence differs from the segment name"));
+        }
+        const batch_view view{.batch_number = header.batch_number,
+                              .first_sequence = header.first_sequence,
+                              .record_count = header.record_count,
+                              .time_ms = header.time_ms,
+                              .body = body,
+                              .segment_index = header.segment_index,
+                              .segment_offset = offset_};
+        offset_ += disk_bytes;
+        position_ = journal_position{.next_batch_number = header.batch_number + 1,
+                                     .next_sequence = header.first_sequence + header.record_count,
+                                     .segment_index = header.segment_index,
+                                     .segment_offset = offset_,
+                                     .previous_header_checksum = header.header_checksum};
+        return view;
+    }
+    return std::optional<batch_view>{};
+}
+
+
+// The first batch at `offset` failed `what` (nullptr: the last segment simply ends). Decides
+// clean end, torn tail or damage by the rule of FORMAT.md "Torn tail or damage": every
+// self-consistent batch header after the failure must be one that could have been in
+// flight with it (batch number within batches_in_flight_max, start within
+// torn_window_bytes); anything else proves acknowledged data was lost.
+std::expected<std::optional<batch_view>, journal_error> reader::end_at(std::uint64_t offset,
+                                                                        const char* what) {
+    ORDO_ASSERT(!ended_);
+    ended_ = true;
+    if (what == nullptr) return std::optional<batch_view>{};
+    const std::string failed_path = path_of(cursor_);
+    const std::uint32_t failed_index = segments_[cursor_].index;
+    const bool first_block_zero = all_zero({map_ + offset, block_bytes});
+    const std::uint64_t expected = position_.next_batch_number;
+    std::uint64_t distance_base = 0;  // bytes from the failure to the mapped segment's start
+    std::uint32_t later = 0;
+    for (std::size_t cursor = cursor_; cursor < segments_.size(); ++cursor) {
+        if (cursor != cursor_) {
+            distance_base += map_bytes_ - (cursor - 1 == cursor_ ? offset : 0);
+            if (auto mapped = map_segment(cursor); !mapped) return std::unexpected(mapped.error());
+        }
+        const std::uint64_t begin = cursor == cursor_ ? offset : 0;
+        for (std::uint64_t at = begin; at + batch_header_bytes <= map_bytes_; at += block_bytes) {
+            const batch_header h = load_batch_header({map_ + at, batch_header_bytes});
+            if (!header_self_consistent(h)) continue;
+            if (at == offset && cursor == cursor_ && h.batch_number == expected) continue;
+            const std::uint64_t distance = distance_base + at - begin;
+            const bool in_window = distance < torn_window_bytes &&
+                                   h.batch_number > expected &&
+                                   h.batch_number < expected + batches_in_flight_max;
+            if (!in_window) {
+                return std::unexpected(damage(
+                    failed_path, offset,
+                    std::string(what) + " in batch " + std::to_string(expected) +
+                        ", yet valid batch " + std::to_string(h.batch_number) + " follows at " +
+                        path_of(cursor) + " byte " + std::to_string(at) +
+                        " (beyond what could have been in flight)"));
+            }
+            ++later;
+        }
+    }
+    if (first_block_zero && later == 0) return std::optional<batch_view>{};  // clean end
+    tail_ = tail_report{.path = failed_path,
+                        .segment_index = failed_index,
+                        .segment_offset = offset,
+                        .later_batches = later,
+                        .detail = what};
+    return std::optional<batch_view>{};
+}
+
+}  // namespace ordo::journal

@@ -1,0 +1,89 @@
+#pragma once
+// Sequential recovery scan of a journal directory (journal/FORMAT.md "Reading"). Each
+// segment is mapped read-only with MADV_SEQUENTIAL, so the kernel reads ahead in large
+// chunks and checksums run at memory speed over the mapping without copies.
+//
+// Every batch passes the paired checks in this order: header checksum (before its length
+// is trusted), body checksum, segment index == the file's, batch number == expected,
+// first sequence == expected, chain == previous header checksum, record framing. The
+// first batch that fails ends the journal: a torn tail when only zeros or possibly
+// in-flight batches follow within the torn-tail window, damage (an error naming the file
+// and byte offset) when anything valid lies beyond it.
+//
+// Thread: any single thread; a value type (movable). Lifecycle: open(), next() until
+// nullopt or an error, then torn_tail() / position() describe where the journal ends.
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "journal/checksum.h"
+#include "journal/errc.h"
+#include "journal/segment.h"
+#include "journal/writer.h"
+
+namespace ordo::journal {
+
+struct batch_view {
+    std::uint64_t batch_number = 0;
+    std::uint64_t first_sequence = 0;
+    std::uint32_t record_count = 0;
+    std::uint64_t time_ms = 0;
+    std::span<const std::byte> body;  // valid until the next call to next()
+    std::uint32_t segment_index = 0;
+    std::uint64_t segment_offset = 0;
+};
+
+// What recovery cut off at the end of the journal.
+struct tail_report {
+    std::string path;                 // segment file of the first batch that failed
+    std::uint32_t segment_index = 0;
+    std::uint64_t segment_offset = 0;  // byte offset of that batch
+    std::uint32_t later_batches = 0;   // self-consistent batch headers found after it (in
+                                       // flight when the crash came; never acknowledged)
+    std::string detail;                // which check failed first
+};
+
+class reader {
+public:
+    static std::expected<reader, journal_error> open(const std::filesystem::path& dir,
+                                                     const journal_position& start = {});
+    reader(reader&& other) noexcept;
+    reader& operator=(reader&& other) noexcept;
+    ~reader();
+
+    // The next batch; nullopt at the end (clean or torn tail); an error on damage.
+    std::expected<std::optional<batch_view>, journal_error> next();
+    std::optional<tail_report> torn_tail() const { return tail_; }
+    // Where a writer continues: after the last good batch.
+    journal_position position() const { return position_; }
+    std::uint32_t segment_count() const noexcept {
+        return static_cast<std::uint32_t>(segments_.size());
+    }
+
+private:
+    reader() = default;
+    std::expected<void, journal_error> map_segment(std::size_t cursor);
+    void unmap() noexcept;
+    const char* check_batch(std::uint64_t offset, std::uint64_t* disk_bytes) const;
+    bool zero_tail_of_segment(std::uint64_t offset) const;
+    std::expected<std::optional<batch_view>, journal_error> end_at(std::uint64_t offset,
+                                                                    const char* what);
+    std::string path_of(std::size_t cursor) const;
+
+    std::filesystem::path dir_;
+    std::vector<segment_file> segments_;
+    std::size_t cursor_ = 0;                // index into segments_ of the mapped segment
+    const std::byte* map_ = nullptr;
+    std::uint64_t map_bytes_ = 0;
+    std::uint64_t offset_ = 0;              // next batch in the mapped segment
+    journal_position position_{};           // after the last good batch
+    bool ended_ = false;
+    std::optional<tail_report> tail_;
+};
+
+}  // namespace ordo::journal

@@ -1,0 +1,38 @@
+#include "journal/verify.h"
+
+#include "journal/base/assert.h"
+#include "journal/format.h"
+#include "journal/record.h"
+
+namespace ordo::journal {
+
+std::expected<verify_report, journal_error> verify(const std::filesystem::path& dir) {
+    auto opened = reader::open(dir);
+    if (!opened) return std::unexpected(opened.error());
+    reader& scan = *opened;
+    verify_report report;
+    report.segments = scan.segment_count();
+    for (;;) {
+        auto batch = scan.next();
+        if (!batch) return std::unexpected(batch.error());
+        if (!batch->has_value()) break;
+        const batch_view& view = **batch;
+        std::uint32_t records = 0;
+        for (const record_view record : record_range(view.body, view.record_count)) {
+            ORDO_ASSERT(record.type != 0);
+            ++records;
+        }
+        ORDO_ASSERT(records == view.record_count);
+        if (report.batches == 0) report.time_ms_first = view.time_ms;
+        report.time_ms_last = view.time_ms;
+        ++report.batches;
+        report.records += records;
+        report.body_bytes += view.body.size();
+        report.disk_bytes += batch_disk_bytes(static_cast<std::uint32_t>(view.body.size()));
+    }
+    report.end = scan.position();
+    report.torn_tail = scan.torn_tail();
+    return report;
+}
+
+}  // namespace ordo::journal

@@ -1,0 +1,385 @@
+#include "journal/writer.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "journal/base/assert.h"
+#include "journal/format.h"
+#include "journal/io/posix_files.h"
+#include "journal/record.h"
+#include "journal/segment.h"
+#include "journal/segment_preparer.h"
+
+namespace ordo::journal {
+namespace {
+
+journal_error invalid(std::string detail) {
+    return journal_error{.code = journal_errc::invalid_argument, .detail = std::move(detail)};
+}
+
+std::expected<void, journal_error> check_options(const writer_options& options,
+                                                 const journal_position& tail) {
+    if (options.dir.empty()) return std::unexpected(invalid("writer_options.dir is empty"));
+    if (options.segment_bytes < segment_bytes_min || options.segment_bytes > segment_bytes_max) {
+        return std::unexpected(invalid("segment_bytes outside [1 MiB, 16 GiB]"));
+    }
+    if (options.segment_bytes % block_bytes != 0) {
+        return std::unexpected(invalid("segment_bytes not a multiple of 4096"));
+    }
+    if (options.batch_bytes_max < batch_bytes_min || options.batch_bytes_max > batch_bytes_max) {
+        return std::unexpected(invalid("batch_bytes_max outside [128 KiB, 1 MiB]"));
+    }
+    if (options.batch_bytes_max % block_bytes != 0) {
+        return std::unexpected(invalid("batch_bytes_max not a multiple of 4096"));
+    }
+    if (options.batches_in_flight < 1 || options.batches_in_flight > batches_in_flight_max) {
+        return std::unexpected(invalid("batches_in_flight outside [1, 4]"));
+    }
+    if (options.backend == io_backend_kind::simulated && options.simulated_disk == nullptr) {
+        return std::unexpected(invalid("backend simulated needs simulated_disk"));
+    }
+    if (tail.segment_offset % block_bytes != 0) {
+        return std::unexpected(invalid("tail segment_offset not block-aligned"));
+    }
+    return {};
+}
+
+}  // namespace
+
+writer::writer(const writer_options& options, const journal_position& tail)
+    : options_(options),
+      segment_index_(tail.segment_index),
+      segment_offset_(tail.segment_offset),
+      next_batch_(tail.next_batch_number),
+      next_sequence_(tail.next_sequence),
+      previous_header_checksum_(tail.previous_header_checksum),
+      durable_(tail.next_batch_number) {}
+
+writer::~writer() {
+    if (io_ == nullptr) return;  // open() failed before the backend existed
+    // Drain what is in flight so the kernel never writes from freed buffers.
+    while (in_flight_ > 0) {
+        io::io_completion completions[2 * batches_in_flight_max];
+        const std::uint32_t count = io_->reap(completions, true);
+        for (std::uint32_t i = 0; i < count; ++i) {
+            slot& s = slots_[completions[i].tag % slots_.size()];
+            s.in_flight = false;
+            --in_flight_;
+        }
+    }
+    preparer_.reset();
+    if (file_ >= 0) io_->close_file(file_);
+    if (retired_file_ >= 0) io_->close_file(retired_file_);
+    std::free(buffer_memory_);
+}
+
+std::expected<std::unique_ptr<writer>, journal_error> writer::open(const writer_options& options,
+                                                                   const journal_position& tail) {
+    if (auto checked = check_options(options, tail); !checked) {
+        return std::unexpected(checked.error());
+    }
+    std::unique_ptr<writer> result(new writer(options, tail));
+    if (auto started = result->start(tail); !started) return std::unexpected(started.error());
+    ORDO_ASSERT(result->file_ >= 0);
+    ORDO_ASSERT(result->in_flight_ == 0);
+    return result;
+}
+
+std::expected<void, journal_error> writer::start(const journal_position& tail) {
+    auto backend =
+        io::make_backend(options_.backend, 2 * batches_in_flight_max, options_.simulated_disk);
+    if (!backend) return std::unexpected(backend.error());
+    io_ = std::move(*backend);
+    if (auto made = io_->make_dir(options_.dir); !made) return made;
+    if (auto removed = remove_leftovers(tail.segment_index); !removed) return removed;
+    if (auto opened = open_tail_segment(tail); !opened) return opened;
+
+    // Buffers are allocated and touched once, here: first touch costs 1-3 GB/s (MACHINE.md).
+    const std::size_t total = std::size_t{options_.batch_bytes_max} * options_.batches_in_flight;
+    buffer_memory_ = static_cast<std::byte*>(std::aligned_alloc(block_bytes, total));
+    ORDO_ASSERT(buffer_memory_ != nullptr);
+    std::memset(buffer_memory_, 0, total);
+    std::vector<std::span<std::byte>> spans;
+    for (std::uint32_t i = 0; i < options_.batches_in_flight; ++i) {
+        spans.emplace_back(buffer_memory_ + std::size_t{i} * options_.batch_bytes_max,
+                           options_.batch_bytes_max);
+        slots_.push_back(slot{.buffer = spans.back()});
+    }
+    if (auto attached = io_->attach_buffers(spans); !attached) return attached;
+    preparer_ = std::make_unique<segment_preparer>(io_.get(), options_.dir,
+                                                   options_.segment_bytes, segment_index_);
+    preparer_->request_prepare(segment_index_ + 1);
+    return {};
+}
+
+// Segments after the tail and prepared files hold nothing acknowledged: the reader refused
+// to recover if anything valid lay beyond the torn-tail window (FORMAT.md).
+std::expected<void, journal_error> writer::remove_leftovers(std::uint32_t tail_index) {
+    auto names = io_->list_dir(options_.dir);
+    if (!names) return std::unexpected(names.error());
+    bool removed_any = false;
+    for (const std::string& name : *names) {
+        const auto parsed = parse_segment_name(name);
+        const bool later = parsed.has_value() && parsed->index > tail_index;
+        if (!later && !is_prepared_segment_name(name)) continue;
+        if (auto removed = io_->remove_file(options_.dir / name); !removed) return removed;
+        removed_any = true;
+    }
+    if (removed_any) return io_->sync_dir(options_.dir);
+    return {};
+}
+
+std::expected<void, journal_error> writer::open_tail_segment(const journal_position& tail) {
+    auto names = io_->list_dir(options_.dir);
+    if (!names) return std::unexpected(names.error());
+    std::optional<segment_file> found;
+    for (const std::string& name : *names) {
+        auto parsed = parse_segment_name(name);
+        if (parsed.has_value() && parsed->index == tail.segment_index) found = std::move(parsed);
+    }
+    if (found.has_value()) {
+        file_path_ = options_.dir / found->name;
+        auto bytes = io_->file_bytes(file_path_);
+        if (!bytes) return std::unexpected(bytes.error());
+        segment_capacity_bytes_ = *bytes;
+        ORDO_ASSERT(tail.segment_offset <= segment_capacity_bytes_);
+        // Zero whatever a crash left after the tail (a torn batch, in-flight batches), so
+        // those bytes never look valid to a later recovery.
+        const std::uint64_t zero_bytes =
+            std::min(torn_window_bytes, segment_capacity_bytes_ - tail.segment_offset);
+        if (zero_bytes > 0) {
+            auto zeroed = io_->zero_range(file_path_, tail.segment_offset, zero_bytes);
+            if (!zeroed) return zeroed;
+        }
+    } else {
+        if (tail.segment_offset != 0) {
+            return std::unexpected(journal_error{.code = journal_errc::not_found,
+                                                 .path = options_.dir.string(),
+                                                 .detail = "the tail segment does not exist"});
+        }
+        const auto prepared = options_.dir / prepared_segment_name(tail.segment_index);
+        file_path_ = options_.dir / segment_name(tail.segment_index, tail.next_sequence);
+        segment_capacity_bytes_ = options_.segment_bytes;
+        if (auto created = io_->create_zeroed(prepared, segment_capacity_bytes_); !created) {
+            return created;
+        }
+        if (auto renamed = io_->rename_file(prepared, file_path_); !renamed) return renamed;
+        if (auto synced = io_->sync_dir(options_.dir); !synced) return synced;
+    }
+    auto opened = io_->open_file(file_path_, options_.direct_io);
+    if (!opened) return std::unexpected(opened.error());
+    file_ = opened->file;
+    direct_used_ = opened->direct;
+    if (options_.direct_io && !direct_used_) {
+        std::fprintf(stderr, "ordo: journal: O_DIRECT unsupported in %s; writing buffered\n",
+                     options_.dir.c_str());
+    }
+    return {};
+}
+
+io_backend_kind writer::backend() const noexcept { return io_->kind(); }
+
+std::uint32_t writer::record_bytes_max() const noexcept {
+    return options_.batch_bytes_max - batch_header_bytes;
+}
+
+journal_position writer::position() const noexcept {
+    return journal_position{.next_batch_number = next_batch_,
+                            .next_sequence = next_sequence_,
+                            .segment_index = segment_index_,
+                            .segment_offset = segment_offset_,
+                            .previous_header_checksum = previous_header_checksum_};
+}
+
+std::expected<void, journal_error> writer::poison(journal_error error) {
+    if (!poisoned_.has_value()) poisoned_ = std::move(error);
+    return std::unexpected(*poisoned_);
+}
+
+const std::filesystem::path& writer::path_of(const slot& batch) const {
+    if (batch.segment_index == segment_index_) return file_path_;
+    ORDO_ASSERT(batch.segment_index + 1 == segment_index_);
+    return retired_path_;
+}
+
+
+std::expected<std::span<std::byte>, journal_error> writer::claim() {
+    if (poisoned_.has_value()) return std::unexpected(*poisoned_);
+    slot& next = slots_[next_batch_ % slots_.size()];
+    // The buffer is free once the batch that used it is durable (it may be complete but
+    // still waiting for its segment name; reusing it then would not lose data, but keeping
+    // one rule keeps the watermark simple).
+    while (next_batch_ >= slots_.size() && durable_ + slots_.size() <= next_batch_) {
+        if (auto reaped = reap(true); !reaped) return std::unexpected(reaped.error());
+    }
+    ORDO_ASSERT(!next.in_flight);
+    claimed_ = true;
+    return next.buffer.subspan(batch_header_bytes);
+}
+
+std::expected<std::uint64_t, journal_error> writer::publish(std::uint32_t record_bytes,
+                                                            std::uint32_t record_count,
+                                                            std::uint64_t time_ms) {
+    if (poisoned_.has_value()) return std::unexpected(*poisoned_);
+    ORDO_ASSERT(claimed_);
+    ORDO_ASSERT(record_count > 0);
+    ORDO_ASSERT(record_bytes <= record_bytes_max());
+    slot& batch = slots_[next_batch_ % slots_.size()];
+    const std::span<const std::byte> body = batch.buffer.subspan(batch_header_bytes, record_bytes);
+    // The writer never writes what the reader would call damage.
+    ORDO_ASSERT(validate_records(body, record_count) == nullptr);
+    const std::uint64_t disk_bytes = batch_disk_bytes(record_bytes);
+    if (segment_offset_ + disk_bytes > segment_capacity_bytes_) {
+        if (auto rolled = roll_over(); !rolled) return std::unexpected(rolled.error());
+    }
+    batch_header header{.magic = batch_magic,
+                        .version = format_version,
+                        .reserved_zero = 0,
+                        .segment_index = segment_index_,
+                        .batch_number = next_batch_,
+                        .first_sequence = next_sequence_,
+                        .record_count = record_count,
+                        .body_bytes = record_bytes,
+                        .time_ms = time_ms,
+                        .previous_header_checksum = previous_header_checksum_,
+                        .body_checksum = checksum(body),
+                        .header_checksum = {}};
+    header.header_checksum = header_checksum_of(header);
+    std::memcpy(batch.buffer.data(), &header, sizeof(header));
+    const std::size_t used = batch_header_bytes + record_bytes;
+    std::memset(batch.buffer.data() + used, 0, disk_bytes - used);  // padding is zero
+    const io::write_request request{.file = file_,
+                                    .buffer_index = static_cast<std::uint32_t>(
+                                        next_batch_ % slots_.size()),
+                                    .bytes = batch.buffer.first(disk_bytes),
+                                    .offset = segment_offset_,
+                                    .sync = options_.sync == sync_mode::fdatasync,
+                                    .tag = next_batch_};
+    if (auto submitted = io_->submit_write(request); !submitted) {
+        (void)poison(submitted.error());
+        return std::unexpected(*poisoned_);
+    }
+    batch.batch_number = next_batch_;
+    batch.segment_index = segment_index_;
+    batch.segment_offset = segment_offset_;
+    batch.in_flight = true;
+    batch.complete = false;
+    ++in_flight_;
+    claimed_ = false;
+    previous_header_checksum_ = header.header_checksum;
+    next_sequence_ += record_count;
+    segment_offset_ += disk_bytes;
+    return next_batch_++;
+}
+
+// Moves to the next (prepared) segment. Runs on the writer's thread: take() normally finds
+// the segment ready, and the rename is a metadata operation; the directory fsync that makes
+// it durable runs on the preparer thread and gates the watermark, not this thread.
+std::expected<void, journal_error> writer::roll_over() {
+    ORDO_ASSERT(segment_index_ < segment_index_max);
+    // At most two segments have batches in flight: the current one and the retired one.
+    while (retired_file_ >= 0) {
+        if (auto reaped = reap(true); !reaped) return reaped;
+    }
+    const std::uint32_t index = segment_index_ + 1;
+    auto prepared = preparer_->take(index);
+    if (!prepared) return poison(prepared.error());
+    std::filesystem::path path = options_.dir / segment_name(index, next_sequence_);
+    if (auto renamed = io_->rename_file(*prepared, path); !renamed) {
+        return poison(renamed.error());
+    }
+    auto opened = io_->open_file(path, options_.direct_io);
+    if (!opened) return poison(opened.error());
+    preparer_->request_name_sync(index);
+    preparer_->request_prepare(index + 1);
+    if (in_flight_ > 0) {
+        retired_file_ = file_;
+        retired_path_ = std::move(file_path_);
+        retired_last_batch_ = next_batch_ - 1;
+    } else {
+        io_->close_file(file_);
+    }
+    file_ = opened->file;
+    file_path_ = std::move(path);
+    segment_index_ = index;
+    segment_capacity_bytes_ = options_.segment_bytes;
+    segment_offset_ = 0;
+    return {};
+}
+
+std::expected<void, journal_error> writer::reap(bool wait) {
+    ORDO_ASSERT(!poisoned_.has_value());
+    if (wait && in_flight_ == 0) {
+        // Everything is written; only a segment name can be pending.
+        const std::uint32_t index = slots_[durable_ % slots_.size()].segment_index;
+        if (auto named = preparer_->wait_name_durable(index); !named) return poison(named.error());
+    }
+    io::io_completion completions[2 * batches_in_flight_max];
+    const std::uint32_t count = in_flight_ > 0 ? io_->reap(completions, wait) : 0;
+    std::optional<journal_error> failure;
+    for (std::uint32_t i = 0; i < count; ++i) {
+        const io::io_completion& done = completions[i];
+        slot& batch = slots_[done.tag % slots_.size()];
+        ORDO_ASSERT(batch.in_flight);
+        ORDO_ASSERT(batch.batch_number == done.tag);
+        batch.in_flight = false;
+        --in_flight_;
+        if (failure.has_value()) continue;  // every completion is accounted, first error wins
+        if (done.short_write) {
+            failure = journal_error{.code = journal_errc::short_write,
+                                    .path = path_of(batch).string(),
+                                    .offset = batch.segment_offset,
+                                    .detail = "batch " + std::to_string(done.tag)};
+        } else if (done.error != 0) {
+            const bool sync = done.failed == io::io_operation::sync;
+            failure = io::error_from_errno(
+                done.error, path_of(batch), batch.segment_offset,
+                (sync ? "fdatasync after batch " : "write of batch ") + std::to_string(done.tag),
+                direct_used_);
+        } else {
+            batch.complete = true;
+        }
+    }
+    if (failure.has_value()) return poison(std::move(*failure));
+    advance_watermark();
+    return {};
+}
+
+void writer::advance_watermark() {
+    const std::uint32_t named = preparer_->names_durable_through();
+    while (durable_ < next_batch_) {
+        slot& batch = slots_[durable_ % slots_.size()];
+        ORDO_ASSERT(batch.batch_number == durable_);
+        if (!batch.complete) break;
+        if (batch.segment_index > named) break;
+        batch.complete = false;
+        ++durable_;
+    }
+    if (retired_file_ >= 0 && durable_ > retired_last_batch_) {
+        io_->close_file(retired_file_);
+        retired_file_ = -1;
+        retired_path_.clear();
+    }
+    if (in_flight_ == 0) ORDO_ASSERT(durable_ <= next_batch_);
+}
+
+std::expected<std::uint64_t, journal_error> writer::poll() {
+    if (poisoned_.has_value()) return std::unexpected(*poisoned_);
+    if (auto reaped = reap(false); !reaped) return std::unexpected(reaped.error());
+    ORDO_ASSERT(durable_ <= next_batch_);
+    return durable_;
+}
+
+std::expected<std::uint64_t, journal_error> writer::wait_durable(std::uint64_t batch_count) {
+    ORDO_ASSERT(batch_count <= next_batch_);
+    if (poisoned_.has_value()) return std::unexpected(*poisoned_);
+    while (durable_ < batch_count) {
+        if (auto reaped = reap(true); !reaped) return std::unexpected(reaped.error());
+    }
+    ORDO_ASSERT(durable_ >= batch_count);
+    return durable_;
+}
+
+}  // namespace ordo::journal

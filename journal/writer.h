@@ -1,0 +1,132 @@
+#pragma once
+// The journal writer: claim a batch buffer, fill it with records, publish it (header sealed,
+// checksums set, write + linked fdatasync submitted), and learn from poll() which batches
+// are durable. Several batches are in flight at once (group commit); the durable watermark
+// is the contiguous prefix of batches whose write and sync both completed and whose
+// segment name is durable. Any failed write, sync or short write poisons the writer: every
+// later call returns that error and nothing after it is ever reported durable (an fsync is
+// never retried on the same data: after a failed fsync the page cache may lie).
+//
+// Thread: owned by one thread (the sequencer) from open() to destruction; a background
+// segment_preparer thread prepares the next segment. Lifecycle: open() recovers nothing
+// itself — it continues at the position the reader recovered (reader::position()).
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "journal/checksum.h"
+#include "journal/errc.h"
+#include "journal/io/io_backend.h"
+#include "journal/limits.h"
+
+namespace ordo::journal {
+
+namespace io {
+class simulated_disk;
+}
+class segment_preparer;
+
+enum class sync_mode : std::uint8_t { buffered, fdatasync };  // "none" = no writer at all
+
+struct writer_options {
+    std::filesystem::path dir;
+    sync_mode sync = sync_mode::fdatasync;
+    std::uint64_t segment_bytes = segment_bytes_default;
+    std::uint32_t batch_bytes_max = batch_bytes_default;  // header + records + padding
+    std::uint32_t batches_in_flight = batches_in_flight_default;  // 1..batches_in_flight_max
+    bool direct_io = true;  // O_DIRECT where the file system supports it, else buffered
+    io_backend_kind backend = io_backend_kind::automatic;  // automatic: io_uring, else pwrite
+    io::simulated_disk* simulated_disk = nullptr;  // required for backend simulated
+};
+
+// Where the next batch goes; produced by recovery (reader::position()), consumed by open().
+struct journal_position {
+    std::uint64_t next_batch_number = 0;
+    std::uint64_t next_sequence = 0;
+    std::uint32_t segment_index = 0;
+    std::uint64_t segment_offset = 0;
+    checksum128 previous_header_checksum{};  // chain value for the next batch
+    friend bool operator==(const journal_position&, const journal_position&) = default;
+};
+
+class writer {
+public:
+    static std::expected<std::unique_ptr<writer>, journal_error> open(
+        const writer_options& options, const journal_position& tail);
+    ~writer();
+    writer(const writer&) = delete;
+    writer& operator=(const writer&) = delete;
+
+    // The record area of the next batch (after the header room), record_bytes_max() long.
+    // Waits, reaping completions, only when every buffer is in flight. Calling it again
+    // before publish() returns the same area.
+    std::expected<std::span<std::byte>, journal_error> claim();
+    // Seals the claimed batch (`record_bytes` of whole records, `record_count` of them) and
+    // submits it; returns its batch number. The batch is not durable yet: see poll().
+    std::expected<std::uint64_t, journal_error> publish(std::uint32_t record_bytes,
+                                                        std::uint32_t record_count,
+                                                        std::uint64_t time_ms);
+    // Reaps completions without blocking; returns the durable watermark n: batches [0, n)
+    // are durable in the chosen sync mode.
+    std::expected<std::uint64_t, journal_error> poll();
+    // Blocks until batches [0, batch_count) are durable; returns the watermark.
+    std::expected<std::uint64_t, journal_error> wait_durable(std::uint64_t batch_count);
+
+    io_backend_kind backend() const noexcept;  // what is really used (fallback visible)
+    bool direct_io() const noexcept { return direct_used_; }
+    std::uint32_t record_bytes_max() const noexcept;
+    journal_position position() const noexcept;  // where the next batch goes
+
+private:
+    struct slot {
+        std::span<std::byte> buffer;
+        std::uint64_t batch_number = 0;
+        std::uint32_t segment_index = 0;
+        std::uint64_t segment_offset = 0;
+        bool in_flight = false;  // submitted, completion not reaped
+        bool complete = false;   // write (+ sync) succeeded
+    };
+
+    writer(const writer_options& options, const journal_position& tail);
+    std::expected<void, journal_error> start(const journal_position& tail);
+    std::expected<void, journal_error> open_tail_segment(const journal_position& tail);
+    std::expected<void, journal_error> remove_leftovers(std::uint32_t tail_index);
+    std::expected<void, journal_error> roll_over();
+    std::expected<void, journal_error> reap(bool wait);
+    void advance_watermark();
+    std::expected<void, journal_error> poison(journal_error error);
+    const std::filesystem::path& path_of(const slot& batch) const;
+
+    writer_options options_;
+    std::unique_ptr<io::io_backend> io_;
+    std::unique_ptr<segment_preparer> preparer_;
+    std::byte* buffer_memory_ = nullptr;
+    std::vector<slot> slots_;
+
+    // The current segment.
+    io::file_id file_ = -1;
+    std::filesystem::path file_path_;
+    std::uint32_t segment_index_ = 0;
+    std::uint64_t segment_capacity_bytes_ = 0;
+    std::uint64_t segment_offset_ = 0;
+    // The previous segment's file stays open until its last batch completes.
+    io::file_id retired_file_ = -1;
+    std::filesystem::path retired_path_;
+    std::uint64_t retired_last_batch_ = 0;
+
+    std::uint64_t next_batch_ = 0;
+    std::uint64_t next_sequence_ = 0;
+    checksum128 previous_header_checksum_{};
+    std::uint64_t durable_ = 0;  // watermark: batches [0, durable_) are durable
+    std::uint64_t in_flight_ = 0;
+    bool claimed_ = false;
+    bool direct_used_ = false;
+    std::optional<journal_error> poisoned_;
+};
+
+}  // namespace ordo::journal
