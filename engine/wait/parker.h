@@ -34,8 +34,8 @@
 // state_ with an RMW instead, fetch_add(0, acq_rel). The argument then runs through the
 // modification order of state_: the consumer's exchange in prepare_park and a producer's
 // RMW are ordered; if the consumer's comes first the producer reads parked and wakes it,
-// otherwise the consumer's exchange reads from the producer's release RMW, so the publish
-// happens-before the re-check. Sound in the C++ model, and visible to TSan; slower (it
+// otherwise the consumer's exchange acquires from the release sequence of the producer's
+// RMW (every write to state_ is an RMW), so the publish happens-before the re-check. Sound in the C++ model, and visible to TSan; slower (it
 // writes the line), so it is only the sanitizer build's variant.
 
 #include <atomic>
@@ -88,10 +88,12 @@ public:
     }
 
     // Consumer. Work appeared during the re-check: stay awake. A producer may already
-    // have written running; writing it again is harmless.
+    // have written running; writing it again is harmless. An RMW like every write to
+    // state_, so that no plain store ever cuts a waker's release sequence (see wake()).
     void cancel_park() noexcept {
         ORDO_ASSERT(parking_);
-        state_.store(running, std::memory_order_relaxed);
+        const std::uint32_t previous = state_.exchange(running, std::memory_order_acq_rel);
+        ORDO_ASSERT(previous == running || previous == parked);
         parking_ = false;
     }
 
@@ -121,9 +123,11 @@ public:
     }
 
     // Any thread, unconditionally: for shutdown, after the caller stored its stop flag.
-    // No fence needed: if this exchange precedes the consumer's in prepare_park, that one
-    // reads from ours (acquire after release) and the re-check sees the stop flag; if it
-    // follows, it turns parked into running and park() returns.
+    // No fence needed: every write to state_ is an RMW, so every later write in its
+    // modification order continues the release sequence of this exchange. If the
+    // consumer's next prepare_park comes later, its exchange acquires from that sequence
+    // and the re-check sees the stop flag; if it came earlier, this exchange turns parked
+    // into running and park() returns.
     void wake() noexcept {
         const std::uint32_t previous = state_.exchange(running, std::memory_order_acq_rel);
         ORDO_ASSERT(previous == running || previous == parked);
