@@ -136,8 +136,10 @@ inline std::vector<std::byte> read_file(const std::filesystem::path& path) {
     return bytes;
 }
 
+// Overwrites in place: truncating would make ext4 (auto_da_alloc) flush on close.
 inline void write_file(const std::filesystem::path& path, const std::vector<std::byte>& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    REQUIRE(std::filesystem::file_size(path) == bytes.size());
+    std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
     out.write(reinterpret_cast<const char*>(bytes.data()),
               static_cast<std::streamsize>(bytes.size()));
     REQUIRE(out.good());

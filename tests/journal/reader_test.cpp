@@ -1,0 +1,238 @@
+// Tests for journal/reader.h: clean end, torn tails, damage and the torn-tail window rule.
+
+#include "journal/reader.h"
+
+#include "journal/verify.h"
+#include "tests/journal/journal_fixture.h"
+
+using namespace ordo::journal;
+using namespace ordo::journal::test;
+
+namespace {
+
+struct built_journal {
+    std::vector<batch_view> batches;  // positions of every batch (bodies not kept)
+    std::filesystem::path segment;    // the first segment file
+};
+
+// `count` batches of two blocks each whose last byte is record payload (no padding), so a
+// tear anywhere in the last block changes the batch.
+built_journal build(const temp_dir& tmp, std::uint32_t count) {
+    auto w = writer::open(small_options(tmp.journal()), {});
+    REQUIRE(w.has_value());
+    // body = 8192 - 96 = 8096 = 2 records of 4048 bytes (4040 payload).
+    write_batches(**w, std::vector<batch_shape>(count, batch_shape{2, 4040}));
+    w->reset();
+    built_journal built;
+    const read_result read = read_all(tmp.journal());
+    REQUIRE(read.batches.size() == count);
+    built.batches = read.batches;
+    built.segment = segment_paths(tmp.journal()).at(0);
+    for (const batch_view& b : built.batches) {
+        REQUIRE(batch_disk_bytes(static_cast<std::uint32_t>(b.body.size())) == 8192);
+        REQUIRE(b.body.size() == 8096);
+    }
+    return built;
+}
+
+}  // namespace
+
+TEST_CASE("an empty or missing directory is an empty journal") {
+    // Proves: open() of a missing or empty directory yields no batches, no tail, position 0.
+    temp_dir tmp;
+    for (const auto& dir : {tmp.path() / "missing", tmp.path()}) {
+        const read_result read = read_all(dir);
+        REQUIRE_FALSE(read.error.has_value());
+        REQUIRE(read.batches.empty());
+        REQUIRE_FALSE(read.tail.has_value());
+        REQUIRE(read.position == journal_position{});
+    }
+}
+
+TEST_CASE("a last batch torn at every byte of its last block is cut as a torn tail") {
+    // Proves: for each of the 4096 tear points in the last block of the last batch, recovery
+    // returns exactly the batches before it, reports a torn tail (not an error) at that
+    // batch's offset, and positions the writer right after the previous batch.
+    temp_dir tmp;
+    const built_journal built = build(tmp, 6);
+    const batch_view& last = built.batches.back();
+    const auto original = read_file(built.segment);
+    const std::uint64_t last_block = last.segment_offset + 8192 - block_bytes;
+    const read_result clean = read_all(tmp.journal());
+    auto torn = original;
+    for (std::uint32_t cut = 0; cut < block_bytes; ++cut) {
+        // Bytes from the tear point on never reached the disk: they are still zeros.
+        std::fill(torn.begin() + static_cast<std::ptrdiff_t>(last_block + cut),
+                  torn.begin() + static_cast<std::ptrdiff_t>(last_block + block_bytes),
+                  std::byte{0});
+        write_file(built.segment, torn);
+        const read_result read = read_all(tmp.journal());
+        REQUIRE_FALSE(read.error.has_value());
+        REQUIRE(read.batches.size() == 5);
+        REQUIRE(read.tail.has_value());
+        REQUIRE(read.tail->segment_offset == last.segment_offset);
+        REQUIRE(read.tail->later_batches == 0);
+        REQUIRE(read.position.next_batch_number == 5);
+        REQUIRE(read.position.segment_offset == last.segment_offset);
+        std::copy(original.begin() + static_cast<std::ptrdiff_t>(last_block),
+                  original.begin() + static_cast<std::ptrdiff_t>(last_block + block_bytes),
+                  torn.begin() + static_cast<std::ptrdiff_t>(last_block));
+    }
+    write_file(built.segment, original);
+    REQUIRE(read_all(tmp.journal()).batches.size() == 6);
+    REQUIRE(clean.position.next_batch_number == 6);
+}
+
+TEST_CASE("a flipped bit in any header byte or in the body is detected") {
+    // Proves: flipping one bit in each of the 96 header bytes and in body bytes of batch 2
+    // (with 9 valid batches after it, beyond what could be in flight) is damage: an error
+    // naming the segment file and the batch's byte offset. The same flips in the LAST
+    // batch are a torn tail: recovery keeps the batches before it and does not fail.
+    temp_dir tmp;
+    const built_journal built = build(tmp, 12);
+    const auto original = read_file(built.segment);
+    const std::uint64_t middle = built.batches[2].segment_offset;
+    const std::uint64_t last = built.batches.back().segment_offset;
+    std::vector<std::uint64_t> offsets;
+    for (std::uint64_t i = 0; i < batch_header_bytes; ++i) offsets.push_back(i);
+    for (std::uint64_t i = batch_header_bytes; i < 8192; i += 97) offsets.push_back(i);
+    offsets.push_back(8191);
+    for (const std::uint64_t at : offsets) {
+        auto flipped = original;
+        flipped[middle + at] ^= static_cast<std::byte>(1u << (at % 8));
+        write_file(built.segment, flipped);
+        const read_result read = read_all(tmp.journal());
+        INFO("flipped byte " << at << " of batch 2");
+        REQUIRE(read.error.has_value());
+        REQUIRE(read.error->code == journal_errc::damaged);
+        REQUIRE(read.error->path == built.segment.string());
+        REQUIRE(read.error->offset == middle);
+        REQUIRE(read.batches.size() == 2);
+
+        flipped = original;
+        flipped[last + at] ^= static_cast<std::byte>(1u << (at % 8));
+        write_file(built.segment, flipped);
+        const read_result tail = read_all(tmp.journal());
+        INFO("flipped byte " << at << " of the last batch");
+        REQUIRE_FALSE(tail.error.has_value());
+        REQUIRE(tail.batches.size() == 11);
+        REQUIRE(tail.tail.has_value());
+        REQUIRE(tail.tail->segment_offset == last);
+    }
+    write_file(built.segment, original);
+}
+
+TEST_CASE("a missing middle batch breaks the chain and is detected") {
+    // Proves: zeroing batch 3, or removing it (later batches moved down over it), is damage
+    // at batch 3's offset when more batches follow than could have been in flight.
+    temp_dir tmp;
+    const built_journal built = build(tmp, 12);
+    const auto original = read_file(built.segment);
+    const std::uint64_t at = built.batches[3].segment_offset;
+
+    auto zeroed = original;
+    std::fill(zeroed.begin() + static_cast<std::ptrdiff_t>(at),
+              zeroed.begin() + static_cast<std::ptrdiff_t>(at + 8192), std::byte{0});
+    write_file(built.segment, zeroed);
+    read_result read = read_all(tmp.journal());
+    REQUIRE(read.error.has_value());
+    REQUIRE(read.error->code == journal_errc::damaged);
+    REQUIRE(read.error->offset == at);
+    REQUIRE(read.batches.size() == 3);
+
+    auto removed = original;
+    removed.erase(removed.begin() + static_cast<std::ptrdiff_t>(at),
+                  removed.begin() + static_cast<std::ptrdiff_t>(at + 8192));
+    removed.resize(original.size());
+    write_file(built.segment, removed);
+    read = read_all(tmp.journal());
+    REQUIRE(read.error.has_value());
+    REQUIRE(read.error->code == journal_errc::damaged);
+    REQUIRE(read.error->offset == at);
+    REQUIRE(read.error->detail.find("unexpected batch number") != std::string::npos);
+}
+
+TEST_CASE("one torn batch followed by complete in-flight batches is a torn tail") {
+    // Proves: with batches 0..7 durable, batch 8 torn and batches 9 and 10 complete (all
+    // three in flight at the crash), recovery keeps 0..7, reports the tail at batch 8 with
+    // two later batches cut; a writer reopened there zeroes them, and after new batches the
+    // journal reads back whole with no trace of the stale ones.
+    temp_dir tmp;
+    const built_journal built = build(tmp, 11);
+    auto bytes = read_file(built.segment);
+    const std::uint64_t torn_at = built.batches[8].segment_offset;
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(torn_at + 5000),
+              bytes.begin() + static_cast<std::ptrdiff_t>(torn_at + 8192), std::byte{0});
+    write_file(built.segment, bytes);
+    const read_result read = read_all(tmp.journal());
+    REQUIRE_FALSE(read.error.has_value());
+    REQUIRE(read.batches.size() == 8);
+    REQUIRE(read.tail.has_value());
+    REQUIRE(read.tail->segment_offset == torn_at);
+    REQUIRE(read.tail->later_batches == 2);
+    REQUIRE(read.tail->detail == "body checksum mismatch");
+    {
+        auto w = writer::open(small_options(tmp.journal()), read.position);
+        REQUIRE(w.has_value());
+        write_batches(**w, std::vector<batch_shape>(1, batch_shape{1, 8}));
+    }
+    const read_result after = read_all(tmp.journal());
+    REQUIRE_FALSE(after.error.has_value());
+    REQUIRE(after.batches.size() == 9);
+    REQUIRE_FALSE(after.tail.has_value());
+    REQUIRE(after.payloads_match);
+}
+
+TEST_CASE("a torn batch with a valid batch beyond the in-flight count is damage") {
+    // Proves: batch 8 torn while batch 12 (8 + batches_in_flight_max) is valid cannot be a
+    // crash of in-flight batches: the reader reports damage at batch 8 instead of cutting.
+    temp_dir tmp;
+    const built_journal built = build(tmp, 13);
+    auto bytes = read_file(built.segment);
+    const std::uint64_t torn_at = built.batches[8].segment_offset;
+    bytes[torn_at + 100] ^= std::byte{0x40};
+    write_file(built.segment, bytes);
+    const read_result read = read_all(tmp.journal());
+    REQUIRE(read.error.has_value());
+    REQUIRE(read.error->code == journal_errc::damaged);
+    REQUIRE(read.error->offset == torn_at);
+    REQUIRE(read.error->message().find("valid batch 12") != std::string::npos);
+}
+
+TEST_CASE("a gap in segment indexes is damage") {
+    // Proves: deleting a middle segment file makes open() fail with damage naming the gap.
+    temp_dir tmp;
+    {
+        auto w = writer::open(small_options(tmp.journal()), {});
+        REQUIRE(w.has_value());
+        write_batches(**w, std::vector<batch_shape>(40, batch_shape{8, 12000}));
+    }
+    auto paths = segment_paths(tmp.journal());
+    REQUIRE(paths.size() >= 3);
+    std::filesystem::remove(paths[1]);
+    auto opened = reader::open(tmp.journal());
+    REQUIRE_FALSE(opened.has_value());
+    REQUIRE(opened.error().code == journal_errc::damaged);
+    REQUIRE(opened.error().detail.find("segment 1 is missing") != std::string::npos);
+}
+
+TEST_CASE("reading can start from a position after a snapshot") {
+    // Proves: open(dir, position) continues the chain from that position and returns only
+    // the batches after it.
+    temp_dir tmp;
+    const built_journal built = build(tmp, 10);
+    auto opened = reader::open(tmp.journal());
+    REQUIRE(opened.has_value());
+    for (int i = 0; i < 4; ++i) REQUIRE(opened->next().value().has_value());
+    const journal_position middle = opened->position();
+    const read_result rest = read_all(tmp.journal(), middle);
+    REQUIRE_FALSE(rest.error.has_value());
+    REQUIRE(rest.batches.size() == 6);
+    REQUIRE(rest.batches.front().batch_number == 4);
+    journal_position wrong = middle;
+    wrong.previous_header_checksum.low ^= 1;
+    const read_result broken = read_all(tmp.journal(), wrong);
+    REQUIRE(broken.error.has_value());
+    REQUIRE(broken.error->code == journal_errc::damaged);
+    REQUIRE(built.batches.size() == 10);
+}
