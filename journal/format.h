@@ -18,7 +18,7 @@ namespace ordo::journal {
 static_assert(std::endian::native == std::endian::little, "the format is little-endian");
 
 inline constexpr std::uint64_t batch_magic = 0x314c4e4a4f44524full;  // "ORDOJNL1"
-inline constexpr std::uint16_t format_version = 1;
+inline constexpr std::uint16_t batch_format_version = 1;
 
 // Batch 0 chains to this fixed value (all zero), so a default journal_position is the
 // position of an empty journal.

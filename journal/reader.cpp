@@ -170,7 +170,7 @@ std::expected<std::optional<batch_view>, journal_error> reader::next() {
         std::uint64_t disk_bytes = 0;
         if (const char* failed = check_batch(offset_, &disk_bytes)) return end_at(offset_, failed);
         const batch_header header = load_batch_header({map_ + offset_, batch_header_bytes});
-        if (header.version != format_version) {
+        if (header.version != batch_format_version) {
             return std::unexpected(journal_error{.code = journal_errc::format_version,
                                                  .path = path_of(cursor_),
                                                  .offset = offset_,

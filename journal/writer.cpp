@@ -235,7 +235,7 @@ std::expected<std::uint64_t, journal_error> writer::publish(std::uint32_t record
         if (auto rolled = roll_over(); !rolled) return std::unexpected(rolled.error());
     }
     batch_header header{.magic = batch_magic,
-                        .version = format_version,
+                        .version = batch_format_version,
                         .reserved_zero = 0,
                         .segment_index = segment_index_,
                         .batch_number = next_batch_,
