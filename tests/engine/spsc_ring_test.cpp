@@ -266,6 +266,27 @@ struct parker_report {
     bool lost_wakeup = false;
 };
 
+// Watchdog: a lost wake-up leaves the consumer asleep forever; detect it, record it, and
+// wake the consumer so the test fails instead of hanging.
+void watch_for_lost_wakeup(const std::atomic<std::uint32_t>& completed, std::uint32_t rounds,
+                           parker& sleeper, parker_report& report) {
+    std::uint32_t last = 0;
+    auto last_progress = std::chrono::steady_clock::now();
+    while (completed.load(std::memory_order_acquire) < rounds) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        const std::uint32_t now_completed = completed.load(std::memory_order_acquire);
+        const auto now = std::chrono::steady_clock::now();
+        if (now_completed != last) {
+            last = now_completed;
+            last_progress = now;
+        } else if (now - last_progress > std::chrono::seconds(3)) {
+            report.lost_wakeup = true;
+            sleeper.wake();
+            last_progress = now;
+        }
+    }
+}
+
 parker_report run_parker_rounds(parker_fence fence, std::uint32_t rounds) {
     spsc_ring<std::uint64_t> ring(64);
     parker sleeper(fence);
@@ -316,23 +337,7 @@ parker_report run_parker_rounds(parker_fence fence, std::uint32_t rounds) {
         }
     });
 
-    // Watchdog: a lost wake-up leaves the consumer asleep forever; detect it, record it,
-    // and wake the consumer so the test fails instead of hanging.
-    std::uint32_t last = 0;
-    auto last_progress = std::chrono::steady_clock::now();
-    while (completed.load(std::memory_order_acquire) < rounds) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        const std::uint32_t now_completed = completed.load(std::memory_order_acquire);
-        const auto now = std::chrono::steady_clock::now();
-        if (now_completed != last) {
-            last = now_completed;
-            last_progress = now;
-        } else if (now - last_progress > std::chrono::seconds(3)) {
-            report.lost_wakeup = true;
-            sleeper.wake();
-            last_progress = now;
-        }
-    }
+    watch_for_lost_wakeup(completed, rounds, sleeper, report);
     producer.join();
     consumer.join();
     return report;
