@@ -1,0 +1,526 @@
+#include "journal/snapshot_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "journal/base/assert.h"
+
+namespace ordo::journal {
+namespace {
+
+// The header is written as its in-memory bytes; the format is little-endian.
+static_assert(std::endian::native == std::endian::little);
+static_assert(snapshot_payload_bytes_max <= std::uint64_t{PTRDIFF_MAX} - snapshot_header_bytes);
+static_assert(snapshot_keep_min >= 1);
+static_assert(snapshot_keep_min <= snapshot_keep_max);
+
+constexpr std::string_view snapshots_dir_name = "snapshots";
+constexpr std::string_view name_prefix = "snapshot-";
+constexpr std::string_view name_suffix = ".snap";
+// A temp file is the final name plus this suffix: it cannot parse as a snapshot name,
+// so list ignores it, and prune recognises it exactly (it deletes nothing else).
+constexpr std::string_view temp_suffix = ".snap.tmp";
+constexpr std::size_t name_digits = 20;  // UINT64_MAX has 20 decimal digits
+constexpr std::size_t header_checksummed_bytes = offsetof(snapshot_header, header_checksum);
+
+// Maps an errno from a call we built to its error code on purpose. EBADF, EFAULT and
+// EINVAL mean we passed a bad descriptor, buffer or flag: bugs, so they trap.
+journal_errc errc_from_errno(int error) {
+    ORDO_ASSERT(error != 0);
+    ORDO_ASSERT(error != EBADF);
+    ORDO_ASSERT(error != EFAULT);
+    ORDO_ASSERT(error != EINVAL);
+    switch (error) {
+        case ENOSPC:
+        case EDQUOT:
+            return journal_errc::no_space;
+        case EACCES:
+        case EPERM:
+        case EROFS:
+            return journal_errc::permission_denied;
+        case ENOENT:
+        case ENOTDIR:
+            return journal_errc::not_found;
+        case ENAMETOOLONG:
+        case ELOOP:
+        case EISDIR:
+            return journal_errc::invalid_argument;
+        default:
+            return journal_errc::io_error;  // EIO, EMFILE, ENOMEM, ...
+    }
+}
+
+journal_error system_error(int error, const std::filesystem::path& path, std::string detail,
+                           std::uint64_t offset = 0) {
+    return journal_error{.code = errc_from_errno(error),
+                         .system_errno = error,
+                         .path = path.string(),
+                         .offset = offset,
+                         .detail = std::move(detail)};
+}
+
+journal_error damaged(const std::filesystem::path& path, std::uint64_t offset, std::string detail) {
+    return journal_error{.code = journal_errc::damaged,
+                         .path = path.string(),
+                         .offset = offset,
+                         .detail = std::move(detail)};
+}
+
+std::string snapshot_name(std::uint64_t next_sequence) {
+    char digits[name_digits + 1];
+    const int written = std::snprintf(digits, sizeof(digits), "%020llu",
+                                      static_cast<unsigned long long>(next_sequence));
+    ORDO_ASSERT(written == static_cast<int>(name_digits));
+    return std::string(name_prefix) + digits + std::string(name_suffix);
+}
+
+// The covered sequence when `name` is exactly prefix + 20 digits + suffix, else nullopt.
+std::optional<std::uint64_t> parse_name(std::string_view name, std::string_view suffix) {
+    if (name.size() != name_prefix.size() + name_digits + suffix.size()) return std::nullopt;
+    if (!name.starts_with(name_prefix)) return std::nullopt;
+    if (!name.ends_with(suffix)) return std::nullopt;
+    const std::string_view digits = name.substr(name_prefix.size(), name_digits);
+    ORDO_ASSERT(digits.size() == name_digits);
+    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec != std::errc{}) return std::nullopt;  // above UINT64_MAX
+    ORDO_ASSERT(end == digits.data() + digits.size());
+    return value;
+}
+
+// Owns one descriptor. Failure paths close it here and ignore the result: the first
+// error is the one reported. Success paths call close_checked() to see a late EIO.
+class file_descriptor {
+  public:
+    explicit file_descriptor(int fd) noexcept : fd_(fd) {}
+    file_descriptor(const file_descriptor&) = delete;
+    file_descriptor& operator=(const file_descriptor&) = delete;
+    ~file_descriptor() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const noexcept { return fd_; }
+    // 0 or the errno of close. EINTR still closed the descriptor on Linux: not an error.
+    int close_checked() noexcept {
+        ORDO_ASSERT(fd_ >= 0);
+        const int result = ::close(fd_);
+        fd_ = -1;
+        if (result == 0) return 0;
+        return errno == EINTR ? 0 : errno;
+    }
+
+  private:
+    int fd_;
+};
+
+// Writes both buffers whole, continuing after partial writes and EINTR.
+std::expected<void, journal_error> write_all(int fd, std::span<const std::byte> first,
+                                             std::span<const std::byte> second,
+                                             const std::filesystem::path& path) {
+    ORDO_ASSERT(fd >= 0);
+    iovec parts[2] = {{const_cast<std::byte*>(first.data()), first.size()},
+                      {const_cast<std::byte*>(second.data()), second.size()}};
+    const std::uint64_t total_bytes = first.size() + second.size();
+    std::uint64_t written_bytes = 0;
+    int part = 0;
+    while (written_bytes < total_bytes) {
+        while (parts[part].iov_len == 0) ++part;
+        ORDO_ASSERT(part < 2);
+        const ssize_t result = ::writev(fd, parts + part, 2 - part);
+        if (result < 0) {
+            if (errno == EINTR) continue;
+            return std::unexpected(system_error(errno, path, "write", written_bytes));
+        }
+        if (result == 0) {
+            return std::unexpected(journal_error{.code = journal_errc::short_write,
+                                                 .path = path.string(),
+                                                 .offset = written_bytes,
+                                                 .detail = "write returned 0"});
+        }
+        written_bytes += static_cast<std::uint64_t>(result);
+        for (auto left = static_cast<std::size_t>(result); left > 0;) {
+            const std::size_t taken = std::min(left, parts[part].iov_len);
+            parts[part].iov_base = static_cast<std::byte*>(parts[part].iov_base) + taken;
+            parts[part].iov_len -= taken;
+            left -= taken;
+            if (parts[part].iov_len == 0 && part == 0) part = 1;
+        }
+    }
+    ORDO_ASSERT(written_bytes == total_bytes);
+    return {};
+}
+
+// Reads up to `size_bytes` at `offset`; fewer only at end of file (the caller decides
+// whether that is damage).
+std::expected<std::uint64_t, journal_error> read_at(int fd, void* into, std::uint64_t size_bytes,
+                                                    std::uint64_t offset,
+                                                    const std::filesystem::path& path) {
+    ORDO_ASSERT(fd >= 0);
+    ORDO_ASSERT(into != nullptr || size_bytes == 0);
+    std::uint64_t done_bytes = 0;
+    while (done_bytes < size_bytes) {
+        const ssize_t result =
+            ::pread(fd, static_cast<std::byte*>(into) + done_bytes, size_bytes - done_bytes,
+                    static_cast<off_t>(offset + done_bytes));
+        if (result < 0) {
+            if (errno == EINTR) continue;
+            return std::unexpected(system_error(errno, path, "read", offset + done_bytes));
+        }
+        if (result == 0) break;  // end of file
+        done_bytes += static_cast<std::uint64_t>(result);
+    }
+    ORDO_ASSERT(done_bytes <= size_bytes);
+    return done_bytes;
+}
+
+// Makes the directory's entries (a rename, a new or removed file) durable.
+std::expected<void, journal_error> fsync_dir(const std::filesystem::path& dir) {
+    ORDO_ASSERT(!dir.empty());
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return std::unexpected(system_error(errno, dir, "open directory"));
+    file_descriptor owned(fd);
+    if (::fsync(owned.get()) != 0) {
+        // EINVAL here is the file system refusing to sync a directory, not a bug of ours.
+        if (errno == EINVAL) {
+            return std::unexpected(journal_error{.code = journal_errc::unsupported,
+                                                 .system_errno = EINVAL,
+                                                 .path = dir.string(),
+                                                 .detail = "fsync of a directory"});
+        }
+        return std::unexpected(system_error(errno, dir, "fsync directory"));
+    }
+    const int close_error = owned.close_checked();
+    if (close_error != 0) return std::unexpected(system_error(close_error, dir, "close"));
+    return {};
+}
+
+// Creates <data_dir>/snapshots when missing, and makes its entry durable in data_dir.
+std::expected<void, journal_error> ensure_snapshots_dir(const std::filesystem::path& data_dir,
+                                                        const std::filesystem::path& dir) {
+    ORDO_ASSERT(!data_dir.empty());
+    ORDO_ASSERT(dir.filename() == snapshots_dir_name);
+    if (::mkdir(dir.c_str(), 0755) == 0) return fsync_dir(data_dir);
+    if (errno != EEXIST) return std::unexpected(system_error(errno, dir, "create directory"));
+    struct stat status {};
+    if (::stat(dir.c_str(), &status) != 0) {
+        return std::unexpected(system_error(errno, dir, "stat directory"));
+    }
+    if (!S_ISDIR(status.st_mode)) {
+        return std::unexpected(system_error(ENOTDIR, dir, "exists and is not a directory"));
+    }
+    return {};
+}
+
+snapshot_header make_header(const snapshot_position& position, std::span<const std::byte> payload) {
+    ORDO_ASSERT(payload.size() <= snapshot_payload_bytes_max);
+    snapshot_header header{.magic = snapshot_magic,
+                           .format_version = snapshot_format_version,
+                           .segment_index = position.segment_index,
+                           .next_batch_number = position.next_batch_number,
+                           .next_sequence = position.next_sequence,
+                           .segment_offset = position.segment_offset,
+                           .payload_bytes = payload.size(),
+                           .previous_header_checksum = position.previous_header_checksum,
+                           .payload_checksum = checksum(payload),
+                           .header_checksum = {}};
+    header.header_checksum = checksum(&header, header_checksummed_bytes);
+    ORDO_ASSERT(header.header_checksum != checksum128{});
+    return header;
+}
+
+snapshot_position position_of(const snapshot_header& header) {
+    return snapshot_position{.next_batch_number = header.next_batch_number,
+                             .next_sequence = header.next_sequence,
+                             .segment_index = header.segment_index,
+                             .segment_offset = header.segment_offset,
+                             .previous_header_checksum = header.previous_header_checksum};
+}
+
+// Checks a header read from `path` (of `file_bytes`), checksum first: no field, length
+// included, is believed before it holds.
+std::expected<void, journal_error> verify_header(const snapshot_header& header,
+                                                 const std::filesystem::path& path,
+                                                 std::uint64_t file_bytes,
+                                                 std::uint64_t name_sequence) {
+    ORDO_ASSERT(file_bytes >= snapshot_header_bytes);  // the caller read a whole header
+    if (checksum(&header, header_checksummed_bytes) != header.header_checksum) {
+        return std::unexpected(damaged(path, 0, "header checksum mismatch"));
+    }
+    if (header.magic != snapshot_magic) {
+        return std::unexpected(damaged(path, 0, "not a snapshot file (magic)"));
+    }
+    if (header.format_version != snapshot_format_version) {
+        return std::unexpected(
+            journal_error{.code = journal_errc::format_version,
+                          .path = path.string(),
+                          .offset = offsetof(snapshot_header, format_version),
+                          .detail = "format version " + std::to_string(header.format_version)});
+    }
+    if (header.payload_bytes > snapshot_payload_bytes_max) {
+        return std::unexpected(damaged(path, offsetof(snapshot_header, payload_bytes),
+                                       "payload_bytes above snapshot_payload_bytes_max"));
+    }
+    const std::uint64_t expected_bytes = snapshot_header_bytes + header.payload_bytes;
+    if (file_bytes < expected_bytes) {
+        return std::unexpected(
+            damaged(path, file_bytes,
+                    "truncated: header says " + std::to_string(expected_bytes) + " bytes"));
+    }
+    if (file_bytes > expected_bytes) {
+        return std::unexpected(damaged(path, expected_bytes, "trailing bytes after payload"));
+    }
+    if (header.next_sequence != name_sequence) {
+        return std::unexpected(damaged(path, offsetof(snapshot_header, next_sequence),
+                                       "next_sequence " + std::to_string(header.next_sequence) +
+                                           " disagrees with the file name"));
+    }
+    ORDO_ASSERT(header.payload_bytes <= snapshot_payload_bytes_max);
+    return {};
+}
+
+std::expected<std::uint64_t, journal_error> name_sequence_of(const std::filesystem::path& path) {
+    const auto sequence = parse_name(path.filename().native(), name_suffix);
+    if (!sequence) {
+        return std::unexpected(journal_error{.code = journal_errc::invalid_argument,
+                                             .path = path.string(),
+                                             .detail = "not a snapshot file name"});
+    }
+    return *sequence;
+}
+
+// Reads the header of the open file `path` and verifies it against the file size and name.
+std::expected<snapshot_header, journal_error> read_header(int fd, const std::filesystem::path& path,
+                                                          std::uint64_t name_sequence) {
+    ORDO_ASSERT(fd >= 0);
+    ORDO_ASSERT(name_sequence_of(path) == name_sequence);
+    struct stat status {};
+    if (::fstat(fd, &status) != 0) return std::unexpected(system_error(errno, path, "fstat"));
+    const auto file_bytes = static_cast<std::uint64_t>(status.st_size);
+    snapshot_header header{};
+    const auto got = read_at(fd, &header, snapshot_header_bytes, 0, path);
+    if (!got) return std::unexpected(got.error());
+    if (*got < snapshot_header_bytes) {
+        return std::unexpected(damaged(path, *got, "truncated inside the header"));
+    }
+    const auto verified = verify_header(header, path, file_bytes, name_sequence);
+    if (!verified) return std::unexpected(verified.error());
+    return header;
+}
+
+std::expected<int, journal_error> open_for_read(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::unexpected(system_error(errno, path, "open"));
+    return fd;
+}
+
+// The whole verified snapshot: header, then payload checksum.
+std::expected<loaded_snapshot, journal_error> read_verified(const std::filesystem::path& path) {
+    const auto name_sequence = name_sequence_of(path);  // a caller's value: checked first
+    if (!name_sequence) return std::unexpected(name_sequence.error());
+    const auto fd = open_for_read(path);
+    if (!fd) return std::unexpected(fd.error());
+    file_descriptor owned(*fd);
+    const auto header = read_header(owned.get(), path, *name_sequence);
+    if (!header) return std::unexpected(header.error());
+    std::vector<std::byte> payload(header->payload_bytes);
+    const auto got =
+        read_at(owned.get(), payload.data(), payload.size(), snapshot_header_bytes, path);
+    if (!got) return std::unexpected(got.error());
+    if (*got != payload.size()) {  // the file shrank after fstat
+        return std::unexpected(damaged(path, snapshot_header_bytes + *got, "truncated payload"));
+    }
+    if (checksum(payload) != header->payload_checksum) {
+        return std::unexpected(damaged(path, snapshot_header_bytes, "payload checksum mismatch"));
+    }
+    ORDO_ASSERT(payload.size() == header->payload_bytes);
+    return loaded_snapshot{.info = {.path = path,
+                                    .position = position_of(*header),
+                                    .payload_bytes = header->payload_bytes},
+                           .payload = std::move(payload)};
+}
+
+// What the snapshots dir holds, by name only.
+struct dir_listing {
+    std::vector<std::pair<std::uint64_t, std::filesystem::path>> snapshots;  // newest first
+    std::vector<std::filesystem::path> temps;
+};
+
+std::expected<dir_listing, journal_error> scan_dir(const std::filesystem::path& dir) {
+    dir_listing listing;
+    std::error_code error;
+    std::filesystem::directory_iterator entries(dir, error);
+    if (error == std::errc::no_such_file_or_directory) return listing;  // no snapshot yet
+    for (; !error && entries != std::filesystem::directory_iterator{}; entries.increment(error)) {
+        const std::string name = entries->path().filename().native();
+        if (const auto sequence = parse_name(name, name_suffix)) {
+            listing.snapshots.emplace_back(*sequence, entries->path());
+        } else if (parse_name(name, temp_suffix)) {
+            listing.temps.push_back(entries->path());
+        }
+    }
+    if (error) return std::unexpected(system_error(error.value(), dir, "list directory"));
+    std::sort(listing.snapshots.begin(), listing.snapshots.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    // Names are canonical (20 digits), so two files never share a sequence.
+    ORDO_ASSERT(std::adjacent_find(listing.snapshots.begin(), listing.snapshots.end(),
+                                   [](const auto& a, const auto& b) {
+                                       return a.first <= b.first;
+                                   }) == listing.snapshots.end());
+    return listing;
+}
+
+}  // namespace
+
+std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem::path& data_dir,
+                                                           const snapshot_position& position,
+                                                           std::span<const std::byte> payload) {
+    if (payload.size() > snapshot_payload_bytes_max) {
+        return std::unexpected(journal_error{.code = journal_errc::invalid_argument,
+                                             .path = data_dir.string(),
+                                             .detail = "snapshot payload of " +
+                                                       std::to_string(payload.size()) +
+                                                       " bytes above snapshot_payload_bytes_max"});
+    }
+    if (data_dir.empty()) {
+        return std::unexpected(
+            journal_error{.code = journal_errc::invalid_argument, .detail = "empty data dir"});
+    }
+    ORDO_ASSERT(payload.data() != nullptr || payload.empty());
+    const std::filesystem::path dir = data_dir / snapshots_dir_name;
+    if (auto made = ensure_snapshots_dir(data_dir, dir); !made) {
+        return std::unexpected(made.error());
+    }
+    const snapshot_header header = make_header(position, payload);
+    const std::string name = snapshot_name(position.next_sequence);
+    const std::filesystem::path final_path = dir / name;
+    const std::filesystem::path temp_path = dir / (name + ".tmp");
+    ORDO_ASSERT(parse_name(temp_path.filename().native(), temp_suffix) == position.next_sequence);
+
+    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return std::unexpected(system_error(errno, temp_path, "create"));
+    auto written = [&]() -> std::expected<void, journal_error> {
+        file_descriptor owned(fd);
+        auto result =
+            write_all(owned.get(), std::as_bytes(std::span(&header, 1)), payload, temp_path);
+        if (!result) return result;
+        // fdatasync also covers the file size: the file is new, its length is its data.
+        if (::fdatasync(owned.get()) != 0) {
+            return std::unexpected(system_error(errno, temp_path, "fdatasync"));
+        }
+        const int close_error = owned.close_checked();
+        if (close_error != 0) return std::unexpected(system_error(close_error, temp_path, "close"));
+        if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
+            return std::unexpected(system_error(errno, final_path, "rename"));
+        }
+        return {};
+    }();
+    if (!written) {
+        ::unlink(temp_path.c_str());  // best effort: prune removes it otherwise
+        return std::unexpected(written.error());
+    }
+    if (auto synced = fsync_dir(dir); !synced) return std::unexpected(synced.error());
+    return snapshot_info{.path = final_path, .position = position, .payload_bytes = payload.size()};
+}
+
+std::expected<std::vector<snapshot_info>, journal_error> list_snapshots(
+    const std::filesystem::path& data_dir) {
+    const auto listing = scan_dir(data_dir / snapshots_dir_name);
+    if (!listing) return std::unexpected(listing.error());
+    std::vector<snapshot_info> infos;
+    infos.reserve(listing->snapshots.size());
+    for (const auto& [sequence, path] : listing->snapshots) {
+        const auto fd = open_for_read(path);
+        if (!fd && fd.error().code == journal_errc::not_found) continue;  // pruned meanwhile
+        if (!fd) return std::unexpected(fd.error());
+        file_descriptor owned(*fd);
+        const auto header = read_header(owned.get(), path, sequence);
+        if (header) {
+            infos.push_back({.path = path,
+                             .position = position_of(*header),
+                             .payload_bytes = header->payload_bytes});
+            continue;
+        }
+        const journal_errc code = header.error().code;
+        if (code != journal_errc::damaged && code != journal_errc::format_version) {
+            return std::unexpected(header.error());
+        }
+        // Listed all the same (named by its file name only): read_snapshot reports why.
+        infos.push_back({.path = path, .position = {.next_sequence = sequence}});
+    }
+    ORDO_ASSERT(infos.size() <= listing->snapshots.size());
+    return infos;
+}
+
+std::expected<std::vector<std::byte>, journal_error> read_snapshot(const snapshot_info& info) {
+    ORDO_ASSERT(!info.path.empty());
+    auto loaded = read_verified(info.path);
+    if (!loaded) return std::unexpected(loaded.error());
+    ORDO_ASSERT(loaded->payload.size() == loaded->info.payload_bytes);
+    return std::move(loaded->payload);
+}
+
+std::expected<std::optional<loaded_snapshot>, journal_error> load_newest_snapshot(
+    const std::filesystem::path& data_dir, std::vector<journal_error>* skipped) {
+    const auto infos = list_snapshots(data_dir);
+    if (!infos) return std::unexpected(infos.error());
+    for (const snapshot_info& info : *infos) {
+        auto loaded = read_verified(info.path);
+        if (loaded) {
+            ORDO_ASSERT(loaded->info.position.next_sequence == info.position.next_sequence);
+            return std::optional<loaded_snapshot>(std::move(*loaded));
+        }
+        // Damage and newer formats fall back to an older snapshot (the journal replays
+        // the difference); a file pruned meanwhile is simply gone. I/O errors stop here.
+        const journal_errc code = loaded.error().code;
+        if (code != journal_errc::damaged && code != journal_errc::format_version &&
+            code != journal_errc::not_found) {
+            return std::unexpected(loaded.error());
+        }
+        if (skipped != nullptr) skipped->push_back(loaded.error());
+    }
+    return std::optional<loaded_snapshot>{};
+}
+
+std::expected<void, journal_error> prune_snapshots(const std::filesystem::path& data_dir,
+                                                   std::uint32_t keep) {
+    if (keep < snapshot_keep_min || keep > snapshot_keep_max) {
+        return std::unexpected(journal_error{
+            .code = journal_errc::invalid_argument,
+            .path = data_dir.string(),
+            .detail = "keep " + std::to_string(keep) + " outside snapshot_keep_min.._max"});
+    }
+    const std::filesystem::path dir = data_dir / snapshots_dir_name;
+    const auto listing = scan_dir(dir);
+    if (!listing) return std::unexpected(listing.error());
+    std::vector<std::filesystem::path> doomed = listing->temps;
+    for (std::size_t index = keep; index < listing->snapshots.size(); ++index) {
+        doomed.push_back(listing->snapshots[index].second);
+    }
+    std::uint32_t removed_count = 0;
+    for (const std::filesystem::path& path : doomed) {
+        if (::unlink(path.c_str()) == 0) {
+            ++removed_count;
+        } else if (errno != ENOENT) {
+            return std::unexpected(system_error(errno, path, "unlink"));
+        }
+    }
+    ORDO_ASSERT(removed_count <= doomed.size());
+    if (removed_count == 0) return {};
+    return fsync_dir(dir);
+}
+
+}  // namespace ordo::journal

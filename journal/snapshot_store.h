@@ -1,0 +1,114 @@
+#pragma once
+// The snapshot store: whole-state snapshots as opaque payloads, each stamped with the
+// journal position it covers, so recovery can load the newest one and replay only the
+// journal after it. The journal never interprets the payload (the engine encodes it).
+//
+// Files live in `<data_dir>/snapshots/`, named `snapshot-<next_sequence, 20 digits>.snap`
+// so that name order is age order. Layout: journal/SNAPSHOT_FORMAT.md.
+//
+// Thread: any thread may call these functions; the engine calls them from its snapshot
+// thread. They share no state in memory, but a data dir has one snapshot writer at a time:
+// write_snapshot and prune_snapshots must not run concurrently on the same dir (prune
+// removes the temp files a running write would still be filling).
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "journal/checksum.h"
+#include "journal/errc.h"
+
+namespace ordo::journal {
+
+// Largest payload written or read, in bytes. The engine's state at its table limits is of
+// this order (2^28 reservations of 64 B); a reader allocates the whole payload, so the
+// bound also caps what a file can make recovery allocate.
+inline constexpr std::uint64_t snapshot_payload_bytes_max = std::uint64_t{16} << 30;
+// Retention bounds for prune_snapshots: at least one snapshot is always kept.
+inline constexpr std::uint32_t snapshot_keep_min = 1;
+inline constexpr std::uint32_t snapshot_keep_max = 1024;
+
+inline constexpr std::uint64_t snapshot_magic = 0x3150'414e'5344'524full;  // "ORDSNAP1" LE
+inline constexpr std::uint32_t snapshot_format_version = 1;
+
+// What a snapshot covers: the state after applying batches [0, next_batch_number).
+struct snapshot_position {
+    std::uint64_t next_batch_number = 0;
+    std::uint64_t next_sequence = 0;  // records [0, next_sequence) applied
+    std::uint32_t segment_index = 0;  // where the journal continues
+    std::uint64_t segment_offset = 0;
+    checksum128 previous_header_checksum{};  // chain value for the next batch
+    friend bool operator==(const snapshot_position&, const snapshot_position&) = default;
+};
+
+// The on-disk header, version 1 (SNAPSHOT_FORMAT.md). Written as raw bytes on a
+// little-endian machine: no padding, so every byte is covered by header_checksum.
+struct snapshot_header {
+    std::uint64_t magic;
+    std::uint32_t format_version;
+    std::uint32_t segment_index;
+    std::uint64_t next_batch_number;
+    std::uint64_t next_sequence;
+    std::uint64_t segment_offset;
+    std::uint64_t payload_bytes;
+    checksum128 previous_header_checksum;
+    checksum128 payload_checksum;
+    checksum128 header_checksum;  // over every header byte before it
+};
+static_assert(sizeof(snapshot_header) == 96);
+static_assert(alignof(snapshot_header) == 8);
+static_assert(std::has_unique_object_representations_v<snapshot_header>);
+static_assert(std::is_trivially_copyable_v<snapshot_header>);
+static_assert(offsetof(snapshot_header, header_checksum) + sizeof(checksum128) ==
+              sizeof(snapshot_header));
+inline constexpr std::uint64_t snapshot_header_bytes = sizeof(snapshot_header);
+
+// One snapshot file. From list_snapshots, `position` and `payload_bytes` come from the
+// header when its checksum holds; when it does not, only `position.next_sequence` is set
+// (from the name) and read_snapshot will report the damage.
+struct snapshot_info {
+    std::filesystem::path path;
+    snapshot_position position;
+    std::uint64_t payload_bytes = 0;
+};
+
+struct loaded_snapshot {
+    snapshot_info info;  // from the verified header
+    std::vector<std::byte> payload;
+};
+
+// Atomic: writes a temp file in the snapshots dir, fdatasyncs it, renames it over the
+// final name and fsyncs the dir. Creates the snapshots dir if missing (data_dir must
+// exist). A crash at any point leaves either the old set of snapshots plus perhaps a temp
+// file (ignored by list, removed by prune) or the new snapshot, durable.
+std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem::path& data_dir,
+                                                           const snapshot_position& position,
+                                                           std::span<const std::byte> payload);
+
+// Every snapshot file, newest first (by covered sequence). Reads headers, not payloads.
+// A missing snapshots dir is an empty list.
+std::expected<std::vector<snapshot_info>, journal_error> list_snapshots(
+    const std::filesystem::path& data_dir);
+
+// Reads and verifies one snapshot: header checksum before any length is trusted, then the
+// payload checksum, then that the name agrees with the header. Trusts only the file, not
+// `info.position`. Damage is journal_errc::damaged naming the file and the byte offset.
+std::expected<std::vector<std::byte>, journal_error> read_snapshot(const snapshot_info& info);
+
+// The newest snapshot that verifies. A damaged (or newer-format) snapshot is skipped for
+// the next older one and reported through `skipped`. nullopt when none verifies or none
+// exists: the caller replays the whole journal. I/O errors are returned, not skipped.
+std::expected<std::optional<loaded_snapshot>, journal_error> load_newest_snapshot(
+    const std::filesystem::path& data_dir, std::vector<journal_error>* skipped = nullptr);
+
+// Keeps the newest `keep` snapshots (by name; snapshot_keep_min..snapshot_keep_max),
+// deletes the older ones and the temp files of crashed writes.
+std::expected<void, journal_error> prune_snapshots(const std::filesystem::path& data_dir,
+                                                   std::uint32_t keep);
+
+}  // namespace ordo::journal
