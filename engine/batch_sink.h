@@ -9,8 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <span>
 #include <string>
+
+#include "journal/writer.h"
 
 namespace ordo::engine {
 
@@ -30,6 +33,10 @@ public:
     virtual std::expected<std::uint64_t, std::string> wait_durable(std::uint64_t batch_count) = 0;
     // The number the next published batch will get.
     virtual std::uint64_t next_batch_number() const noexcept = 0;
+    // Where the journal continues (snapshots record it); nullopt without a journal.
+    virtual std::optional<journal::journal_position> position() const noexcept {
+        return std::nullopt;
+    }
 };
 
 }  // namespace ordo::engine

@@ -1,6 +1,7 @@
 #include "engine/booking_state.h"
 
 #include <bit>
+#include <cstring>
 #include <string>
 
 namespace ordo::engine {
@@ -65,6 +66,23 @@ std::uint32_t booking_state::insert_conference(std::uint64_t id) noexcept {
     conferences_[index] = conference_state{};
     conferences_[index].id = id;
     return index;
+}
+
+void booking_state::copy_tables_from(const booking_state& other) noexcept {
+    ORDO_ASSERT(other.options_.conferences_max == options_.conferences_max);
+    ORDO_ASSERT(other.options_.reservations_max == options_.reservations_max);
+    std::memcpy(static_cast<void*>(conferences_.data()), other.conferences_.data(),
+                sizeof(conference_state) * other.conference_count_);
+    std::memcpy(static_cast<void*>(conference_slots_.data()), other.conference_slots_.data(),
+                sizeof(conference_slot) * conference_slots_.size());
+    std::memcpy(static_cast<void*>(reservations_.data()), other.reservations_.data(),
+                sizeof(reservation_state) * reservations_.size());
+    conference_count_ = other.conference_count_;
+    reservation_count_ = other.reservation_count_;
+    now_ms = other.now_ms;
+    commands = other.commands;
+    events = other.events;
+    counts = other.counts;
 }
 
 void booking_state::restore_reservation(std::uint32_t slot, const reservation_state& record) noexcept {

@@ -83,6 +83,10 @@ public:
     // Snapshot restore (engine/state_codec.cpp) puts records back where they were, so the
     // restored tables are the live tables byte for byte.
     void restore_reservation(std::uint32_t slot, const reservation_state& record) noexcept;
+    // Copies every table and counter of `other` (same options) with plain memcpy: how the
+    // snapshotter takes its copy while the sequencer waits (the expiry queue is not
+    // copied; encode_state does not need it).
+    void copy_tables_from(const booking_state& other) noexcept;
 
     // --- Time and counters ---
     std::uint64_t now_ms = 0;

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <type_traits>
 
 #include "engine/limits.h"
@@ -24,6 +25,9 @@ enum class op : std::uint8_t {
     tick = 7,
 };
 inline constexpr std::uint8_t op_max = 7;
+
+// The op's name as the workload file spells it ("create_conference", ...).
+std::string_view op_name(op kind) noexcept;
 
 // {seat type: quantity} for reserve, {seat type: capacity} for create_conference,
 // and the single (seat_type, quantity) of add_seats / remove_seats.

@@ -30,6 +30,7 @@
 #include "engine/process.h"
 #include "engine/reply.h"
 #include "engine/sequencer_options.h"
+#include "engine/snapshotter.h"
 #include "engine/wait/backoff.h"
 #include "engine/wait/parker.h"
 #include "journal/base/assert.h"
@@ -111,8 +112,10 @@ public:
         std::uint64_t reply_capacity_;
     };
 
-    sequencer(booking_state& state, batch_sink& sink, const sequencer_options& options)
-        : state_(state), sink_(sink), options_(options) {
+    // `snapshots` (optional) is offered the state after each published batch.
+    sequencer(booking_state& state, batch_sink& sink, const sequencer_options& options,
+              snapshotter* snapshots = nullptr)
+        : state_(state), sink_(sink), options_(options), snapshots_(snapshots) {
         ORDO_ASSERT(!validate(options).has_value());
         for (std::uint32_t i = 0; i < options.producers; i++) {
             producers_.push_back(std::unique_ptr<producer>(new producer(this, options)));
@@ -278,9 +281,17 @@ private:
     }
 
     static constexpr std::uint32_t prefetch_distance = 16;
+    // Room for a command's primary record and ~500 expiries it may trigger.
+    static constexpr std::uint32_t command_room_bytes = 16 * 1024;
 
     bool process_one(std::uint32_t producer_index, command_view cmd) noexcept {
         if (pending_count_ == pending_.size() && !make_pending_room()) return false;
+        // Batches end on command boundaries (unless one command's expiries overflow a whole
+        // batch), so a torn tail loses whole commands, never half of one.
+        if (buffer_.free_bytes() < command_room_bytes && buffer_.record_count() > 0 &&
+            !publish_body()) {
+            return false;
+        }
         const std::uint64_t command_sequence = state_.commands;
         if (buffer_.record_count() == 0) first_record_ns_ = base::monotonic_ns();
         bool room_ok = true;
@@ -328,6 +339,9 @@ private:
         stats_.batches++;
         stats_.records += buffer_.record_count();
         stats_.record_bytes += buffer_.used_bytes();
+        if (snapshots_ != nullptr) {
+            if (const auto next = sink_.position()) snapshots_->maybe_take(state_, *next);
+        }
         return claim_body();
     }
 
@@ -336,6 +350,7 @@ private:
         if (pending_count_ == 0) return true;
         auto durable = sink_.poll();
         if (!durable) return fail(durable.error());
+        if (snapshots_ != nullptr) snapshots_->note_durable(*durable);
         while (pending_count_ > 0 && pending_[pending_head_].batch < *durable) {
             const pending_reply& p = pending_[pending_head_];
             producer& to = *producers_[p.producer_index];
@@ -356,6 +371,7 @@ private:
     booking_state& state_;
     batch_sink& sink_;
     const sequencer_options options_;
+    snapshotter* snapshots_;
     std::vector<std::unique_ptr<producer>> producers_;
     std::vector<std::vector<command_slot>> staging_;  // per producer: popped slots
     std::vector<std::uint32_t> carry_;                // per producer: slots of a partial command

@@ -6,8 +6,10 @@
 #include <functional>
 
 #include "tools/cli/exit_codes.h"
+#include "tools/cli/journal_command.h"
 #include "tools/cli/run_command.h"
 #include "tools/cli/simulate_command.h"
+#include "tools/cli/state_command.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"ordo: a single-writer event-sourcing engine for conference seat booking",
@@ -16,6 +18,8 @@ int main(int argc, char** argv) {
     std::function<int()> run;
     ordo::tools::add_simulate_command(app, run);
     ordo::tools::add_run_command(app, run);
+    ordo::tools::add_state_command(app, run);
+    ordo::tools::add_journal_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {
@@ -23,6 +27,10 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& help) {
         return app.exit(help);
     } catch (const CLI::ParseError& error) {
+        if (app.get_subcommands().empty() && argc > 1 && argv[1][0] == '-') {
+            fmt::print(stderr, "ordo: unknown option {}; see 'ordo --help'\n", argv[1]);
+            return ordo::tools::exit_usage;
+        }
         std::string where = "ordo";
         for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
         fmt::print(stderr, "{}: {}; see '{} --help'\n", where, error.what(), where);

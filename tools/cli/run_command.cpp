@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <memory>
 
-#include "engine/memory_sink.h"
 #include "engine/ring/spsc_ring.h"
 #include "engine/sequencer.h"
 #include "tools/cli/exit_codes.h"
+#include "tools/cli/open_engine.h"
 #include "tools/cli/report_error.h"
 #include "tools/state_json.h"
 #include "tools/workload/parser.h"
@@ -19,8 +19,8 @@ namespace {
 struct run_flags {
     std::string workload;
     std::string results;
-    std::uint32_t conferences_max = engine::state_options{}.conferences_max;
-    std::uint32_t reservations_max = engine::state_options{}.reservations_max;
+    engine_options engine;
+    std::string durability = "fdatasync";
 };
 
 // One JSON line per command (CONTRACT.md section 3), written as its reply arrives, which
@@ -36,9 +36,11 @@ void write_result(std::FILE* out, std::uint32_t line, engine::outcome result) {
 }
 
 int execute(const run_flags& flags) {
-    engine::state_options state_options{.conferences_max = flags.conferences_max,
-                                        .reservations_max = flags.reservations_max};
-    if (auto bad = engine::validate(state_options)) return report_error("run", *bad, exit_usage);
+    engine_options options = flags.engine;
+    options.mode = durability_from_name(flags.durability).value_or(durability::fdatasync);
+    if (options.mode != durability::none && options.data_dir.empty()) {
+        return report_error("run", "--data DIR is required (or --durability none)", exit_usage);
+    }
     // The whole file is checked before anything is sequenced: a bad file changes nothing.
     auto parsed = workload::parse_file(flags.workload);
     if (!parsed) {
@@ -54,10 +56,15 @@ int execute(const run_flags& flags) {
                                 exit_failure);
         }
     }
-    auto state = std::make_unique<engine::booking_state>(state_options);
-    engine::memory_sink sink(1 << 20);
-    engine::sequencer<engine::spsc_ring> seq(*state,
-                                             sink, engine::sequencer_options{});
+    auto opened = open_engine("run", options);
+    if (!opened) {
+        if (results != nullptr) std::fclose(results);
+        return report_error("run", opened.error(), exit_failure);
+    }
+    engine::booking_state& state = *opened->state;
+    const std::uint64_t commands_before = state.commands;
+    engine::sequencer<engine::spsc_ring> seq(state, *opened->sink, engine::sequencer_options{},
+                                             opened->snapshots.get());
     seq.start();
     auto& producer = seq.producer_at(0);
     std::size_t answered = 0;
@@ -76,7 +83,15 @@ int execute(const run_flags& flags) {
                             exit_failure);
     }
     if (!ok) return report_error("run", seq.failure(), exit_failure);
-    fmt::print("{}\n", state_json(*state));
+    if (opened->snapshots) {
+        if (const std::string error = opened->snapshots->stop(); !error.empty()) {
+            return report_error("run", "snapshot not written: " + error, exit_failure);
+        }
+    }
+    // Quiet on success, like any Unix tool; the state is printed only when nothing else
+    // keeps it.
+    if (options.mode == durability::none) fmt::print("{}\n", state_json(state));
+    ORDO_ASSERT(state.commands - commands_before == answered);
     return exit_ok;
 }
 
@@ -88,12 +103,10 @@ void add_run_command(CLI::App& app, std::function<int()>& run) {
         "run", "Sequence a workload file (JSON Lines) through the engine, in order");
     sub->add_option("--workload", flags->workload, "Workload file, one command per line")
         ->required();
+    add_engine_flags(*sub, flags->engine, flags->durability);
     sub->add_option("--results", flags->results,
                     "Write one JSON line per command here, each after it is durable");
-    sub->add_option("--conferences-max", flags->conferences_max, "Conference table capacity")
-        ->check(CLI::Range(1u, engine::conferences_max_limit));
-    sub->add_option("--reservations-max", flags->reservations_max, "Reservation table capacity")
-        ->check(CLI::Range(1u, engine::reservations_max_limit));
+    add_table_flags(*sub, flags->engine.tables);
     sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
 }
 

@@ -7,8 +7,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "engine/memory_sink.h"
 #include "tools/cli/exit_codes.h"
+#include "tools/cli/open_engine.h"
 #include "tools/cli/report_error.h"
 #include "tools/simulate/simulation.h"
 
@@ -26,6 +26,8 @@ struct simulate_flags {
     std::uint32_t reservations_max = 0;  // 0: sized from the run
     std::uint32_t batch_kib = 1024;
     load_options load;
+    engine_options engine;
+    std::string durability = "none";
 };
 
 constexpr std::uint64_t commands_default = 10'000'000;
@@ -53,18 +55,21 @@ void print_summary(const simulate_flags& flags, const simulate_result& r, std::u
         const nlohmann::ordered_json summary = {
             {"commands", r.commands},       {"seconds", r.seconds},
             {"commands_per_s", rate},       {"producers", flags.producers},
-            {"ring", flags.ring},           {"durability", "none"},
+            {"ring", flags.ring},           {"durability", flags.durability},
             {"seed", flags.seed},           {"outcomes", outcomes},
             {"setup_commands", r.setup_commands},
             {"live_reservations", r.live_reservations},
             {"reservations_max", reservations_max},
-            {"batches", r.batches},         {"record_bytes", r.record_bytes}};
+            {"batches", r.batches},         {"record_bytes", r.record_bytes},
+            {"snapshots", r.snapshots},
+            {"snapshot_pause_ms_max", r.snapshot_pause_ns_max / 1e6}};
         fmt::print("{}\n", summary.dump());
         return;
     }
     fmt::print("commands      {} in {:.3f} s\n", r.commands, r.seconds);
     fmt::print("throughput    {:.2f} M commands/s\n", rate / 1e6);
-    fmt::print("producers     {} (ring: {})\n", flags.producers, flags.ring);
+    fmt::print("producers     {} (ring: {}, durability: {})\n", flags.producers, flags.ring,
+               flags.durability);
     fmt::print("outcomes\n");
     for (std::uint32_t o = 0; o < engine::outcome_count; o++) {
         if (r.outcomes[o] == 0) continue;
@@ -74,6 +79,10 @@ void print_summary(const simulate_flags& flags, const simulate_result& r, std::u
     }
     fmt::print("live holds+confirmed  {} (table limit {})\n", r.live_reservations, reservations_max);
     fmt::print("batches       {} ({:.1f} MB of records)\n", r.batches, r.record_bytes / 1e6);
+    if (r.snapshots > 0) {
+        fmt::print("snapshots     {} (longest sequencer pause {:.2f} ms)\n", r.snapshots,
+                   r.snapshot_pause_ns_max / 1e6);
+    }
 }
 
 int execute(simulate_flags flags) {
@@ -105,10 +114,19 @@ int execute(simulate_flags flags) {
         fmt::print(stderr, "ordo simulate: {:.1f} s, {} commands, {:.2f} M/s\n", p.seconds,
                    p.commands, p.commands / p.seconds / 1e6);
     };
-    auto state = std::make_unique<engine::booking_state>(options.state);
-    state->prefault();  // page faults belong to start-up, not to the measured run
-    engine::memory_sink sink(flags.batch_kib * 1024);
-    const simulate_result result = run_simulation(options, *state, sink);
+    engine_options engine = flags.engine;
+    engine.mode = durability_from_name(flags.durability).value_or(durability::none);
+    engine.state = options.state;
+    engine.batch_bytes = flags.batch_kib * 1024;
+    auto opened = open_engine("simulate", engine);
+    if (!opened) return report_error("simulate", opened.error(), exit_failure);
+    if (opened->state->commands > 0) {
+        return report_error("simulate", "--data holds a history already: simulate needs a new "
+                                        "directory (its load creates conferences 1..N)", exit_usage);
+    }
+    opened->state->prefault();  // page faults belong to start-up, not to the measured run
+    options.snapshots = opened->snapshots.get();
+    const simulate_result result = run_simulation(options, *opened->state, *opened->sink);
     if (!result.failure.empty()) return report_error("simulate", result.failure, exit_failure);
     print_summary(flags, result, options.state.reservations_max);
     return exit_ok;
@@ -138,9 +156,10 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
         ->check(CLI::Range(1, 1 << 22));
     sub->add_option("--reservations-max", flags->reservations_max,
                     "Reservation table capacity (default: sized from the run)")
-        ->check(CLI::Range(1, 1 << 28));
-    sub->add_option("--batch-kib", flags->batch_kib, "Batch body size in KiB (4..65536)")
-        ->check(CLI::Range(4, 65536));
+        ->check(CLI::Range(1u, engine::reservations_max_limit));
+    sub->add_option("--batch-kib", flags->batch_kib, "Batch size in KiB (4..1024)")
+        ->check(CLI::Range(4, 1024));
+    add_engine_flags(*sub, flags->engine, flags->durability);
     sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
 }
 

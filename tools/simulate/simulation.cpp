@@ -79,7 +79,7 @@ simulate_result run_with(const simulate_options& options, engine::booking_state&
     if (options.pin_threads && producers + 1 <= base::cpu_count()) {
         sequencer_options.pin_cpu = static_cast<int>(base::cpu_count() - 1);
     }
-    engine::sequencer<Ring> seq(state, sink, sequencer_options);
+    engine::sequencer<Ring> seq(state, sink, sequencer_options, options.snapshots);
     run_control control;
     std::vector<producer_totals> totals(producers);
     seq.start();
@@ -128,6 +128,12 @@ simulate_result run_with(const simulate_options& options, engine::booking_state&
     result.batches = seq.stats().batches;
     result.record_bytes = seq.stats().record_bytes;
     if (seq.failed()) result.failure = seq.failure();
+    if (options.snapshots != nullptr) {
+        const std::string error = options.snapshots->stop();
+        if (result.failure.empty() && !error.empty()) result.failure = "snapshot: " + error;
+        result.snapshots = options.snapshots->taken();
+        result.snapshot_pause_ns_max = options.snapshots->pause_ns_max();
+    }
     return result;
 }
 

@@ -12,6 +12,7 @@
 #include "engine/outcome.h"
 #include "engine/ring/ring_kind.h"
 #include "engine/sequencer_options.h"
+#include "engine/snapshotter.h"
 #include "tools/simulate/load_generator.h"
 
 namespace ordo::tools {
@@ -30,6 +31,7 @@ struct simulate_options {
     engine::state_options state;
     engine::sequencer_options sequencer;  // .producers is the producer count
     std::function<void(const simulate_progress&)> on_progress;  // about once a second
+    engine::snapshotter* snapshots = nullptr;  // periodic snapshots of a durable run
 };
 
 struct simulate_result {
@@ -40,6 +42,8 @@ struct simulate_result {
     std::uint64_t live_reservations = 0;  // held + confirmed at the end
     std::uint64_t batches = 0;
     std::uint64_t record_bytes = 0;
+    std::uint64_t snapshots = 0;
+    std::uint64_t snapshot_pause_ns_max = 0;
     std::string failure;  // empty when the run completed
 };
 

@@ -1,0 +1,101 @@
+#include "tools/cli/open_engine.h"
+
+#include <fmt/core.h>
+
+#include "engine/journal_sink.h"
+#include "engine/memory_sink.h"
+#include "engine/recovery.h"
+
+namespace ordo::tools {
+
+std::optional<durability> durability_from_name(std::string_view name) {
+    if (name == "none") return durability::none;
+    if (name == "buffered") return durability::buffered;
+    if (name == "fdatasync") return durability::fdatasync;
+    return std::nullopt;
+}
+
+std::string_view durability_name(durability d) {
+    switch (d) {
+        case durability::none: return "none";
+        case durability::buffered: return "buffered";
+        case durability::fdatasync: return "fdatasync";
+    }
+    return "?";
+}
+
+void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durability_text) {
+    sub.add_option("--data", options.data_dir,
+                   "Data directory (journal and snapshots); created if missing, continued if not");
+    sub.add_option("--durability", durability_text,
+                   "fdatasync (default): acknowledged after fdatasync; buffered: after write(); "
+                   "none: no journal")
+        ->check(CLI::IsMember({"none", "buffered", "fdatasync"}));
+    sub.add_option_function<std::uint64_t>(
+           "--segment-mib", [&options](std::uint64_t mib) { options.segment_bytes = mib << 20; },
+           "Journal segment size in MiB (1..16384, default 256)")
+        ->check(CLI::Range(1, 16384));
+    sub.add_flag_function(
+        "--no-direct-io", [&options](std::int64_t) { options.direct_io = false; },
+        "Write the journal through the page cache instead of O_DIRECT");
+    sub.add_option("--snapshot-every", options.snapshot_every_commands,
+                   "Take a snapshot every N commands (0: never; default 1000000)");
+    sub.add_flag_function(
+        "--pwrite", [&options](std::int64_t) { options.force_pwrite = true; },
+        "Use pwrite + fdatasync instead of io_uring");
+}
+
+std::expected<opened_engine, std::string> open_engine(std::string_view command,
+                                                      const engine_options& options) {
+    opened_engine opened;
+    if (options.mode == durability::none) {
+        auto tables = resolve_tables({}, options.tables, options.state);
+        if (!tables) return std::unexpected(tables.error());
+        opened.state = std::make_unique<engine::booking_state>(*tables);
+        opened.sink = std::make_unique<engine::memory_sink>(options.batch_bytes);
+        return opened;
+    }
+    if (options.data_dir.empty()) {
+        return std::unexpected("--data DIR is required (or --durability none)");
+    }
+    std::error_code error;
+    std::filesystem::create_directories(engine::journal_dir(options.data_dir), error);
+    if (error) {
+        return std::unexpected("cannot create " + engine::journal_dir(options.data_dir).string() +
+                               ": " + error.message());
+    }
+    auto tables = resolve_tables(options.data_dir, options.tables, options.state);
+    if (!tables) return std::unexpected(tables.error());
+    if (auto stored = store_tables(options.data_dir, *tables); !stored) {
+        return std::unexpected(stored.error());
+    }
+    auto recovered = engine::recover(options.data_dir, *tables);
+    if (!recovered) return std::unexpected(recovered.error());
+    for (const std::string& note : recovered->notes) fmt::print(stderr, "ordo {}: {}\n", command, note);
+    if (recovered->torn_tail) {
+        fmt::print(stderr, "ordo {}: cut a torn last batch: {}\n", command, *recovered->torn_tail);
+    }
+    journal::writer_options writer_options{
+        .dir = engine::journal_dir(options.data_dir),
+        .sync = options.mode == durability::buffered ? journal::sync_mode::buffered
+                                                     : journal::sync_mode::fdatasync,
+        .segment_bytes = options.segment_bytes,
+        .batch_bytes_max = options.batch_bytes,
+        .direct_io = options.direct_io,
+        .backend = options.force_pwrite ? journal::io_backend_kind::pwrite
+                                        : journal::io_backend_kind::automatic};
+    auto writer = journal::writer::open(writer_options, recovered->position);
+    if (!writer) return std::unexpected(writer.error().message());
+    if (!options.force_pwrite && (*writer)->backend() == journal::io_backend_kind::pwrite) {
+        fmt::print(stderr, "ordo {}: io_uring is unavailable here; writing with pwrite + "
+                           "fdatasync (same guarantees, fewer batches in flight)\n", command);
+    }
+    opened.state = std::move(recovered->state);
+    opened.sink = std::make_unique<engine::journal_sink>(std::move(*writer));
+    opened.snapshots = std::make_unique<engine::snapshotter>(engine::snapshot_options{
+        .data_dir = options.data_dir, .every_commands = options.snapshot_every_commands},
+        *tables);
+    return opened;
+}
+
+}  // namespace ordo::tools

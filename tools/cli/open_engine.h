@@ -1,0 +1,52 @@
+#pragma once
+// Opening a data directory for a command that sequences: recover the state (snapshot +
+// journal tail), then open the journal writer where recovery ended. With durability none
+// there is no directory: a fresh state and an in-memory sink.
+
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/batch_sink.h"
+#include "engine/booking_state.h"
+#include "engine/snapshotter.h"
+#include "tools/cli/table_options.h"
+
+namespace ordo::tools {
+
+enum class durability : std::uint8_t { none, buffered, fdatasync };
+std::optional<durability> durability_from_name(std::string_view name);
+std::string_view durability_name(durability d);
+
+struct engine_options {
+    std::filesystem::path data_dir;  // required unless durability none
+    durability mode = durability::fdatasync;
+    engine::state_options state;  // table capacities unless flags or DIR/tables.json say
+    table_flags tables;
+    std::uint32_t batch_bytes = 1u << 20;
+    std::uint64_t segment_bytes = 256ull << 20;
+    bool direct_io = true;
+    bool force_pwrite = false;  // skip io_uring (for comparisons and the fallback test)
+    std::uint64_t snapshot_every_commands = 1'000'000;  // 0: no periodic snapshots
+};
+
+struct opened_engine {
+    std::unique_ptr<engine::booking_state> state;
+    std::unique_ptr<engine::batch_sink> sink;
+    std::unique_ptr<engine::snapshotter> snapshots;  // with a journal only
+};
+
+// Adds --data, --durability, --segment-mib and --no-direct-io to a subcommand.
+void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durability_text);
+
+// `command` names the subcommand in the notes printed to stderr (torn tail cut, io_uring
+// fallback, snapshots skipped): each is one line and none is an error.
+std::expected<opened_engine, std::string> open_engine(std::string_view command,
+                                                      const engine_options& options);
+
+}  // namespace ordo::tools

@@ -1,0 +1,53 @@
+#include "tools/cli/state_command.h"
+
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "engine/recovery.h"
+#include "tools/cli/exit_codes.h"
+#include "tools/cli/report_error.h"
+#include "tools/cli/table_options.h"
+#include "tools/state_json.h"
+
+namespace ordo::tools {
+namespace {
+
+struct state_flags {
+    std::string data;
+    bool no_snapshots = false;
+    table_flags tables;
+};
+
+int execute(const state_flags& flags) {
+    if (!std::filesystem::is_directory(flags.data)) {
+        return report_error("state", "--data " + flags.data + " is not a directory", exit_usage);
+    }
+    const auto options = resolve_tables(flags.data, flags.tables, engine::state_options{});
+    if (!options) return report_error("state", options.error(), exit_usage);
+    auto recovered = engine::recover(flags.data, *options,
+                                     engine::recovery_options{.use_snapshots = !flags.no_snapshots});
+    if (!recovered) return report_error("state", recovered.error(), exit_failure);
+    for (const std::string& note : recovered->notes) fmt::print(stderr, "ordo state: {}\n", note);
+    if (recovered->torn_tail) {
+        fmt::print(stderr, "ordo state: cut a torn last batch: {}\n", *recovered->torn_tail);
+    }
+    fmt::print("{}\n", state_json(*recovered->state));
+    return exit_ok;
+}
+
+}  // namespace
+
+void add_state_command(CLI::App& app, std::function<int()>& run) {
+    auto flags = std::make_shared<state_flags>();
+    CLI::App* sub = app.add_subcommand(
+        "state", "Recover the state from a data directory (snapshot + journal) and print it as JSON");
+    sub->add_option("--data", flags->data, "Data directory written by ordo run or simulate")
+        ->required();
+    sub->add_flag("--no-snapshots", flags->no_snapshots, "Replay the whole journal");
+    add_table_flags(*sub, flags->tables);
+    sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
+}
+
+}  // namespace ordo::tools
