@@ -1,0 +1,97 @@
+// Recovery speed from the page cache: a journal written by the simulator (buffered, so the
+// file pages are cached) is replayed into a fresh state. Reports records/s and GB/s of
+// record bytes. recovery_full_replay: no snapshot; recovery_snapshot_tail: newest snapshot
+// plus the journal after it.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "engine/journal_sink.h"
+#include "engine/recovery.h"
+#include "engine/snapshotter.h"
+#include "tools/simulate/simulation.h"
+
+using namespace ordo;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct written_journal {
+    fs::path dir;
+    engine::state_options tables;
+    std::uint64_t commands = 0;
+};
+
+// Writes the journal once per process (it takes seconds at full size).
+const written_journal& journal_for_bench() {
+    static const written_journal journal = [] {
+        const bool smoke = std::getenv("ORDO_BENCH_SMOKE") != nullptr;
+        written_journal w;
+        w.dir = fs::temp_directory_path() / ("ordo_recovery_bench_" + std::to_string(getpid()));
+        fs::remove_all(w.dir);
+        w.commands = smoke ? 20'000 : 10'000'000;
+        w.tables = engine::state_options{.conferences_max = 1000,
+                                         .reservations_max = static_cast<std::uint32_t>(w.commands)};
+        auto state = std::make_unique<engine::booking_state>(w.tables);
+        auto writer = journal::writer::open(
+            journal::writer_options{.dir = engine::journal_dir(w.dir),
+                                    .sync = journal::sync_mode::buffered,
+                                    .segment_bytes = 1ull << 30, .direct_io = false},
+            journal::journal_position{});
+        if (!writer) std::abort();
+        engine::journal_sink sink(std::move(*writer));
+        engine::snapshotter snapshots(
+            engine::snapshot_options{.data_dir = w.dir, .every_commands = w.commands * 8 / 10},
+            w.tables);
+        tools::simulate_options options;
+        options.commands = w.commands;
+        options.state = w.tables;
+        options.snapshots = &snapshots;
+        const auto result = tools::run_simulation(options, *state, sink);
+        if (!result.failure.empty()) std::abort();
+        return w;
+    }();
+    return journal;
+}
+
+void recover_bench(benchmark::State& bench, bool use_snapshots) {
+    const written_journal& w = journal_for_bench();
+    std::uint64_t records = 0, bytes = 0;
+    double seconds = 0;
+    for (auto _ : bench) {
+        const auto start = std::chrono::steady_clock::now();
+        auto recovered = engine::recover(w.dir, w.tables,
+                                         engine::recovery_options{.use_snapshots = use_snapshots});
+        const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (!recovered) {
+            bench.SkipWithError(recovered.error().c_str());
+            return;
+        }
+        seconds += took;
+        records += recovered->records_replayed;
+        bytes += recovered->position.segment_offset;  // approximate: single segment
+        bench.SetIterationTime(took);
+        bench.counters["snapshot_used"] = recovered->snapshot.has_value() ? 1 : 0;
+        bench.counters["records_replayed"] = static_cast<double>(recovered->records_replayed);
+    }
+    bench.counters["records_per_s"] = records / seconds;
+    bench.counters["replay_gb_per_s"] = bytes / seconds / 1e9;
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(recover_bench, full, false)
+    ->Name("recovery_full_replay")->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(recover_bench, snapshot_tail, true)
+    ->Name("recovery_snapshot_tail")->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    fs::remove_all(journal_for_bench().dir);
+    return 0;
+}
