@@ -59,8 +59,19 @@ public:
         // when the sequencer failed (the command was not taken).
         template <class OnReply>
         bool submit(const command& c, OnReply&& on_reply) noexcept {
+            const std::uint32_t count = c.slot_count();
+            if (outstanding_ < reply_capacity_) {
+                // Fast path: encode straight into the ring, no copy.
+                if (command_slot* at = commands_.try_claim(count)) {
+                    encode(c, std::span<command_slot>(at, count));
+                    commands_.publish(count);
+                    outstanding_++;
+                    owner_->parker_.wake_if_parked();
+                    return true;
+                }
+            }
             command_slot slots[command_slots_max];
-            const std::uint32_t count = encode(c, slots);
+            encode(c, slots);
             const std::span<const command_slot> encoded(slots, count);
             backoff wait(backoff_options{});
             while (outstanding_ >= reply_capacity_ || !commands_.try_push_all(encoded)) {
@@ -351,16 +362,33 @@ private:
         auto durable = sink_.poll();
         if (!durable) return fail(durable.error());
         if (snapshots_ != nullptr) snapshots_->note_durable(*durable);
+        // Consecutive replies to one producer go in one push (one release of its tail).
+        reply run[reply_run_max];
+        std::uint32_t run_count = 0;
+        std::uint32_t run_producer = 0;
+        auto flush = [&] {
+            if (run_count == 0) return;
+            producer& to = *producers_[run_producer];
+            const std::span<const reply> replies(run, run_count);
+            // The producer's window guarantees room; spin only through a scheduling gap.
+            while (!to.replies_.try_push_all(replies)) base::cpu_relax();
+            run_count = 0;
+        };
         while (pending_count_ > 0 && pending_[pending_head_].batch < *durable) {
             const pending_reply& p = pending_[pending_head_];
-            producer& to = *producers_[p.producer_index];
-            // The producer's window guarantees room; spin only through a scheduling gap.
-            while (!to.replies_.try_push(p.answer)) base::cpu_relax();
+            if (run_count == reply_run_max || (run_count > 0 && p.producer_index != run_producer)) {
+                flush();
+            }
+            run_producer = p.producer_index;
+            run[run_count++] = p.answer;
             pending_head_ = (pending_head_ + 1) & pending_mask_;
             pending_count_--;
         }
+        flush();
         return true;
     }
+
+    static constexpr std::uint32_t reply_run_max = 64;
 
     bool fail(const std::string& why) noexcept {
         failure_ = why;

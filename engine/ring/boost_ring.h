@@ -53,6 +53,20 @@ public:
         return true;
     }
 
+    // Producer thread only. Boost has no in-place claim: the slots are a scratch area that
+    // publish() copies in, so the comparison with spsc_ring stays honest.
+    T* try_claim(std::uint32_t count) noexcept {
+        ORDO_ASSERT(count >= 1);
+        ORDO_ASSERT(count <= claim_items_max);
+        if (queue_.write_available() < count) return nullptr;
+        return scratch_;
+    }
+    void publish(std::uint32_t count) noexcept {
+        ORDO_ASSERT(count <= claim_items_max);
+        const std::size_t pushed = queue_.push(scratch_, count);
+        ORDO_ASSERT(pushed == count);
+    }
+
     // Consumer thread only. Pops up to out.size() items; boost publishes its read index
     // once per call. Returns how many were popped.
     std::size_t try_pop(std::span<T> out) noexcept {
@@ -76,9 +90,12 @@ public:
         return size;
     }
 
+    static constexpr std::uint32_t claim_items_max = 16;
+
 private:
     boost::lockfree::spsc_queue<T> queue_;
     const std::uint32_t capacity_;
+    T scratch_[claim_items_max] = {};
 };
 
 }  // namespace ordo::engine

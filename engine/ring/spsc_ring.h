@@ -88,6 +88,32 @@ public:
         return true;
     }
 
+    // Producer thread only, zero-copy: `count` contiguous free slots to fill in place, or
+    // nullptr when the ring lacks room or the slots would wrap past its end (then use
+    // try_push_all). Nothing is visible to the consumer until publish(count).
+    T* try_claim(std::uint32_t count) noexcept {
+        ORDO_ASSERT(count >= 1);
+        ORDO_ASSERT(count <= capacity_);
+        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);  // we own it
+        if (capacity_ - (tail - head_cached_) < count) {
+            // Acquire: the consumer has finished copying out the slots it released.
+            head_cached_ = head_.load(std::memory_order_acquire);
+            ORDO_ASSERT(tail - head_cached_ <= capacity_);
+            if (capacity_ - (tail - head_cached_) < count) return nullptr;
+        }
+        const std::uint64_t index = tail & mask_;
+        if (index + count > capacity_) return nullptr;
+        return slots_ + index;
+    }
+
+    // Producer thread only: makes the `count` slots of the last try_claim visible at once.
+    void publish(std::uint32_t count) noexcept {
+        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);  // we own it
+        ORDO_ASSERT(count >= 1);
+        ORDO_ASSERT(capacity_ - (tail - head_cached_) >= count);
+        tail_.store(tail + count, std::memory_order_release);
+    }
+
     // Consumer thread only. Pops up to out.size() items with at most one acquire (only
     // when the cached tail promises fewer than out.size()) and one release, so a batch
     // costs one write to the shared head line however many items it moves. Returns how
