@@ -16,6 +16,20 @@ outcome reject(const command_header& h, outcome result, std::uint64_t now_ms,
     return result;
 }
 
+// Appends a record whose payload is `event` followed by the command's seat items.
+template <class Event>
+void append_with_items(event_buffer& out, event_type type, const Event& event,
+                       command_view cmd) noexcept {
+    const std::uint32_t count = cmd.item_count();
+    ORDO_ASSERT(count <= seat_types_per_conference_max);
+    std::byte* at = out.append_raw(type, sizeof(Event) + count * sizeof(seat_item));
+    std::memcpy(at, &event, sizeof(event));
+    for (std::uint32_t i = 0; i < count; i++) {
+        const seat_item item = cmd.item(i);
+        std::memcpy(at + sizeof(event) + i * sizeof(seat_item), &item, sizeof(item));
+    }
+}
+
 bool has_repeated_type(command_view cmd) noexcept {
     const std::uint32_t count = cmd.item_count();
     ORDO_ASSERT(count <= seat_types_per_conference_max);
@@ -42,15 +56,11 @@ outcome decide_create(const booking_state& state, command_view cmd, std::uint64_
     if (!valid || has_repeated_type(cmd)) return reject(h, outcome::invalid_argument, now_ms, out);
     if (state.conferences_full()) return reject(h, outcome::table_full, now_ms, out);
 
-    const std::uint32_t payload = sizeof(conference_created_v1) + count * sizeof(seat_item);
-    std::byte* at = out.append_raw(event_type::conference_created, payload);
-    const conference_created_v1 event{.now_ms = now_ms, .conference = h.conference,
-                                      .hold_ttl_ms = h.hold_ttl_ms, .seat_type_count = count};
-    std::memcpy(at, &event, sizeof(event));
-    for (std::uint32_t i = 0; i < count; i++) {
-        const seat_item item = cmd.item(i);
-        std::memcpy(at + sizeof(event) + i * sizeof(seat_item), &item, sizeof(item));
-    }
+    append_with_items(out, event_type::conference_created,
+                      conference_created_v1{.now_ms = now_ms, .conference = h.conference,
+                                            .hold_ttl_ms = h.hold_ttl_ms,
+                                            .seat_type_count = count},
+                      cmd);
     return outcome::accepted;
 }
 
@@ -122,18 +132,12 @@ outcome decide_reserve(const booking_state& state, command_view cmd, std::uint64
     if (checked != outcome::accepted) return reject(h, checked, now_ms, out);
     if (state.reservations_full()) return reject(h, outcome::table_full, now_ms, out);
 
-    const std::uint32_t count = cmd.item_count();
-    const std::uint32_t payload = sizeof(reservation_held_v1) + count * sizeof(seat_item);
-    std::byte* at = out.append_raw(event_type::reservation_held, payload);
-    const reservation_held_v1 event{.now_ms = now_ms, .reservation = h.reservation,
-                                    .conference = h.conference, .customer = h.customer,
-                                    .expires_at_ms = now_ms + c.hold_ttl_ms,
-                                    .item_count = count, .reserved_zero = 0};
-    std::memcpy(at, &event, sizeof(event));
-    for (std::uint32_t i = 0; i < count; i++) {
-        const seat_item item = cmd.item(i);
-        std::memcpy(at + sizeof(event) + i * sizeof(seat_item), &item, sizeof(item));
-    }
+    append_with_items(out, event_type::reservation_held,
+                      reservation_held_v1{.now_ms = now_ms, .reservation = h.reservation,
+                                          .conference = h.conference, .customer = h.customer,
+                                          .expires_at_ms = now_ms + c.hold_ttl_ms,
+                                          .item_count = cmd.item_count(), .reserved_zero = 0},
+                      cmd);
     return outcome::accepted;
 }
 
