@@ -539,23 +539,20 @@ std::string errno_text(int error) {
     return std::error_code(error, std::generic_category()).message();
 }
 
-}  // namespace
-
-std::expected<std::vector<workload_command>, std::string> parse_file(
-    const std::filesystem::path& path) {
+// Reads `path` line by line and hands each command to on_command; on_open(reader) runs
+// once the file is open (parse_file sizes its vector there). The one loop behind
+// parse_file, for_each_command and validate_file, so they refuse exactly the same files.
+template <class OnOpen, class OnCommand>
+std::expected<std::uint64_t, std::string> scan_file(const std::filesystem::path& path,
+                                                    OnOpen&& on_open, OnCommand&& on_command) {
     const std::string name = path.string();
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::unexpected(fmt::format("{}: cannot open: {}", name, errno_text(errno)));
     line_reader reader(fd);
+    on_open(reader);
     const auto parser = std::make_unique<line_parser>();
-    std::vector<workload_command> commands;
-    try {
-        commands.reserve(reader.count_command_lines());
-    } catch (const std::bad_alloc&) {
-        // Only a hint: a file of garbage lines may ask for more than the machine has, and
-        // is refused at its first line anyway. Real workloads fit as the vector grows.
-    }
     std::uint64_t line_number = 0;
+    std::uint64_t count = 0;
     std::string_view line;
     while (true) {
         const line_reader::status status = reader.next(line);
@@ -576,8 +573,42 @@ std::expected<std::vector<workload_command>, std::string> parse_file(
         if (!parser->parse(line)) {
             return std::unexpected(fmt::format("{}:{}: {}", name, line_number, parser->error()));
         }
-        commands.push_back({static_cast<std::uint32_t>(line_number), parser->command()});
+        on_command(workload_command{static_cast<std::uint32_t>(line_number), parser->command()});
+        count++;
     }
+    return count;
+}
+
+}  // namespace
+
+std::expected<std::uint64_t, std::string> for_each_command(
+    const std::filesystem::path& path,
+    const std::function<void(const workload_command&)>& on_command) {
+    ORDO_ASSERT(static_cast<bool>(on_command));
+    return scan_file(
+        path, [](line_reader&) {}, on_command);
+}
+
+std::expected<std::uint64_t, std::string> validate_file(const std::filesystem::path& path) {
+    return scan_file(
+        path, [](line_reader&) {}, [](const workload_command&) {});
+}
+
+std::expected<std::vector<workload_command>, std::string> parse_file(
+    const std::filesystem::path& path) {
+    std::vector<workload_command> commands;
+    const auto reserve = [&commands](line_reader& reader) {
+        try {
+            commands.reserve(reader.count_command_lines());
+        } catch (const std::bad_alloc&) {
+            // Only a hint: a file of garbage lines may ask for more than the machine has,
+            // and is refused at its first line anyway. Real workloads fit as it grows.
+        }
+    };
+    const auto scanned =
+        scan_file(path, reserve, [&commands](const workload_command& c) { commands.push_back(c); });
+    if (!scanned) return std::unexpected(scanned.error());
+    ORDO_ASSERT(*scanned == commands.size());
     return commands;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,19 @@ struct workload_command {
     std::uint32_t line;  // 1-based line in the file (blank and comment lines count)
     engine::command command;
 };
+
+// Streams the file: calls on_command for each command, in file order, as its line is
+// parsed, and returns how many there were. Nothing is kept per command, so memory stays
+// one read buffer and one parser whatever the file's size. The first error stops the
+// stream (commands before it have been handed out already: callers that must refuse a bad
+// file whole call validate_file first). Errors are those of parse_file.
+std::expected<std::uint64_t, std::string> for_each_command(
+    const std::filesystem::path& path,
+    const std::function<void(const workload_command&)>& on_command);
+
+// Parses the whole file and keeps nothing: the command count, or the first error (the
+// same text parse_file gives). `ordo run` calls it before sequencing anything.
+std::expected<std::uint64_t, std::string> validate_file(const std::filesystem::path& path);
 
 // Whole file or nothing: the first error stops parsing. The error is exactly one line,
 // "FILE:LINE: what is wrong" (FILE is the path as given), or "FILE: cannot open: ..." /

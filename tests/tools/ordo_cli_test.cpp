@@ -1,0 +1,290 @@
+// The `ordo` command line as a user runs it (CONTRACT.md sections 2 and 3): the built
+// binary in a subprocess, its exit status, stdout, stderr and results file checked against
+// the contract examples in tests/data.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const fs::path data_dir = ORDO_TEST_DATA_DIR;
+
+// A directory under /tmp for one test, removed with everything in it when the test ends.
+class temp_dir {
+  public:
+    temp_dir() {
+        static int counter = 0;
+        path_ = fs::temp_directory_path() /
+                ("ordo_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+        fs::remove_all(path_);
+        fs::create_directories(path_);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    ~temp_dir() {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    const fs::path& path() const { return path_; }
+
+  private:
+    fs::path path_;
+};
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+std::string quoted(const std::string& text) {
+    std::string out = "'";
+    for (const char c : text) {
+        if (c == '\'') {
+            out += "'\\''";
+        } else {
+            out += c;
+        }
+    }
+    return out + "'";
+}
+
+struct run_result {
+    int exit_status = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs `ordo <args>` (each argument shell-quoted) with stdout and stderr captured.
+run_result ordo(const std::vector<std::string>& args) {
+    const temp_dir capture;
+    std::string command = quoted(ORDO_BINARY);
+    // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "lit" + string&&.
+    for (const std::string& arg : args) {
+        command += ' ';
+        command += quoted(arg);
+    }
+    command += " >";
+    command += quoted((capture.path() / "out").string());
+    command += " 2>";
+    command += quoted((capture.path() / "err").string());
+    command += " </dev/null";
+    const int status = std::system(command.c_str());
+    run_result result;
+    REQUIRE(status != -1);
+    REQUIRE(WIFEXITED(status));
+    result.exit_status = WEXITSTATUS(status);
+    result.out = read_text(capture.path() / "out");
+    result.err = read_text(capture.path() / "err");
+    return result;
+}
+
+// Whether `ordo run` takes a journal directory yet (`--data DIR`, CONTRACT.md section 3).
+bool run_takes_data() {
+    static const bool takes = ordo({"run", "--help"}).out.find("--data") != std::string::npos;
+    return takes;
+}
+
+// The one place that knows how `ordo run` is invoked: a fresh journal directory under
+// `dir` when the binary takes --data, the workload, and --results when asked.
+run_result run_workload(const temp_dir& dir, const fs::path& workload, const std::string& results) {
+    std::vector<std::string> args = {"run"};
+    if (run_takes_data()) {
+        const fs::path data = dir.path() / "data";
+        fs::create_directories(data);
+        args.insert(args.end(), {"--data", data.string()});
+    }
+    args.insert(args.end(), {"--workload", workload.string()});
+    if (!results.empty()) args.insert(args.end(), {"--results", results});
+    return ordo(args);
+}
+
+// The state after run_workload: what `ordo run` printed, or `ordo state` on its journal
+// when the run printed nothing.
+json state_after(const temp_dir& dir, const run_result& run) {
+    if (!run.out.empty() || !run_takes_data()) return json::parse(run.out);
+    const run_result state = ordo({"state", "--data", (dir.path() / "data").string()});
+    REQUIRE(state.exit_status == 0);
+    return json::parse(state.out);
+}
+
+// Runs a contract example and compares results line by line and the final state (as JSON
+// values; "events" depends on the record design and is ignored).
+void check_example(const std::string& name) {
+    const temp_dir dir;
+    const fs::path results = dir.path() / "results.jsonl";
+    const run_result run = run_workload(dir, data_dir / (name + ".jsonl"), results.string());
+    INFO(run.err);  // may hold a one-line summary: not an error
+    REQUIRE(run.exit_status == 0);
+
+    const std::vector<std::string> got = lines_of(read_text(results));
+    const std::vector<std::string> want = lines_of(read_text(data_dir / (name + ".results.jsonl")));
+    REQUIRE(!want.empty());
+    CHECK(got.size() == want.size());
+    std::size_t differences = 0;
+    for (std::size_t i = 0; i < std::min(got.size(), want.size()); i++) {
+        if (json::parse(got[i]) != json::parse(want[i])) {
+            if (differences++ < 10) CHECK(got[i] == want[i]);
+        }
+    }
+    CHECK(differences == 0);
+
+    json state = state_after(dir, run);
+    json expected = json::parse(read_text(data_dir / (name + ".state.json")));
+    CHECK(state.contains("events"));
+    state.erase("events");
+    expected.erase("events");
+    CHECK(state == expected);
+}
+
+// The one line of stderr a failed command must print.
+void check_one_error_line(const run_result& run) {
+    INFO(run.err);
+    CHECK(run.exit_status == 2);
+    CHECK(run.out.empty());
+    CHECK(lines_of(run.err).size() == 1);
+    CHECK(run.err.ends_with('\n'));
+}
+
+json simulate_json(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"simulate", "--commands", "20000", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const run_result run = ordo(args);
+    INFO(run.err);
+    REQUIRE(run.exit_status == 0);
+    REQUIRE(lines_of(run.out).size() == 1);
+    return json::parse(run.out);
+}
+
+}  // namespace
+
+TEST_CASE("ordo run: rules.jsonl gives the contract's outcomes and final state", "[cli]") {
+    // Proves every rule of section 1 end to end: the results file equals
+    // rules.results.jsonl line by line and the state equals rules.state.json.
+    check_example("rules");
+}
+
+TEST_CASE("ordo run: random.jsonl gives the contract's outcomes and final state", "[cli]") {
+    // Proves 3,000 mixed commands end to end: results and state equal the contract's.
+    check_example("random");
+}
+
+TEST_CASE("ordo run: a malformed workload is refused whole at its line", "[cli]") {
+    // Proves a bad file exits 2 with one "FILE:2: ..." line on stderr and writes no results.
+    const temp_dir dir;
+    const fs::path workload = data_dir / "malformed.jsonl";
+    const fs::path results = dir.path() / "results.jsonl";
+    const run_result run = run_workload(dir, workload, results.string());
+    check_one_error_line(run);
+    CHECK(run.err.starts_with(workload.string() + ":2:"));
+    CHECK((!fs::exists(results) || fs::file_size(results) == 0));
+    if (run_takes_data()) {
+        const run_result state = ordo({"state", "--data", (dir.path() / "data").string()});
+        if (state.exit_status == 0) CHECK(json::parse(state.out).at("commands") == 0);
+    }
+}
+
+TEST_CASE("ordo run: a missing workload file is one error line", "[cli]") {
+    // Proves an unreadable workload names the file on one line and exits non-zero.
+    const temp_dir dir;
+    const fs::path workload = dir.path() / "absent.jsonl";
+    const run_result run = run_workload(dir, workload, "");
+    INFO(run.err);
+    CHECK(run.exit_status != 0);
+    CHECK(lines_of(run.err).size() == 1);
+    CHECK(run.err.find(workload.string()) != std::string::npos);
+}
+
+TEST_CASE("ordo --help for the program and each subcommand", "[cli]") {
+    // Proves every subcommand documents itself and --help succeeds.
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"--help"}, {"run", "--help"}, {"simulate", "--help"}}) {
+        const run_result run = ordo(args);
+        INFO(args.front() << " " << args.back());
+        CHECK(run.exit_status == 0);
+        CHECK(run.out.find("Usage") != std::string::npos);
+        CHECK(run.err.empty());
+    }
+    CHECK(ordo({"run", "--help"}).out.find("--workload") != std::string::npos);
+    CHECK(ordo({"simulate", "--help"}).out.find("--producers") != std::string::npos);
+}
+
+TEST_CASE("ordo: unknown flags are one error line naming the flag", "[cli]") {
+    // Proves an unknown flag, of the program or of a subcommand, exits 2 with one line
+    // that names it.
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"simulate", "--bogus"},
+             {"run", "--workload", (data_dir / "rules.jsonl").string(), "--bogus"}}) {
+        const run_result run = ordo(args);
+        check_one_error_line(run);
+        CHECK(run.err.find("--bogus") != std::string::npos);
+    }
+    const run_result top = ordo({"--bogus"});
+    check_one_error_line(top);
+    CHECK(top.err.find("--bogus") != std::string::npos);
+}
+
+TEST_CASE("ordo simulate --json: one object whose outcomes add up to the commands", "[cli]") {
+    // Proves the summary's fields and that every command has exactly one outcome, for the
+    // own ring, the boost ring and two producers.
+    for (const std::vector<std::string>& extra :
+         std::vector<std::vector<std::string>>{{},
+                                               {"--ring", "boost"},
+                                               {"--producers", "2"},
+                                               {"--ring", "boost", "--producers", "2"}}) {
+        std::string shown;
+        for (const std::string& e : extra) shown += e + " ";
+        INFO(shown);
+        const json summary = simulate_json(extra);
+        REQUIRE(summary.is_object());
+        CHECK(summary.at("commands") == 20000);
+        CHECK(summary.at("seconds").is_number());
+        CHECK(summary.at("seconds").get<double>() > 0);
+        CHECK(summary.at("commands_per_s").is_number());
+        CHECK(summary.at("commands_per_s").get<double>() > 0);
+        const json& outcomes = summary.at("outcomes");
+        REQUIRE(outcomes.is_object());
+        std::uint64_t total = 0;
+        for (const auto& [name, count] : outcomes.items()) {
+            REQUIRE(count.is_number_unsigned());
+            total += count.get<std::uint64_t>();
+        }
+        CHECK(total == 20000);
+        CHECK(outcomes.at("accepted").get<std::uint64_t>() > 0);
+        CHECK(outcomes.contains("insufficient_seats"));
+    }
+}
+
+TEST_CASE("ordo simulate: bad values are one error line, exit 2", "[cli]") {
+    // Proves option values out of range or contradictory are refused before running.
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"simulate", "--producers", "0"},
+                                               {"simulate", "--producers", "17"},
+                                               {"simulate", "--ring", "foo"},
+                                               {"simulate", "--commands", "5", "--seconds", "1"},
+                                               {"simulate", "--commands", "abc"}}) {
+        const run_result run = ordo(args);
+        INFO(args[1] << " " << args[2]);
+        check_one_error_line(run);
+    }
+}
