@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "engine/ring/spsc_ring.h"
+#include "journal/base/clock.h"
 #include "engine/sequencer.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/open_engine.h"
@@ -35,6 +36,67 @@ void write_result(std::FILE* out, std::uint32_t line, engine::outcome result) {
     }
 }
 
+// Line numbers of the commands submitted and not yet answered, in order: replies come back
+// in submission order, so the oldest one names the next reply's line.
+class line_queue {
+public:
+    explicit line_queue(std::uint32_t capacity) : lines_(capacity) {}
+    void push(std::uint32_t line) noexcept {
+        ORDO_ASSERT(count_ < lines_.size());
+        lines_[(head_ + count_++) % lines_.size()] = line;
+    }
+    std::uint32_t pop() noexcept {
+        ORDO_ASSERT(count_ > 0);
+        const std::uint32_t line = lines_[head_];
+        head_ = (head_ + 1) % lines_.size();
+        count_--;
+        return line;
+    }
+
+private:
+    std::vector<std::uint32_t> lines_;
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+};
+
+struct run_totals {
+    std::uint64_t answered = 0;
+    std::string input_error;  // the file changed between the check and the run
+};
+
+// Streams the (already validated) workload through one producer, writing each result
+// line as its reply arrives, with a progress line every second on long runs.
+template <class Sequencer>
+bool sequence_workload(Sequencer& seq, const run_flags& flags, std::uint64_t total,
+                       std::FILE* results, run_totals& totals) {
+    const engine::sequencer_options defaults{};
+    auto& producer = seq.producer_at(0);
+    line_queue lines(defaults.reply_ring_slots);
+    auto on_reply = [&](engine::reply r) {
+        const std::uint32_t line = lines.pop();
+        if (results != nullptr) write_result(results, line, r.result());
+        totals.answered++;
+    };
+    const std::uint64_t start_ns = base::monotonic_ns();
+    std::uint64_t next_report_ns = start_ns + 1'000'000'000ull;
+    std::uint64_t submitted = 0;
+    bool ok = true;
+    auto streamed = workload::for_each_command(
+        flags.workload, [&](const workload::workload_command& c) {
+            if (!ok) return;
+            lines.push(c.line);
+            ok = producer.submit(c.command, on_reply);
+            if ((++submitted & 4095) == 0 && base::monotonic_ns() >= next_report_ns) {
+                fmt::print(stderr, "ordo run: {} of {} commands sequenced\n", totals.answered,
+                           total);
+                next_report_ns += 1'000'000'000ull;
+            }
+        });
+    if (!streamed) totals.input_error = streamed.error();
+    ok = producer.drain(on_reply) && ok;
+    return seq.stop() && ok;
+}
+
 int execute(const run_flags& flags) {
     engine_options options = flags.engine;
     options.mode = durability_from_name(flags.durability).value_or(durability::fdatasync);
@@ -42,9 +104,9 @@ int execute(const run_flags& flags) {
         return report_error("run", "--data DIR is required (or --durability none)", exit_usage);
     }
     // The whole file is checked before anything is sequenced: a bad file changes nothing.
-    auto parsed = workload::parse_file(flags.workload);
-    if (!parsed) {
-        fmt::print(stderr, "{}\n", parsed.error());
+    auto checked = workload::validate_file(flags.workload);
+    if (!checked) {
+        fmt::print(stderr, "{}\n", checked.error());
         return exit_usage;
     }
     std::FILE* results = nullptr;
@@ -66,18 +128,8 @@ int execute(const run_flags& flags) {
     engine::sequencer<engine::spsc_ring> seq(state, *opened->sink, engine::sequencer_options{},
                                              opened->snapshots.get());
     seq.start();
-    auto& producer = seq.producer_at(0);
-    std::size_t answered = 0;
-    const std::vector<workload::workload_command>& commands = *parsed;
-    auto on_reply = [&](engine::reply r) {
-        ORDO_ASSERT(answered < commands.size());
-        if (results != nullptr) write_result(results, commands[answered].line, r.result());
-        answered++;
-    };
-    bool ok = true;
-    for (const workload::workload_command& c : commands) ok = ok && producer.submit(c.command, on_reply);
-    ok = ok && producer.drain(on_reply);
-    ok = seq.stop() && ok;
+    run_totals totals;
+    const bool ok = sequence_workload(seq, flags, *checked, results, totals);
     if (results != nullptr && std::fclose(results) != 0) {
         return report_error("run", fmt::format("cannot write --results {}", flags.results),
                             exit_failure);
@@ -88,10 +140,15 @@ int execute(const run_flags& flags) {
             return report_error("run", "snapshot not written: " + error, exit_failure);
         }
     }
+    ORDO_ASSERT(state.commands - commands_before == totals.answered);
+    if (!totals.input_error.empty()) {
+        return report_error("run", "the workload changed while it ran; the commands before "
+                                   "this were sequenced: " + totals.input_error,
+                            exit_failure);
+    }
     // Quiet on success, like any Unix tool; the state is printed only when nothing else
     // keeps it.
     if (options.mode == durability::none) fmt::print("{}\n", state_json(state));
-    ORDO_ASSERT(state.commands - commands_before == answered);
     return exit_ok;
 }
 
