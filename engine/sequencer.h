@@ -172,6 +172,7 @@ private:
     void run() noexcept {
         if (options_.pin_cpu >= 0) base::pin_current_thread(static_cast<std::uint32_t>(options_.pin_cpu));
         if (!claim_body()) return;
+        durable_batches_ = current_batch_;  // everything before this run is durable
         backoff wait(backoff_options{});
         std::uint64_t idle_since_ns = 0;
         while (!failed()) {
@@ -180,15 +181,20 @@ private:
             if (drained > 0) {
                 wait.reset();
                 idle_since_ns = 0;
-                if (buffer_.record_count() > 0 &&
+                // The flush delay bounds a record's wait while the disk keeps up; when it
+                // is busy with earlier batches, this one keeps filling instead (it cannot
+                // become durable before them) so fdatasyncs grow instead of queueing.
+                if (buffer_.record_count() > 0 && disk_keeps_up() &&
                     base::monotonic_ns() - first_record_ns_ >= flush_delay_ns()) {
                     if (!publish_body()) break;
                 }
                 if (!release_durable()) break;
                 continue;
             }
-            // The rings ran dry: publish what we have so its producers get answers.
-            if (buffer_.record_count() > 0 && !publish_body()) break;
+            // The rings ran dry: publish what we have so its producers get answers, unless
+            // the disk is busy with earlier batches; then keep filling this one (it cannot
+            // become durable before them anyway) until the flush delay says enough.
+            if (buffer_.record_count() > 0 && should_publish_when_dry() && !publish_body()) break;
             if (!release_durable()) break;
             if (pending_count_ > 0) {
                 wait.idle();  // batches in flight: keep reaping completions
@@ -206,6 +212,22 @@ private:
             }
         }
     }
+
+    bool disk_keeps_up() const noexcept {
+        ORDO_ASSERT(current_batch_ >= durable_batches_);
+        return current_batch_ - durable_batches_ < publish_in_flight_max;
+    }
+    bool should_publish_when_dry() const noexcept {
+        if (disk_keeps_up()) return true;
+        // Busy disk: wait, but never longer than the flush delay allows (x4: the batches
+        // ahead are already that old).
+        return base::monotonic_ns() - first_record_ns_ >= 4 * flush_delay_ns();
+    }
+
+    // Batches in flight below which a batch is published on a dry ring or after the flush
+    // delay (latency); at or above it the batch keeps filling (throughput: fewer, larger
+    // fdatasyncs), since it cannot become durable before the ones ahead of it.
+    static constexpr std::uint64_t publish_in_flight_max = 2;
 
     std::uint64_t flush_delay_ns() const noexcept {
         return std::uint64_t{options_.flush_delay_us} * 1000;
@@ -361,6 +383,7 @@ private:
         if (pending_count_ == 0) return true;
         auto durable = sink_.poll();
         if (!durable) return fail(durable.error());
+        durable_batches_ = *durable;
         if (snapshots_ != nullptr) snapshots_->note_durable(*durable);
         // Consecutive replies to one producer go in one push (one release of its tail).
         reply run[reply_run_max];
@@ -409,6 +432,7 @@ private:
     std::size_t pending_count_ = 0;
     event_buffer buffer_;
     std::uint64_t current_batch_ = 0;
+    std::uint64_t durable_batches_ = 0;  // the sink's watermark at the last poll
     std::uint64_t first_record_ns_ = 0;
     sequencer_stats stats_;
     parker parker_;

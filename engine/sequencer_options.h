@@ -12,7 +12,7 @@ namespace ordo::engine {
 struct sequencer_options {
     std::uint32_t producers = 1;
     std::uint32_t command_ring_slots = 1u << 16;  // per producer, 64-byte slots
-    std::uint32_t reply_ring_slots = 1u << 16;    // per producer; also its in-flight window
+    std::uint32_t reply_ring_slots = 1u << 18;    // per producer; also its in-flight window
     std::uint32_t drain_slots_max = 256;          // per producer per round: fairness
     std::uint32_t pending_replies_max = 1u << 20;  // replies waiting for durability
     std::uint32_t flush_delay_us = 200;  // the oldest unpublished record waits at most this
