@@ -67,5 +67,6 @@ void domain_decide_apply_1t(benchmark::State& bench) {
 
 }  // namespace
 
-BENCHMARK(domain_decide_apply_1t)->Arg(1 << 16)->Arg(1 << 22)->Arg(1 << 24);
+// Tables for 4 and 16 million reservations (the load makes ~0.5 per command).
+BENCHMARK(domain_decide_apply_1t)->Arg(1 << 22)->Arg(1 << 24);
 BENCHMARK_MAIN();
