@@ -77,12 +77,7 @@ public:
         ORDO_ASSERT(count >= 1);
         ORDO_ASSERT(count <= capacity_);
         const std::uint64_t tail = tail_.load(std::memory_order_relaxed);  // we own it
-        if (capacity_ - (tail - head_cached_) < count) {
-            // Acquire: the consumer has finished copying out the slots it released.
-            head_cached_ = head_.load(std::memory_order_acquire);
-            ORDO_ASSERT(tail - head_cached_ <= capacity_);
-            if (capacity_ - (tail - head_cached_) < count) return false;
-        }
+        if (!has_room(tail, count)) return false;
         copy_in(tail, items);
         tail_.store(tail + count, std::memory_order_release);  // publishes the whole group
         return true;
@@ -95,12 +90,7 @@ public:
         ORDO_ASSERT(count >= 1);
         ORDO_ASSERT(count <= capacity_);
         const std::uint64_t tail = tail_.load(std::memory_order_relaxed);  // we own it
-        if (capacity_ - (tail - head_cached_) < count) {
-            // Acquire: the consumer has finished copying out the slots it released.
-            head_cached_ = head_.load(std::memory_order_acquire);
-            ORDO_ASSERT(tail - head_cached_ <= capacity_);
-            if (capacity_ - (tail - head_cached_) < count) return nullptr;
-        }
+        if (!has_room(tail, count)) return nullptr;
         const std::uint64_t index = tail & mask_;
         if (index + count > capacity_) return nullptr;
         return slots_ + index;
@@ -183,6 +173,16 @@ private:
     }
 
     // Copies items into the slots from position `tail` on, in at most two runs (wrap).
+    // Producer side: are `count` slots free after `tail`? Reads the consumer's head only
+    // when the cached copy says no.
+    bool has_room(std::uint64_t tail, std::uint64_t count) noexcept {
+        if (capacity_ - (tail - head_cached_) >= count) return true;
+        // Acquire: the consumer has finished copying out the slots it released.
+        head_cached_ = head_.load(std::memory_order_acquire);
+        ORDO_ASSERT(tail - head_cached_ <= capacity_);
+        return capacity_ - (tail - head_cached_) >= count;
+    }
+
     void copy_in(std::uint64_t tail, std::span<const T> items) noexcept {
         const std::uint64_t index = tail & mask_;
         const std::uint64_t first = std::min<std::uint64_t>(items.size(), capacity_ - index);
