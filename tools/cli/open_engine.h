@@ -14,6 +14,7 @@
 
 #include "engine/batch_sink.h"
 #include "engine/booking_state.h"
+#include "engine/sequencer_options.h"
 #include "engine/snapshotter.h"
 #include "tools/cli/table_options.h"
 
@@ -29,6 +30,7 @@ struct engine_options {
     engine::state_options state;  // table capacities unless flags or DIR/tables.json say
     table_flags tables;
     std::uint32_t batch_bytes = 1u << 20;
+    std::uint32_t flush_delay_us = engine::sequencer_options{}.flush_delay_us;
     std::uint64_t segment_bytes = 256ull << 20;
     bool direct_io = true;
     bool force_pwrite = false;  // skip io_uring (for comparisons and the fallback test)

@@ -125,8 +125,9 @@ int execute(const run_flags& flags) {
     }
     engine::booking_state& state = *opened->state;
     const std::uint64_t commands_before = state.commands;
-    engine::sequencer<engine::spsc_ring> seq(state, *opened->sink, engine::sequencer_options{},
-                                             opened->snapshots.get());
+    engine::sequencer<engine::spsc_ring> seq(
+        state, *opened->sink, engine::sequencer_options{.flush_delay_us = options.flush_delay_us},
+        opened->snapshots.get());
     seq.start();
     run_totals totals;
     const bool ok = sequence_workload(seq, flags, *checked, results, totals);

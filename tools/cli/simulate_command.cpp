@@ -24,7 +24,6 @@ struct simulate_flags {
     bool json = false;
     bool no_pin = false;
     std::uint32_t reservations_max = 0;  // 0: sized from the run
-    std::uint32_t batch_kib = 1024;
     load_options load;
     engine_options engine;
     std::string durability = "none";
@@ -106,6 +105,7 @@ int execute(simulate_flags flags) {
         .conferences_max = std::max<std::uint32_t>(flags.load.conferences, 1),
         .reservations_max = reservations_for(flags)};
     options.sequencer.producers = flags.producers;
+    options.sequencer.flush_delay_us = flags.engine.flush_delay_us;
     if (auto bad = engine::validate(options.state)) return report_error("simulate", *bad, exit_usage);
     if (auto bad = engine::validate(options.sequencer)) return report_error("simulate", *bad, exit_usage);
     const bool show_progress = !flags.json || isatty(STDERR_FILENO);
@@ -117,7 +117,6 @@ int execute(simulate_flags flags) {
     engine_options engine = flags.engine;
     engine.mode = durability_from_name(flags.durability).value_or(durability::none);
     engine.state = options.state;
-    engine.batch_bytes = flags.batch_kib * 1024;
     auto opened = open_engine("simulate", engine);
     if (!opened) return report_error("simulate", opened.error(), exit_failure);
     if (opened->state->commands > 0) {
@@ -157,8 +156,6 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
     sub->add_option("--reservations-max", flags->reservations_max,
                     "Reservation table capacity (default: sized from the run)")
         ->check(CLI::Range(1u, engine::reservations_max_limit));
-    sub->add_option("--batch-kib", flags->batch_kib, "Batch size in KiB (4..1024)")
-        ->check(CLI::Range(4, 1024));
     add_engine_flags(*sub, flags->engine, flags->durability);
     sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
 }
