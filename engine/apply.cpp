@@ -35,15 +35,16 @@ apply_result apply_conference_created(booking_state& state,
 }
 
 void apply_seats_changed(booking_state& state, event_type type,
-                         std::span<const std::byte> payload) noexcept {
+                         std::span<const std::byte> payload,
+                         const record_places& places) noexcept {
     const auto e = read_payload<seats_changed_v1>(payload);
     advance_time(state, e.now_ms);
-    const std::uint32_t index = state.find_conference(e.conference);
-    ORDO_ASSERT(index != index_none);
-    conference_state& c = state.conference(index);
-    std::uint32_t t = c.find_type(e.seat_type);
+    conference_state& c = state.conference(places.conference_index);
+    ORDO_ASSERT(c.id == e.conference);
+    std::uint32_t t = places.type_index[0];
     if (type == event_type::seats_added) {
         if (t == seat_type_index_none) {
+            ORDO_ASSERT(c.find_type(e.seat_type) == seat_type_index_none);
             ORDO_ASSERT(c.type_count < seat_types_per_conference_max);
             t = c.type_count++;
             c.type_ids[t] = e.seat_type;
@@ -51,39 +52,41 @@ void apply_seats_changed(booking_state& state, event_type type,
             c.held[t] = 0;
             c.confirmed[t] = 0;
         }
+        ORDO_ASSERT(c.type_ids[t] == e.seat_type);
         c.capacity[t] += e.quantity;
         ORDO_ASSERT(c.capacity[t] <= capacity_max);
     } else {
         ORDO_ASSERT(t != seat_type_index_none);
+        ORDO_ASSERT(c.type_ids[t] == e.seat_type);
         ORDO_ASSERT(c.available(t) >= e.quantity);
         c.capacity[t] -= e.quantity;
     }
 }
 
-apply_result apply_reservation_held(booking_state& state,
-                                    std::span<const std::byte> payload) noexcept {
+apply_result apply_reservation_held(booking_state& state, std::span<const std::byte> payload,
+                                    const record_places& places) noexcept {
     const auto e = read_payload<reservation_held_v1>(payload);
     advance_time(state, e.now_ms);
     if (state.reservations_full()) return apply_result::reservations_full;
     ORDO_ASSERT(e.item_count >= 1);
     ORDO_ASSERT(e.item_count <= reservation_items_max);
-    const std::uint32_t index = state.find_conference(e.conference);
-    ORDO_ASSERT(index != index_none);
-    conference_state& c = state.conference(index);
-    const std::uint32_t slot = state.find_reservation_slot(e.reservation);
+    conference_state& c = state.conference(places.conference_index);
+    ORDO_ASSERT(c.id == e.conference);
+    const std::uint32_t slot = places.reservation_slot;
     reservation_state& r = state.reservation_at(slot);
-    ORDO_ASSERT(r.id == 0);  // ids are unique for all time
+    ORDO_ASSERT(r.id == 0);  // ids are unique for all time: the slot is the empty one
     r = reservation_state{};
     r.id = e.reservation;
     r.customer = e.customer;
     r.expires_at_ms = e.expires_at_ms;
-    r.conference_index = index;
+    r.conference_index = places.conference_index;
     r.status = reservation_status::held;
     r.item_count = static_cast<std::uint8_t>(e.item_count);
     for (std::uint32_t i = 0; i < e.item_count; i++) {
         const seat_item item = read_seat_item(payload, sizeof(e), i);
-        const std::uint32_t t = c.find_type(item.seat_type);
-        ORDO_ASSERT(t != seat_type_index_none);
+        const std::uint32_t t = places.type_index[i];
+        ORDO_ASSERT(t < c.type_count);
+        ORDO_ASSERT(c.type_ids[t] == item.seat_type);
         ORDO_ASSERT(c.available(t) >= item.quantity);
         c.held[t] += item.quantity;
         r.items[i] = reserved_item{.type_index = static_cast<std::uint8_t>(t),
@@ -102,6 +105,8 @@ apply_result apply_reservation_held(booking_state& state,
 void change_status(booking_state& state, reservation_state& r, reservation_status to) noexcept {
     conference_state& c = state.conference(r.conference_index);
     const reservation_status from = r.status;
+    ORDO_ASSERT(r.item_count >= 1);
+    ORDO_ASSERT(r.item_count <= reservation_items_max);
     for (std::uint32_t i = 0; i < r.item_count; i++) {
         const reserved_item item = r.items[i];
         if (from == reservation_status::held) {
@@ -125,8 +130,7 @@ void change_status(booking_state& state, reservation_state& r, reservation_statu
 }
 
 void apply_reservation_change(booking_state& state, std::uint64_t reservation,
-                              reservation_status to) noexcept {
-    const std::uint32_t slot = state.find_reservation_slot(reservation);
+                              std::uint32_t slot, reservation_status to) noexcept {
     reservation_state& r = state.reservation_at(slot);
     ORDO_ASSERT(r.id == reservation);
     if (to == reservation_status::cancelled) {
@@ -138,14 +142,60 @@ void apply_reservation_change(booking_state& state, std::uint64_t reservation,
     change_status(state, r, to);
 }
 
-}  // namespace
-
-apply_result apply(booking_state& state, std::span<const std::byte> record) noexcept {
+journal::record_header header_of(std::span<const std::byte> record) noexcept {
     journal::record_header header;
     ORDO_ASSERT(record.size() >= sizeof(header));
     std::memcpy(&header, record.data(), sizeof(header));
     ORDO_ASSERT(header.size_bytes == record.size());
     ORDO_ASSERT(header.schema_version == event_schema_version);
+    return header;
+}
+
+// Replay's lookups: the places decide() found live, found again from the record.
+record_places locate(const booking_state& state, event_type type,
+                     std::span<const std::byte> payload) noexcept {
+    record_places places;
+    switch (type) {
+        case event_type::seats_added:
+        case event_type::seats_removed: {
+            const auto e = read_payload<seats_changed_v1>(payload);
+            places.conference_index = state.find_conference(e.conference);
+            ORDO_ASSERT(places.conference_index != index_none);
+            places.type_index[0] =
+                state.conference(places.conference_index).find_type(e.seat_type);
+            break;
+        }
+        case event_type::reservation_held: {
+            const auto e = read_payload<reservation_held_v1>(payload);
+            ORDO_ASSERT(e.item_count <= reservation_items_max);
+            places.reservation_slot = state.find_reservation_slot(e.reservation);
+            places.conference_index = state.find_conference(e.conference);
+            ORDO_ASSERT(places.conference_index != index_none);
+            const conference_state& c = state.conference(places.conference_index);
+            for (std::uint32_t i = 0; i < e.item_count; i++) {
+                places.type_index[i] = c.find_type(read_seat_item(payload, sizeof(e), i).seat_type);
+            }
+            break;
+        }
+        case event_type::reservation_confirmed:
+        case event_type::reservation_cancelled:
+            places.reservation_slot = state.find_reservation_slot(
+                read_payload<reservation_changed_v1>(payload).reservation);
+            break;
+        case event_type::reservation_expired:
+            places.reservation_slot = state.find_reservation_slot(
+                read_payload<reservation_expired_v1>(payload).reservation);
+            break;
+        default: break;  // conference_created, command_rejected, ticked: nothing to find
+    }
+    return places;
+}
+
+}  // namespace
+
+apply_result apply(booking_state& state, std::span<const std::byte> record,
+                   const record_places& places) noexcept {
+    const journal::record_header header = header_of(record);
     const auto type = static_cast<event_type>(header.type);
     const std::span<const std::byte> payload = record.subspan(sizeof(header));
     apply_result result = apply_result::applied;
@@ -154,13 +204,15 @@ apply_result apply(booking_state& state, std::span<const std::byte> record) noex
             result = apply_conference_created(state, payload);
             break;
         case event_type::seats_added:
-        case event_type::seats_removed: apply_seats_changed(state, type, payload); break;
-        case event_type::reservation_held: result = apply_reservation_held(state, payload); break;
+        case event_type::seats_removed: apply_seats_changed(state, type, payload, places); break;
+        case event_type::reservation_held:
+            result = apply_reservation_held(state, payload, places);
+            break;
         case event_type::reservation_confirmed:
         case event_type::reservation_cancelled: {
             const auto e = read_payload<reservation_changed_v1>(payload);
             advance_time(state, e.now_ms);
-            apply_reservation_change(state, e.reservation,
+            apply_reservation_change(state, e.reservation, places.reservation_slot,
                                      type == event_type::reservation_confirmed
                                          ? reservation_status::confirmed
                                          : reservation_status::cancelled);
@@ -170,7 +222,8 @@ apply_result apply(booking_state& state, std::span<const std::byte> record) noex
             const auto e = read_payload<reservation_expired_v1>(payload);
             advance_time(state, e.now_ms);
             ORDO_ASSERT(e.expires_at_ms <= e.now_ms);
-            apply_reservation_change(state, e.reservation, reservation_status::expired);
+            apply_reservation_change(state, e.reservation, places.reservation_slot,
+                                     reservation_status::expired);
             break;
         }
         case event_type::command_rejected:
@@ -183,6 +236,13 @@ apply_result apply(booking_state& state, std::span<const std::byte> record) noex
     state.events++;
     if (is_primary(type)) state.commands++;
     return result;
+}
+
+apply_result apply(booking_state& state, std::span<const std::byte> record) noexcept {
+    const journal::record_header header = header_of(record);
+    const record_places places = locate(state, static_cast<event_type>(header.type),
+                                        record.subspan(sizeof(header)));
+    return apply(state, record, places);
 }
 
 }  // namespace ordo::engine

@@ -25,6 +25,10 @@ enum class op : std::uint8_t {
     tick = 7,
 };
 inline constexpr std::uint8_t op_max = 7;
+// Ring filler, never a command: a producer whose next command would run past the end of
+// its ring fills the rest with one padding run (slot_count slots), so that every command
+// lies in contiguous slots where the sequencer reads it; the sequencer skips the run.
+inline constexpr op op_padding = static_cast<op>(0);
 
 // The op's name as the workload file spells it ("create_conference", ...).
 std::string_view op_name(op kind) noexcept;

@@ -65,7 +65,8 @@ outcome decide_create(const booking_state& state, command_view cmd, std::uint64_
 }
 
 outcome decide_seats_change(const booking_state& state, command_view cmd,
-                            std::uint64_t now_ms, event_buffer& out) noexcept {
+                            std::uint64_t now_ms, event_buffer& out,
+                            record_places& places) noexcept {
     const command_header& h = cmd.header();
     const std::uint32_t index = state.find_conference(h.conference);
     if (index == index_none) return reject(h, outcome::unknown_conference, now_ms, out);
@@ -95,10 +96,14 @@ outcome decide_seats_change(const booking_state& state, command_view cmd,
                seats_changed_v1{.now_ms = now_ms, .conference = h.conference,
                                 .quantity = item.quantity, .seat_type = item.seat_type,
                                 .reserved_zero = 0});
+    places.conference_index = index;
+    places.type_index[0] = type;
     return outcome::accepted;
 }
 
-outcome check_reserve_items(const conference_state& c, command_view cmd) noexcept {
+// `types` receives each item's seat type index when every type exists.
+outcome check_reserve_items(const conference_state& c, command_view cmd,
+                            std::uint32_t (&types)[reservation_items_max]) noexcept {
     const std::uint32_t count = cmd.item_count();
     if (count == 0 || count > reservation_items_max || has_repeated_type(cmd)) {
         return outcome::invalid_argument;
@@ -107,7 +112,6 @@ outcome check_reserve_items(const conference_state& c, command_view cmd) noexcep
         const std::uint32_t q = cmd.item(i).quantity;
         if (q == 0 || q > reserve_quantity_max) return outcome::invalid_quantity;
     }
-    std::uint32_t types[reservation_items_max];
     for (std::uint32_t i = 0; i < count; i++) {
         types[i] = c.find_type(cmd.item(i).seat_type);
         if (types[i] == seat_type_index_none) return outcome::unknown_seat_type;
@@ -119,7 +123,7 @@ outcome check_reserve_items(const conference_state& c, command_view cmd) noexcep
 }
 
 outcome decide_reserve(const booking_state& state, command_view cmd, std::uint64_t now_ms,
-                       event_buffer& out) noexcept {
+                       event_buffer& out, record_places& places) noexcept {
     const command_header& h = cmd.header();
     const std::uint32_t slot = state.find_reservation_slot(h.reservation);
     if (state.reservation_at(slot).id == h.reservation) {
@@ -128,7 +132,7 @@ outcome decide_reserve(const booking_state& state, command_view cmd, std::uint64
     const std::uint32_t index = state.find_conference(h.conference);
     if (index == index_none) return reject(h, outcome::unknown_conference, now_ms, out);
     const conference_state& c = state.conference(index);
-    const outcome checked = check_reserve_items(c, cmd);
+    const outcome checked = check_reserve_items(c, cmd, places.type_index);
     if (checked != outcome::accepted) return reject(h, checked, now_ms, out);
     if (state.reservations_full()) return reject(h, outcome::table_full, now_ms, out);
 
@@ -138,11 +142,14 @@ outcome decide_reserve(const booking_state& state, command_view cmd, std::uint64
                                           .expires_at_ms = now_ms + c.hold_ttl_ms,
                                           .item_count = cmd.item_count(), .reserved_zero = 0},
                       cmd);
+    places.reservation_slot = slot;
+    places.conference_index = index;
     return outcome::accepted;
 }
 
 outcome decide_reservation_op(const booking_state& state, command_view cmd,
-                              std::uint64_t now_ms, event_buffer& out) noexcept {
+                              std::uint64_t now_ms, event_buffer& out,
+                              record_places& places) noexcept {
     const command_header& h = cmd.header();
     const std::uint32_t slot = state.find_reservation_slot(h.reservation);
     const reservation_state& r = state.reservation_at(slot);
@@ -156,22 +163,23 @@ outcome decide_reservation_op(const booking_state& state, command_view cmd,
     if (!active) return reject(h, outcome::not_active, now_ms, out);
     out.append(confirm ? event_type::reservation_confirmed : event_type::reservation_cancelled,
                reservation_changed_v1{.now_ms = now_ms, .reservation = h.reservation});
+    places.reservation_slot = slot;
     return outcome::accepted;
 }
 
 }  // namespace
 
 outcome decide(const booking_state& state, command_view cmd, std::uint64_t now_ms,
-               event_buffer& out) noexcept {
+               event_buffer& out, record_places& places) noexcept {
     ORDO_ASSERT(now_ms >= state.now_ms);
     ORDO_ASSERT(out.free_bytes() >= decide_record_bytes_max);
     switch (cmd.header().kind) {
         case op::create_conference: return decide_create(state, cmd, now_ms, out);
         case op::add_seats:
-        case op::remove_seats: return decide_seats_change(state, cmd, now_ms, out);
-        case op::reserve: return decide_reserve(state, cmd, now_ms, out);
+        case op::remove_seats: return decide_seats_change(state, cmd, now_ms, out, places);
+        case op::reserve: return decide_reserve(state, cmd, now_ms, out, places);
         case op::confirm:
-        case op::cancel: return decide_reservation_op(state, cmd, now_ms, out);
+        case op::cancel: return decide_reservation_op(state, cmd, now_ms, out, places);
         case op::tick:
             out.append(event_type::ticked, ticked_v1{.now_ms = now_ms});
             return outcome::accepted;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "engine/apply.h"
 #include "engine/booking_state.h"
 #include "engine/command.h"
 #include "engine/event_buffer.h"
@@ -20,10 +21,11 @@ inline std::uint64_t command_time(const booking_state& state, std::uint64_t t_ms
     return t_ms > state.now_ms ? t_ms : state.now_ms;
 }
 
-// Appends exactly one primary record for `cmd` to `out` and returns the outcome.
+// Appends exactly one primary record for `cmd` to `out` and returns the outcome; `places`
+// gets where that record's aggregates are in the tables, for apply().
 // Due expiries must have been applied first (next_due_expiry() returns nullopt).
 outcome decide(const booking_state& state, command_view cmd, std::uint64_t now_ms,
-               event_buffer& out) noexcept;
+               event_buffer& out, record_places& places) noexcept;
 
 // The next hold that expires at `now_ms`, in (expires_at, id) order, or nullopt. Drops
 // queue entries of holds that were confirmed or cancelled on the way (they are stale

@@ -43,6 +43,13 @@ public:
         if (size_ == 0 || head.before(heap_[0])) return head;
         return heap_[0];
     }
+    // The earliest expires_at in the queue (stale entries included), or the largest time
+    // when empty: the sequencer's one comparison per command while nothing is due.
+    std::uint64_t earliest_ms() const noexcept {
+        const std::uint64_t fifo = fifo_count_ != 0 ? fifo_[fifo_head_].expires_at_ms : ~0ull;
+        const std::uint64_t heap = size_ != 0 ? heap_[0].expires_at_ms : ~0ull;
+        return fifo < heap ? fifo : heap;
+    }
     // Slot of the entry `ahead` places behind the FIFO head, for prefetching its record.
     std::uint32_t fifo_slot_ahead(std::uint32_t ahead) const noexcept {
         if (fifo_count_ <= ahead) return 0;

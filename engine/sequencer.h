@@ -13,6 +13,7 @@
 // waits for durability, hands out the last replies and joins. After a sink error the
 // thread stops acknowledging at once; failure() says why.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -59,38 +60,39 @@ public:
         // when the sequencer failed (the command was not taken).
         template <class OnReply>
         bool submit(const command& c, OnReply&& on_reply) noexcept {
-            const std::uint32_t count = c.slot_count();
-            if (outstanding_ < reply_capacity_) {
-                // Fast path: encode straight into the ring, no copy.
-                if (command_slot* at = commands_.try_claim(count)) {
-                    encode(c, std::span<command_slot>(at, count));
-                    commands_.publish(count);
-                    outstanding_++;
-                    owner_->parker_.wake_if_parked();
-                    return true;
-                }
-            }
-            command_slot slots[command_slots_max];
-            encode(c, slots);
-            const std::span<const command_slot> encoded(slots, count);
-            backoff wait(backoff_options{});
-            while (outstanding_ >= reply_capacity_ || !commands_.try_push_all(encoded)) {
-                if (owner_->failed()) return false;
-                if (poll_replies(on_reply) == 0) wait.idle();
-            }
+            return submit_encoded(
+                c.slot_count(), [&](std::span<command_slot> slots) { encode(c, slots); },
+                on_reply);
+        }
+
+        // The same for a caller that lays the command out itself: encode_into(slots) fills
+        // `slot_count` contiguous ring slots in place (what encode() would write), and they
+        // are published at once. The load generator uses it to skip a copy.
+        template <class Encode, class OnReply>
+        bool submit_encoded(std::uint32_t slot_count, Encode&& encode_into,
+                            OnReply&& on_reply) noexcept {
+            ORDO_ASSERT(slot_count >= 1);
+            ORDO_ASSERT(slot_count <= command_slots_max);
+            command_slot* at = try_claim(slot_count);
+            if (at == nullptr) at = claim_waiting(slot_count, on_reply);
+            if (at == nullptr) return false;
+            encode_into(std::span<command_slot>(at, slot_count));
+            ORDO_ASSERT(at->header.slot_count == slot_count);
+            commands_.publish(slot_count);
             outstanding_++;
             owner_->parker_.wake_if_parked();
             return true;
         }
+
         // Hands every reply already arrived to on_reply; returns how many.
         template <class OnReply>
         std::size_t poll_replies(OnReply&& on_reply) noexcept {
-            reply batch[256];
-            const std::size_t count = replies_.try_pop(std::span<reply>(batch));
-            for (std::size_t i = 0; i < count; i++) on_reply(batch[i]);
-            ORDO_ASSERT(count <= outstanding_);
-            outstanding_ -= count;
-            return count;
+            const std::span<const reply> arrived = replies_.peek(reply_peek_max);
+            for (const reply r : arrived) on_reply(r);
+            replies_.release(arrived.size());
+            ORDO_ASSERT(arrived.size() <= outstanding_);
+            outstanding_ -= arrived.size();
+            return arrived.size();
         }
         // Waits until every submitted command has its reply (false if the sequencer failed).
         template <class OnReply>
@@ -110,11 +112,44 @@ public:
 
     private:
         friend class sequencer;
+        static constexpr std::size_t reply_peek_max = 256;
+
         producer(sequencer* owner, const sequencer_options& options)
             : owner_(owner),
               commands_(options.command_ring_slots),
               replies_(options.reply_ring_slots),
               reply_capacity_(options.reply_ring_slots) {}
+
+        // Contiguous room for a command now, or nullptr (window used up, ring full, or the
+        // command would run past the ring's end).
+        command_slot* try_claim(std::uint32_t slot_count) noexcept {
+            if (outstanding_ >= reply_capacity_) return nullptr;
+            if (slot_count > commands_.slots_to_end()) return nullptr;
+            return commands_.try_claim(slot_count);
+        }
+
+        // The slow path: pads the ring's end when the command would wrap, and waits for
+        // room, taking replies meanwhile. nullptr only when the sequencer failed.
+        template <class OnReply>
+        command_slot* claim_waiting(std::uint32_t slot_count, OnReply& on_reply) noexcept {
+            backoff wait(backoff_options{});
+            for (;;) {
+                if (outstanding_ < reply_capacity_) {
+                    const std::uint32_t to_end = commands_.slots_to_end();
+                    if (slot_count <= to_end) {
+                        if (command_slot* at = commands_.try_claim(slot_count)) return at;
+                    } else if (command_slot* pad = commands_.try_claim(to_end)) {
+                        pad->header = command_header{};
+                        pad->header.kind = op_padding;
+                        pad->header.slot_count = static_cast<std::uint8_t>(to_end);
+                        commands_.publish(to_end);
+                        continue;
+                    }
+                }
+                if (owner_->failed()) return nullptr;
+                if (poll_replies(on_reply) == 0) wait.idle();
+            }
+        }
 
         sequencer* owner_;
         Ring<command_slot> commands_;
@@ -130,11 +165,10 @@ public:
         ORDO_ASSERT(!validate(options).has_value());
         for (std::uint32_t i = 0; i < options.producers; i++) {
             producers_.push_back(std::unique_ptr<producer>(new producer(this, options)));
-            staging_.emplace_back(options.drain_slots_max + command_slots_max);
         }
-        carry_.assign(options.producers, 0);
-        pending_.resize(options.pending_replies_max);
-        pending_mask_ = options.pending_replies_max - 1;
+        replies_written_.assign(options.producers, 0);
+        marks_.resize(marks_max);
+        mark_positions_.assign(std::size_t{marks_max} * options.producers, 0);
     }
     sequencer(const sequencer&) = delete;
     sequencer& operator=(const sequencer&) = delete;
@@ -162,12 +196,14 @@ public:
     const sequencer_stats& stats() const noexcept { return stats_; }  // after stop()
 
 private:
-    struct pending_reply {
-        std::uint64_t batch;
-        reply answer;
-        std::uint32_t producer_index;
-        std::uint32_t reserved_zero;
+    // A published batch whose replies wait for it to be durable: how far each producer's
+    // replies reach at its end (positions in mark_positions_).
+    struct batch_mark {
+        std::uint64_t batch = 0;
     };
+    // Published batches are at most the sink's buffers in flight plus the one sealed last;
+    // a full mark ring waits for the oldest batch (it never happens with the journal's 4).
+    static constexpr std::uint32_t marks_max = 64;
 
     void run() noexcept {
         if (options_.pin_cpu >= 0) base::pin_current_thread(static_cast<std::uint32_t>(options_.pin_cpu));
@@ -196,7 +232,7 @@ private:
             // become durable before them anyway) until the flush delay says enough.
             if (buffer_.record_count() > 0 && should_publish_when_dry() && !publish_body()) break;
             if (!release_durable()) break;
-            if (pending_count_ > 0) {
+            if (marks_count_ > 0) {
                 wait.idle();  // batches in flight: keep reaping completions
                 continue;
             }
@@ -245,69 +281,57 @@ private:
 
     bool rings_empty() const noexcept {
         for (const auto& p : producers_) {
-            if (p->commands_.size_approx() != 0) return false;
-        }
-        for (const std::uint32_t carried : carry_) {
-            if (carried != 0) return false;
+            if (!p->commands_.drained()) return false;
         }
         return true;
     }
 
-    // One fair round over the producers; returns the slots taken.
+    // One fair round over the producers: at most drain_slots_max slots from each, decided
+    // where they lie in the ring; returns the slots taken.
     std::uint32_t drain_round() noexcept {
         std::uint32_t drained = 0;
         for (std::uint32_t p = 0; p < producers_.size() && !failed(); p++) {
-            std::vector<command_slot>& staging = staging_[p];
-            const std::uint32_t carried = carry_[p];
-            const std::size_t popped = producers_[p]->commands_.try_pop(
-                std::span<command_slot>(staging.data() + carried, options_.drain_slots_max));
-            if (popped == 0) continue;
-            drained += static_cast<std::uint32_t>(popped);
-            const std::uint32_t available = carried + static_cast<std::uint32_t>(popped);
-            const std::uint32_t used = process_slots(p, staging.data(), available);
-            if (failed()) break;
-            // A command is published whole but a pop may stop inside one: keep the rest.
-            carry_[p] = available - used;
-            ORDO_ASSERT(carry_[p] < command_slots_max);
-            for (std::uint32_t i = 0; i < carry_[p]; i++) staging[i] = staging[used + i];
+            Ring<command_slot>& ring = producers_[p]->commands_;
+            const std::span<const command_slot> slots = ring.peek(options_.drain_slots_max);
+            if (slots.empty()) continue;
+            // A peek may stop inside a command only at drain_slots_max (commands are
+            // published whole and never run past the ring's end): the rest waits a round.
+            const std::uint32_t used = process_slots(p, slots);
+            ring.release(used);
+            drained += used;
         }
         return drained;
     }
 
-    // Processes the whole commands in slots[0, available); returns the slots consumed.
-    std::uint32_t process_slots(std::uint32_t producer_index, const command_slot* slots,
-                                std::uint32_t available) noexcept {
+    // Processes the whole commands at the start of `slots`; returns the slots consumed.
+    std::uint32_t process_slots(std::uint32_t producer_index,
+                                std::span<const command_slot> slots) noexcept {
+        const auto available = static_cast<std::uint32_t>(slots.size());
         // Rolling prefetch: the reservation line of the command prefetch_distance ahead is
         // requested while this one is decided, so a table far larger than the cache costs
         // its misses in parallel instead of one after another.
         std::uint32_t ahead = 0;
-        std::uint32_t ahead_count = 0;
         auto prefetch_next = [&] {
             if (ahead >= available) return;
             const command_header& h = slots[ahead].header;
-            if (ahead + h.slot_count > available) {
-                ahead = available;
-                return;
-            }
             if (h.kind == op::reserve || h.kind == op::confirm || h.kind == op::cancel) {
                 state_.prefetch_reservation(h.reservation);
             }
             ahead += h.slot_count;
-            ahead_count++;
         };
-        while (ahead_count < prefetch_distance) {
-            const std::uint32_t before = ahead;
-            prefetch_next();
-            if (ahead == before || ahead >= available) break;
-        }
+        for (std::uint32_t i = 0; i < prefetch_distance; i++) prefetch_next();
         std::uint32_t at = 0;
         while (at < available) {
             const command_header& h = slots[at].header;
             ORDO_ASSERT(h.slot_count >= 1);
             ORDO_ASSERT(h.slot_count <= command_slots_max);
             if (at + h.slot_count > available) break;
+            if (h.kind == op_padding) {
+                at += h.slot_count;
+                continue;
+            }
             prefetch_next();
-            if (!process_one(producer_index, command_view(slots + at))) break;
+            if (!process_one(producer_index, command_view(slots.data() + at))) break;
             at += h.slot_count;
         }
         return at;
@@ -318,7 +342,6 @@ private:
     static constexpr std::uint32_t command_room_bytes = 16 * 1024;
 
     bool process_one(std::uint32_t producer_index, command_view cmd) noexcept {
-        if (pending_count_ == pending_.size() && !make_pending_room()) return false;
         // Batches end on command boundaries (unless one command's expiries overflow a whole
         // batch), so a torn tail loses whole commands, never half of one.
         if (buffer_.free_bytes() < command_room_bytes && buffer_.record_count() > 0 &&
@@ -340,20 +363,11 @@ private:
         }
         stats_.commands++;
         stats_.outcomes[static_cast<std::uint32_t>(result)]++;
-        pending_[(pending_head_ + pending_count_) & pending_mask_] = pending_reply{
-            .batch = current_batch_, .answer = reply::make(result, command_sequence),
-            .producer_index = producer_index, .reserved_zero = 0};
-        pending_count_++;
+        // The reply is written now, where the producer will read it, and published with
+        // the other replies of its batch once that batch is durable (release_durable).
+        producers_[producer_index]->replies_.claim_at(replies_written_[producer_index]++) =
+            reply::make(result, command_sequence);
         return true;
-    }
-
-    // All pending slots taken: publish and wait for the oldest batch to be durable.
-    bool make_pending_room() noexcept {
-        if (buffer_.record_count() > 0 && !publish_body()) return false;
-        const std::uint64_t oldest = pending_[pending_head_].batch;
-        auto durable = sink_.wait_durable(oldest + 1);
-        if (!durable) return fail(durable.error());
-        return release_durable();
     }
 
     bool claim_body() noexcept {
@@ -366,9 +380,11 @@ private:
 
     bool publish_body() noexcept {
         ORDO_ASSERT(buffer_.record_count() > 0);
+        if (marks_count_ == marks_max && !wait_oldest_mark()) return false;
         auto published = sink_.publish(buffer_.used_bytes(), buffer_.record_count(), state_.now_ms);
         if (!published) return fail(published.error());
         ORDO_ASSERT(*published == current_batch_);
+        push_mark(*published);
         stats_.batches++;
         stats_.records += buffer_.record_count();
         stats_.record_bytes += buffer_.used_bytes();
@@ -378,40 +394,49 @@ private:
         return claim_body();
     }
 
-    // Sends every reply whose batch is durable to its producer, in sequence order.
+    // Remembers how far each producer's replies reach at the end of `batch`.
+    void push_mark(std::uint64_t batch) noexcept {
+        ORDO_ASSERT(marks_count_ < marks_max);
+        if (marks_count_ > 0) ORDO_ASSERT(marks_[newest_mark()].batch + 1 == batch);
+        const std::uint32_t index = (marks_head_ + marks_count_) % marks_max;
+        marks_[index].batch = batch;
+        std::copy(replies_written_.begin(), replies_written_.end(),
+                  mark_positions_.begin() + std::size_t{index} * producers_.size());
+        marks_count_++;
+    }
+    std::uint32_t newest_mark() const noexcept {
+        ORDO_ASSERT(marks_count_ > 0);
+        return (marks_head_ + marks_count_ - 1) % marks_max;
+    }
+
+    // Every mark taken: wait for the oldest batch to be durable and hand out its replies.
+    bool wait_oldest_mark() noexcept {
+        auto durable = sink_.wait_durable(marks_[marks_head_].batch + 1);
+        if (!durable) return fail(durable.error());
+        return release_durable();
+    }
+
+    // Publishes every reply whose batch is durable to its producer: one release of each
+    // producer's reply tail however many commands the durable batches held.
     bool release_durable() noexcept {
-        if (pending_count_ == 0) return true;
+        if (marks_count_ == 0) return true;
         auto durable = sink_.poll();
         if (!durable) return fail(durable.error());
         durable_batches_ = *durable;
         if (snapshots_ != nullptr) snapshots_->note_durable(*durable);
-        // Consecutive replies to one producer go in one push (one release of its tail).
-        reply run[reply_run_max];
-        std::uint32_t run_count = 0;
-        std::uint32_t run_producer = 0;
-        auto flush = [&] {
-            if (run_count == 0) return;
-            producer& to = *producers_[run_producer];
-            const std::span<const reply> replies(run, run_count);
-            // The producer's window guarantees room; spin only through a scheduling gap.
-            while (!to.replies_.try_push_all(replies)) base::cpu_relax();
-            run_count = 0;
-        };
-        while (pending_count_ > 0 && pending_[pending_head_].batch < *durable) {
-            const pending_reply& p = pending_[pending_head_];
-            if (run_count == reply_run_max || (run_count > 0 && p.producer_index != run_producer)) {
-                flush();
-            }
-            run_producer = p.producer_index;
-            run[run_count++] = p.answer;
-            pending_head_ = (pending_head_ + 1) & pending_mask_;
-            pending_count_--;
+        std::uint32_t released = marks_max;  // none
+        while (marks_count_ > 0 && marks_[marks_head_].batch < *durable) {
+            released = marks_head_;
+            marks_head_ = (marks_head_ + 1) % marks_max;
+            marks_count_--;
         }
-        flush();
+        if (released == marks_max) return true;
+        const std::uint64_t* reach = mark_positions_.data() + std::size_t{released} * producers_.size();
+        for (std::uint32_t p = 0; p < producers_.size(); p++) {
+            producers_[p]->replies_.publish_to(reach[p]);
+        }
         return true;
     }
-
-    static constexpr std::uint32_t reply_run_max = 64;
 
     bool fail(const std::string& why) noexcept {
         failure_ = why;
@@ -424,12 +449,11 @@ private:
     const sequencer_options options_;
     snapshotter* snapshots_;
     std::vector<std::unique_ptr<producer>> producers_;
-    std::vector<std::vector<command_slot>> staging_;  // per producer: popped slots
-    std::vector<std::uint32_t> carry_;                // per producer: slots of a partial command
-    std::vector<pending_reply> pending_;              // FIFO in sequence order
-    std::size_t pending_mask_ = 0;
-    std::size_t pending_head_ = 0;
-    std::size_t pending_count_ = 0;
+    std::vector<std::uint64_t> replies_written_;  // per producer: replies claimed so far
+    std::vector<batch_mark> marks_;               // ring of published, not yet durable
+    std::vector<std::uint64_t> mark_positions_;   // marks_max x producers reply positions
+    std::uint32_t marks_head_ = 0;
+    std::uint32_t marks_count_ = 0;
     event_buffer buffer_;
     std::uint64_t current_batch_ = 0;
     std::uint64_t durable_batches_ = 0;  // the sink's watermark at the last poll

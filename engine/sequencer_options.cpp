@@ -23,11 +23,6 @@ std::optional<std::string> validate(const sequencer_options& o) {
         return "drain slots must be " + std::to_string(command_slots_max) + ".." +
                std::to_string(drain_slots_max_limit);
     }
-    if (!std::has_single_bit(o.pending_replies_max) || o.pending_replies_max < 1024 ||
-        o.pending_replies_max > pending_replies_max_limit) {
-        return "pending replies must be a power of two in 1024.." +
-               std::to_string(pending_replies_max_limit);
-    }
     if (o.flush_delay_us > flush_delay_us_max) {
         return "--flush-delay-us must be 0.." + std::to_string(flush_delay_us_max);
     }

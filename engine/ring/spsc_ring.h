@@ -140,6 +140,77 @@ public:
         return true;
     }
 
+    // --- Zero-copy consumer side: the sequencer decides commands where they lie. ---
+
+    // Consumer thread only. The readable slots from the head on that lie contiguously (the
+    // run stops at the ring's end), at most `max` of them; they stay readable and owned by
+    // the consumer until release(). Reads the producer's tail only when the cached copy
+    // promises fewer than `max`, so a busy ring costs one shared-line read per peek.
+    std::span<const T> peek(std::size_t max) noexcept {
+        ORDO_ASSERT(max >= 1);
+        const std::uint64_t head = head_.load(std::memory_order_relaxed);  // we own it
+        ORDO_ASSERT(tail_cached_ - head <= capacity_);
+        if (tail_cached_ - head < max) {
+            // Acquire: pairs with the producer's release, so the slots are fully written.
+            tail_cached_ = tail_.load(std::memory_order_acquire);
+            ORDO_ASSERT(tail_cached_ - head <= capacity_);
+        }
+        const std::uint64_t index = head & mask_;
+        std::uint64_t count = std::min<std::uint64_t>(tail_cached_ - head, max);
+        count = std::min<std::uint64_t>(count, capacity_ - index);
+        return {slots_ + index, static_cast<std::size_t>(count)};
+    }
+
+    // Consumer thread only: gives the first `count` slots of the last peek back.
+    void release(std::size_t count) noexcept {
+        const std::uint64_t head = head_.load(std::memory_order_relaxed);  // we own it
+        ORDO_ASSERT(count <= tail_cached_ - head);
+        if (count == 0) return;
+        // Release: the slots are read before the producer may overwrite them.
+        head_.store(head + count, std::memory_order_release);
+    }
+
+    // Consumer thread only: nothing left to peek.
+    bool drained() const noexcept { return size_approx() == 0; }
+
+    // --- Deferred publication on the producer side: the sequencer writes each reply when
+    // it decides the command and publishes them once their batch is durable. ---
+
+    // Producer thread only. The slot at `position` (published_position() <= position), to
+    // be written now and made visible by a later publish_to(). The caller guarantees the
+    // room (a producer never has more commands in flight than the reply ring holds), so
+    // running out is a bug, not a wait.
+    T& claim_at(std::uint64_t position) noexcept {
+        ORDO_ASSERT(position >= tail_.load(std::memory_order_relaxed));
+        if (position - head_cached_ >= capacity_) {
+            // Acquire: the consumer has finished copying out the slots it released.
+            head_cached_ = head_.load(std::memory_order_acquire);
+            ORDO_ASSERT(position - head_cached_ < capacity_);
+        }
+        return slots_[position & mask_];
+    }
+
+    // Producer thread only: makes every slot before `position` visible at once.
+    void publish_to(std::uint64_t position) noexcept {
+        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);  // we own it
+        ORDO_ASSERT(position >= tail);
+        ORDO_ASSERT(position - head_cached_ <= capacity_);
+        if (position == tail) return;
+        tail_.store(position, std::memory_order_release);
+    }
+
+    // Producer thread only: the position the next publish starts from.
+    std::uint64_t published_position() const noexcept {
+        return tail_.load(std::memory_order_relaxed);
+    }
+
+    // Producer thread only: free slots from the tail to the ring's end, the longest run
+    // try_claim can return without wrapping.
+    std::uint32_t slots_to_end() const noexcept {
+        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+        return static_cast<std::uint32_t>(capacity_ - (tail & mask_));
+    }
+
     std::uint32_t capacity() const noexcept { return capacity_; }
 
     // Any thread; a snapshot that may be stale by the time it returns. Head is read first

@@ -182,7 +182,6 @@ TEST_CASE("the sequencer does not allocate per command in steady state",
                                     .command_ring_slots = 4096,
                                     .reply_ring_slots = 4096,
                                     .drain_slots_max = 256,
-                                    .pending_replies_max = 1 << 14,
                                     .flush_delay_us = 100};
     sequencer<spsc_ring> seq(state, sink, options);
     seq.start();

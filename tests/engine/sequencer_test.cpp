@@ -54,8 +54,7 @@ void run_producers(std::uint32_t producer_count, std::uint64_t per_producer) {
     booking_state state(state_options{.conferences_max = 16, .reservations_max = 1 << 14});
     memory_sink sink(1 << 16, /*keep_records=*/true);
     sequencer_options options{.producers = producer_count, .command_ring_slots = 256,
-                              .reply_ring_slots = 256, .drain_slots_max = 32,
-                              .pending_replies_max = 1024, .flush_delay_us = 50};
+                              .reply_ring_slots = 256, .drain_slots_max = 32, .flush_delay_us = 50};
     sequencer<Ring> seq(state, sink, options);
     // Conferences first, through producer 0, so every producer finds them.
     std::vector<std::vector<reply>> replies(producer_count);
