@@ -72,11 +72,10 @@ apply_result apply_reservation_held(booking_state& state, std::span<const std::b
     ORDO_ASSERT(e.item_count <= reservation_items_max);
     conference_state& c = state.conference(places.conference_index);
     ORDO_ASSERT(c.id == e.conference);
-    const std::uint32_t slot = places.reservation_slot;
-    reservation_state& r = state.reservation_at(slot);
-    ORDO_ASSERT(r.id == 0);  // ids are unique for all time: the slot is the empty one
-    r = reservation_state{};
-    r.id = e.reservation;
+    // ids are unique for all time: insert_reservation checks the index slot is empty.
+    const std::uint32_t record = state.insert_reservation(places.reservation_index_slot,
+                                                          e.reservation);
+    reservation_state& r = state.reservation(record);
     r.customer = e.customer;
     r.expires_at_ms = e.expires_at_ms;
     r.conference_index = places.conference_index;
@@ -93,10 +92,9 @@ apply_result apply_reservation_held(booking_state& state, std::span<const std::b
                                    .reserved_zero = 0,
                                    .quantity = static_cast<std::uint16_t>(item.quantity)};
     }
-    state.note_reservation_inserted();
     state.counts.held++;
     state.expiries().push(expiry_entry{.expires_at_ms = e.expires_at_ms,
-                                       .reservation = e.reservation, .slot = slot,
+                                       .reservation = e.reservation, .record = record,
                                        .reserved_zero = 0});
     return apply_result::applied;
 }
@@ -130,8 +128,8 @@ void change_status(booking_state& state, reservation_state& r, reservation_statu
 }
 
 void apply_reservation_change(booking_state& state, std::uint64_t reservation,
-                              std::uint32_t slot, reservation_status to) noexcept {
-    reservation_state& r = state.reservation_at(slot);
+                              std::uint32_t record, reservation_status to) noexcept {
+    reservation_state& r = state.reservation(record);
     ORDO_ASSERT(r.id == reservation);
     if (to == reservation_status::cancelled) {
         ORDO_ASSERT(r.status == reservation_status::held ||
@@ -168,7 +166,9 @@ record_places locate(const booking_state& state, event_type type,
         case event_type::reservation_held: {
             const auto e = read_payload<reservation_held_v1>(payload);
             ORDO_ASSERT(e.item_count <= reservation_items_max);
-            places.reservation_slot = state.find_reservation_slot(e.reservation);
+            const booking_state::reservation_lookup found = state.find_reservation(e.reservation);
+            ORDO_ASSERT(found.record == index_none);
+            places.reservation_index_slot = found.index_slot;
             places.conference_index = state.find_conference(e.conference);
             ORDO_ASSERT(places.conference_index != index_none);
             const conference_state& c = state.conference(places.conference_index);
@@ -179,12 +179,14 @@ record_places locate(const booking_state& state, event_type type,
         }
         case event_type::reservation_confirmed:
         case event_type::reservation_cancelled:
-            places.reservation_slot = state.find_reservation_slot(
-                read_payload<reservation_changed_v1>(payload).reservation);
+            places.reservation_record =
+                state.find_reservation(read_payload<reservation_changed_v1>(payload).reservation)
+                    .record;
             break;
         case event_type::reservation_expired:
-            places.reservation_slot = state.find_reservation_slot(
-                read_payload<reservation_expired_v1>(payload).reservation);
+            places.reservation_record =
+                state.find_reservation(read_payload<reservation_expired_v1>(payload).reservation)
+                    .record;
             break;
         default: break;  // conference_created, command_rejected, ticked: nothing to find
     }
@@ -212,7 +214,7 @@ apply_result apply(booking_state& state, std::span<const std::byte> record,
         case event_type::reservation_cancelled: {
             const auto e = read_payload<reservation_changed_v1>(payload);
             advance_time(state, e.now_ms);
-            apply_reservation_change(state, e.reservation, places.reservation_slot,
+            apply_reservation_change(state, e.reservation, places.reservation_record,
                                      type == event_type::reservation_confirmed
                                          ? reservation_status::confirmed
                                          : reservation_status::cancelled);
@@ -222,7 +224,7 @@ apply_result apply(booking_state& state, std::span<const std::byte> record,
             const auto e = read_payload<reservation_expired_v1>(payload);
             advance_time(state, e.now_ms);
             ORDO_ASSERT(e.expires_at_ms <= e.now_ms);
-            apply_reservation_change(state, e.reservation, places.reservation_slot,
+            apply_reservation_change(state, e.reservation, places.reservation_record,
                                      reservation_status::expired);
             break;
         }

@@ -28,10 +28,11 @@ enum class apply_result : std::uint8_t {
     reservations_full,  // the journal holds more reservations than --reservations-max
 };
 
-// Where a record's aggregates live. index_none / seat_type_index_none: not looked up yet,
-// or (conference_created, a new seat type, a new reservation) not there yet.
+// Where a record's aggregates live. index_none / seat_type_index_none: not needed, or (a
+// new seat type) not there yet.
 struct record_places {
-    std::uint32_t reservation_slot = index_none;  // found or empty slot of the reservation
+    std::uint32_t reservation_record = index_none;  // an existing reservation's record
+    std::uint32_t reservation_index_slot = index_none;  // where a new reservation's id goes
     std::uint32_t conference_index = index_none;
     // Per item of reservation_held; item 0 for seats_added / seats_removed.
     std::uint32_t type_index[reservation_items_max] = {

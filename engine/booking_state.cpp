@@ -28,7 +28,8 @@ booking_state::booking_state(const state_options& options)
       conferences_(options.conferences_max),
       conference_slots_(table_slots_for(options.conferences_max)),
       conference_mask_(table_slots_for(options.conferences_max) - 1),
-      reservations_(table_slots_for(options.reservations_max)),
+      reservations_(options.reservations_max),
+      reservation_index_(table_slots_for(options.reservations_max)),
       reservation_mask_(table_slots_for(options.reservations_max) - 1),
       expiries_(options.reservations_max) {
     ORDO_ASSERT(!validate(options).has_value());
@@ -39,6 +40,7 @@ void booking_state::prefault() noexcept {
     conferences_.prefault();
     conference_slots_.prefault();
     reservations_.prefault();
+    reservation_index_.prefault();
     expiries_.prefault();
 }
 
@@ -76,7 +78,7 @@ void booking_state::copy_tables_from(const booking_state& other) noexcept {
     std::memcpy(static_cast<void*>(conference_slots_.data()), other.conference_slots_.data(),
                 sizeof(conference_slot) * conference_slots_.size());
     std::memcpy(static_cast<void*>(reservations_.data()), other.reservations_.data(),
-                sizeof(reservation_state) * reservations_.size());
+                sizeof(reservation_state) * other.reservation_count_);
     conference_count_ = other.conference_count_;
     reservation_count_ = other.reservation_count_;
     now_ms = other.now_ms;
@@ -85,20 +87,31 @@ void booking_state::copy_tables_from(const booking_state& other) noexcept {
     counts = other.counts;
 }
 
-void booking_state::restore_reservation(std::uint32_t slot, const reservation_state& record) noexcept {
-    ORDO_ASSERT(record.id != 0);
-    ORDO_ASSERT(slot <= reservation_mask_);
-    ORDO_ASSERT(reservations_[slot].id == 0);
-    reservations_[slot] = record;
-    note_reservation_inserted();
+std::uint32_t booking_state::insert_reservation(std::uint32_t index_slot,
+                                                std::uint64_t id) noexcept {
+    ORDO_ASSERT(id != 0);
+    ORDO_ASSERT(!reservations_full());
+    ORDO_ASSERT(index_slot <= reservation_mask_);
+    reservation_index_entry& entry = reservation_index_[index_slot];
+    ORDO_ASSERT(entry.id == 0);
+    const std::uint32_t number = reservation_count_++;
+    entry = reservation_index_entry{.id = id, .record = number, .reserved_zero = 0};
+    reservations_[number] = reservation_state{};
+    reservations_[number].id = id;
+    return number;
 }
 
-std::uint32_t booking_state::find_reservation_slot(std::uint64_t id) const noexcept {
+booking_state::reservation_lookup booking_state::find_reservation(
+    std::uint64_t id) const noexcept {
     ORDO_ASSERT(id != 0);
     std::uint32_t slot = home_slot(id);
     for (;;) {
-        const std::uint64_t here = reservations_[slot].id;
-        if (here == id || here == 0) return slot;
+        const reservation_index_entry& entry = reservation_index_[slot];
+        if (entry.id == id) {
+            ORDO_ASSERT(entry.record < reservation_count_);
+            return {.record = entry.record, .index_slot = slot};
+        }
+        if (entry.id == 0) return {.record = index_none, .index_slot = slot};
         slot = (slot + 1) & reservation_mask_;
     }
 }

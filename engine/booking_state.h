@@ -58,34 +58,43 @@ public:
     }
     std::uint32_t insert_conference(std::uint64_t id) noexcept;
 
-    // --- Reservations (open addressing, linear probing, never deleted: ids are unique
-    // for all time) ---
-    std::uint32_t find_reservation_slot(std::uint64_t id) const noexcept;  // found or empty
+    // --- Reservations: records in an arena in the order they were made (ids are unique
+    // for all time and never deleted), found through an open-addressing index of (id,
+    // record) pairs with linear probing. The arena order is the hot order: a new hold is
+    // the next record, recent ones (confirmed or cancelled soon after) are recent records,
+    // and expiries walk the arena front to back. Only the index, 16 bytes an entry, is
+    // probed at random. ---
+    struct reservation_lookup {
+        std::uint32_t record;      // index_none: the id is not there
+        std::uint32_t index_slot;  // the id's index slot, or the empty one it would take
+    };
+    reservation_lookup find_reservation(std::uint64_t id) const noexcept;
     void prefetch_reservation(std::uint64_t id) const noexcept {
-        __builtin_prefetch(&reservations_[home_slot(id)]);
+        __builtin_prefetch(&reservation_index_[home_slot(id)]);
     }
-    reservation_state& reservation_at(std::uint32_t slot) noexcept { return reservations_[slot]; }
-    const reservation_state& reservation_at(std::uint32_t slot) const noexcept {
-        return reservations_[slot];
+    reservation_state& reservation(std::uint32_t record) noexcept {
+        ORDO_ASSERT(record < reservation_count_);
+        return reservations_[record];
     }
-    std::uint64_t reservation_count() const noexcept { return reservation_count_; }
+    const reservation_state& reservation(std::uint32_t record) const noexcept {
+        ORDO_ASSERT(record < reservation_count_);
+        return reservations_[record];
+    }
+    std::uint32_t reservation_count() const noexcept { return reservation_count_; }
     bool reservations_full() const noexcept {
         return reservation_count_ >= options_.reservations_max;
     }
-    void note_reservation_inserted() noexcept {
-        ORDO_ASSERT(reservation_count_ < options_.reservations_max);
-        reservation_count_++;
-    }
-    std::uint32_t reservation_slot_count() const noexcept { return reservation_mask_ + 1; }
+    // Appends a zeroed record for `id` as the next reservation, indexed at the empty
+    // `index_slot` find_reservation() gave for it; returns its record number.
+    std::uint32_t insert_reservation(std::uint32_t index_slot, std::uint64_t id) noexcept;
+    std::uint32_t reservation_index_slot_count() const noexcept { return reservation_mask_ + 1; }
 
     expiry_queue& expiries() noexcept { return expiries_; }
 
-    // Snapshot restore (engine/state_codec.cpp) puts records back where they were, so the
-    // restored tables are the live tables byte for byte.
-    void restore_reservation(std::uint32_t slot, const reservation_state& record) noexcept;
-    // Copies every table and counter of `other` (same options) with plain memcpy: how the
-    // snapshotter takes its copy while the sequencer waits (the expiry queue is not
-    // copied; encode_state does not need it).
+    // Copies the conferences, the reservation records and the counters of `other` (same
+    // options) with plain memcpy: how the snapshotter takes its copy while the sequencer
+    // waits. The reservation index and the expiry queue are not copied: encode_state needs
+    // neither (a decoded state rebuilds both).
     void copy_tables_from(const booking_state& other) noexcept;
 
     // --- Time and counters ---
@@ -99,6 +108,13 @@ private:
         return static_cast<std::uint32_t>(mix_id(id)) & reservation_mask_;
     }
 
+    struct reservation_index_entry {
+        std::uint64_t id;  // 0 = empty
+        std::uint32_t record;
+        std::uint32_t reserved_zero;
+    };
+    static_assert(sizeof(reservation_index_entry) == 16);
+
     struct conference_slot {
         std::uint64_t id;  // 0 = empty
         std::uint32_t index;
@@ -110,9 +126,10 @@ private:
     big_array<conference_slot> conference_slots_;
     std::uint32_t conference_mask_ = 0;
     std::uint32_t conference_count_ = 0;
-    big_array<reservation_state> reservations_;
+    big_array<reservation_state> reservations_;  // the arena: reservations_max records
+    big_array<reservation_index_entry> reservation_index_;
     std::uint32_t reservation_mask_ = 0;
-    std::uint64_t reservation_count_ = 0;
+    std::uint32_t reservation_count_ = 0;
     expiry_queue expiries_;
 };
 

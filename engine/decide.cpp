@@ -125,10 +125,8 @@ outcome check_reserve_items(const conference_state& c, command_view cmd,
 outcome decide_reserve(const booking_state& state, command_view cmd, std::uint64_t now_ms,
                        event_buffer& out, record_places& places) noexcept {
     const command_header& h = cmd.header();
-    const std::uint32_t slot = state.find_reservation_slot(h.reservation);
-    if (state.reservation_at(slot).id == h.reservation) {
-        return reject(h, outcome::duplicate, now_ms, out);
-    }
+    const booking_state::reservation_lookup found = state.find_reservation(h.reservation);
+    if (found.record != index_none) return reject(h, outcome::duplicate, now_ms, out);
     const std::uint32_t index = state.find_conference(h.conference);
     if (index == index_none) return reject(h, outcome::unknown_conference, now_ms, out);
     const conference_state& c = state.conference(index);
@@ -142,7 +140,7 @@ outcome decide_reserve(const booking_state& state, command_view cmd, std::uint64
                                           .expires_at_ms = now_ms + c.hold_ttl_ms,
                                           .item_count = cmd.item_count(), .reserved_zero = 0},
                       cmd);
-    places.reservation_slot = slot;
+    places.reservation_index_slot = found.index_slot;
     places.conference_index = index;
     return outcome::accepted;
 }
@@ -151,19 +149,20 @@ outcome decide_reservation_op(const booking_state& state, command_view cmd,
                               std::uint64_t now_ms, event_buffer& out,
                               record_places& places) noexcept {
     const command_header& h = cmd.header();
-    const std::uint32_t slot = state.find_reservation_slot(h.reservation);
-    const reservation_state& r = state.reservation_at(slot);
+    const std::uint32_t record = state.find_reservation(h.reservation).record;
+    if (record == index_none) return reject(h, outcome::unknown_reservation, now_ms, out);
+    const reservation_state& r = state.reservation(record);
+    ORDO_ASSERT(r.id == h.reservation);
     const bool confirm = h.kind == op::confirm;
     const reservation_status done = confirm ? reservation_status::confirmed
                                             : reservation_status::cancelled;
-    if (r.id == h.reservation && r.status == done) return reject(h, outcome::duplicate, now_ms, out);
-    if (r.id != h.reservation) return reject(h, outcome::unknown_reservation, now_ms, out);
+    if (r.status == done) return reject(h, outcome::duplicate, now_ms, out);
     const bool active = r.status == reservation_status::held ||
                         (!confirm && r.status == reservation_status::confirmed);
     if (!active) return reject(h, outcome::not_active, now_ms, out);
     out.append(confirm ? event_type::reservation_confirmed : event_type::reservation_cancelled,
                reservation_changed_v1{.now_ms = now_ms, .reservation = h.reservation});
-    places.reservation_slot = slot;
+    places.reservation_record = record;
     return outcome::accepted;
 }
 
@@ -193,15 +192,13 @@ std::optional<expiry_entry> next_due_expiry(booking_state& state, std::uint64_t 
     while (!queue.empty()) {
         const expiry_entry top = queue.top();
         if (top.expires_at_ms > now_ms) return std::nullopt;
-        const reservation_state& r = state.reservation_at(top.slot);
+        const reservation_state& r = state.reservation(top.record);
         ORDO_ASSERT(r.id == top.reservation);
         if (r.status == reservation_status::held) {
             ORDO_ASSERT(r.expires_at_ms == top.expires_at_ms);
             return top;
         }
         queue.pop();  // confirmed, cancelled or already expired: a stale entry
-        // Expiries drain the FIFO in order: fetch the records a few entries ahead.
-        __builtin_prefetch(&state.reservation_at(queue.fifo_slot_ahead(8)));
     }
     return std::nullopt;
 }

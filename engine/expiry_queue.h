@@ -18,7 +18,7 @@ namespace ordo::engine {
 struct expiry_entry {
     std::uint64_t expires_at_ms;
     std::uint64_t reservation;
-    std::uint32_t slot;  // index in the reservation table
+    std::uint32_t record;  // the reservation's record in booking_state
     std::uint32_t reserved_zero;
 
     bool before(const expiry_entry& other) const noexcept {
@@ -49,11 +49,6 @@ public:
         const std::uint64_t fifo = fifo_count_ != 0 ? fifo_[fifo_head_].expires_at_ms : ~0ull;
         const std::uint64_t heap = size_ != 0 ? heap_[0].expires_at_ms : ~0ull;
         return fifo < heap ? fifo : heap;
-    }
-    // Slot of the entry `ahead` places behind the FIFO head, for prefetching its record.
-    std::uint32_t fifo_slot_ahead(std::uint32_t ahead) const noexcept {
-        if (fifo_count_ <= ahead) return 0;
-        return fifo_[wrap(fifo_head_ + ahead)].slot;
     }
     void prefault() noexcept {
         heap_.prefault();

@@ -18,7 +18,7 @@ void expire_due(booking_state& state, std::uint64_t now_ms, event_buffer& buffer
         ensure_room(expiry_record_bytes);
         decide_expiry(*due, now_ms, buffer);
         record_places places;
-        places.reservation_slot = due->slot;
+        places.reservation_record = due->record;
         const apply_result expired = apply(state, buffer.last_record(), places);
         ORDO_ASSERT(expired == apply_result::applied);
     }

@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 namespace ordo::engine {
 namespace {
 
-struct state_header_v1 {
+struct state_header_v2 {
     std::uint64_t magic;
     std::uint32_t version;
     std::uint32_t conference_count;
@@ -17,19 +18,11 @@ struct state_header_v1 {
     std::uint64_t confirmed;
     std::uint64_t cancelled;
     std::uint64_t expired;
-    std::uint64_t reservation_count;
-    std::uint32_t reservation_slot_count;  // restore at the same slots needs the same table
-    std::uint32_t reserved_zero;
+    std::uint64_t reservation_count;  // followed by that many reservation_state records
+    std::uint64_t reserved_zero;
 };
-static_assert(sizeof(state_header_v1) == 88);
-static_assert(std::has_unique_object_representations_v<state_header_v1>);
-
-struct stored_reservation {
-    std::uint32_t slot;
-    std::uint32_t reserved_zero;
-    reservation_state record;
-};
-static_assert(sizeof(stored_reservation) == 72);
+static_assert(sizeof(state_header_v2) == 88);
+static_assert(std::has_unique_object_representations_v<state_header_v2>);
 
 template <class T>
 void put(std::vector<std::byte>& out, const T& value) {
@@ -46,13 +39,37 @@ bool take(std::span<const std::byte>& in, T& value) {
     return true;
 }
 
+// A restored record must be one apply() could have made: a decoded snapshot is trusted
+// only as far as it is checked (its checksum says the bytes are the ones written, not that
+// this ordo wrote them).
+std::optional<std::string> check_reservation(const reservation_state& r,
+                                             const booking_state& into) {
+    if (r.id == 0) return "state snapshot has a reservation with id 0";
+    if (into.find_reservation(r.id).record != index_none) {
+        return "state snapshot has reservation " + std::to_string(r.id) + " twice";
+    }
+    const bool status_ok = r.status >= reservation_status::held &&
+                           r.status <= reservation_status::expired;
+    const bool items_ok = r.item_count >= 1 && r.item_count <= reservation_items_max;
+    if (!status_ok || !items_ok || r.conference_index >= into.conference_count()) {
+        return "state snapshot has an invalid reservation " + std::to_string(r.id);
+    }
+    const conference_state& c = into.conference(r.conference_index);
+    for (std::uint32_t i = 0; i < r.item_count; i++) {
+        if (r.items[i].type_index >= c.type_count) {
+            return "state snapshot has an invalid reservation " + std::to_string(r.id);
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<std::byte> encode_state(const booking_state& state) {
     std::vector<std::byte> out;
-    out.reserve(sizeof(state_header_v1) + state.conference_count() * sizeof(conference_state) +
-                state.reservation_count() * sizeof(stored_reservation));
-    put(out, state_header_v1{.magic = state_magic, .version = state_format_version,
+    out.reserve(sizeof(state_header_v2) + state.conference_count() * sizeof(conference_state) +
+                state.reservation_count() * sizeof(reservation_state));
+    put(out, state_header_v2{.magic = state_magic, .version = state_format_version,
                              .conference_count = state.conference_count(),
                              .now_ms = state.now_ms, .commands = state.commands,
                              .events = state.events, .held = state.counts.held,
@@ -60,17 +77,12 @@ std::vector<std::byte> encode_state(const booking_state& state) {
                              .cancelled = state.counts.cancelled,
                              .expired = state.counts.expired,
                              .reservation_count = state.reservation_count(),
-                             .reservation_slot_count = state.reservation_slot_count(),
                              .reserved_zero = 0});
     for (std::uint32_t i = 0; i < state.conference_count(); i++) put(out, state.conference(i));
-    std::uint64_t written = 0;
-    for (std::uint32_t slot = 0; slot < state.reservation_slot_count(); slot++) {
-        const reservation_state& r = state.reservation_at(slot);
-        if (r.id == 0) continue;
-        put(out, stored_reservation{.slot = slot, .reserved_zero = 0, .record = r});
-        written++;
-    }
-    ORDO_ASSERT(written == state.reservation_count());
+    const std::size_t at = out.size();
+    const std::size_t bytes = std::size_t{state.reservation_count()} * sizeof(reservation_state);
+    out.resize(at + bytes);
+    if (bytes > 0) std::memcpy(out.data() + at, &state.reservation(0), bytes);  // the arena
     return out;
 }
 
@@ -78,7 +90,7 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
                                               booking_state& into) {
     ORDO_ASSERT(into.commands == 0);
     ORDO_ASSERT(into.conference_count() == 0);
-    state_header_v1 h;
+    state_header_v2 h;
     if (!take(bytes, h) || h.magic != state_magic) return std::unexpected("not a state snapshot");
     if (h.version != state_format_version) {
         return std::unexpected("state format version " + std::to_string(h.version) +
@@ -88,10 +100,9 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
         return std::unexpected("the snapshot holds " + std::to_string(h.conference_count) +
                                " conferences: raise --conferences-max");
     }
-    if (h.reservation_slot_count != into.reservation_slot_count() ||
-        h.reservation_count > into.options().reservations_max) {
-        return std::unexpected("the snapshot was taken with another --reservations-max: use "
-                               "the same value, or recover without snapshots");
+    if (h.reservation_count > into.options().reservations_max) {
+        return std::unexpected("the snapshot holds " + std::to_string(h.reservation_count) +
+                               " reservations: raise --reservations-max");
     }
     for (std::uint32_t i = 0; i < h.conference_count; i++) {
         conference_state c;
@@ -101,16 +112,16 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
     }
     std::vector<expiry_entry> held;
     for (std::uint64_t i = 0; i < h.reservation_count; i++) {
-        stored_reservation s;
-        if (!take(bytes, s)) return std::unexpected("state snapshot truncated");
-        if (s.slot >= into.reservation_slot_count() || s.record.id == 0 ||
-            into.reservation_at(s.slot).id != 0) {
-            return std::unexpected("state snapshot has an invalid reservation slot");
-        }
-        into.restore_reservation(s.slot, s.record);
-        if (s.record.status == reservation_status::held) {
-            held.push_back({.expires_at_ms = s.record.expires_at_ms, .reservation = s.record.id,
-                            .slot = s.slot, .reserved_zero = 0});
+        reservation_state r;
+        if (!take(bytes, r)) return std::unexpected("state snapshot truncated");
+        if (auto bad = check_reservation(r, into)) return std::unexpected(*bad);
+        // Inserting in the arena's order rebuilds the index exactly as the live run built it.
+        const std::uint32_t record =
+            into.insert_reservation(into.find_reservation(r.id).index_slot, r.id);
+        into.reservation(record) = r;
+        if (r.status == reservation_status::held) {
+            held.push_back({.expires_at_ms = r.expires_at_ms, .reservation = r.id,
+                            .record = record, .reserved_zero = 0});
         }
     }
     if (!bytes.empty()) return std::unexpected("state snapshot has trailing bytes");

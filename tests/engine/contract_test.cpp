@@ -186,9 +186,9 @@ class domain {
     }
     bool has_conference(std::uint64_t id) const { return state_.find_conference(id) != index_none; }
     std::optional<reservation_state> reservation(std::uint64_t id) const {
-        const reservation_state& r = state_.reservation_at(state_.find_reservation_slot(id));
-        if (r.id != id) return std::nullopt;
-        return r;
+        const std::uint32_t record = state_.find_reservation(id).record;
+        if (record == index_none) return std::nullopt;
+        return state_.reservation(record);
     }
     reservation_status status(std::uint64_t id) const {
         const auto r = reservation(id);

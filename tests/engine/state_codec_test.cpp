@@ -2,6 +2,7 @@
 // exactly like it (snapshot + tail == full run), including held reservations' expiries.
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <vector>
 
 #include "engine/process.h"
@@ -59,6 +60,10 @@ TEST_CASE("decode refuses bytes that are not a state or do not fit the tables", 
     domain_runner live(state_options{.conferences_max = 8, .reservations_max = 64});
     const seat_item seats[] = {{.quantity = 10, .seat_type = 1, .reserved_zero = 0}};
     for (std::uint64_t c = 1; c <= 4; c++) live.run(make_create_conference(0, c, seats));
+    const seat_item one[] = {{.quantity = 1, .seat_type = 1, .reserved_zero = 0}};
+    for (std::uint64_t r = 1; r <= 5; r++) {
+        REQUIRE(live.run(make_reserve(1, 1 + r % 4, r, 7, one)) == outcome::accepted);
+    }
     std::vector<std::byte> bytes = encode_state(live.state);
 
     booking_state small(state_options{.conferences_max = 2, .reservations_max = 64});
@@ -66,8 +71,25 @@ TEST_CASE("decode refuses bytes that are not a state or do not fit the tables", 
     REQUIRE_FALSE(too_small.has_value());
     REQUIRE(too_small.error().find("--conferences-max") != std::string::npos);
 
-    booking_state other_table(state_options{.conferences_max = 8, .reservations_max = 4096});
-    REQUIRE_FALSE(decode_state(bytes, other_table).has_value());
+    booking_state few(state_options{.conferences_max = 8, .reservations_max = 4});
+    auto too_few = decode_state(bytes, few);
+    REQUIRE_FALSE(too_few.has_value());
+    REQUIRE(too_few.error().find("--reservations-max") != std::string::npos);
+
+    // The index is rebuilt on decode, so a larger reservation table restores the same state.
+    booking_state larger(state_options{.conferences_max = 8, .reservations_max = 4096});
+    REQUIRE(decode_state(bytes, larger).has_value());
+    REQUIRE(encode_state(larger) == bytes);
+
+    // A record that apply() could never have made is refused, not trusted.
+    std::vector<std::byte> twice = bytes;
+    const std::size_t last = twice.size() - sizeof(reservation_state);
+    std::memcpy(twice.data() + last, twice.data() + last - sizeof(reservation_state),
+                sizeof(reservation_state));
+    booking_state fresh_twice(state_options{.conferences_max = 8, .reservations_max = 64});
+    auto refused = decode_state(twice, fresh_twice);
+    REQUIRE_FALSE(refused.has_value());
+    REQUIRE(refused.error().find("twice") != std::string::npos);
 
     std::vector<std::byte> truncated(bytes.begin(), bytes.end() - 1);
     booking_state fresh(state_options{.conferences_max = 8, .reservations_max = 64});
