@@ -46,6 +46,16 @@ std::expected<void, journal_error> check_options(const writer_options& options,
     return {};
 }
 
+std::string failed_operation_name(io::io_operation operation) {
+    switch (operation) {
+        case io::io_operation::write: return "write of batch ";
+        case io::io_operation::sync: return "fdatasync after batch ";
+        case io::io_operation::write_dsync: return "write (RWF_DSYNC: data or sync) of batch ";
+    }
+    ORDO_ASSERT(false);
+    return {};
+}
+
 }  // namespace
 
 writer::writer(const writer_options& options, const journal_position& tail)
@@ -333,11 +343,10 @@ std::expected<void, journal_error> writer::reap(bool wait) {
                                     .offset = batch.segment_offset,
                                     .detail = "batch " + std::to_string(done.tag)};
         } else if (done.error != 0) {
-            const bool sync = done.failed == io::io_operation::sync;
-            failure = io::error_from_errno(
-                done.error, path_of(batch), batch.segment_offset,
-                (sync ? "fdatasync after batch " : "write of batch ") + std::to_string(done.tag),
-                direct_used_);
+            failure = io::error_from_errno(done.error, path_of(batch), batch.segment_offset,
+                                           failed_operation_name(done.failed) +
+                                               std::to_string(done.tag),
+                                           direct_used_);
         } else {
             batch.complete = true;
         }

@@ -1,7 +1,7 @@
 #pragma once
 // The journal writer: claim a batch buffer, fill it with records, publish it (header sealed,
-// checksums set, write + linked fdatasync submitted), and learn from poll() which batches
-// are durable. Several batches are in flight at once (group commit); the durable watermark
+// checksums set, submitted as one durable write: RWF_DSYNC through io_uring, or pwrite +
+// fdatasync), and learn from poll() which batches are durable. Several batches are in flight at once (group commit); the durable watermark
 // is the contiguous prefix of batches whose write and sync both completed and whose
 // segment name is durable. Any failed write, sync or short write poisons the writer: every
 // later call returns that error and nothing after it is ever reported durable (an fsync is

@@ -35,7 +35,8 @@ struct open_result {
     bool direct = false;  // O_DIRECT really in use (the file system may refuse it)
 };
 
-// One batch write, optionally followed by a linked fdatasync of the same file.
+// One batch write; with `sync`, durable when it completes (data and what is needed to read
+// it: an fdatasync of the range, or the write issued with RWF_DSYNC, which is the same).
 struct write_request {
     file_id file = -1;
     std::uint32_t buffer_index = 0;  // which attached buffer `bytes` lies in
@@ -45,7 +46,9 @@ struct write_request {
     std::uint64_t tag = 0;  // returned in the completion (the writer uses the batch number)
 };
 
-enum class io_operation : std::uint8_t { write, sync };
+// What failed: the write, its separate fdatasync, or a write with RWF_DSYNC (its data or
+// its sync: the kernel does not say which).
+enum class io_operation : std::uint8_t { write, sync, write_dsync };
 
 struct io_completion {
     std::uint64_t tag = 0;

@@ -57,14 +57,13 @@ std::expected<void, journal_error> uring_backend::attach_buffers(
 std::expected<void, journal_error> uring_backend::submit_write(const write_request& request) {
     ORDO_ASSERT(request.file >= 0);
     ORDO_ASSERT(!request.bytes.empty());
+    ORDO_ASSERT(in_flight_ < pending_slots);
     pending* slot = &pending_[request.tag % pending_slots];
     ORDO_ASSERT(!slot->in_use);
     *slot = pending{.tag = request.tag,
                     .bytes = static_cast<std::uint32_t>(request.bytes.size()),
-                    .cqes_expected = static_cast<std::uint8_t>(request.sync ? 2 : 1),
-                    .cqes_seen = 0,
-                    .in_use = true,
-                    .completion = io_completion{.tag = request.tag}};
+                    .sync = request.sync,
+                    .in_use = true};
     io_uring_sqe* write = io_uring_get_sqe(&ring_);
     ORDO_ASSERT(write != nullptr);  // the ring is sized for every request in flight
     void* data = const_cast<std::byte*>(request.bytes.data());
@@ -75,14 +74,10 @@ std::expected<void, journal_error> uring_backend::submit_write(const write_reque
     } else {
         io_uring_prep_write(write, request.file, data, size, request.offset);
     }
-    io_uring_sqe_set_data64(write, request.tag << 1);
-    if (request.sync) {
-        write->flags |= IOSQE_IO_LINK;
-        io_uring_sqe* sync = io_uring_get_sqe(&ring_);
-        ORDO_ASSERT(sync != nullptr);
-        io_uring_prep_fsync(sync, request.file, IORING_FSYNC_DATASYNC);
-        io_uring_sqe_set_data64(sync, (request.tag << 1) | 1);
-    }
+    // Durable on completion: the write is not reported before its data and the metadata
+    // needed to read it are on stable storage (a device flush here: the disk has no FUA).
+    if (request.sync) write->rw_flags = RWF_DSYNC;
+    io_uring_sqe_set_data64(write, request.tag);
     int submitted = 0;
     do {
         submitted = io_uring_submit(&ring_);
@@ -92,39 +87,35 @@ std::expected<void, journal_error> uring_backend::submit_write(const write_reque
         return std::unexpected(error_from_errno(-submitted, "io_uring", request.offset,
                                                 "io_uring_submit"));
     }
+    ORDO_ASSERT(submitted == 1);
+    ++in_flight_;
     return {};
 }
 
-// Folds one CQE into its request; true when the request is complete and copied to `out`.
-bool uring_backend::take_cqe(io_uring_cqe* cqe, io_completion* out) {
-    const std::uint64_t data = io_uring_cqe_get_data64(cqe);
-    const bool is_sync = (data & 1) != 0;
-    pending* slot = &pending_[(data >> 1) % pending_slots];
+// Turns one CQE into the completion of its request.
+io_completion uring_backend::take_cqe(const io_uring_cqe& cqe) {
+    const std::uint64_t tag = io_uring_cqe_get_data64(&cqe);
+    pending* slot = &pending_[tag % pending_slots];
     ORDO_ASSERT(slot->in_use);
-    ORDO_ASSERT(slot->tag == data >> 1);
-    const int result = cqe->res;
-    io_completion& completion = slot->completion;
-    if (completion.error == 0 && !completion.short_write) {
-        if (!is_sync && result >= 0 && static_cast<std::uint32_t>(result) < slot->bytes) {
-            completion.short_write = true;
-        } else if (result < 0 && result != -ECANCELED) {
-            completion.error = -result;
-            completion.failed = is_sync ? io_operation::sync : io_operation::write;
-        } else if (result == -ECANCELED) {
-            // The sync was cancelled because its write failed short: already recorded.
-            completion.error = ECANCELED;
-            completion.failed = io_operation::sync;
-        }
+    ORDO_ASSERT(slot->tag == tag);
+    io_completion completion{.tag = tag};
+    if (cqe.res < 0) {
+        completion.error = -cqe.res;
+        completion.failed = slot->sync ? io_operation::write_dsync : io_operation::write;
+    } else if (static_cast<std::uint32_t>(cqe.res) < slot->bytes) {
+        // Never continued: the writer poisons itself rather than guess what landed.
+        completion.short_write = true;
     }
-    ++slot->cqes_seen;
-    if (slot->cqes_seen < slot->cqes_expected) return false;
-    *out = completion;
+    ORDO_ASSERT(cqe.res <= static_cast<std::int32_t>(slot->bytes));
     slot->in_use = false;
-    return true;
+    ORDO_ASSERT(in_flight_ > 0);
+    --in_flight_;
+    return completion;
 }
 
 std::uint32_t uring_backend::reap(std::span<io_completion> out, bool wait) {
     ORDO_ASSERT(!out.empty());
+    if (wait) ORDO_ASSERT(in_flight_ > 0);
     std::uint32_t count = 0;
     while (count < out.size()) {
         io_uring_cqe* cqe = nullptr;
@@ -136,7 +127,7 @@ std::uint32_t uring_backend::reap(std::span<io_completion> out, bool wait) {
         if (result == -EAGAIN) break;
         ORDO_ASSERT(result == 0);
         ORDO_ASSERT(cqe != nullptr);
-        if (take_cqe(cqe, &out[count])) ++count;
+        out[count++] = take_cqe(*cqe);
         io_uring_cqe_seen(&ring_, cqe);
     }
     return count;
