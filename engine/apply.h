@@ -1,14 +1,11 @@
 #pragma once
-// Application: event record -> state change. The only code that changes booking_state;
-// the live sequencer and recovery both run it on the same record bytes, so replay gives
-// the same state byte for byte and never re-decides.
-//
-// Live, decide() has already found where the record's aggregates sit in the tables (the
-// reservation's slot, the conference's index, each seat type's index) and hands those
-// places over, so the sequencer does not hash and probe twice per command. Replay finds
-// them from the record itself (locate()). The places are only a lookup cache: what the
-// record does to the state depends on its bytes alone, and every place is checked against
-// the record (ORDO_ASSERT) before it is used.
+// Application: event -> state change. These functions are the only code that changes
+// booking_state, one per event. The live sequencer calls them with the event it has just
+// recorded and the table places decide() already found (so a command hashes and probes
+// once); recovery decodes each journal record, finds the places itself and calls the same
+// functions (apply(record) below), so replay gives the same state byte for byte and never
+// re-decides. The places are a lookup cache only: every one is checked against the event
+// (ORDO_ASSERT) before it is used.
 //
 // Thread: whichever thread owns the state (recovery, then the sequencer).
 
@@ -18,7 +15,10 @@
 
 #include "engine/booking_state.h"
 #include "engine/conference.h"
+#include "engine/events.h"
 #include "engine/limits.h"
+#include "engine/reservation.h"
+#include "journal/base/assert.h"
 
 namespace ordo::engine {
 
@@ -28,24 +28,89 @@ enum class apply_result : std::uint8_t {
     reservations_full,  // the journal holds more reservations than --reservations-max
 };
 
-// Where a record's aggregates live. index_none / seat_type_index_none: not needed, or (a
-// new seat type) not there yet.
-struct record_places {
-    std::uint32_t reservation_record = index_none;  // an existing reservation's record
-    std::uint32_t reservation_index_slot = index_none;  // where a new reservation's id goes
-    std::uint32_t conference_index = index_none;
-    // Per item of reservation_held; item 0 for seats_added / seats_removed.
-    std::uint32_t type_index[reservation_items_max] = {
-        seat_type_index_none, seat_type_index_none, seat_type_index_none,
-        seat_type_index_none, seat_type_index_none, seat_type_index_none,
-        seat_type_index_none, seat_type_index_none};
-};
+// Every record: time moves (never backwards) and the record is counted; a primary record
+// also counts its command.
+inline void count_record(booking_state& state, std::uint64_t now_ms, bool primary) noexcept {
+    ORDO_ASSERT(now_ms >= state.now_ms);  // time never runs backwards
+    state.now_ms = now_ms;
+    state.events++;
+    state.commands += primary ? 1 : 0;
+}
 
-// `record` is one whole record (journal::record_header + payload) written by decide().
+// reservation_held. `items` are the event's items resolved to their conference's seat type
+// indices; `index_slot` is the empty index slot of the new id (find_reservation).
+inline void apply_held(booking_state& state, const reservation_held_v1& e,
+                       const reserved_item* items, std::uint32_t index_slot,
+                       std::uint32_t conference_index) noexcept {
+    ORDO_ASSERT(e.item_count >= 1);
+    ORDO_ASSERT(e.item_count <= reservation_items_max);
+    conference_state& c = state.conference(conference_index);
+    ORDO_ASSERT(c.id == e.conference);
+    // ids are unique for all time: insert_reservation checks the index slot is empty.
+    const std::uint32_t record = state.insert_reservation(index_slot, e.reservation);
+    reservation_state& r = state.reservation(record);
+    // A fresh arena record is all zero: set what differs (insert_reservation set the id).
+    r.customer = e.customer;
+    r.expires_at_ms = e.expires_at_ms;
+    r.conference_index = conference_index;
+    r.status = reservation_status::held;
+    r.item_count = static_cast<std::uint8_t>(e.item_count);
+    for (std::uint32_t i = 0; i < e.item_count; i++) {
+        const reserved_item item = items[i];
+        ORDO_ASSERT(item.type_index < c.type_count);
+        ORDO_ASSERT(c.available(item.type_index) >= item.quantity);
+        c.held[item.type_index] += item.quantity;
+        r.items[i] = item;
+    }
+    state.counts.held++;
+    state.expiries().push(expiry_entry{.expires_at_ms = e.expires_at_ms,
+                                       .reservation = e.reservation, .record = record,
+                                       .reserved_zero = 0});
+    count_record(state, e.now_ms, true);
+}
+
+// reservation_confirmed, reservation_cancelled and reservation_expired: the reservation at
+// `record` leaves `held` (or `confirmed`, for a cancel), its seats return or move.
+inline void apply_status_change(booking_state& state, std::uint64_t now_ms,
+                                std::uint64_t reservation, std::uint32_t record,
+                                reservation_status to) noexcept {
+    reservation_state& r = state.reservation(record);
+    ORDO_ASSERT(r.id == reservation);
+    const reservation_status from = r.status;
+    ORDO_ASSERT(from == reservation_status::held ||
+                (from == reservation_status::confirmed && to == reservation_status::cancelled));
+    ORDO_ASSERT(r.item_count >= 1);
+    ORDO_ASSERT(r.item_count <= reservation_items_max);
+    conference_state& c = state.conference(r.conference_index);
+    std::uint32_t* const taken = from == reservation_status::held ? c.held : c.confirmed;
+    for (std::uint32_t i = 0; i < r.item_count; i++) {
+        const reserved_item item = r.items[i];
+        ORDO_ASSERT(taken[item.type_index] >= item.quantity);
+        taken[item.type_index] -= item.quantity;
+        if (to == reservation_status::confirmed) c.confirmed[item.type_index] += item.quantity;
+    }
+    (from == reservation_status::held ? state.counts.held : state.counts.confirmed)--;
+    switch (to) {
+        case reservation_status::confirmed: state.counts.confirmed++; break;
+        case reservation_status::cancelled: state.counts.cancelled++; break;
+        case reservation_status::expired: state.counts.expired++; break;
+        case reservation_status::held: ORDO_ASSERT(false && "no transition back to held");
+    }
+    r.status = to;
+    count_record(state, now_ms, to != reservation_status::expired);
+}
+
+// seats_added and seats_removed. `type_index` is the seat type's index in the conference,
+// or seat_type_index_none for an add that creates the type.
+void apply_seats_changed(booking_state& state, event_type type, const seats_changed_v1& e,
+                         std::uint32_t conference_index, std::uint32_t type_index) noexcept;
+
+// conference_created, followed in the record by `items` {capacity, seat type}.
+apply_result apply_conference_created(booking_state& state, const conference_created_v1& e,
+                                      std::span<const seat_item> items) noexcept;
+
+// Replay: `record` is one whole record (journal::record_header + payload) as decide's
+// side wrote it; finds the places and applies it.
 apply_result apply(booking_state& state, std::span<const std::byte> record) noexcept;
-
-// The same with the places decide() found for it: no lookups.
-apply_result apply(booking_state& state, std::span<const std::byte> record,
-                   const record_places& places) noexcept;
 
 }  // namespace ordo::engine

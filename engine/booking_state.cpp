@@ -34,6 +34,8 @@ booking_state::booking_state(const state_options& options)
       expiries_(options.reservations_max) {
     ORDO_ASSERT(!validate(options).has_value());
     ORDO_ASSERT(std::has_single_bit(std::uint64_t{reservation_mask_} + 1));
+    ORDO_ASSERT(reservation_index_.size() == std::size_t{reservation_mask_} + 1);
+    ORDO_ASSERT(conference_slots_.size() == std::size_t{conference_mask_} + 1);
 }
 
 void booking_state::prefault() noexcept {
@@ -46,9 +48,10 @@ void booking_state::prefault() noexcept {
 
 std::uint32_t booking_state::find_conference(std::uint64_t id) const noexcept {
     ORDO_ASSERT(id != 0);
+    const conference_slot* slots = conference_slots_.data();  // slot & mask is in range
     std::uint32_t slot = static_cast<std::uint32_t>(mix_id(id)) & conference_mask_;
     for (;;) {
-        const conference_slot& s = conference_slots_[slot];
+        const conference_slot& s = slots[slot];
         if (s.id == id) return s.index;
         if (s.id == 0) return index_none;
         slot = (slot + 1) & conference_mask_;
@@ -96,17 +99,22 @@ std::uint32_t booking_state::insert_reservation(std::uint32_t index_slot,
     ORDO_ASSERT(entry.id == 0);
     const std::uint32_t number = reservation_count_++;
     entry = reservation_index_entry{.id = id, .record = number, .reserved_zero = 0};
-    reservations_[number] = reservation_state{};
-    reservations_[number].id = id;
+    // The arena is append-only and starts zeroed, so the record is still all zero: only
+    // the fields the caller sets differ from zero.
+    reservation_state& record = reservations_.data()[number];
+    ORDO_ASSERT(record.id == 0);
+    record.id = id;
     return number;
 }
 
 booking_state::reservation_lookup booking_state::find_reservation(
     std::uint64_t id) const noexcept {
     ORDO_ASSERT(id != 0);
+    // slot & mask is always inside the index (its size is mask + 1): no bounds check.
+    const reservation_index_entry* index = reservation_index_.data();
     std::uint32_t slot = home_slot(id);
     for (;;) {
-        const reservation_index_entry& entry = reservation_index_[slot];
+        const reservation_index_entry& entry = index[slot];
         if (entry.id == id) {
             ORDO_ASSERT(entry.record < reservation_count_);
             return {.record = entry.record, .index_slot = slot};

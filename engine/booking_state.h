@@ -50,11 +50,11 @@ public:
     }
     conference_state& conference(std::uint32_t index) noexcept {
         ORDO_ASSERT(index < conference_count_);
-        return conferences_[index];
+        return conferences_.data()[index];  // index < count <= size
     }
     const conference_state& conference(std::uint32_t index) const noexcept {
         ORDO_ASSERT(index < conference_count_);
-        return conferences_[index];
+        return conferences_.data()[index];
     }
     std::uint32_t insert_conference(std::uint64_t id) noexcept;
 
@@ -70,15 +70,15 @@ public:
     };
     reservation_lookup find_reservation(std::uint64_t id) const noexcept;
     void prefetch_reservation(std::uint64_t id) const noexcept {
-        __builtin_prefetch(&reservation_index_[home_slot(id)]);
+        __builtin_prefetch(reservation_index_.data() + home_slot(id));
     }
     reservation_state& reservation(std::uint32_t record) noexcept {
         ORDO_ASSERT(record < reservation_count_);
-        return reservations_[record];
+        return reservations_.data()[record];  // record < count <= size
     }
     const reservation_state& reservation(std::uint32_t record) const noexcept {
         ORDO_ASSERT(record < reservation_count_);
-        return reservations_[record];
+        return reservations_.data()[record];
     }
     std::uint32_t reservation_count() const noexcept { return reservation_count_; }
     bool reservations_full() const noexcept {

@@ -5,6 +5,10 @@
 #include <cstdint>
 #include <type_traits>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "engine/limits.h"
 #include "journal/base/assert.h"
 
@@ -23,10 +27,26 @@ struct conference_state {
 
     std::uint32_t find_type(std::uint16_t seat_type) const noexcept {
         ORDO_ASSERT(type_count <= seat_types_per_conference_max);
+#if defined(__AVX2__)
+        // 16 ids per compare: one step for the usual handful of types. Unused ids are 0
+        // and a match at or past type_count is no match, so a seat type 0 finds nothing.
+        const __m256i needle = _mm256_set1_epi16(static_cast<short>(seat_type));
+        for (std::uint32_t base = 0; base < type_count; base += 16) {
+            const __m256i ids =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(type_ids + base));
+            const auto hits = static_cast<std::uint32_t>(
+                _mm256_movemask_epi8(_mm256_cmpeq_epi16(ids, needle)));
+            if (hits == 0) continue;
+            const std::uint32_t index = base + static_cast<std::uint32_t>(__builtin_ctz(hits)) / 2;
+            return index < type_count ? index : seat_type_index_none;
+        }
+        return seat_type_index_none;
+#else
         for (std::uint32_t i = 0; i < type_count; i++) {
             if (type_ids[i] == seat_type) return i;
         }
         return seat_type_index_none;
+#endif
     }
     std::uint32_t available(std::uint32_t index) const noexcept {
         ORDO_ASSERT(index < type_count);
@@ -37,5 +57,6 @@ struct conference_state {
 };
 static_assert(std::is_trivially_copyable_v<conference_state>);
 static_assert(sizeof(conference_state) == 16 + 128 + 3 * 256);
+static_assert(seat_types_per_conference_max % 16 == 0, "find_type loads 16 ids at a time");
 
 }  // namespace ordo::engine

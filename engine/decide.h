@@ -1,18 +1,19 @@
 #pragma once
-// Decision: command -> outcome + one primary event record. Reads the state, never changes
-// it; apply() (engine/apply.h) changes the state from the record, so the live run and
-// replay go through the same code. Rules and precedence: CONTRACT.md section 1.
+// Decision: command -> outcome, plus what its one primary event needs (the places it found
+// in the tables). Reads the state, never changes it: engine/process.h records the event and
+// hands it to apply (engine/apply.h), so the live run and replay change the state through
+// the same code. Rules and precedence: CONTRACT.md section 1.
 //
-// Thread: the sequencer thread.
+// Thread: the sequencer thread (or a test that owns the state).
 
 #include <cstdint>
 #include <optional>
 
-#include "engine/apply.h"
 #include "engine/booking_state.h"
 #include "engine/command.h"
-#include "engine/event_buffer.h"
 #include "engine/outcome.h"
+#include "engine/reservation.h"
+#include "journal/base/assert.h"
 
 namespace ordo::engine {
 
@@ -21,22 +22,83 @@ inline std::uint64_t command_time(const booking_state& state, std::uint64_t t_ms
     return t_ms > state.now_ms ? t_ms : state.now_ms;
 }
 
-// Appends exactly one primary record for `cmd` to `out` and returns the outcome; `places`
-// gets where that record's aggregates are in the tables, for apply().
-// Due expiries must have been applied first (next_due_expiry() returns nullopt).
-outcome decide(const booking_state& state, command_view cmd, std::uint64_t now_ms,
-               event_buffer& out, record_places& places) noexcept;
+// True when two of the command's items name the same seat type (at most 64 items).
+bool has_repeated_type(command_view cmd) noexcept;
+
+struct reserve_decision {
+    std::uint32_t index_slot = 0;  // the new id's empty slot in the reservation index
+    std::uint32_t conference_index = 0;
+    std::uint64_t expires_at_ms = 0;
+    reserved_item items[reservation_items_max];  // the command's items, resolved
+};
+
+// reserve: duplicate, conference, item count, quantities, types, availability, then the
+// table (table_full). `d` is filled when accepted.
+inline outcome decide_reserve(const booking_state& state, command_view cmd, std::uint64_t now_ms,
+                              reserve_decision& d) noexcept {
+    const command_header& h = cmd.header();
+    const booking_state::reservation_lookup found = state.find_reservation(h.reservation);
+    if (found.record != index_none) return outcome::duplicate;
+    const std::uint32_t index = state.find_conference(h.conference);
+    if (index == index_none) return outcome::unknown_conference;
+    const conference_state& c = state.conference(index);
+    const std::uint32_t count = cmd.item_count();
+    if (count == 0 || count > reservation_items_max) return outcome::invalid_argument;
+    if (count > 1 && has_repeated_type(cmd)) return outcome::invalid_argument;
+    for (std::uint32_t i = 0; i < count; i++) {
+        const std::uint32_t q = cmd.item(i).quantity;
+        if (q == 0 || q > reserve_quantity_max) return outcome::invalid_quantity;
+    }
+    for (std::uint32_t i = 0; i < count; i++) {
+        const seat_item item = cmd.item(i);
+        const std::uint32_t t = c.find_type(item.seat_type);
+        if (t == seat_type_index_none) return outcome::unknown_seat_type;
+        d.items[i] = reserved_item{.type_index = static_cast<std::uint8_t>(t), .reserved_zero = 0,
+                                   .quantity = static_cast<std::uint16_t>(item.quantity)};
+    }
+    for (std::uint32_t i = 0; i < count; i++) {
+        if (c.available(d.items[i].type_index) < d.items[i].quantity) {
+            return outcome::insufficient_seats;
+        }
+    }
+    if (state.reservations_full()) return outcome::table_full;
+    d.index_slot = found.index_slot;
+    d.conference_index = index;
+    d.expires_at_ms = now_ms + c.hold_ttl_ms;
+    return outcome::accepted;
+}
+
+// confirm and cancel: duplicate (already in the target status), unknown_reservation,
+// not_active. `record` is set when accepted.
+inline outcome decide_status_change(const booking_state& state, const command_header& h,
+                                    std::uint32_t& record) noexcept {
+    ORDO_ASSERT(h.kind == op::confirm || h.kind == op::cancel);
+    const std::uint32_t found = state.find_reservation(h.reservation).record;
+    if (found == index_none) return outcome::unknown_reservation;
+    const reservation_state& r = state.reservation(found);
+    ORDO_ASSERT(r.id == h.reservation);
+    const bool confirm = h.kind == op::confirm;
+    const reservation_status done = confirm ? reservation_status::confirmed
+                                            : reservation_status::cancelled;
+    if (r.status == done) return outcome::duplicate;
+    const bool active = r.status == reservation_status::held ||
+                        (!confirm && r.status == reservation_status::confirmed);
+    if (!active) return outcome::not_active;
+    record = found;
+    return outcome::accepted;
+}
+
+// add_seats and remove_seats; `conference_index` and `type_index` (seat_type_index_none:
+// an add creating the type) are set when accepted.
+outcome decide_seats_change(const booking_state& state, command_view cmd,
+                            std::uint32_t& conference_index, std::uint32_t& type_index) noexcept;
+
+// create_conference: conference_exists, invalid_argument, then table_full.
+outcome decide_create(const booking_state& state, command_view cmd) noexcept;
 
 // The next hold that expires at `now_ms`, in (expires_at, id) order, or nullopt. Drops
 // queue entries of holds that were confirmed or cancelled on the way (they are stale
 // index entries, not state).
 std::optional<expiry_entry> next_due_expiry(booking_state& state, std::uint64_t now_ms) noexcept;
-
-// Appends the reservation_expired record for a due hold.
-void decide_expiry(const expiry_entry& due, std::uint64_t now_ms, event_buffer& out) noexcept;
-
-// Largest record one call of decide() can append.
-inline constexpr std::uint32_t decide_record_bytes_max = event_record_bytes_max;
-inline constexpr std::uint32_t expiry_record_bytes = record_bytes(sizeof(reservation_expired_v1));
 
 }  // namespace ordo::engine

@@ -49,7 +49,6 @@ public:
                                             .reserved_zero = 0};
         std::memcpy(at, &header, sizeof(header));
         std::memset(at + size - 8, 0, 8);  // padding, overwritten by the payload if any
-        last_ = used_;
         used_ += size;
         records_++;
         return at + sizeof(header);
@@ -58,21 +57,25 @@ public:
     void append(event_type type, const T& payload) noexcept {
         std::memcpy(append_raw(type, sizeof(T)), &payload, sizeof(T));
     }
-
-    // The record appended last, for apply() (live and replay apply the same bytes).
-    std::span<const std::byte> last_record() const noexcept {
-        ORDO_ASSERT(records_ > 0);
-        journal::record_header header;
-        std::memcpy(&header, data_ + last_, sizeof(header));
-        return {data_ + last_, header.size_bytes};
+    // A record whose payload is `fixed` followed by the command's seat items.
+    template <class T>
+    void append_with_items(event_type type, const T& fixed, command_view cmd) noexcept {
+        const std::uint32_t count = cmd.item_count();
+        ORDO_ASSERT(count <= seat_types_per_conference_max);
+        std::byte* at = append_raw(type, sizeof(T) + count * sizeof(seat_item));
+        std::memcpy(at, &fixed, sizeof(T));
+        for (std::uint32_t i = 0; i < count; i++) {
+            const seat_item item = cmd.item(i);
+            std::memcpy(at + sizeof(T) + i * sizeof(seat_item), &item, sizeof(item));
+        }
     }
+
 
 private:
     std::byte* data_ = nullptr;
     std::uint32_t capacity_ = 0;
     std::uint32_t used_ = 0;
     std::uint32_t records_ = 0;
-    std::uint32_t last_ = 0;
 };
 
 }  // namespace ordo::engine

@@ -34,39 +34,32 @@ public:
     explicit expiry_queue(std::uint32_t capacity)
         : heap_(capacity), fifo_(capacity), capacity_(capacity) {}
 
-    std::uint64_t size() const noexcept { return std::uint64_t{size_} + fifo_count_; }
+    std::uint64_t size() const noexcept { return std::uint64_t{size_} + (fifo_tail_ - fifo_head_); }
     bool empty() const noexcept { return size() == 0; }
     const expiry_entry& top() const noexcept {
         ORDO_ASSERT(!empty());
-        if (fifo_count_ == 0) return heap_[0];
+        if (fifo_tail_ == fifo_head_) return heap_[0];
         const expiry_entry& head = fifo_[fifo_head_];
         if (size_ == 0 || head.before(heap_[0])) return head;
         return heap_[0];
     }
     // The earliest expires_at in the queue (stale entries included), or the largest time
-    // when empty: the sequencer's one comparison per command while nothing is due.
-    std::uint64_t earliest_ms() const noexcept {
-        const std::uint64_t fifo = fifo_count_ != 0 ? fifo_[fifo_head_].expires_at_ms : ~0ull;
-        const std::uint64_t heap = size_ != 0 ? heap_[0].expires_at_ms : ~0ull;
-        return fifo < heap ? fifo : heap;
-    }
+    // when empty: kept up to date by push and pop, so the sequencer pays one load and one
+    // comparison per command while nothing is due.
+    std::uint64_t earliest_ms() const noexcept { return earliest_ms_; }
     void prefault() noexcept {
         heap_.prefault();
         fifo_.prefault();
     }
-    void clear() noexcept {
-        size_ = 0;
-        fifo_head_ = 0;
-        fifo_count_ = 0;
-    }
 
     void push(const expiry_entry& entry) noexcept {
-        // Each reservation is pushed at most once: the two lanes never hold more than
-        // capacity entries together.
+        // Each reservation is pushed at most once, so the two lanes never hold more than
+        // capacity entries together and the FIFO never needs to wrap.
         ORDO_ASSERT(size() < capacity_);
-        if (fifo_count_ == 0 || !entry.before(fifo_[wrap(fifo_head_ + fifo_count_ - 1)])) {
-            fifo_[wrap(fifo_head_ + fifo_count_)] = entry;
-            fifo_count_++;
+        if (entry.expires_at_ms < earliest_ms_) earliest_ms_ = entry.expires_at_ms;
+        if (fifo_tail_ == fifo_head_ || !entry.before(fifo_[fifo_tail_ - 1])) {
+            ORDO_ASSERT(fifo_tail_ < capacity_);
+            fifo_.data()[fifo_tail_++] = entry;
             return;
         }
         heap_push(entry);
@@ -74,21 +67,23 @@ public:
 
     void pop() noexcept {
         ORDO_ASSERT(!empty());
-        if (fifo_count_ != 0) {
+        if (fifo_tail_ != fifo_head_) {
             const expiry_entry& head = fifo_[fifo_head_];
             if (size_ == 0 || head.before(heap_[0])) {
-                fifo_head_ = wrap(fifo_head_ + 1);
-                fifo_count_--;
+                fifo_head_++;
+                refresh_earliest();
                 return;
             }
         }
         heap_pop();
+        refresh_earliest();
     }
 
 private:
-    std::uint32_t wrap(std::uint64_t index) const noexcept {
-        ORDO_ASSERT(index < 2ull * capacity_);
-        return static_cast<std::uint32_t>(index >= capacity_ ? index - capacity_ : index);
+    void refresh_earliest() noexcept {
+        const std::uint64_t fifo = fifo_tail_ != fifo_head_ ? fifo_[fifo_head_].expires_at_ms : ~0ull;
+        const std::uint64_t heap = size_ != 0 ? heap_[0].expires_at_ms : ~0ull;
+        earliest_ms_ = fifo < heap ? fifo : heap;
     }
 
     void heap_push(const expiry_entry& entry) noexcept {
@@ -128,11 +123,12 @@ private:
     }
 
     big_array<expiry_entry> heap_;
-    big_array<expiry_entry> fifo_;  // a ring of capacity_ entries
+    big_array<expiry_entry> fifo_;  // [fifo_head_, fifo_tail_) in expiry order
     std::uint32_t capacity_ = 0;
     std::uint32_t size_ = 0;  // heap entries
     std::uint32_t fifo_head_ = 0;
-    std::uint32_t fifo_count_ = 0;
+    std::uint32_t fifo_tail_ = 0;
+    std::uint64_t earliest_ms_ = ~0ull;
 };
 
 }  // namespace ordo::engine
