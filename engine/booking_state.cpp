@@ -31,7 +31,7 @@ booking_state::booking_state(const state_options& options)
       reservations_(options.reservations_max),
       reservation_index_(table_slots_for(options.reservations_max)),
       reservation_mask_(table_slots_for(options.reservations_max) - 1),
-      expiries_(options.reservations_max) {
+      expiries_(options.reservations_max, reservations_.data()) {
     ORDO_ASSERT(!validate(options).has_value());
     ORDO_ASSERT(std::has_single_bit(std::uint64_t{reservation_mask_} + 1));
     ORDO_ASSERT(reservation_index_.size() == std::size_t{reservation_mask_} + 1);

@@ -6,11 +6,16 @@
 // The next expiry is the smaller of the two heads. Entries are removed lazily: a confirmed
 // or cancelled hold stays until it reaches a head and is found stale.
 //
+// The FIFO holds only record numbers (4 bytes a hold): expires_at and the id are read from
+// the reservation records, which the FIFO visits in creation order (a sequential stream
+// the expiry check reads anyway for the record's status). Heap entries keep expires_at.
+//
 // Thread: owned by the sequencer thread (or the recovery thread before it starts).
 
 #include <cstdint>
 
 #include "engine/big_array.h"
+#include "engine/reservation.h"
 #include "journal/base/assert.h"
 
 namespace ordo::engine {
@@ -26,22 +31,26 @@ struct expiry_entry {
         return reservation < other.reservation;
     }
 };
-static_assert(sizeof(expiry_entry) == 24);
 
 class expiry_queue {
 public:
     expiry_queue() = default;
-    explicit expiry_queue(std::uint32_t capacity)
-        : heap_(capacity), fifo_(capacity), capacity_(capacity) {}
+    // `records` is the reservation arena the entries' record numbers index (it outlives
+    // the queue and a record's id and expires_at never change once pushed).
+    expiry_queue(std::uint32_t capacity, const reservation_state* records)
+        : heap_(capacity), fifo_(capacity), records_(records), capacity_(capacity) {
+        ORDO_ASSERT(records != nullptr);
+    }
 
     std::uint64_t size() const noexcept { return std::uint64_t{size_} + (fifo_tail_ - fifo_head_); }
     bool empty() const noexcept { return size() == 0; }
-    const expiry_entry& top() const noexcept {
+    expiry_entry top() const noexcept {
         ORDO_ASSERT(!empty());
-        if (fifo_tail_ == fifo_head_) return heap_[0];
-        const expiry_entry& head = fifo_[fifo_head_];
-        if (size_ == 0 || head.before(heap_[0])) return head;
-        return heap_[0];
+        if (fifo_tail_ == fifo_head_) return heap_entry_at(0);
+        const expiry_entry head = fifo_entry_at(fifo_head_);
+        if (size_ == 0) return head;
+        const expiry_entry heap_top = heap_entry_at(0);
+        return head.before(heap_top) ? head : heap_top;
     }
     // The earliest expires_at in the queue (stale entries included), or the largest time
     // when empty: kept up to date by push and pop, so the sequencer pays one load and one
@@ -56,44 +65,69 @@ public:
         // Each reservation is pushed at most once, so the two lanes never hold more than
         // capacity entries together and the FIFO never needs to wrap.
         ORDO_ASSERT(size() < capacity_);
+        ORDO_ASSERT(records_[entry.record].id == entry.reservation);
+        ORDO_ASSERT(records_[entry.record].expires_at_ms == entry.expires_at_ms);
         if (entry.expires_at_ms < earliest_ms_) earliest_ms_ = entry.expires_at_ms;
-        if (fifo_tail_ == fifo_head_ || !entry.before(fifo_[fifo_tail_ - 1])) {
+        if (fifo_tail_ == fifo_head_ || !entry.before(fifo_entry_at(fifo_tail_ - 1))) {
             ORDO_ASSERT(fifo_tail_ < capacity_);
-            fifo_.data()[fifo_tail_++] = entry;
+            fifo_.data()[fifo_tail_++] = entry.record;
             return;
         }
-        heap_push(entry);
+        heap_push(heap_entry{.expires_at_ms = entry.expires_at_ms, .record = entry.record,
+                             .reserved_zero = 0});
     }
 
     void pop() noexcept {
         ORDO_ASSERT(!empty());
-        if (fifo_tail_ != fifo_head_) {
-            const expiry_entry& head = fifo_[fifo_head_];
-            if (size_ == 0 || head.before(heap_[0])) {
-                fifo_head_++;
-                refresh_earliest();
-                return;
-            }
+        if (fifo_tail_ != fifo_head_ &&
+            (size_ == 0 || fifo_entry_at(fifo_head_).before(heap_entry_at(0)))) {
+            fifo_head_++;
+        } else {
+            heap_pop();
         }
-        heap_pop();
         refresh_earliest();
     }
 
 private:
+    struct heap_entry {
+        std::uint64_t expires_at_ms;
+        std::uint32_t record;
+        std::uint32_t reserved_zero;
+    };
+    static_assert(sizeof(heap_entry) == 16);
+
+    expiry_entry fifo_entry_at(std::uint32_t position) const noexcept {
+        const std::uint32_t record = fifo_[position];
+        const reservation_state& r = records_[record];
+        return {.expires_at_ms = r.expires_at_ms, .reservation = r.id, .record = record,
+                .reserved_zero = 0};
+    }
+    expiry_entry heap_entry_at(std::uint32_t index) const noexcept {
+        const heap_entry& h = heap_[index];
+        return {.expires_at_ms = h.expires_at_ms, .reservation = records_[h.record].id,
+                .record = h.record, .reserved_zero = 0};
+    }
+    // Ties on expires_at (rare) look the ids up in the records.
+    bool heap_before(const heap_entry& a, const heap_entry& b) const noexcept {
+        if (a.expires_at_ms != b.expires_at_ms) return a.expires_at_ms < b.expires_at_ms;
+        return records_[a.record].id < records_[b.record].id;
+    }
+
     void refresh_earliest() noexcept {
-        const std::uint64_t fifo = fifo_tail_ != fifo_head_ ? fifo_[fifo_head_].expires_at_ms : ~0ull;
+        const std::uint64_t fifo =
+            fifo_tail_ != fifo_head_ ? records_[fifo_[fifo_head_]].expires_at_ms : ~0ull;
         const std::uint64_t heap = size_ != 0 ? heap_[0].expires_at_ms : ~0ull;
         earliest_ms_ = fifo < heap ? fifo : heap;
     }
 
-    void heap_push(const expiry_entry& entry) noexcept {
+    void heap_push(const heap_entry& entry) noexcept {
         // Each reservation is pushed at most once, and the queue holds one entry per slot.
         ORDO_ASSERT(size_ < capacity_);
         std::uint32_t index = size_++;
-        expiry_entry* e = heap_.data();
+        heap_entry* e = heap_.data();
         while (index > 0) {
             const std::uint32_t parent = (index - 1) / 4;
-            if (!entry.before(e[parent])) break;
+            if (!heap_before(entry, e[parent])) break;
             e[index] = e[parent];
             index = parent;
         }
@@ -104,8 +138,8 @@ private:
         ORDO_ASSERT(size_ > 0);
         size_--;
         if (size_ == 0) return;
-        expiry_entry* e = heap_.data();
-        const expiry_entry last = e[size_];
+        heap_entry* e = heap_.data();
+        const heap_entry last = e[size_];
         std::uint32_t index = 0;
         for (;;) {
             const std::uint32_t first_child = index * 4 + 1;
@@ -113,17 +147,18 @@ private:
             const std::uint32_t end = first_child + 4 < size_ ? first_child + 4 : size_;
             std::uint32_t best = first_child;
             for (std::uint32_t c = first_child + 1; c < end; c++) {
-                if (e[c].before(e[best])) best = c;
+                if (heap_before(e[c], e[best])) best = c;
             }
-            if (!e[best].before(last)) break;
+            if (!heap_before(e[best], last)) break;
             e[index] = e[best];
             index = best;
         }
         e[index] = last;
     }
 
-    big_array<expiry_entry> heap_;
-    big_array<expiry_entry> fifo_;  // [fifo_head_, fifo_tail_) in expiry order
+    big_array<heap_entry> heap_;
+    big_array<std::uint32_t> fifo_;  // record numbers, [fifo_head_, fifo_tail_) in expiry order
+    const reservation_state* records_ = nullptr;
     std::uint32_t capacity_ = 0;
     std::uint32_t size_ = 0;  // heap entries
     std::uint32_t fifo_head_ = 0;
