@@ -85,7 +85,7 @@ apply_result replay_held(booking_state& state, std::span<const std::byte> payloa
                                     .reserved_zero = 0,
                                     .quantity = static_cast<std::uint16_t>(items[i].quantity)};
     }
-    apply_held(state, e, resolved, found.index_slot, conference_index);
+    apply_held(state, e, resolved, found, conference_index);
     return apply_result::applied;
 }
 

@@ -19,6 +19,7 @@
 #include "engine/limits.h"
 #include "engine/reservation.h"
 #include "journal/base/assert.h"
+#include "journal/base/cpu.h"
 
 namespace ordo::engine {
 
@@ -30,7 +31,8 @@ enum class apply_result : std::uint8_t {
 
 // Every record: time moves (never backwards) and the record is counted; a primary record
 // also counts its command.
-inline void count_record(booking_state& state, std::uint64_t now_ms, bool primary) noexcept {
+ORDO_ALWAYS_INLINE void count_record(booking_state& state, std::uint64_t now_ms,
+                                     bool primary) noexcept {
     ORDO_ASSERT(now_ms >= state.now_ms);  // time never runs backwards
     state.now_ms = now_ms;
     state.events++;
@@ -38,16 +40,17 @@ inline void count_record(booking_state& state, std::uint64_t now_ms, bool primar
 }
 
 // reservation_held. `items` are the event's items resolved to their conference's seat type
-// indices; `index_slot` is the empty index slot of the new id (find_reservation).
-inline void apply_held(booking_state& state, const reservation_held_v1& e,
-                       const reserved_item* items, std::uint32_t index_slot,
-                       std::uint32_t conference_index) noexcept {
+// indices; `where` is find_reservation's answer for the new id (not there).
+ORDO_ALWAYS_INLINE void apply_held(booking_state& state, const reservation_held_v1& e,
+                                   const reserved_item* items,
+                                   const booking_state::reservation_lookup& where,
+                                   std::uint32_t conference_index) noexcept {
     ORDO_ASSERT(e.item_count >= 1);
     ORDO_ASSERT(e.item_count <= reservation_items_max);
     conference_state& c = state.conference(conference_index);
     ORDO_ASSERT(c.id == e.conference);
     // ids are unique for all time: insert_reservation checks the index slot is empty.
-    const std::uint32_t record = state.insert_reservation(index_slot, e.reservation);
+    const std::uint32_t record = state.insert_reservation(where, e.reservation);
     reservation_state& r = state.reservation(record);
     // A fresh arena record is all zero: set what differs (insert_reservation set the id).
     r.customer = e.customer;
@@ -64,16 +67,17 @@ inline void apply_held(booking_state& state, const reservation_held_v1& e,
     }
     state.counts.held++;
     state.expiries().push(expiry_entry{.expires_at_ms = e.expires_at_ms,
-                                       .reservation = e.reservation, .record = record,
+                                       .reservation = e.reservation,
+                                       .record = record,
                                        .reserved_zero = 0});
     count_record(state, e.now_ms, true);
 }
 
 // reservation_confirmed, reservation_cancelled and reservation_expired: the reservation at
 // `record` leaves `held` (or `confirmed`, for a cancel), its seats return or move.
-inline void apply_status_change(booking_state& state, std::uint64_t now_ms,
-                                std::uint64_t reservation, std::uint32_t record,
-                                reservation_status to) noexcept {
+ORDO_ALWAYS_INLINE void apply_status_change(booking_state& state, std::uint64_t now_ms,
+                                            std::uint64_t reservation, std::uint32_t record,
+                                            reservation_status to) noexcept {
     reservation_state& r = state.reservation(record);
     ORDO_ASSERT(r.id == reservation);
     const reservation_status from = r.status;
@@ -91,10 +95,17 @@ inline void apply_status_change(booking_state& state, std::uint64_t now_ms,
     }
     (from == reservation_status::held ? state.counts.held : state.counts.confirmed)--;
     switch (to) {
-        case reservation_status::confirmed: state.counts.confirmed++; break;
-        case reservation_status::cancelled: state.counts.cancelled++; break;
-        case reservation_status::expired: state.counts.expired++; break;
-        case reservation_status::held: ORDO_ASSERT(false && "no transition back to held");
+        case reservation_status::confirmed:
+            state.counts.confirmed++;
+            break;
+        case reservation_status::cancelled:
+            state.counts.cancelled++;
+            break;
+        case reservation_status::expired:
+            state.counts.expired++;
+            break;
+        case reservation_status::held:
+            ORDO_ASSERT(false && "no transition back to held");
     }
     r.status = to;
     count_record(state, now_ms, to != reservation_status::expired);

@@ -46,18 +46,6 @@ void booking_state::prefault() noexcept {
     expiries_.prefault();
 }
 
-std::uint32_t booking_state::find_conference(std::uint64_t id) const noexcept {
-    ORDO_ASSERT(id != 0);
-    const conference_slot* slots = conference_slots_.data();  // slot & mask is in range
-    std::uint32_t slot = static_cast<std::uint32_t>(mix_id(id)) & conference_mask_;
-    for (;;) {
-        const conference_slot& s = slots[slot];
-        if (s.id == id) return s.index;
-        if (s.id == 0) return index_none;
-        slot = (slot + 1) & conference_mask_;
-    }
-}
-
 std::uint32_t booking_state::insert_conference(std::uint64_t id) noexcept {
     ORDO_ASSERT(id != 0);
     ORDO_ASSERT(!conferences_full());
@@ -90,38 +78,23 @@ void booking_state::copy_tables_from(const booking_state& other) noexcept {
     counts = other.counts;
 }
 
-std::uint32_t booking_state::insert_reservation(std::uint32_t index_slot,
+std::uint32_t booking_state::insert_reservation(const reservation_lookup& where,
                                                 std::uint64_t id) noexcept {
     ORDO_ASSERT(id != 0);
     ORDO_ASSERT(!reservations_full());
-    ORDO_ASSERT(index_slot <= reservation_mask_);
-    reservation_index_entry& entry = reservation_index_[index_slot];
-    ORDO_ASSERT(entry.id == 0);
+    ORDO_ASSERT(where.record == index_none);
+    ORDO_ASSERT(where.index_slot <= reservation_mask_);
+    reservation_index_entry& entry = reservation_index_.data()[where.index_slot];
+    ORDO_ASSERT(entry.record_plus_one == 0);
     const std::uint32_t number = reservation_count_++;
-    entry = reservation_index_entry{.id = id, .record = number, .reserved_zero = 0};
+    entry =
+        reservation_index_entry{.fingerprint = where.fingerprint, .record_plus_one = number + 1};
     // The arena is append-only and starts zeroed, so the record is still all zero: only
-    // the fields the caller sets differ from zero.
-    reservation_state& record = reservations_.data()[number];
-    ORDO_ASSERT(record.id == 0);
-    record.id = id;
+    // the fields the caller sets differ from zero. (Not asserted: reading the fresh line
+    // first would turn this store, which can retire before its miss is served, into a load
+    // the sequencer waits for.)
+    reservations_.data()[number].id = id;
     return number;
-}
-
-booking_state::reservation_lookup booking_state::find_reservation(
-    std::uint64_t id) const noexcept {
-    ORDO_ASSERT(id != 0);
-    // slot & mask is always inside the index (its size is mask + 1): no bounds check.
-    const reservation_index_entry* index = reservation_index_.data();
-    std::uint32_t slot = home_slot(id);
-    for (;;) {
-        const reservation_index_entry& entry = index[slot];
-        if (entry.id == id) {
-            ORDO_ASSERT(entry.record < reservation_count_);
-            return {.record = entry.record, .index_slot = slot};
-        }
-        if (entry.id == 0) return {.record = index_none, .index_slot = slot};
-        slot = (slot + 1) & reservation_mask_;
-    }
 }
 
 }  // namespace ordo::engine

@@ -43,11 +43,19 @@ public:
     void prefault() noexcept;
 
     // --- Conferences ---
-    std::uint32_t find_conference(std::uint64_t id) const noexcept;
-    std::uint32_t conference_count() const noexcept { return conference_count_; }
-    bool conferences_full() const noexcept {
-        return conference_count_ >= options_.conferences_max;
+    std::uint32_t find_conference(std::uint64_t id) const noexcept {
+        ORDO_ASSERT(id != 0);
+        const conference_slot* slots = conference_slots_.data();  // slot & mask is in range
+        std::uint32_t slot = static_cast<std::uint32_t>(mix_id(id)) & conference_mask_;
+        for (;;) {
+            const conference_slot& s = slots[slot];
+            if (s.id == id) return s.index;
+            if (s.id == 0) return index_none;
+            slot = (slot + 1) & conference_mask_;
+        }
     }
+    std::uint32_t conference_count() const noexcept { return conference_count_; }
+    bool conferences_full() const noexcept { return conference_count_ >= options_.conferences_max; }
     conference_state& conference(std::uint32_t index) noexcept {
         ORDO_ASSERT(index < conference_count_);
         return conferences_.data()[index];  // index < count <= size
@@ -59,18 +67,42 @@ public:
     std::uint32_t insert_conference(std::uint64_t id) noexcept;
 
     // --- Reservations: records in an arena in the order they were made (ids are unique
-    // for all time and never deleted), found through an open-addressing index of (id,
-    // record) pairs with linear probing. The arena order is the hot order: a new hold is
-    // the next record, recent ones (confirmed or cancelled soon after) are recent records,
-    // and expiries walk the arena front to back. Only the index, 16 bytes an entry, is
-    // probed at random. ---
+    // for all time and never deleted), found through an open-addressing index with linear
+    // probing. The arena order is the hot order: a new hold is the next record, recent ones
+    // (confirmed or cancelled soon after) are recent records, and expiries walk the arena
+    // front to back. Only the index is probed at random, so its entries are 8 bytes: 32
+    // bits of the id's hash (the other bits chose the slot) and the record number; a hash
+    // match is confirmed against the record's id. ---
     struct reservation_lookup {
-        std::uint32_t record;      // index_none: the id is not there
-        std::uint32_t index_slot;  // the id's index slot, or the empty one it would take
+        std::uint32_t record;       // index_none: the id is not there
+        std::uint32_t index_slot;   // the id's index slot, or the empty one it would take
+        std::uint32_t fingerprint;  // what the index stores for the id
     };
-    reservation_lookup find_reservation(std::uint64_t id) const noexcept;
+    reservation_lookup find_reservation(std::uint64_t id) const noexcept {
+        ORDO_ASSERT(id != 0);
+        const std::uint64_t hash = mix_id(id);
+        const auto fingerprint = static_cast<std::uint32_t>(hash >> 32);
+        // slot & mask is always inside the index (its size is mask + 1): no bounds check.
+        const reservation_index_entry* index = reservation_index_.data();
+        std::uint32_t slot = static_cast<std::uint32_t>(hash) & reservation_mask_;
+        for (;;) {
+            const reservation_index_entry entry = index[slot];
+            if (entry.record_plus_one == 0) {
+                return {.record = index_none, .index_slot = slot, .fingerprint = fingerprint};
+            }
+            if (entry.fingerprint == fingerprint) {
+                const std::uint32_t record = entry.record_plus_one - 1;
+                ORDO_ASSERT(record < reservation_count_);
+                if (reservations_.data()[record].id == id) {
+                    return {.record = record, .index_slot = slot, .fingerprint = fingerprint};
+                }
+            }
+            slot = (slot + 1) & reservation_mask_;
+        }
+    }
     void prefetch_reservation(std::uint64_t id) const noexcept {
-        __builtin_prefetch(reservation_index_.data() + home_slot(id));
+        const auto slot = static_cast<std::uint32_t>(mix_id(id)) & reservation_mask_;
+        __builtin_prefetch(reservation_index_.data() + slot);
     }
     reservation_state& reservation(std::uint32_t record) noexcept {
         ORDO_ASSERT(record < reservation_count_);
@@ -84,9 +116,9 @@ public:
     bool reservations_full() const noexcept {
         return reservation_count_ >= options_.reservations_max;
     }
-    // Appends a zeroed record for `id` as the next reservation, indexed at the empty
-    // `index_slot` find_reservation() gave for it; returns its record number.
-    std::uint32_t insert_reservation(std::uint32_t index_slot, std::uint64_t id) noexcept;
+    // Appends a zeroed record for `id` as the next reservation, indexed where
+    // find_reservation(id) said it is missing; returns its record number.
+    std::uint32_t insert_reservation(const reservation_lookup& where, std::uint64_t id) noexcept;
     std::uint32_t reservation_index_slot_count() const noexcept { return reservation_mask_ + 1; }
 
     expiry_queue& expiries() noexcept { return expiries_; }
@@ -104,16 +136,12 @@ public:
     reservation_counts counts;
 
 private:
-    std::uint32_t home_slot(std::uint64_t id) const noexcept {
-        return static_cast<std::uint32_t>(mix_id(id)) & reservation_mask_;
-    }
-
     struct reservation_index_entry {
-        std::uint64_t id;  // 0 = empty
-        std::uint32_t record;
-        std::uint32_t reserved_zero;
+        std::uint32_t fingerprint;      // the high 32 bits of mix_id(id)
+        std::uint32_t record_plus_one;  // 0 = empty slot (the index starts zeroed)
     };
-    static_assert(sizeof(reservation_index_entry) == 16);
+    static_assert(sizeof(reservation_index_entry) == 8);
+    static_assert(reservations_max_limit < 0xffff'ffffu, "record + 1 fits 32 bits");
 
     struct conference_slot {
         std::uint64_t id;  // 0 = empty

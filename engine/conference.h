@@ -34,8 +34,8 @@ struct conference_state {
         for (std::uint32_t base = 0; base < type_count; base += 16) {
             const __m256i ids =
                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(type_ids + base));
-            const auto hits = static_cast<std::uint32_t>(
-                _mm256_movemask_epi8(_mm256_cmpeq_epi16(ids, needle)));
+            const auto hits =
+                static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi16(ids, needle)));
             if (hits == 0) continue;
             const std::uint32_t index = base + static_cast<std::uint32_t>(__builtin_ctz(hits)) / 2;
             return index < type_count ? index : seat_type_index_none;

@@ -14,6 +14,7 @@
 #include "engine/outcome.h"
 #include "engine/reservation.h"
 #include "journal/base/assert.h"
+#include "journal/base/cpu.h"
 
 namespace ordo::engine {
 
@@ -26,7 +27,7 @@ inline std::uint64_t command_time(const booking_state& state, std::uint64_t t_ms
 bool has_repeated_type(command_view cmd) noexcept;
 
 struct reserve_decision {
-    std::uint32_t index_slot = 0;  // the new id's empty slot in the reservation index
+    booking_state::reservation_lookup where{};  // the new id's place in the index
     std::uint32_t conference_index = 0;
     std::uint64_t expires_at_ms = 0;
     reserved_item items[reservation_items_max];  // the command's items, resolved
@@ -34,8 +35,8 @@ struct reserve_decision {
 
 // reserve: duplicate, conference, item count, quantities, types, availability, then the
 // table (table_full). `d` is filled when accepted.
-inline outcome decide_reserve(const booking_state& state, command_view cmd, std::uint64_t now_ms,
-                              reserve_decision& d) noexcept {
+ORDO_ALWAYS_INLINE outcome decide_reserve(const booking_state& state, command_view cmd,
+                                          std::uint64_t now_ms, reserve_decision& d) noexcept {
     const command_header& h = cmd.header();
     const booking_state::reservation_lookup found = state.find_reservation(h.reservation);
     if (found.record != index_none) return outcome::duplicate;
@@ -53,7 +54,8 @@ inline outcome decide_reserve(const booking_state& state, command_view cmd, std:
         const seat_item item = cmd.item(i);
         const std::uint32_t t = c.find_type(item.seat_type);
         if (t == seat_type_index_none) return outcome::unknown_seat_type;
-        d.items[i] = reserved_item{.type_index = static_cast<std::uint8_t>(t), .reserved_zero = 0,
+        d.items[i] = reserved_item{.type_index = static_cast<std::uint8_t>(t),
+                                   .reserved_zero = 0,
                                    .quantity = static_cast<std::uint16_t>(item.quantity)};
     }
     for (std::uint32_t i = 0; i < count; i++) {
@@ -62,7 +64,7 @@ inline outcome decide_reserve(const booking_state& state, command_view cmd, std:
         }
     }
     if (state.reservations_full()) return outcome::table_full;
-    d.index_slot = found.index_slot;
+    d.where = found;
     d.conference_index = index;
     d.expires_at_ms = now_ms + c.hold_ttl_ms;
     return outcome::accepted;
@@ -70,16 +72,16 @@ inline outcome decide_reserve(const booking_state& state, command_view cmd, std:
 
 // confirm and cancel: duplicate (already in the target status), unknown_reservation,
 // not_active. `record` is set when accepted.
-inline outcome decide_status_change(const booking_state& state, const command_header& h,
-                                    std::uint32_t& record) noexcept {
+ORDO_ALWAYS_INLINE outcome decide_status_change(const booking_state& state, const command_header& h,
+                                                std::uint32_t& record) noexcept {
     ORDO_ASSERT(h.kind == op::confirm || h.kind == op::cancel);
     const std::uint32_t found = state.find_reservation(h.reservation).record;
     if (found == index_none) return outcome::unknown_reservation;
     const reservation_state& r = state.reservation(found);
     ORDO_ASSERT(r.id == h.reservation);
     const bool confirm = h.kind == op::confirm;
-    const reservation_status done = confirm ? reservation_status::confirmed
-                                            : reservation_status::cancelled;
+    const reservation_status done =
+        confirm ? reservation_status::confirmed : reservation_status::cancelled;
     if (r.status == done) return outcome::duplicate;
     const bool active = r.status == reservation_status::held ||
                         (!confirm && r.status == reservation_status::confirmed);

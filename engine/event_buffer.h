@@ -17,8 +17,7 @@
 namespace ordo::engine {
 
 inline constexpr std::uint32_t record_bytes(std::uint32_t payload_bytes) noexcept {
-    return (static_cast<std::uint32_t>(sizeof(journal::record_header)) + payload_bytes + 7u) &
-           ~7u;
+    return (static_cast<std::uint32_t>(sizeof(journal::record_header)) + payload_bytes + 7u) & ~7u;
 }
 inline constexpr std::uint32_t event_record_bytes_max = record_bytes(event_payload_bytes_max);
 
@@ -37,10 +36,11 @@ public:
     std::span<const std::byte> body() const noexcept { return {data_, used_}; }
 
     // Starts a record with `payload_bytes` of payload and returns where the payload goes.
-    // The padding up to the next 8 bytes is zeroed, so the body is fully determined.
-    std::byte* append_raw(event_type type, std::uint32_t payload_bytes) noexcept {
+    // The padding up to the next 8 bytes is zeroed, so the body is fully determined. The
+    // callers bound payload_bytes at compile time (event_record_bytes_max).
+    [[gnu::always_inline]] std::byte* append_raw(event_type type,
+                                                 std::uint32_t payload_bytes) noexcept {
         const std::uint32_t size = record_bytes(payload_bytes);
-        ORDO_ASSERT(size <= event_record_bytes_max);
         ORDO_ASSERT(size <= capacity_ - used_);
         std::byte* at = data_ + used_;
         const journal::record_header header{.size_bytes = static_cast<std::uint16_t>(size),
@@ -55,13 +55,17 @@ public:
     }
     template <class T>
     void append(event_type type, const T& payload) noexcept {
+        static_assert(record_bytes(sizeof(T)) <= event_record_bytes_max);
         std::memcpy(append_raw(type, sizeof(T)), &payload, sizeof(T));
     }
-    // A record whose payload is `fixed` followed by the command's seat items.
-    template <class T>
+    // A record whose payload is `fixed` followed by the command's seat items, of which the
+    // event allows at most items_max.
+    template <std::uint32_t items_max, class T>
     void append_with_items(event_type type, const T& fixed, command_view cmd) noexcept {
+        static_assert(record_bytes(sizeof(T) + items_max * sizeof(seat_item)) <=
+                      event_record_bytes_max);
         const std::uint32_t count = cmd.item_count();
-        ORDO_ASSERT(count <= seat_types_per_conference_max);
+        ORDO_ASSERT(count <= items_max);
         std::byte* at = append_raw(type, sizeof(T) + count * sizeof(seat_item));
         std::memcpy(at, &fixed, sizeof(T));
         for (std::uint32_t i = 0; i < count; i++) {
@@ -69,7 +73,6 @@ public:
             std::memcpy(at + sizeof(T) + i * sizeof(seat_item), &item, sizeof(item));
         }
     }
-
 
 private:
     std::byte* data_ = nullptr;

@@ -65,16 +65,16 @@ public:
         // Each reservation is pushed at most once, so the two lanes never hold more than
         // capacity entries together and the FIFO never needs to wrap.
         ORDO_ASSERT(size() < capacity_);
-        ORDO_ASSERT(records_[entry.record].id == entry.reservation);
-        ORDO_ASSERT(records_[entry.record].expires_at_ms == entry.expires_at_ms);
+        ORDO_ASSERT(records_[entry.record].id == entry.reservation);  // the record is hot
         if (entry.expires_at_ms < earliest_ms_) earliest_ms_ = entry.expires_at_ms;
-        if (fifo_tail_ == fifo_head_ || !entry.before(fifo_entry_at(fifo_tail_ - 1))) {
+        if (fifo_tail_ == fifo_head_ || !entry.before(fifo_last_)) {
             ORDO_ASSERT(fifo_tail_ < capacity_);
             fifo_.data()[fifo_tail_++] = entry.record;
+            fifo_last_ = entry;
             return;
         }
-        heap_push(heap_entry{.expires_at_ms = entry.expires_at_ms, .record = entry.record,
-                             .reserved_zero = 0});
+        heap_push(heap_entry{
+            .expires_at_ms = entry.expires_at_ms, .record = entry.record, .reserved_zero = 0});
     }
 
     void pop() noexcept {
@@ -99,13 +99,17 @@ private:
     expiry_entry fifo_entry_at(std::uint32_t position) const noexcept {
         const std::uint32_t record = fifo_[position];
         const reservation_state& r = records_[record];
-        return {.expires_at_ms = r.expires_at_ms, .reservation = r.id, .record = record,
+        return {.expires_at_ms = r.expires_at_ms,
+                .reservation = r.id,
+                .record = record,
                 .reserved_zero = 0};
     }
     expiry_entry heap_entry_at(std::uint32_t index) const noexcept {
         const heap_entry& h = heap_[index];
-        return {.expires_at_ms = h.expires_at_ms, .reservation = records_[h.record].id,
-                .record = h.record, .reserved_zero = 0};
+        return {.expires_at_ms = h.expires_at_ms,
+                .reservation = records_[h.record].id,
+                .record = h.record,
+                .reserved_zero = 0};
     }
     // Ties on expires_at (rare) look the ids up in the records.
     bool heap_before(const heap_entry& a, const heap_entry& b) const noexcept {
@@ -164,6 +168,7 @@ private:
     std::uint32_t fifo_head_ = 0;
     std::uint32_t fifo_tail_ = 0;
     std::uint64_t earliest_ms_ = ~0ull;
+    expiry_entry fifo_last_{};  // the FIFO's newest entry, for push's order check
 };
 
 }  // namespace ordo::engine

@@ -28,7 +28,8 @@ outcome process_create(booking_state& state, command_view cmd, std::uint64_t now
     const conference_created_v1 e{.now_ms = now_ms, .conference = h.conference,
                                   .hold_ttl_ms = h.hold_ttl_ms,
                                   .seat_type_count = cmd.item_count()};
-    out.append_with_items(event_type::conference_created, e, cmd);
+    out.append_with_items<seat_types_per_conference_max>(event_type::conference_created, e,
+                                                         cmd);
     seat_item items[seat_types_per_conference_max];
     for (std::uint32_t i = 0; i < e.seat_type_count; i++) items[i] = cmd.item(i);
     const apply_result applied =

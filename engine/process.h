@@ -9,6 +9,7 @@
 #include "engine/apply.h"
 #include "engine/decide.h"
 #include "engine/event_buffer.h"
+#include "journal/base/cpu.h"
 
 namespace ordo::engine {
 
@@ -18,35 +19,41 @@ inline constexpr std::uint32_t expiry_record_bytes = record_bytes(sizeof(reserva
 
 // A rejection or a duplicate: recorded (so the journal tells how every command ended),
 // changing nothing but time.
-inline outcome record_rejection(booking_state& state, const command_header& h, outcome result,
-                                std::uint64_t now_ms, event_buffer& out) noexcept {
+ORDO_ALWAYS_INLINE outcome record_rejection(booking_state& state, const command_header& h,
+                                            outcome result, std::uint64_t now_ms,
+                                            event_buffer& out) noexcept {
     ORDO_ASSERT(result != outcome::accepted);
-    out.append(event_type::command_rejected,
-               command_rejected_v1{.now_ms = now_ms, .conference = h.conference,
-                                   .reservation = h.reservation, .kind = h.kind,
-                                   .result = result, .reserved_zero = 0,
-                                   .reserved_zero2 = 0});
+    out.append(event_type::command_rejected, command_rejected_v1{.now_ms = now_ms,
+                                                                 .conference = h.conference,
+                                                                 .reservation = h.reservation,
+                                                                 .kind = h.kind,
+                                                                 .result = result,
+                                                                 .reserved_zero = 0,
+                                                                 .reserved_zero2 = 0});
     count_record(state, now_ms, true);
     return result;
 }
 
-inline outcome process_reserve(booking_state& state, command_view cmd, std::uint64_t now_ms,
-                               event_buffer& out) noexcept {
+ORDO_ALWAYS_INLINE outcome process_reserve(booking_state& state, command_view cmd,
+                                           std::uint64_t now_ms, event_buffer& out) noexcept {
     const command_header& h = cmd.header();
     reserve_decision d;
     const outcome result = decide_reserve(state, cmd, now_ms, d);
     if (result != outcome::accepted) return record_rejection(state, h, result, now_ms, out);
-    const reservation_held_v1 e{.now_ms = now_ms, .reservation = h.reservation,
-                                .conference = h.conference, .customer = h.customer,
+    const reservation_held_v1 e{.now_ms = now_ms,
+                                .reservation = h.reservation,
+                                .conference = h.conference,
+                                .customer = h.customer,
                                 .expires_at_ms = d.expires_at_ms,
-                                .item_count = cmd.item_count(), .reserved_zero = 0};
-    out.append_with_items(event_type::reservation_held, e, cmd);
-    apply_held(state, e, d.items, d.index_slot, d.conference_index);
+                                .item_count = cmd.item_count(),
+                                .reserved_zero = 0};
+    out.append_with_items<reservation_items_max>(event_type::reservation_held, e, cmd);
+    apply_held(state, e, d.items, d.where, d.conference_index);
     return outcome::accepted;
 }
 
-inline outcome process_status_change(booking_state& state, const command_header& h,
-                                     std::uint64_t now_ms, event_buffer& out) noexcept {
+ORDO_ALWAYS_INLINE outcome process_status_change(booking_state& state, const command_header& h,
+                                                 std::uint64_t now_ms, event_buffer& out) noexcept {
     std::uint32_t record = index_none;
     const outcome result = decide_status_change(state, h, record);
     if (result != outcome::accepted) return record_rejection(state, h, result, now_ms, out);
@@ -73,7 +80,8 @@ void expire_due(booking_state& state, std::uint64_t now_ms, event_buffer& buffer
         if (buffer.free_bytes() < expiry_record_bytes) ensure_room(expiry_record_bytes);
         ORDO_ASSERT(due->expires_at_ms <= now_ms);
         buffer.append(event_type::reservation_expired,
-                      reservation_expired_v1{.now_ms = now_ms, .reservation = due->reservation,
+                      reservation_expired_v1{.now_ms = now_ms,
+                                             .reservation = due->reservation,
                                              .expires_at_ms = due->expires_at_ms});
         apply_status_change(state, now_ms, due->reservation, due->record,
                             reservation_status::expired);
@@ -83,8 +91,9 @@ void expire_due(booking_state& state, std::uint64_t now_ms, event_buffer& buffer
 // ensure_room(bytes): guarantees `buffer` has `bytes` free, possibly by sealing the batch
 // and resetting `buffer` onto a new body.
 template <class EnsureRoom>
-outcome process_command(booking_state& state, command_view cmd, event_buffer& buffer,
-                        EnsureRoom&& ensure_room) noexcept {
+ORDO_ALWAYS_INLINE outcome process_command(booking_state& state, command_view cmd,
+                                           event_buffer& buffer,
+                                           EnsureRoom&& ensure_room) noexcept {
     const command_header& h = cmd.header();
     const std::uint64_t now_ms = command_time(state, h.t_ms);
     // One comparison while nothing is due: most commands expire nothing.
@@ -92,13 +101,18 @@ outcome process_command(booking_state& state, command_view cmd, event_buffer& bu
     if (buffer.free_bytes() < decide_record_bytes_max) ensure_room(decide_record_bytes_max);
     ORDO_ASSERT(buffer.free_bytes() >= decide_record_bytes_max);
     switch (h.kind) {
-        case op::reserve: return process_reserve(state, cmd, now_ms, buffer);
+        case op::reserve:
+            return process_reserve(state, cmd, now_ms, buffer);
         case op::confirm:
-        case op::cancel: return process_status_change(state, h, now_ms, buffer);
+        case op::cancel:
+            return process_status_change(state, h, now_ms, buffer);
         case op::add_seats:
-        case op::remove_seats: return process_seats_change(state, cmd, now_ms, buffer);
-        case op::create_conference: return process_create(state, cmd, now_ms, buffer);
-        case op::tick: return process_tick(state, now_ms, buffer);
+        case op::remove_seats:
+            return process_seats_change(state, cmd, now_ms, buffer);
+        case op::create_conference:
+            return process_create(state, cmd, now_ms, buffer);
+        case op::tick:
+            return process_tick(state, now_ms, buffer);
     }
     ORDO_ASSERT(false && "unknown op");
     return outcome::invalid_argument;

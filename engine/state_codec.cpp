@@ -117,7 +117,7 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
         if (auto bad = check_reservation(r, into)) return std::unexpected(*bad);
         // Inserting in the arena's order rebuilds the index exactly as the live run built it.
         const std::uint32_t record =
-            into.insert_reservation(into.find_reservation(r.id).index_slot, r.id);
+            into.insert_reservation(into.find_reservation(r.id), r.id);
         into.reservation(record) = r;
         if (r.status == reservation_status::held) {
             held.push_back({.expires_at_ms = r.expires_at_ms, .reservation = r.id,
