@@ -28,9 +28,11 @@ booking_state::booking_state(const state_options& options)
       conferences_(options.conferences_max),
       conference_slots_(table_slots_for(options.conferences_max)),
       conference_mask_(table_slots_for(options.conferences_max) - 1),
+      conference_shift_(hash_shift_for(table_slots_for(options.conferences_max))),
       reservations_(options.reservations_max),
       reservation_index_(table_slots_for(options.reservations_max)),
       reservation_mask_(table_slots_for(options.reservations_max) - 1),
+      reservation_shift_(hash_shift_for(table_slots_for(options.reservations_max))),
       expiries_(options.reservations_max, reservations_.data()) {
     ORDO_ASSERT(!validate(options).has_value());
     ORDO_ASSERT(std::has_single_bit(std::uint64_t{reservation_mask_} + 1));
@@ -49,7 +51,7 @@ void booking_state::prefault() noexcept {
 std::uint32_t booking_state::insert_conference(std::uint64_t id) noexcept {
     ORDO_ASSERT(id != 0);
     ORDO_ASSERT(!conferences_full());
-    std::uint32_t slot = static_cast<std::uint32_t>(mix_id(id)) & conference_mask_;
+    std::uint32_t slot = home_slot(id, conference_shift_);
     while (conference_slots_[slot].id != 0) {
         ORDO_ASSERT(conference_slots_[slot].id != id);
         slot = (slot + 1) & conference_mask_;

@@ -46,7 +46,7 @@ public:
     std::uint32_t find_conference(std::uint64_t id) const noexcept {
         ORDO_ASSERT(id != 0);
         const conference_slot* slots = conference_slots_.data();  // slot & mask is in range
-        std::uint32_t slot = static_cast<std::uint32_t>(mix_id(id)) & conference_mask_;
+        std::uint32_t slot = home_slot(id, conference_shift_);
         for (;;) {
             const conference_slot& s = slots[slot];
             if (s.id == id) return s.index;
@@ -80,11 +80,10 @@ public:
     };
     reservation_lookup find_reservation(std::uint64_t id) const noexcept {
         ORDO_ASSERT(id != 0);
-        const std::uint64_t hash = mix_id(id);
-        const auto fingerprint = static_cast<std::uint32_t>(hash >> 32);
-        // slot & mask is always inside the index (its size is mask + 1): no bounds check.
+        const std::uint32_t fingerprint = fingerprint_of(id);
+        // Home slots and slot & mask are always inside the index: no bounds check.
         const reservation_index_entry* index = reservation_index_.data();
-        std::uint32_t slot = static_cast<std::uint32_t>(hash) & reservation_mask_;
+        std::uint32_t slot = home_slot(id, reservation_shift_);
         for (;;) {
             const reservation_index_entry entry = index[slot];
             if (entry.record_plus_one == 0) {
@@ -101,8 +100,7 @@ public:
         }
     }
     void prefetch_reservation(std::uint64_t id) const noexcept {
-        const auto slot = static_cast<std::uint32_t>(mix_id(id)) & reservation_mask_;
-        __builtin_prefetch(reservation_index_.data() + slot);
+        __builtin_prefetch(reservation_index_.data() + home_slot(id, reservation_shift_));
     }
     reservation_state& reservation(std::uint32_t record) noexcept {
         ORDO_ASSERT(record < reservation_count_);
@@ -136,8 +134,14 @@ public:
     reservation_counts counts;
 
 private:
+    // What an index entry keeps of the id: any 32 bits tell most neighbours apart (a match
+    // is confirmed against the record), and an id's low bits differ from its neighbours'.
+    static std::uint32_t fingerprint_of(std::uint64_t id) noexcept {
+        return static_cast<std::uint32_t>(id) ^ static_cast<std::uint32_t>(id >> 32);
+    }
+
     struct reservation_index_entry {
-        std::uint32_t fingerprint;      // the high 32 bits of mix_id(id)
+        std::uint32_t fingerprint;      // fingerprint_of(id)
         std::uint32_t record_plus_one;  // 0 = empty slot (the index starts zeroed)
     };
     static_assert(sizeof(reservation_index_entry) == 8);
@@ -153,10 +157,12 @@ private:
     big_array<conference_state> conferences_;
     big_array<conference_slot> conference_slots_;
     std::uint32_t conference_mask_ = 0;
+    std::uint32_t conference_shift_ = 0;
     std::uint32_t conference_count_ = 0;
     big_array<reservation_state> reservations_;  // the arena: reservations_max records
     big_array<reservation_index_entry> reservation_index_;
     std::uint32_t reservation_mask_ = 0;
+    std::uint32_t reservation_shift_ = 0;
     std::uint32_t reservation_count_ = 0;
     expiry_queue expiries_;
 };
