@@ -17,19 +17,17 @@ void apply_seats_changed(booking_state& state, event_type type, const seats_chan
             ORDO_ASSERT(c.type_count < seat_types_per_conference_max);
             t = c.type_count++;
             c.type_ids[t] = e.seat_type;
-            c.capacity[t] = 0;
-            c.held[t] = 0;
-            c.confirmed[t] = 0;
+            c.seats[t] = seat_counts{.capacity = 0, .held = 0, .confirmed = 0};
         }
         ORDO_ASSERT(c.type_ids[t] == e.seat_type);
-        c.capacity[t] += e.quantity;
-        ORDO_ASSERT(c.capacity[t] <= capacity_max);
+        c.seats[t].capacity += e.quantity;
+        ORDO_ASSERT(c.seats[t].capacity <= capacity_max);
     } else {
         ORDO_ASSERT(type == event_type::seats_removed);
         ORDO_ASSERT(t != seat_type_index_none);
         ORDO_ASSERT(c.type_ids[t] == e.seat_type);
         ORDO_ASSERT(c.available(t) >= e.quantity);
-        c.capacity[t] -= e.quantity;
+        c.seats[t].capacity -= e.quantity;
     }
     count_record(state, e.now_ms, true);
 }
@@ -46,9 +44,7 @@ apply_result apply_conference_created(booking_state& state, const conference_cre
     for (std::uint32_t i = 0; i < e.seat_type_count; i++) {
         ORDO_ASSERT(items[i].quantity <= capacity_max);
         c.type_ids[i] = items[i].seat_type;
-        c.capacity[i] = items[i].quantity;
-        c.held[i] = 0;
-        c.confirmed[i] = 0;
+        c.seats[i] = seat_counts{.capacity = items[i].quantity, .held = 0, .confirmed = 0};
     }
     count_record(state, e.now_ms, true);
     return apply_result::applied;

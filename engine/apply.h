@@ -62,7 +62,7 @@ ORDO_ALWAYS_INLINE void apply_held(booking_state& state, const reservation_held_
         const reserved_item item = items[i];
         ORDO_ASSERT(item.type_index < c.type_count);
         ORDO_ASSERT(c.available(item.type_index) >= item.quantity);
-        c.held[item.type_index] += item.quantity;
+        c.seats[item.type_index].held += item.quantity;
         r.items[i] = item;
     }
     state.counts.held++;
@@ -86,12 +86,14 @@ ORDO_ALWAYS_INLINE void apply_status_change(booking_state& state, std::uint64_t 
     ORDO_ASSERT(r.item_count >= 1);
     ORDO_ASSERT(r.item_count <= reservation_items_max);
     conference_state& c = state.conference(r.conference_index);
-    std::uint32_t* const taken = from == reservation_status::held ? c.held : c.confirmed;
+    const bool was_held = from == reservation_status::held;
     for (std::uint32_t i = 0; i < r.item_count; i++) {
         const reserved_item item = r.items[i];
-        ORDO_ASSERT(taken[item.type_index] >= item.quantity);
-        taken[item.type_index] -= item.quantity;
-        if (to == reservation_status::confirmed) c.confirmed[item.type_index] += item.quantity;
+        seat_counts& s = c.seats[item.type_index];
+        std::uint32_t& taken = was_held ? s.held : s.confirmed;
+        ORDO_ASSERT(taken >= item.quantity);
+        taken -= item.quantity;
+        if (to == reservation_status::confirmed) s.confirmed += item.quantity;
     }
     (from == reservation_status::held ? state.counts.held : state.counts.confirmed)--;
     switch (to) {

@@ -1,6 +1,8 @@
 #pragma once
 // The conference aggregate: seat types with capacity and the seats held and confirmed.
-// Stored column-wise so the seat-type lookup scans 128 contiguous bytes.
+// The type ids are stored together so the seat-type lookup scans contiguous bytes; each
+// type's three counters are stored together, so deciding and applying a reservation of
+// one type touches two cache lines of its conference (header + ids, then the counters).
 
 #include <cstdint>
 #include <type_traits>
@@ -16,14 +18,19 @@ namespace ordo::engine {
 
 inline constexpr std::uint32_t seat_type_index_none = 0xffff'ffffu;
 
+struct seat_counts {
+    std::uint32_t capacity;
+    std::uint32_t held;
+    std::uint32_t confirmed;
+};
+static_assert(sizeof(seat_counts) == 12);
+
 struct conference_state {
     std::uint64_t id;  // 0 = unused record
     std::uint32_t hold_ttl_ms;
     std::uint32_t type_count;  // seat types in creation order; never removed
     std::uint16_t type_ids[seat_types_per_conference_max];
-    std::uint32_t capacity[seat_types_per_conference_max];
-    std::uint32_t held[seat_types_per_conference_max];
-    std::uint32_t confirmed[seat_types_per_conference_max];
+    seat_counts seats[seat_types_per_conference_max];  // by type index
 
     std::uint32_t find_type(std::uint16_t seat_type) const noexcept {
         ORDO_ASSERT(type_count <= seat_types_per_conference_max);
@@ -50,13 +57,14 @@ struct conference_state {
     }
     std::uint32_t available(std::uint32_t index) const noexcept {
         ORDO_ASSERT(index < type_count);
-        const std::uint64_t taken = std::uint64_t{held[index]} + confirmed[index];
-        ORDO_ASSERT(taken <= capacity[index]);  // available never below 0
-        return capacity[index] - static_cast<std::uint32_t>(taken);
+        const seat_counts& s = seats[index];
+        const std::uint64_t taken = std::uint64_t{s.held} + s.confirmed;
+        ORDO_ASSERT(taken <= s.capacity);  // available never below 0
+        return s.capacity - static_cast<std::uint32_t>(taken);
     }
 };
 static_assert(std::is_trivially_copyable_v<conference_state>);
-static_assert(sizeof(conference_state) == 16 + 128 + 3 * 256);
+static_assert(sizeof(conference_state) == 16 + 128 + 64 * sizeof(seat_counts));
 static_assert(seat_types_per_conference_max % 16 == 0, "find_type loads 16 ids at a time");
 
 }  // namespace ordo::engine

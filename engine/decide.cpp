@@ -39,7 +39,7 @@ outcome decide_seats_change(const booking_state& state, command_view cmd,
     const bool valid_quantity = item.quantity >= 1 && item.quantity <= seats_change_quantity_max;
     if (h.kind == op::add_seats) {
         if (!valid_quantity) return outcome::invalid_quantity;
-        const std::uint64_t before = type == seat_type_index_none ? 0 : c.capacity[type];
+        const std::uint64_t before = type == seat_type_index_none ? 0 : c.seats[type].capacity;
         if (before + item.quantity > capacity_max) return outcome::invalid_quantity;
         if (type == seat_type_index_none && c.type_count >= seat_types_per_conference_max) {
             return outcome::invalid_argument;

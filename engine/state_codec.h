@@ -20,10 +20,11 @@
 namespace ordo::engine {
 
 inline constexpr std::uint64_t state_magic = 0x3174'6174'536f'6472ull;  // "rdoState1"
-// 2: reservation records in the order they were made, without table slots (the index is
-// rebuilt on decode). 1 stored each record with its slot; such snapshots are refused and
+// 3: conferences store each seat type's counters together (2: column-wise). 2:
+// reservation records in the order they were made, without table slots (the index is
+// rebuilt on decode); 1 stored each record with its slot. Older snapshots are refused and
 // recovery replays the journal instead.
-inline constexpr std::uint32_t state_format_version = 2;
+inline constexpr std::uint32_t state_format_version = 3;
 
 std::vector<std::byte> encode_state(const booking_state& state);
 // `into` must be freshly constructed. Fails (one line) when the bytes are not a state of

@@ -24,9 +24,9 @@ std::string state_json(const engine::booking_state& state) {
         ordered_json seat_types = ordered_json::array();
         for (const std::uint32_t t : types) {
             seat_types.push_back({{"type", c.type_ids[t]},
-                                  {"capacity", c.capacity[t]},
-                                  {"held", c.held[t]},
-                                  {"confirmed", c.confirmed[t]},
+                                  {"capacity", c.seats[t].capacity},
+                                  {"held", c.seats[t].held},
+                                  {"confirmed", c.seats[t].confirmed},
                                   {"available", c.available(t)}});
         }
         conferences.push_back(

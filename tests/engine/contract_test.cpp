@@ -60,14 +60,14 @@ command cancel(std::uint64_t t, std::uint64_t reservation) {
     return make_reservation_op(op::cancel, t, reservation);
 }
 
-struct seat_counts {
+struct seat_row {
     std::uint32_t capacity;
     std::uint32_t held;
     std::uint32_t confirmed;
     std::uint32_t available;
-    bool operator==(const seat_counts&) const = default;
+    bool operator==(const seat_row&) const = default;
 };
-std::ostream& operator<<(std::ostream& out, const seat_counts& s) {
+std::ostream& operator<<(std::ostream& out, const seat_row& s) {
     return out << "{capacity " << s.capacity << ", held " << s.held << ", confirmed " << s.confirmed
                << ", available " << s.available << "}";
 }
@@ -166,13 +166,13 @@ class domain {
     std::vector<record> last_records() const { return split_records(last_); }
     const std::vector<std::byte>& all() const { return all_; }
 
-    seat_counts seat(std::uint64_t conference, std::uint16_t type) const {
+    seat_row seat(std::uint64_t conference, std::uint16_t type) const {
         const std::uint32_t index = state_.find_conference(conference);
         REQUIRE(index != index_none);
         const conference_state& c = state_.conference(index);
         const std::uint32_t t = c.find_type(type);
         REQUIRE(t != seat_type_index_none);
-        return {c.capacity[t], c.held[t], c.confirmed[t], c.available(t)};
+        return {c.seats[t].capacity, c.seats[t].held, c.seats[t].confirmed, c.available(t)};
     }
     bool has_type(std::uint64_t conference, std::uint16_t type) const {
         const std::uint32_t index = state_.find_conference(conference);
@@ -236,8 +236,8 @@ TEST_CASE("create_conference: accepted with its seat types, capacities and ttl",
     // default ttl, and appends exactly one conference_created record carrying them.
     domain d;
     REQUIRE(d.run(create(5, 1, {item(1, 500), item(2, 40)}, 600'000)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{500, 0, 0, 500});
-    CHECK(d.seat(1, 2) == seat_counts{40, 0, 0, 40});
+    CHECK(d.seat(1, 1) == seat_row{500, 0, 0, 500});
+    CHECK(d.seat(1, 2) == seat_row{40, 0, 0, 40});
     CHECK(d.conference(1).type_count == 2);
     CHECK(d.conference(1).hold_ttl_ms == 600'000);
     CHECK(d.state().conference_count() == 1);
@@ -301,7 +301,7 @@ TEST_CASE("create_conference: conference_exists wins, even over invalid fields",
     CHECK(d.run_unchanged(create(1, 1, {item(1, 5)})) == outcome::conference_exists);
     CHECK(d.run_unchanged(create(2, 1, {})) == outcome::conference_exists);
     CHECK(d.run_unchanged(create(3, 1, items(65, 1, 1), 5)) == outcome::conference_exists);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 0, 10});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 0, 10});
     CHECK(d.conference(1).hold_ttl_ms == 1000);
     CHECK(d.state().commands == 4);
     CHECK(d.state().now_ms == 3);
@@ -321,7 +321,7 @@ TEST_CASE("create_conference: a full conference table is table_full, after the r
     CHECK(d.state().conference_count() == 2);
     // The table stays usable.
     CHECK(d.run(add_seats(0, 2, 1, 4)) == outcome::accepted);
-    CHECK(d.seat(2, 1) == seat_counts{5, 0, 0, 5});
+    CHECK(d.seat(2, 1) == seat_row{5, 0, 0, 5});
 }
 
 // ---------------------------------------------------------------- add_seats
@@ -334,7 +334,7 @@ TEST_CASE("add_seats: grows a type, or creates it, up to the limits", "[contract
     REQUIRE(d.run(create(0, 1, {item(1, 10)})) == outcome::accepted);
     REQUIRE(d.run(reserve(1, 1, 100, {item(1, 4)})) == outcome::accepted);
     REQUIRE(d.run(add_seats(2, 1, 1, 5)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{15, 4, 0, 11});
+    CHECK(d.seat(1, 1) == seat_row{15, 4, 0, 11});
     const auto records = d.last_records();
     REQUIRE(records.size() == 1);
     REQUIRE(records[0].type == event_type::seats_added);
@@ -346,15 +346,15 @@ TEST_CASE("add_seats: grows a type, or creates it, up to the limits", "[contract
 
     REQUIRE_FALSE(d.has_type(1, 7));
     REQUIRE(d.run(add_seats(3, 1, 7, 10'000)) == outcome::accepted);
-    CHECK(d.seat(1, 7) == seat_counts{10'000, 0, 0, 10'000});
+    CHECK(d.seat(1, 7) == seat_row{10'000, 0, 0, 10'000});
     CHECK(d.conference(1).type_count == 2);
 
     REQUIRE(d.run(create(4, 2, {item(1, 999'999)})) == outcome::accepted);
     REQUIRE(d.run(add_seats(5, 2, 1, 1)) == outcome::accepted);
-    CHECK(d.seat(2, 1) == seat_counts{1'000'000, 0, 0, 1'000'000});
+    CHECK(d.seat(2, 1) == seat_row{1'000'000, 0, 0, 1'000'000});
     // The new type can be reserved right away.
     CHECK(d.run(reserve(6, 1, 101, {item(7, 10'000)})) == outcome::accepted);
-    CHECK(d.seat(1, 7) == seat_counts{10'000, 10'000, 0, 0});
+    CHECK(d.seat(1, 7) == seat_row{10'000, 10'000, 0, 0});
 }
 
 TEST_CASE("add_seats: rejections and their precedence", "[contract][add_seats]") {
@@ -373,10 +373,10 @@ TEST_CASE("add_seats: rejections and their precedence", "[contract][add_seats]")
     CHECK(d.run_unchanged(add_seats(1, 2, 65, 0)) == outcome::invalid_quantity);
     CHECK(d.run_unchanged(add_seats(1, 2, 65, 10'001)) == outcome::invalid_quantity);
     CHECK_FALSE(d.has_type(2, 65));
-    CHECK(d.seat(1, 1) == seat_counts{999'999, 0, 0, 999'999});
+    CHECK(d.seat(1, 1) == seat_row{999'999, 0, 0, 999'999});
     // A 64-type conference still grows its existing types.
     CHECK(d.run(add_seats(1, 2, 64, 3)) == outcome::accepted);
-    CHECK(d.seat(2, 64) == seat_counts{4, 0, 0, 4});
+    CHECK(d.seat(2, 64) == seat_row{4, 0, 0, 4});
     CHECK(d.conference(2).type_count == 64);
 }
 
@@ -387,7 +387,7 @@ TEST_CASE("add_seats: a new type at 63 types is the 64th and is accepted",
     REQUIRE(d.run(create(0, 1, items(63, 1, 1))) == outcome::accepted);
     REQUIRE(d.run(add_seats(1, 1, 1000, 2)) == outcome::accepted);
     CHECK(d.conference(1).type_count == 64);
-    CHECK(d.seat(1, 1000) == seat_counts{2, 0, 0, 2});
+    CHECK(d.seat(1, 1000) == seat_row{2, 0, 0, 2});
     CHECK(d.run_unchanged(add_seats(2, 1, 1001, 2)) == outcome::invalid_argument);
 }
 
@@ -401,9 +401,9 @@ TEST_CASE("remove_seats: accepted down to what is available", "[contract][remove
     REQUIRE(d.run(reserve(1, 1, 100, {item(1, 3)})) == outcome::accepted);
     REQUIRE(d.run(reserve(1, 1, 101, {item(1, 2)})) == outcome::accepted);
     REQUIRE(d.run(confirm(1, 101)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{10, 3, 2, 5});
+    CHECK(d.seat(1, 1) == seat_row{10, 3, 2, 5});
     REQUIRE(d.run(remove_seats(2, 1, 1, 1)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{9, 3, 2, 4});
+    CHECK(d.seat(1, 1) == seat_row{9, 3, 2, 4});
     const auto records = d.last_records();
     REQUIRE(records.size() == 1);
     REQUIRE(records[0].type == event_type::seats_removed);
@@ -414,16 +414,16 @@ TEST_CASE("remove_seats: accepted down to what is available", "[contract][remove
 
     CHECK(d.run_unchanged(remove_seats(3, 1, 1, 5)) == outcome::insufficient_seats);
     REQUIRE(d.run(remove_seats(3, 1, 1, 4)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{5, 3, 2, 0});
+    CHECK(d.seat(1, 1) == seat_row{5, 3, 2, 0});
     CHECK(d.run_unchanged(remove_seats(3, 1, 1, 1)) == outcome::insufficient_seats);
     // Cancelling gives the seats back; then they can be removed down to 0.
     REQUIRE(d.run(cancel(4, 100)) == outcome::accepted);
     REQUIRE(d.run(cancel(4, 101)) == outcome::accepted);
     REQUIRE(d.run(remove_seats(5, 1, 1, 5)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{0, 0, 0, 0});
+    CHECK(d.seat(1, 1) == seat_row{0, 0, 0, 0});
 
     REQUIRE(d.run(remove_seats(6, 1, 2, 10'000)) == outcome::accepted);
-    CHECK(d.seat(1, 2) == seat_counts{10'000, 0, 0, 10'000});
+    CHECK(d.seat(1, 2) == seat_row{10'000, 0, 0, 10'000});
 }
 
 TEST_CASE("remove_seats: rejections and their precedence", "[contract][remove_seats]") {
@@ -440,8 +440,8 @@ TEST_CASE("remove_seats: rejections and their precedence", "[contract][remove_se
     CHECK(d.run_unchanged(remove_seats(1, 1, 1, 10'001)) == outcome::invalid_quantity);
     CHECK(d.run_unchanged(remove_seats(1, 1, 2, 10'001)) == outcome::invalid_quantity);
     CHECK(d.run_unchanged(remove_seats(1, 1, 2, 4)) == outcome::insufficient_seats);
-    CHECK(d.seat(1, 1) == seat_counts{20'000, 0, 0, 20'000});
-    CHECK(d.seat(1, 2) == seat_counts{3, 0, 0, 3});
+    CHECK(d.seat(1, 1) == seat_row{20'000, 0, 0, 20'000});
+    CHECK(d.seat(1, 2) == seat_row{3, 0, 0, 3});
     CHECK_FALSE(d.has_type(1, 99));
 }
 
@@ -454,8 +454,8 @@ TEST_CASE("reserve: accepted holds every item, expiring at now + ttl", "[contrac
     domain d;
     REQUIRE(d.run(create(0, 1, {item(1, 500), item(2, 40)}, 600'000)) == outcome::accepted);
     REQUIRE(d.run(reserve(15, 1, 9001, {item(1, 2), item(2, 1)}, 77)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{500, 2, 0, 498});
-    CHECK(d.seat(1, 2) == seat_counts{40, 1, 0, 39});
+    CHECK(d.seat(1, 1) == seat_row{500, 2, 0, 498});
+    CHECK(d.seat(1, 2) == seat_row{40, 1, 0, 39});
     CHECK(d.state().counts.held == 1);
     CHECK(d.state().reservation_count() == 1);
     const auto r = d.reservation(9001);
@@ -491,20 +491,20 @@ TEST_CASE("reserve: boundaries of items, quantity and availability", "[contract]
     REQUIRE(d.run(create(0, 1, types)) == outcome::accepted);
 
     CHECK(d.run(reserve(1, 1, 1, items(8, 1, 1))) == outcome::accepted);
-    for (std::uint16_t t = 1; t <= 8; t++) CHECK(d.seat(1, t) == seat_counts{20'000, 1, 0, 19'999});
+    for (std::uint16_t t = 1; t <= 8; t++) CHECK(d.seat(1, t) == seat_row{20'000, 1, 0, 19'999});
     CHECK(d.run_unchanged(reserve(1, 1, 2, items(9, 1, 1))) == outcome::invalid_argument);
     CHECK(d.run_unchanged(reserve(1, 1, 2, {})) == outcome::invalid_argument);
     CHECK(d.run_unchanged(reserve(1, 1, 2, {item(9, 0)})) == outcome::invalid_quantity);
     CHECK(d.run_unchanged(reserve(1, 1, 2, {item(9, 10'001)})) == outcome::invalid_quantity);
     CHECK(d.run(reserve(1, 1, 2, {item(9, 10'000)})) == outcome::accepted);
-    CHECK(d.seat(1, 9) == seat_counts{20'000, 10'000, 0, 10'000});
+    CHECK(d.seat(1, 9) == seat_row{20'000, 10'000, 0, 10'000});
     CHECK(d.run_unchanged(reserve(1, 1, 3, {item(9, 10'000), item(1, 20'000)})) ==
           outcome::invalid_quantity);
     CHECK(d.run(reserve(1, 1, 3, {item(9, 9'999)})) == outcome::accepted);
-    CHECK(d.seat(1, 9) == seat_counts{20'000, 19'999, 0, 1});
+    CHECK(d.seat(1, 9) == seat_row{20'000, 19'999, 0, 1});
     CHECK(d.run_unchanged(reserve(1, 1, 4, {item(9, 2)})) == outcome::insufficient_seats);
     CHECK(d.run(reserve(1, 1, 4, {item(9, 1)})) == outcome::accepted);
-    CHECK(d.seat(1, 9) == seat_counts{20'000, 20'000, 0, 0});
+    CHECK(d.seat(1, 9) == seat_row{20'000, 20'000, 0, 0});
     CHECK(d.run_unchanged(reserve(1, 1, 5, {item(9, 1)})) == outcome::insufficient_seats);
     CHECK(d.run_unchanged(reserve(1, 1, 5, {item(100, 1)})) == outcome::insufficient_seats);
     CHECK(d.state().counts.held == 4);
@@ -517,14 +517,14 @@ TEST_CASE("reserve: all or nothing", "[contract][reserve]") {
     REQUIRE(d.run(create(0, 1, {item(1, 10), item(2, 10), item(3, 1)})) == outcome::accepted);
     CHECK(d.run_unchanged(reserve(1, 1, 1, {item(1, 5), item(2, 5), item(3, 2)})) ==
           outcome::insufficient_seats);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 0, 10});
-    CHECK(d.seat(1, 2) == seat_counts{10, 0, 0, 10});
-    CHECK(d.seat(1, 3) == seat_counts{1, 0, 0, 1});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 0, 10});
+    CHECK(d.seat(1, 2) == seat_row{10, 0, 0, 10});
+    CHECK(d.seat(1, 3) == seat_row{1, 0, 0, 1});
     CHECK_FALSE(d.reservation(1).has_value());
     CHECK(d.state().reservation_count() == 0);
     // The id is still free after a rejection.
     CHECK(d.run(reserve(2, 1, 1, {item(1, 5), item(2, 5), item(3, 1)})) == outcome::accepted);
-    CHECK(d.seat(1, 3) == seat_counts{1, 1, 0, 0});
+    CHECK(d.seat(1, 3) == seat_row{1, 1, 0, 0});
 }
 
 TEST_CASE("reserve: an existing id is a duplicate, whatever else it says", "[contract][reserve]") {
@@ -539,7 +539,7 @@ TEST_CASE("reserve: an existing id is a duplicate, whatever else it says", "[con
     CHECK(d.run_unchanged(reserve(1, 42, 7, {item(1, 1)})) == outcome::duplicate);
     CHECK(d.run_unchanged(reserve(1, 42, 7, items(9, 1, 0))) == outcome::duplicate);
     CHECK(d.run_unchanged(reserve(1, 1, 7, {item(1, 11)})) == outcome::duplicate);
-    CHECK(d.seat(1, 1) == seat_counts{10, 2, 0, 8});
+    CHECK(d.seat(1, 1) == seat_row{10, 2, 0, 8});
     CHECK(d.reservation(7)->customer == 77);
 
     REQUIRE(d.run(confirm(2, 7)) == outcome::accepted);
@@ -550,7 +550,7 @@ TEST_CASE("reserve: an existing id is a duplicate, whatever else it says", "[con
     REQUIRE(d.run(make_tick(10'000)) == outcome::accepted);
     REQUIRE(d.status(8) == reservation_status::expired);
     CHECK(d.run_unchanged(reserve(10'001, 1, 8, {item(1, 1)})) == outcome::duplicate);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 0, 10});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 0, 10});
 }
 
 TEST_CASE("reserve: rejection precedence, left to right", "[contract][reserve]") {
@@ -580,8 +580,8 @@ TEST_CASE("reserve: rejection precedence, left to right", "[contract][reserve]")
     CHECK(d.run_unchanged(reserve(1, 1, 2, {item(2, 1), item(1, 5)})) ==
           outcome::insufficient_seats);
     CHECK_FALSE(d.reservation(2).has_value());
-    CHECK(d.seat(1, 1) == seat_counts{5, 1, 0, 4});
-    CHECK(d.seat(1, 2) == seat_counts{5, 0, 0, 5});
+    CHECK(d.seat(1, 1) == seat_row{5, 1, 0, 4});
+    CHECK(d.seat(1, 2) == seat_row{5, 0, 0, 5});
 }
 
 TEST_CASE("reserve: a full reservation table is table_full, after the rules",
@@ -598,13 +598,13 @@ TEST_CASE("reserve: a full reservation table is table_full, after the rules",
     CHECK(d.run_unchanged(reserve(3, 1, 2, {item(1, 1)})) == outcome::duplicate);
     CHECK(d.run_unchanged(reserve(3, 9, 3, {item(1, 1)})) == outcome::unknown_conference);
     CHECK(d.run_unchanged(reserve(3, 1, 3, {item(1, 11)})) == outcome::insufficient_seats);
-    CHECK(d.seat(1, 1) == seat_counts{10, 2, 0, 8});
+    CHECK(d.seat(1, 1) == seat_row{10, 2, 0, 8});
     CHECK(d.state().reservation_count() == 2);
     CHECK(d.run(confirm(4, 1)) == outcome::accepted);
     CHECK(d.run(cancel(4, 2)) == outcome::accepted);
     // Ids are never freed: the table stays full.
     CHECK(d.run_unchanged(reserve(5, 1, 3, {item(1, 1)})) == outcome::table_full);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 1, 9});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 1, 9});
 }
 
 // ---------------------------------------------------------------- confirm
@@ -617,8 +617,8 @@ TEST_CASE("confirm: a held reservation becomes confirmed", "[contract][confirm]"
     REQUIRE(d.run(create(0, 1, {item(1, 10), item(2, 10)}, 1000)) == outcome::accepted);
     REQUIRE(d.run(reserve(0, 1, 5, {item(1, 3), item(2, 1)})) == outcome::accepted);
     REQUIRE(d.run(confirm(999, 5)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 3, 7});
-    CHECK(d.seat(1, 2) == seat_counts{10, 0, 1, 9});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 3, 7});
+    CHECK(d.seat(1, 2) == seat_row{10, 0, 1, 9});
     CHECK(d.state().counts.held == 0);
     CHECK(d.state().counts.confirmed == 1);
     CHECK(d.status(5) == reservation_status::confirmed);
@@ -633,7 +633,7 @@ TEST_CASE("confirm: a held reservation becomes confirmed", "[contract][confirm]"
     REQUIRE(d.run(make_tick(100'000'000)) == outcome::accepted);
     CHECK(d.last_expiries().empty());
     CHECK(d.status(5) == reservation_status::confirmed);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 3, 7});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 3, 7});
     CHECK(d.state().counts.expired == 0);
 }
 
@@ -652,7 +652,7 @@ TEST_CASE("confirm: unknown_reservation and not_active", "[contract][confirm]") 
     REQUIRE(d.status(2) == reservation_status::expired);
     CHECK(d.run_unchanged(confirm(1001, 2)) == outcome::not_active);
     CHECK(d.status(2) == reservation_status::expired);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 0, 10});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 0, 10});
     CHECK(d.run_unchanged(confirm(1001, 3)) == outcome::unknown_reservation);
 }
 
@@ -677,7 +677,7 @@ TEST_CASE("confirm: at exactly expires_at the hold has expired first",
     REQUIRE(records[1].type == event_type::command_rejected);
     CHECK(read_payload<command_rejected_v1>(records[1].payload).result == outcome::not_active);
     CHECK(d.status(2) == reservation_status::expired);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 2, 8});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 2, 8});
     CHECK(d.state().counts.expired == 1);
     CHECK(d.state().counts.confirmed == 1);
     CHECK(d.state().commands == 5);
@@ -695,11 +695,11 @@ TEST_CASE("cancel: held and confirmed reservations give their seats back", "[con
     REQUIRE(d.run(reserve(0, 1, 1, {item(1, 3)})) == outcome::accepted);
     REQUIRE(d.run(reserve(0, 1, 2, {item(1, 2), item(2, 4)})) == outcome::accepted);
     REQUIRE(d.run(confirm(1, 2)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{10, 3, 2, 5});
-    CHECK(d.seat(1, 2) == seat_counts{4, 0, 4, 0});
+    CHECK(d.seat(1, 1) == seat_row{10, 3, 2, 5});
+    CHECK(d.seat(1, 2) == seat_row{4, 0, 4, 0});
 
     REQUIRE(d.run(cancel(2, 1)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 2, 8});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 2, 8});
     const auto records = d.last_records();
     REQUIRE(records.size() == 1);
     REQUIRE(records[0].type == event_type::reservation_cancelled);
@@ -707,8 +707,8 @@ TEST_CASE("cancel: held and confirmed reservations give their seats back", "[con
     CHECK(read_payload<reservation_changed_v1>(records[0].payload).now_ms == 2);
 
     REQUIRE(d.run(cancel(3, 2)) == outcome::accepted);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 0, 10});
-    CHECK(d.seat(1, 2) == seat_counts{4, 0, 0, 4});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 0, 10});
+    CHECK(d.seat(1, 2) == seat_row{4, 0, 0, 4});
     CHECK(d.state().counts.held == 0);
     CHECK(d.state().counts.confirmed == 0);
     CHECK(d.state().counts.cancelled == 2);
@@ -732,7 +732,7 @@ TEST_CASE("cancel: unknown_reservation and not_active", "[contract][cancel]") {
     CHECK(expired_ids(d.last_expiries()) == std::vector<std::uint64_t>{1});
     CHECK(d.status(1) == reservation_status::expired);
     CHECK(d.run_unchanged(cancel(1001, 1)) == outcome::not_active);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 0, 10});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 0, 10});
     CHECK(d.state().counts.expired == 1);
     CHECK(d.state().counts.cancelled == 0);
 }
@@ -793,7 +793,7 @@ TEST_CASE("time: a hold expires when expires_at <= now, not before", "[contract]
     REQUIRE(d.run(reserve(500, 1, 1, {item(1, 4)})) == outcome::accepted);
     REQUIRE(d.run(make_tick(1499)) == outcome::accepted);
     CHECK(d.last_expiries().empty());
-    CHECK(d.seat(1, 1) == seat_counts{10, 4, 0, 6});
+    CHECK(d.seat(1, 1) == seat_row{10, 4, 0, 6});
     REQUIRE(d.run(make_tick(1500)) == outcome::accepted);
     const auto records = d.last_records();
     REQUIRE(records.size() == 2);
@@ -803,7 +803,7 @@ TEST_CASE("time: a hold expires when expires_at <= now, not before", "[contract]
     CHECK(e.reservation == 1);
     CHECK(e.expires_at_ms == 1500);
     CHECK(e.now_ms == 1500);
-    CHECK(d.seat(1, 1) == seat_counts{10, 0, 0, 10});
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 0, 10});
     CHECK(d.state().counts.held == 0);
     CHECK(d.state().counts.expired == 1);
     // Expiry happens before any command is decided, whatever the op.
@@ -811,7 +811,7 @@ TEST_CASE("time: a hold expires when expires_at <= now, not before", "[contract]
     REQUIRE(d.run(reserve(2499, 1, 3, {item(1, 1)})) == outcome::insufficient_seats);
     REQUIRE(d.run(reserve(2500, 1, 3, {item(1, 1)})) == outcome::accepted);
     CHECK(expired_ids(d.last_expiries()) == std::vector<std::uint64_t>{2});
-    CHECK(d.seat(1, 1) == seat_counts{10, 1, 0, 9});
+    CHECK(d.seat(1, 1) == seat_row{10, 1, 0, 9});
 }
 
 TEST_CASE("time: expiries come in (expires_at, reservation id) order", "[contract][time]") {
@@ -858,9 +858,9 @@ TEST_CASE("time: expiries come in (expires_at, reservation id) order", "[contrac
     CHECK(d.state().counts.held == 0);
     CHECK(d.state().counts.confirmed == 1);
     CHECK(d.state().counts.cancelled == 1);
-    CHECK(d.seat(1, 1) == seat_counts{1000, 0, 1, 999});
-    CHECK(d.seat(2, 1) == seat_counts{1000, 0, 0, 1000});
-    CHECK(d.seat(3, 1) == seat_counts{1000, 0, 0, 1000});
+    CHECK(d.seat(1, 1) == seat_row{1000, 0, 1, 999});
+    CHECK(d.seat(2, 1) == seat_row{1000, 0, 0, 1000});
+    CHECK(d.seat(3, 1) == seat_row{1000, 0, 0, 1000});
 }
 
 TEST_CASE("time: a tick far in the future expires every hold, in order", "[contract][time]") {
@@ -889,7 +889,7 @@ TEST_CASE("time: a tick far in the future expires every hold, in order", "[contr
     CHECK(d.state().counts.held == 0);
     CHECK(d.state().counts.expired == 4000);
     for (std::uint64_t c = 1; c <= 4; c++) {
-        CHECK(d.seat(c, 1) == seat_counts{100'000, 0, 0, 100'000});
+        CHECK(d.seat(c, 1) == seat_row{100'000, 0, 0, 100'000});
     }
     CHECK(d.state().now_ms == time_ms_max);
 }
