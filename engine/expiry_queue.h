@@ -95,6 +95,7 @@ private:
         std::uint32_t reserved_zero;
     };
     static_assert(sizeof(heap_entry) == 16);
+    static constexpr std::uint32_t record_prefetch_ahead = 8;
 
     expiry_entry fifo_entry_at(std::uint32_t position) const noexcept {
         const std::uint32_t record = fifo_[position];
@@ -117,7 +118,12 @@ private:
         return records_[a.record].id < records_[b.record].id;
     }
 
+    // After a pop: the next expires_at, and a prefetch of the record a few FIFO places
+    // ahead (expiries walk old records, long out of the cache, in creation order).
     void refresh_earliest() noexcept {
+        if (fifo_head_ + record_prefetch_ahead < fifo_tail_) {
+            __builtin_prefetch(&records_[fifo_[fifo_head_ + record_prefetch_ahead]]);
+        }
         const std::uint64_t fifo =
             fifo_tail_ != fifo_head_ ? records_[fifo_[fifo_head_]].expires_at_ms : ~0ull;
         const std::uint64_t heap = size_ != 0 ? heap_[0].expires_at_ms : ~0ull;

@@ -85,6 +85,8 @@ void expire_due(booking_state& state, std::uint64_t now_ms, event_buffer& buffer
                                              .expires_at_ms = due->expires_at_ms});
         apply_status_change(state, now_ms, due->reservation, due->record,
                             reservation_status::expired);
+        // It was the queue's top and is stale now: drop it here rather than find it again.
+        state.expiries().pop();
     }
 }
 
