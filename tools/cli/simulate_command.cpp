@@ -153,6 +153,9 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
     sub->add_option("--hot-conferences", flags->load.hot_conferences,
                     "Conferences taking 90% of the traffic")
         ->check(CLI::Range(1, 1 << 22));
+    sub->add_option("--hold-ttl-ms", flags->load.hold_ttl_ms,
+                    "Hold time of the load's conferences in ms (1000..86400000, default 60000)")
+        ->check(CLI::Range(engine::hold_ttl_ms_min, engine::hold_ttl_ms_max));
     sub->add_option("--reservations-max", flags->reservations_max,
                     "Reservation table capacity (default: sized from the run)")
         ->check(CLI::Range(1u, engine::reservations_max_limit));
