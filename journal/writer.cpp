@@ -120,6 +120,7 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
     if (auto attached = io_->attach_buffers(spans); !attached) return attached;
     preparer_ = std::make_unique<segment_preparer>(io_.get(), options_.dir,
                                                    options_.segment_bytes, segment_index_);
+    preparer_->note_progress(segment_capacity_bytes_ - segment_offset_);
     preparer_->request_prepare(segment_index_ + 1);
     return {};
 }
@@ -281,6 +282,7 @@ std::expected<std::uint64_t, journal_error> writer::publish(std::uint32_t record
     previous_header_checksum_ = header.header_checksum;
     next_sequence_ += record_count;
     segment_offset_ += disk_bytes;
+    preparer_->note_progress(segment_capacity_bytes_ - segment_offset_);
     return next_batch_++;
 }
 
@@ -303,6 +305,8 @@ std::expected<void, journal_error> writer::roll_over() {
     auto opened = io_->open_file(path, options_.direct_io);
     if (!opened) return poison(opened.error());
     preparer_->request_name_sync(index);
+    // Before the request: the preparer paces the next segment by this one's progress.
+    preparer_->note_progress(options_.segment_bytes);
     preparer_->request_prepare(index + 1);
     if (in_flight_ > 0) {
         retired_file_ = file_;

@@ -81,6 +81,12 @@ public:
     virtual std::expected<void, journal_error> zero_range(const std::filesystem::path&,
                                                           std::uint64_t offset,
                                                           std::uint64_t bytes) = 0;
+    // Writes zeros over [offset, offset + bytes) of a file that ends at `offset`, creating it
+    // empty first when `offset` is 0: the segment preparer fills a segment a piece at a time.
+    // Durable when it returns only with `sync` (else once the file or device is next synced).
+    virtual std::expected<void, journal_error> append_zeros(const std::filesystem::path&,
+                                                            std::uint64_t offset,
+                                                            std::uint64_t bytes, bool sync) = 0;
     // rename/remove/make_dir are NOT durable until sync_dir of the directory.
     virtual std::expected<void, journal_error> rename_file(const std::filesystem::path& from,
                                                            const std::filesystem::path& to) = 0;

@@ -21,7 +21,8 @@ constexpr std::size_t zero_chunk_bytes = 1u << 20;
 alignas(block_bytes) std::byte zero_chunk[zero_chunk_bytes];
 
 std::expected<void, journal_error> write_zeros(int fd, const std::filesystem::path& path,
-                                               std::uint64_t offset, std::uint64_t bytes) {
+                                               std::uint64_t offset, std::uint64_t bytes,
+                                               bool sync) {
     ORDO_ASSERT(fd >= 0);
     ORDO_ASSERT(offset % block_bytes == 0);
     std::uint64_t done = 0;
@@ -40,7 +41,7 @@ std::expected<void, journal_error> write_zeros(int fd, const std::filesystem::pa
         }
         done += static_cast<std::uint64_t>(written);
     }
-    if (::fdatasync(fd) != 0) {
+    if (sync && ::fdatasync(fd) != 0) {
         return std::unexpected(error_from_errno(errno, path, offset, "fdatasync of zero fill"));
     }
     return {};
@@ -114,7 +115,7 @@ std::expected<void, journal_error> posix_backend_base::create_zeroed(
     ORDO_ASSERT(bytes % block_bytes == 0);
     auto fd = open_checked(path, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT);
     if (!fd) return std::unexpected(fd.error());
-    auto written = write_zeros(*fd, path, 0, bytes);
+    auto written = write_zeros(*fd, path, 0, bytes, true);
     ::close(*fd);
     return written;
 }
@@ -125,7 +126,20 @@ std::expected<void, journal_error> posix_backend_base::zero_range(
     ORDO_ASSERT(bytes % block_bytes == 0);
     auto fd = open_checked(path, O_WRONLY | O_DIRECT);
     if (!fd) return std::unexpected(fd.error());
-    auto written = write_zeros(*fd, path, offset, bytes);
+    auto written = write_zeros(*fd, path, offset, bytes, true);
+    ::close(*fd);
+    return written;
+}
+
+std::expected<void, journal_error> posix_backend_base::append_zeros(
+    const std::filesystem::path& path, std::uint64_t offset, std::uint64_t bytes, bool sync) {
+    ORDO_ASSERT(offset % block_bytes == 0);
+    ORDO_ASSERT(bytes % block_bytes == 0);
+    ORDO_ASSERT(bytes > 0);
+    const int create = offset == 0 ? O_CREAT | O_TRUNC : 0;
+    auto fd = open_checked(path, O_WRONLY | O_DIRECT | create);
+    if (!fd) return std::unexpected(fd.error());
+    auto written = write_zeros(*fd, path, offset, bytes, sync);
     ::close(*fd);
     return written;
 }

@@ -36,6 +36,9 @@ public:
     std::expected<void, journal_error> zero_range(const std::filesystem::path&,
                                                   std::uint64_t offset,
                                                   std::uint64_t bytes) override;
+    std::expected<void, journal_error> append_zeros(const std::filesystem::path&,
+                                                    std::uint64_t offset, std::uint64_t bytes,
+                                                    bool sync) override;
     std::expected<void, journal_error> rename_file(const std::filesystem::path& from,
                                                    const std::filesystem::path& to) override;
     std::expected<void, journal_error> remove_file(const std::filesystem::path&) override;

@@ -78,6 +78,27 @@ void simulated_disk::zero_range(const std::string& path, std::uint64_t offset,
     std::memset(f.durable.data() + offset, 0, bytes);
 }
 
+int simulated_disk::append_zeros(const std::string& path, std::uint64_t offset,
+                                 std::uint64_t bytes) {
+    std::lock_guard lock(mutex_);
+    ORDO_ASSERT(offset % block_bytes == 0);
+    ORDO_ASSERT(bytes % block_bytes == 0);
+    ++zero_fills_;
+    if (zero_fills_ == faults_.fail_zero_fill_at) return faults_.zero_fill_errno;
+    if (offset == 0) files_[path] = file{};
+    file& f = files_.at(path);
+    ORDO_ASSERT(f.current.size() == offset);  // appends only
+    ORDO_ASSERT(f.durable.size() == offset);
+    f.current.resize(offset + bytes);
+    f.durable.resize(offset + bytes);
+    return 0;
+}
+
+std::uint64_t simulated_disk::zero_fills() const {
+    std::lock_guard lock(mutex_);
+    return zero_fills_;
+}
+
 void simulated_disk::rename(const std::string& from, const std::string& to) {
     std::lock_guard lock(mutex_);
     auto node = files_.extract(from);
@@ -192,6 +213,20 @@ std::expected<void, journal_error> simulated_backend::create_zeroed(
 std::expected<void, journal_error> simulated_backend::zero_range(
     const std::filesystem::path& path, std::uint64_t offset, std::uint64_t bytes) {
     disk_->zero_range(path.string(), offset, bytes);
+    return {};
+}
+
+std::expected<void, journal_error> simulated_backend::append_zeros(
+    const std::filesystem::path& path, std::uint64_t offset, std::uint64_t bytes, bool) {
+    const int error = disk_->append_zeros(path.string(), offset, bytes);
+    if (error != 0) {
+        return std::unexpected(journal_error{.code = error == ENOSPC ? journal_errc::no_space
+                                                                     : journal_errc::io_error,
+                                             .system_errno = error,
+                                             .path = path.string(),
+                                             .offset = offset,
+                                             .detail = "zero fill"});
+    }
     return {};
 }
 

@@ -5,7 +5,8 @@
 // write or sync can fail with an errno or move fewer bytes than asked.
 //
 // Simplifications (documented in journal/README.md): renames, removes and directory
-// creation are durable at once; create_zeroed/zero_range are durable when they return.
+// creation are durable at once; create_zeroed/zero_range/append_zeros are durable when they
+// return (with or without `sync`).
 // Thread-safe (one mutex): the writer thread and the segment preparer both call it. The
 // test owns the disk; it must outlive every writer using it.
 
@@ -28,6 +29,8 @@ struct simulated_faults {
     int sync_errno = 0;
     std::uint64_t short_write_at = 0;  // 1-based count of batch writes; 0 = never
     std::uint32_t short_write_bytes = 0;  // bytes that land of that write
+    std::uint64_t fail_zero_fill_at = 0;  // 1-based count of append_zeros calls; 0 = never
+    int zero_fill_errno = 0;
 };
 
 class simulated_disk {
@@ -47,6 +50,9 @@ public:
     std::uint64_t size(const std::string& path) const;
     void create_zeroed(const std::string& path, std::uint64_t bytes);
     void zero_range(const std::string& path, std::uint64_t offset, std::uint64_t bytes);
+    // Returns the injected errno, 0 when the zeros were appended.
+    int append_zeros(const std::string& path, std::uint64_t offset, std::uint64_t bytes);
+    std::uint64_t zero_fills() const;
     void rename(const std::string& from, const std::string& to);
     void remove(const std::string& path);
     std::vector<std::string> list(const std::string& dir) const;
@@ -70,6 +76,7 @@ private:
     simulated_faults faults_{};
     std::uint64_t writes_ = 0;
     std::uint64_t syncs_ = 0;
+    std::uint64_t zero_fills_ = 0;
 };
 
 // io_backend over a simulated_disk. Owned by the writer's thread.
@@ -89,6 +96,9 @@ public:
     std::expected<void, journal_error> zero_range(const std::filesystem::path&,
                                                   std::uint64_t offset,
                                                   std::uint64_t bytes) override;
+    std::expected<void, journal_error> append_zeros(const std::filesystem::path&,
+                                                    std::uint64_t offset, std::uint64_t bytes,
+                                                    bool sync) override;
     std::expected<void, journal_error> rename_file(const std::filesystem::path& from,
                                                    const std::filesystem::path& to) override;
     std::expected<void, journal_error> remove_file(const std::filesystem::path&) override;

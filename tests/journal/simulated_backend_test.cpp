@@ -150,3 +150,41 @@ TEST_CASE("buffered mode loses unsynced batches on crash but never corrupts the 
     REQUIRE(read.batches.empty());
     REQUIRE_FALSE(read.tail.has_value());
 }
+
+TEST_CASE("a failed zero fill of the next segment poisons the writer at rollover") {
+    // Proves: when the preparer cannot zero the next segment (EIO on its first piece), the
+    // rollover that needs it fails with that error naming the prepared file, every later
+    // call returns it, and every batch published before it is recovered.
+    io::simulated_disk disk;
+    auto w = writer::open(sim_options(&disk), {});
+    REQUIRE(w.has_value());
+    disk.set_faults({.fail_zero_fill_at = 1, .zero_fill_errno = EIO});
+    std::uint64_t published = 0;
+    std::optional<journal_error> error;
+    while (!error.has_value()) {
+        REQUIRE(published < 100);  // 1 MiB segments hold about ten of these batches
+        auto area = (*w)->claim();
+        REQUIRE(area.has_value());
+        const std::uint32_t bytes = fill_records(*area, published, 8, 12000);
+        auto batch = (*w)->publish(bytes, 8, published);
+        if (!batch) {
+            error = batch.error();
+            break;
+        }
+        ++published;
+    }
+    REQUIRE(published >= 5);
+    REQUIRE(error->code == journal_errc::io_error);
+    REQUIRE(error->system_errno == EIO);
+    REQUIRE(error->path == (sim_dir / prepared_segment_name(1)).string());
+    REQUIRE((*w)->poll().error().code == journal_errc::io_error);
+    REQUIRE((*w)->claim().error().code == journal_errc::io_error);
+    w->reset();
+    disk.crash();
+    temp_dir tmp;
+    disk.materialize(sim_dir, tmp.journal());
+    const read_result read = read_all(tmp.journal());
+    REQUIRE_FALSE(read.error.has_value());
+    REQUIRE(read.batches.size() == published);
+    REQUIRE(read.payloads_match);
+}
