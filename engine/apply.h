@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "engine/booking_state.h"
@@ -20,6 +21,7 @@
 #include "engine/reservation.h"
 #include "journal/base/assert.h"
 #include "journal/base/cpu.h"
+#include "journal/record.h"
 
 namespace ordo::engine {
 
@@ -122,8 +124,20 @@ void apply_seats_changed(booking_state& state, event_type type, const seats_chan
 apply_result apply_conference_created(booking_state& state, const conference_created_v1& e,
                                       std::span<const seat_item> items) noexcept;
 
-// Replay: `record` is one whole record (journal::record_header + payload) as decide's
-// side wrote it; finds the places and applies it.
+// Replay: `record` is one whole record (journal::record_header + payload) of a known type
+// and version, as the live side wrote it; finds the places and applies it.
 apply_result apply(booking_state& state, std::span<const std::byte> record) noexcept;
+
+struct replay_result {
+    apply_result result = apply_result::applied;
+    std::uint32_t applied = 0;  // records applied, from the first
+    std::optional<journal::record_header> unknown;  // a type or version this ordo lacks
+};
+
+// Replay of a whole batch body (its framing validated by the journal reader): applies its
+// records in order, prefetching the tables ahead. Stops at the first record it cannot
+// apply: an unknown type or version, or a full table.
+replay_result replay_records(booking_state& state, std::span<const std::byte> body,
+                             std::uint32_t record_count) noexcept;
 
 }  // namespace ordo::engine

@@ -57,6 +57,19 @@ public:
     }
     void clear() noexcept { std::memset(static_cast<void*>(data_), 0, bytes_); }
 
+    // Faults in the pages of [first, first + count) elements without writing them
+    // (MADV_POPULATE_WRITE), so another thread may be using the array meanwhile. False when
+    // the kernel cannot (before Linux 5.14): the pages then fault in when first touched.
+    bool populate(std::size_t first, std::size_t count) const noexcept {
+        ORDO_ASSERT(first <= count_);
+        ORDO_ASSERT(count <= count_ - first);
+        if (count == 0) return true;
+        constexpr std::uintptr_t page_bytes = 4096;
+        const auto begin = reinterpret_cast<std::uintptr_t>(data_ + first) & ~(page_bytes - 1);
+        const auto end = reinterpret_cast<std::uintptr_t>(data_ + first + count);
+        return madvise(reinterpret_cast<void*>(begin), end - begin, madv_populate_write) == 0;
+    }
+
     T& operator[](std::size_t index) noexcept {
         ORDO_ASSERT(index < count_);
         return data_[index];

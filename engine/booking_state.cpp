@@ -40,6 +40,24 @@ booking_state::booking_state(const state_options& options)
     ORDO_ASSERT(conference_slots_.size() == std::size_t{conference_mask_} + 1);
 }
 
+void booking_state::populate_concurrently(std::stop_token stop) const noexcept {
+    if (!reservation_index_.populate(0, reservation_index_.size())) return;
+    // Chunks of 1/64: small enough to stay ahead of a replay, large enough that the
+    // madvise calls cost nothing.
+    constexpr std::size_t chunks = 64;
+    const std::size_t records = reservations_.size();
+    for (std::size_t c = 0; c < chunks && !stop.stop_requested(); c++) {
+        const std::size_t first = records * c / chunks;
+        const std::size_t last = records * (c + 1) / chunks;
+        reservations_.populate(first, last - first);
+        expiries_.populate(first, last - first);
+    }
+    if (stop.stop_requested()) return;
+    conferences_.populate(0, conferences_.size());
+    conference_slots_.populate(0, conference_slots_.size());
+    expiries_.populate_heap();
+}
+
 void booking_state::prefault() noexcept {
     conferences_.prefault();
     conference_slots_.prefault();

@@ -12,6 +12,8 @@
 //
 // Thread: owned by the sequencer thread (or the recovery thread before it starts).
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 #include "engine/big_array.h"
@@ -60,12 +62,16 @@ public:
         heap_.prefault();
         fifo_.prefault();
     }
+    // booking_state::populate_concurrently: FIFO entries [first, first + count), the heap.
+    void populate(std::size_t first, std::size_t count) const noexcept {
+        fifo_.populate(first, std::min<std::size_t>(count, fifo_.size() - first));
+    }
+    void populate_heap() const noexcept { heap_.populate(0, heap_.size()); }
 
-    void push(const expiry_entry& entry) noexcept {
+    [[gnu::always_inline]] void push(const expiry_entry& entry) noexcept {
         // Each reservation is pushed at most once, so the two lanes never hold more than
         // capacity entries together and the FIFO never needs to wrap.
         ORDO_ASSERT(size() < capacity_);
-        ORDO_ASSERT(records_[entry.record].id == entry.reservation);  // the record is hot
         if (entry.expires_at_ms < earliest_ms_) earliest_ms_ = entry.expires_at_ms;
         if (fifo_tail_ == fifo_head_ || !entry.before(fifo_last_)) {
             ORDO_ASSERT(fifo_tail_ < capacity_);

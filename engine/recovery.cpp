@@ -1,10 +1,13 @@
 #include "engine/recovery.h"
 
 #include <cstring>
+#include <stop_token>
+#include <thread>
 
 #include "engine/apply.h"
 #include "engine/events.h"
 #include "engine/state_codec.h"
+#include "journal/base/clock.h"
 #include "journal/reader.h"
 #include "journal/record.h"
 #include "journal/snapshot_store.h"
@@ -20,9 +23,9 @@ journal::journal_position position_of(const journal::snapshot_position& p) {
                                      .previous_header_checksum = p.previous_header_checksum};
 }
 
-// Loads the newest snapshot that verifies and decodes; skipped ones become notes.
-std::expected<void, std::string> restore_snapshot(const std::filesystem::path& data_dir,
-                                                  const state_options& options,
+// Loads the newest snapshot that verifies and decodes; skipped ones become notes. Returns
+// false when the state was left half decoded (the caller replaces it).
+std::expected<bool, std::string> restore_snapshot(const std::filesystem::path& data_dir,
                                                   recovery_result& result) {
     std::vector<journal::journal_error> skipped;
     auto loaded = journal::load_newest_snapshot(data_dir, &skipped);
@@ -30,75 +33,38 @@ std::expected<void, std::string> restore_snapshot(const std::filesystem::path& d
         result.notes.push_back("skipped damaged snapshot: " + e.message());
     }
     if (!loaded) return std::unexpected(loaded.error().message());
-    if (!loaded->has_value()) return {};
+    if (!loaded->has_value()) return true;
     const journal::loaded_snapshot& snapshot = **loaded;
     auto decoded = decode_state(snapshot.payload, *result.state);
     if (!decoded) {
         // The snapshot verifies but does not fit this configuration: replay everything.
         result.notes.push_back("not using snapshot " + snapshot.info.path.string() + ": " +
                                decoded.error());
-        result.state = std::make_unique<booking_state>(options);
-        return {};
+        return false;
     }
     result.snapshot = snapshot.info.path;
     result.position = position_of(snapshot.info.position);
-    return {};
-}
-
-// The reservation a record touches, so replay can prefetch its table line ahead.
-std::uint64_t reservation_of(const journal::record_view& record) noexcept {
-    switch (static_cast<event_type>(record.type)) {
-        case event_type::reservation_held:
-            return read_payload<reservation_held_v1>(record.payload).reservation;
-        case event_type::reservation_confirmed:
-        case event_type::reservation_cancelled:
-            return read_payload<reservation_changed_v1>(record.payload).reservation;
-        case event_type::reservation_expired:
-            return read_payload<reservation_expired_v1>(record.payload).reservation;
-        default: return 0;
-    }
-}
-
-std::expected<void, std::string> check_known(const journal::batch_view& batch,
-                                             const journal::record_view& record) {
-    if (record.type != 0 && record.type <= event_type_max &&
-        record.schema_version == event_schema_version) {
-        return {};
-    }
-    return std::unexpected("batch " + std::to_string(batch.batch_number) +
-                           " holds a record of type " + std::to_string(record.type) +
-                           " version " + std::to_string(record.schema_version) +
-                           " that this ordo does not know: upgrade ordo");
+    return true;
 }
 
 std::expected<void, std::string> apply_batch(const journal::batch_view& batch,
                                              recovery_result& result) {
-    constexpr std::uint32_t prefetch_distance = 16;
-    const journal::record_range records(batch.body, batch.record_count);
-    auto ahead = records.begin();
-    for (std::uint32_t i = 0; i < prefetch_distance && ahead != records.end(); i++, ++ahead) {
-        if (check_known(batch, *ahead) && reservation_of(*ahead) != 0) {
-            result.state->prefetch_reservation(reservation_of(*ahead));
-        }
+    const replay_result replayed = replay_records(*result.state, batch.body, batch.record_count);
+    result.records_replayed += replayed.applied;
+    if (replayed.unknown) {
+        return std::unexpected("batch " + std::to_string(batch.batch_number) +
+                               " holds a record of type " + std::to_string(replayed.unknown->type) +
+                               " version " + std::to_string(replayed.unknown->schema_version) +
+                               " that this ordo does not know: upgrade ordo");
     }
-    for (const journal::record_view record : records) {
-        if (auto known = check_known(batch, record); !known) return known;
-        if (ahead != records.end()) {
-            if (check_known(batch, *ahead) && reservation_of(*ahead) != 0) {
-                result.state->prefetch_reservation(reservation_of(*ahead));
-            }
-            ++ahead;
-        }
-        switch (apply(*result.state, record.bytes)) {
-            case apply_result::applied: break;
-            case apply_result::conferences_full:
-                return std::unexpected("the journal holds more conferences than "
-                                       "--conferences-max: raise it");
-            case apply_result::reservations_full:
-                return std::unexpected("the journal holds more reservations than "
-                                       "--reservations-max: raise it");
-        }
-        result.records_replayed++;
+    switch (replayed.result) {
+        case apply_result::applied: break;
+        case apply_result::conferences_full:
+            return std::unexpected("the journal holds more conferences than "
+                                   "--conferences-max: raise it");
+        case apply_result::reservations_full:
+            return std::unexpected("the journal holds more reservations than "
+                                   "--reservations-max: raise it");
     }
     result.batches_replayed++;
     return {};
@@ -119,12 +85,31 @@ std::expected<recovery_result, std::string> recover(const std::filesystem::path&
                                                     const recovery_options& how) {
     if (auto bad = validate(options)) return std::unexpected(*bad);
     recovery_result result;
-    result.state = std::make_unique<booking_state>(options);
-    if (how.use_snapshots) {
-        if (auto restored = restore_snapshot(data_dir, options, result); !restored) {
-            return std::unexpected(restored.error());
+    // The tables' pages fault in on the other core while this one replays; the jthread
+    // stops and joins on every way out of this function, before `result` goes.
+    std::jthread populator;
+    auto fresh_state = [&] {
+        if (populator.joinable()) {
+            populator.request_stop();
+            populator.join();
         }
+        result.state = std::make_unique<booking_state>(options);
+        if (how.population == table_population::before_replay) {
+            result.state->prefault();
+            return;
+        }
+        const booking_state& tables = *result.state;
+        populator = std::jthread([&tables](std::stop_token stop) {
+            tables.populate_concurrently(stop);
+        });
+    };
+    fresh_state();
+    if (how.use_snapshots) {
+        auto restored = restore_snapshot(data_dir, result);
+        if (!restored) return std::unexpected(restored.error());
+        if (!*restored) fresh_state();  // the snapshot did not fit: replay everything
     }
+    const std::uint64_t replay_start_ns = base::monotonic_ns();
     auto reader = journal::reader::open(journal_dir(data_dir), result.position);
     if (!reader) return std::unexpected(reader.error().message());
     for (;;) {
@@ -135,6 +120,7 @@ std::expected<recovery_result, std::string> recover(const std::filesystem::path&
             return std::unexpected(applied.error());
         }
     }
+    result.replay_ns = base::monotonic_ns() - replay_start_ns;
     if (auto torn = reader->torn_tail()) result.torn_tail = describe(*torn);
     result.position = reader->position();
     return result;

@@ -22,8 +22,14 @@ namespace ordo::engine {
 // DIR/journal holds the segments, DIR/snapshots the snapshots.
 std::filesystem::path journal_dir(const std::filesystem::path& data_dir);
 
+// How the tables' memory is faulted in: beside the replay on another thread (what a
+// restart wants: the two overlap), or all of it before the replay starts (what a benchmark
+// of replay speed alone wants).
+enum class table_population : std::uint8_t { concurrent, before_replay };
+
 struct recovery_options {
     bool use_snapshots = true;
+    table_population population = table_population::concurrent;
 };
 
 struct recovery_result {
@@ -34,6 +40,7 @@ struct recovery_result {
     std::vector<std::string> notes;          // snapshots skipped and why
     std::uint64_t records_replayed = 0;
     std::uint64_t batches_replayed = 0;
+    std::uint64_t replay_ns = 0;  // reading, verifying and applying the journal (no snapshot)
 };
 
 // "segment-...journal at byte N: what failed", for torn-tail notes.

@@ -117,7 +117,7 @@ std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
         ::close(fd);
         return std::unexpected(damage(path, bytes, "segment size not a block multiple >= 1 MiB"));
     }
-    void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+    void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     const int map_errno = errno;
     ::close(fd);
     if (map == MAP_FAILED) return std::unexpected(io::error_from_errno(map_errno, path, 0, "mmap"));
