@@ -47,6 +47,7 @@ struct sequencer_stats {
     std::uint64_t records = 0;
     std::uint64_t record_bytes = 0;
     std::uint64_t parks = 0;
+    std::uint64_t padding_slots = 0;  // ring ends skipped so that commands stay contiguous
 };
 
 template <template <class> class Ring>
@@ -327,6 +328,7 @@ private:
             ORDO_ASSERT(h.slot_count <= command_slots_max);
             if (at + h.slot_count > available) break;
             if (h.kind == op_padding) {
+                stats_.padding_slots += h.slot_count;
                 at += h.slot_count;
                 continue;
             }

@@ -139,7 +139,8 @@ public:
 
     std::uint32_t capacity() const noexcept { return capacity_; }
 
-    // Any thread; a snapshot. Boost documents read_available() for the consumer, but it
+    // Any thread; a snapshot of what is queued (items a peek() staged are the consumer's,
+    // counted by drained() on its thread, not here). Boost documents read_available() for the consumer, but it
     // reads both indices through atomics and its result always lies in [0, capacity], so
     // elsewhere it is merely stale, never a data race.
     std::size_t size_approx() const noexcept {

@@ -156,6 +156,78 @@ TEMPLATE_TEST_CASE("ring: wraps around many times with odd batches", "[ring]", o
     CHECK(ring.size_approx() == pushed - popped);
 }
 
+TEMPLATE_TEST_CASE("ring: peek shows what release gives back, in order, across the end",
+                   "[ring]", own_kind, boost_kind) {
+    // Proves that peek() neither consumes nor reorders: what it shows stays there until
+    // release(), a partial release keeps the rest in front, and 200 laps with odd sizes
+    // deliver every item once. spsc_ring's runs stop at the ring's end; boost's need not.
+    typename TestType::template ring<std::uint64_t> ring(64);
+    CHECK(ring.peek(8).empty());
+    CHECK(ring.drained());
+    std::uint64_t pushed = 0;
+    std::uint64_t taken = 0;
+    for (std::uint32_t step = 0; taken < 64 * 200; step++) {
+        const std::uint32_t push_size = 1 + (step * 7) % 13;
+        for (std::uint32_t i = 0; i < push_size && ring.try_push(pushed); i++) pushed++;
+        const std::size_t want = 1 + (step * 5) % 11;
+        const std::span<const std::uint64_t> first = ring.peek(want);
+        const std::span<const std::uint64_t> again = ring.peek(want);
+        REQUIRE(first.size() == again.size());
+        REQUIRE(first.size() <= want);
+        REQUIRE(first.size() <= pushed - taken);
+        if (pushed > taken) REQUIRE_FALSE(first.empty());
+        for (std::size_t i = 0; i < first.size(); i++) REQUIRE(first[i] == taken + i);
+        const std::size_t keep = step % 3 == 0 && !first.empty() ? 1 : 0;
+        ring.release(first.size() - keep);
+        taken += first.size() - keep;
+        CHECK(ring.drained() == (pushed == taken));
+    }
+    CHECK(ring.drained() == (pushed == taken));
+}
+
+TEMPLATE_TEST_CASE("ring: slots claimed ahead stay invisible until published", "[ring]",
+                   own_kind, boost_kind) {
+    // Proves the reply path's contract: claim_at(position) writes a slot the consumer cannot
+    // see, publish_to(position) makes everything before it visible at once, in order, and
+    // positions keep counting across laps of the ring.
+    typename TestType::template ring<std::uint64_t> ring(64);
+    std::uint64_t written = 0;
+    std::uint64_t read = 0;
+    std::vector<std::uint64_t> out(64);
+    for (std::uint32_t round = 0; round < 300; round++) {
+        const std::uint32_t count = 1 + (round * 11) % 40;
+        for (std::uint32_t i = 0; i < count && written - read < 64; i++) {
+            ring.claim_at(written) = written * 3;
+            written++;
+        }
+        CHECK(ring.try_pop(out) == ring.published_position() - read);  // nothing new yet
+        read = ring.published_position();
+        ring.publish_to(written);
+        REQUIRE(ring.published_position() == written);
+        const std::size_t popped = ring.try_pop(out);
+        REQUIRE(popped == written - read);
+        for (std::size_t i = 0; i < popped; i++) REQUIRE(out[i] == (read + i) * 3);
+        read += popped;
+    }
+    CHECK(ring.size_approx() == 0);
+}
+
+TEST_CASE("ring: spsc_ring never hands out a run that wraps", "[ring]") {
+    // Proves what the sequencer's producers rely on to pad: slots_to_end() says how many
+    // contiguous slots remain before the end, and try_claim refuses a run that would wrap.
+    spsc_ring<std::uint64_t> ring(64);
+    for (std::uint64_t i = 0; i < 60; i++) REQUIRE(ring.try_push(i));
+    std::vector<std::uint64_t> out(64);
+    REQUIRE(ring.try_pop(out) == 60);
+    CHECK(ring.slots_to_end() == 4);
+    CHECK(ring.try_claim(5) == nullptr);  // room for 64, but not contiguous
+    std::uint64_t* run = ring.try_claim(4);
+    REQUIRE(run != nullptr);
+    ring.publish(4);
+    CHECK(ring.slots_to_end() == 64);
+    CHECK(ring.try_claim(9) != nullptr);
+}
+
 namespace {
 
 // Result of the consumer side, checked on the test thread (Catch2 v2 assertions are not
