@@ -16,11 +16,15 @@
 //   commit_latency_raw      O_DIRECT pwrite + fdatasync one at a time on a pre-zeroed (or a
 //                           fallocated) file: what the disk allows
 //   commit_p99_ratio        raw and engine commits interleaved in blocks of 64, so both see
-//                           the same disk weather; reports p99_ratio = engine p99 / raw p99
+//                           the same disk weather; reports p99_ratio = engine p99 / raw p99;
+//                           `uring_*_vs_raw` are io_uring alone (no writer), RWF_DSYNC against
+//                           a write linked to an fdatasync
 // Counters: latency_us_p50/p99/p999/max (engine or raw), raw_latency_us_* in the ratio run.
 
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
+#include <liburing.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -178,7 +182,9 @@ public:
 
     std::uint64_t in_flight() const { return published_ - durable_; }
     std::uint32_t held() const { return static_cast<std::uint32_t>(offers_ - carried_); }
-    std::uint32_t held_max() const { return static_cast<std::uint32_t>(bodies_.record_counts.size() - 1); }
+    std::uint32_t held_max() const {
+        return static_cast<std::uint32_t>(bodies_.record_counts.size() - 1);
+    }
     std::uint64_t batches() const { return published_; }
     std::uint64_t oldest_held_ns() const {
         ORDO_ASSERT(held() > 0);
@@ -192,7 +198,6 @@ public:
         auto area = w_.claim();  // the same area until publish()
         ORDO_ASSERT(area.has_value());
         poll();  // claim() may have waited for a buffer, reaping completions
-
         const std::span<const std::byte> block = bodies_.offer(held());
         std::memcpy(area->data() + (block.data() - bodies_.bytes.data()), block.data(),
                     block.size());
@@ -203,8 +208,8 @@ public:
     void publish() {
         const std::uint32_t count = held();
         ORDO_ASSERT(count > 0);
-        const auto body_bytes =
-            static_cast<std::uint32_t>(std::size_t{bodies_.offer_bytes} * count - batch_header_bytes);
+        const auto body_bytes = static_cast<std::uint32_t>(std::size_t{bodies_.offer_bytes} * count -
+                                                           batch_header_bytes);
         auto batch = w_.publish(body_bytes, bodies_.record_counts[count], 0);
         ORDO_ASSERT(batch.has_value());
         ORDO_ASSERT(*batch == first_batch_ + published_);
@@ -354,6 +359,20 @@ public:
     raw_file& operator=(const raw_file&) = delete;
 
     bool full(std::uint32_t bytes) const { return offset_ + bytes > file_bytes_; }
+    int fd() const { return fd_; }
+    std::byte* buffer() const { return buffer_; }  // batch_bytes_max of 0x5a, aligned
+    // Where the next commit of `bytes` goes (a pre-zeroed file wraps around).
+    std::uint64_t next_offset(std::uint32_t bytes) {
+        ORDO_ASSERT(bytes % block_bytes == 0);
+        ORDO_ASSERT(bytes <= batch_bytes_max);
+        if (full(bytes)) {
+            ORDO_ASSERT(prezeroed_);  // callers rewind a fallocated file outside the timing
+            offset_ = 0;
+        }
+        const std::uint64_t offset = offset_;
+        offset_ += bytes;
+        return offset;
+    }
     // Makes room for the next commit: wraps, or (fallocated) prepares a new file. Untimed.
     void rewind() {
         offset_ = 0;
@@ -361,19 +380,12 @@ public:
     }
     // One commit; returns its latency.
     std::uint64_t commit_ns(std::uint32_t bytes) {
-        ORDO_ASSERT(bytes % block_bytes == 0);
-        ORDO_ASSERT(bytes <= batch_bytes_max);
-        if (full(bytes)) {
-            ORDO_ASSERT(prezeroed_);  // callers rewind a fallocated file outside the timing
-            offset_ = 0;
-        }
+        const std::uint64_t offset = next_offset(bytes);
         const std::uint64_t start = monotonic_ns();
-        ORDO_ASSERT(::pwrite(fd_, buffer_, bytes, static_cast<off_t>(offset_)) ==
+        ORDO_ASSERT(::pwrite(fd_, buffer_, bytes, static_cast<off_t>(offset)) ==
                     static_cast<ssize_t>(bytes));
         ORDO_ASSERT(::fdatasync(fd_) == 0);
-        const std::uint64_t ns = monotonic_ns() - start;
-        offset_ += bytes;
-        return ns;
+        return monotonic_ns() - start;
     }
 
 private:
@@ -430,6 +442,107 @@ void commit_latency_raw(benchmark::State& state, bool prezeroed) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * batch_bytes));
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
     samples.report(state, "");
+}
+
+// The two ways io_uring can make a write durable, straight on a pre-zeroed file without the
+// writer, so the writer's choice (RWF_DSYNC, journal/io/uring_backend.h) stays measured
+// against the alternative. Thread: the benchmark's thread.
+enum class uring_sync : std::uint8_t { linked_fdatasync, rwf_dsync };
+
+class uring_file {
+public:
+    uring_file() : file_(true, raw_file_bytes()) {
+        ORDO_ASSERT(io_uring_queue_init(4 * batches_in_flight_max, &ring_, 0) == 0);
+        const iovec buffer{.iov_base = file_.buffer(), .iov_len = batch_bytes_max};
+        ORDO_ASSERT(io_uring_register_buffers(&ring_, &buffer, 1) == 0);
+    }
+    ~uring_file() { io_uring_queue_exit(&ring_); }
+    uring_file(const uring_file&) = delete;
+    uring_file& operator=(const uring_file&) = delete;
+
+    // `count` commits of `bytes` in a closed loop with `in_flight` at once, reaped like the
+    // sequencer reaps (peek, engine::backoff); adds each one's latency to `samples`.
+    void commit_block(uring_sync how, std::uint32_t bytes, std::uint32_t count,
+                      std::uint64_t in_flight, latency_samples& samples) {
+        ORDO_ASSERT(in_flight >= 1);
+        ORDO_ASSERT(in_flight <= batches_in_flight_max);
+        std::uint64_t started_ns[slots] = {};
+        std::uint32_t cqes_left[slots] = {};
+        std::uint32_t submitted = 0;
+        std::uint32_t done = 0;
+        ordo::engine::backoff wait;
+        while (done < count) {
+            while (submitted < count && submitted - done < in_flight) {
+                started_ns[submitted % slots] = monotonic_ns();
+                cqes_left[submitted % slots] = submit(how, bytes, submitted);
+                ++submitted;
+            }
+            io_uring_cqe* cqe = nullptr;
+            if (io_uring_peek_cqe(&ring_, &cqe) != 0) {
+                wait.idle();
+                continue;
+            }
+            wait.reset();
+            ORDO_ASSERT(cqe->res >= 0);
+            const std::uint64_t id = io_uring_cqe_get_data64(cqe);
+            io_uring_cqe_seen(&ring_, cqe);
+            ORDO_ASSERT(id < submitted);
+            ORDO_ASSERT(cqes_left[id % slots] > 0);
+            if (--cqes_left[id % slots] > 0) continue;
+            samples.add(monotonic_ns() - started_ns[id % slots]);
+            ++done;
+        }
+    }
+
+private:
+    static constexpr std::uint32_t slots = 2 * batches_in_flight_max;
+
+    // Submits commit `id`; returns the completions it will post.
+    std::uint32_t submit(uring_sync how, std::uint32_t bytes, std::uint64_t id) {
+        io_uring_sqe* write = io_uring_get_sqe(&ring_);
+        ORDO_ASSERT(write != nullptr);
+        io_uring_prep_write_fixed(write, file_.fd(), file_.buffer(), bytes,
+                                  file_.next_offset(bytes), 0);
+        io_uring_sqe_set_data64(write, id);
+        std::uint32_t cqes = 1;
+        if (how == uring_sync::rwf_dsync) {
+            write->rw_flags = RWF_DSYNC;
+        } else {
+            write->flags |= IOSQE_IO_LINK;
+            io_uring_sqe* sync = io_uring_get_sqe(&ring_);
+            ORDO_ASSERT(sync != nullptr);
+            io_uring_prep_fsync(sync, file_.fd(), IORING_FSYNC_DATASYNC);
+            io_uring_sqe_set_data64(sync, id);
+            cqes = 2;
+        }
+        ORDO_ASSERT(io_uring_submit(&ring_) == static_cast<int>(cqes));
+        return cqes;
+    }
+
+    raw_file file_;
+    io_uring ring_{};
+};
+
+// Raw pwrite + fdatasync and io_uring commits interleaved, 64 of each per iteration.
+void commit_mechanism_ratio(benchmark::State& state, uring_sync how) {
+    const std::uint32_t block_commits = smoke() ? 4 : 64;
+    const auto batch_bytes = static_cast<std::uint32_t>(state.range(0));
+    const auto in_flight = static_cast<std::uint64_t>(state.range(1));
+    raw_file& raw = raw_prezeroed();
+    static uring_file uring;
+    latency_samples uring_samples;
+    latency_samples raw_samples;
+    for (auto _ : state) {
+        for (std::uint32_t i = 0; i < block_commits; ++i) {
+            raw_samples.add(raw.commit_ns(batch_bytes));
+        }
+        uring.commit_block(how, batch_bytes, block_commits, in_flight, uring_samples);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * block_commits));
+    uring_samples.report(state, "");
+    raw_samples.report(state, "raw_");
+    state.counters["p50_ratio"] = uring_samples.quantile_us(0.5) / raw_samples.quantile_us(0.5);
+    state.counters["p99_ratio"] = uring_samples.quantile_us(0.99) / raw_samples.quantile_us(0.99);
 }
 
 // Raw and engine commits interleaved, 64 of each per iteration (the engine in a closed loop
@@ -557,6 +670,11 @@ BENCHMARK_CAPTURE(commit_latency_paced, pwrite, io_backend_kind::pwrite)->Apply(
 BENCHMARK_CAPTURE(commit_p99_ratio, uring_vs_raw, io_backend_kind::uring)->Apply(ratio_args);
 BENCHMARK_CAPTURE(commit_p99_ratio, pwrite_vs_raw, io_backend_kind::pwrite)
     ->Apply(pwrite_closed_args);
+BENCHMARK_CAPTURE(commit_mechanism_ratio, uring_rwf_dsync_vs_raw, uring_sync::rwf_dsync)
+    ->Apply(ratio_args);
+BENCHMARK_CAPTURE(commit_mechanism_ratio, uring_linked_fdatasync_vs_raw,
+                  uring_sync::linked_fdatasync)
+    ->Apply(ratio_args);
 BENCHMARK(verify_page_cache_64kib_batches)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
