@@ -60,6 +60,8 @@ void print_summary(const simulate_flags& flags, const simulate_result& r, std::u
             {"live_reservations", r.live_reservations},
             {"reservations_max", reservations_max},
             {"batches", r.batches},         {"record_bytes", r.record_bytes},
+            {"sink_publish_seconds", r.sink_publish_seconds},
+            {"sink_claim_wait_seconds", r.sink_claim_wait_seconds},
             {"snapshots", r.snapshots},
             {"snapshot_pause_ms_max", r.snapshot_pause_ns_max / 1e6}};
         fmt::print("{}\n", summary.dump());

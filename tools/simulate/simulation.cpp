@@ -126,6 +126,8 @@ simulate_result run_with(const simulate_options& options, engine::booking_state&
     }
     result.live_reservations = state.counts.held + state.counts.confirmed;
     result.batches = seq.stats().batches;
+    result.sink_publish_seconds = seq.stats().publish_ns / 1e9;
+    result.sink_claim_wait_seconds = seq.stats().claim_wait_ns / 1e9;
     result.record_bytes = seq.stats().record_bytes;
     if (seq.failed()) result.failure = seq.failure();
     if (options.snapshots != nullptr) {

@@ -41,6 +41,8 @@ struct simulate_result {
     std::array<std::uint64_t, engine::outcome_count> outcomes{};
     std::uint64_t live_reservations = 0;  // held + confirmed at the end
     std::uint64_t batches = 0;
+    double sink_publish_seconds = 0;     // the sequencer sealing and submitting batches
+    double sink_claim_wait_seconds = 0;  // ... and waiting for a free batch buffer
     std::uint64_t record_bytes = 0;
     std::uint64_t snapshots = 0;
     std::uint64_t snapshot_pause_ns_max = 0;
