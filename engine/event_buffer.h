@@ -7,7 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <array>
+#include <bit>
 #include <cstring>
+#include <type_traits>
 #include <span>
 
 #include "engine/events.h"
@@ -56,7 +59,7 @@ public:
     template <class T>
     void append(event_type type, const T& payload) noexcept {
         static_assert(record_bytes(sizeof(T)) <= event_record_bytes_max);
-        std::memcpy(append_raw(type, sizeof(T)), &payload, sizeof(T));
+        store_words(append_raw(type, sizeof(T)), payload);
     }
     // A record whose payload is `fixed` followed by the command's seat items, of which the
     // event allows at most items_max.
@@ -67,7 +70,7 @@ public:
         const std::uint32_t count = cmd.item_count();
         ORDO_ASSERT(count <= items_max);
         std::byte* at = append_raw(type, sizeof(T) + count * sizeof(seat_item));
-        std::memcpy(at, &fixed, sizeof(T));
+        store_words(at, fixed);
         for (std::uint32_t i = 0; i < count; i++) {
             const seat_item item = cmd.item(i);
             std::memcpy(at + sizeof(T) + i * sizeof(seat_item), &item, sizeof(item));
@@ -75,6 +78,19 @@ public:
     }
 
 private:
+    // Stores an event as 8-byte words. A plain memcpy of a payload just built field by field
+    // loads it back in 16- or 32-byte pieces, which wait for store forwarding to fail (seen
+    // at 5% of the sequencer's time); words built in registers go straight to the buffer.
+    template <class T>
+    static void store_words(std::byte* at, const T& value) noexcept {
+        static_assert(sizeof(T) % sizeof(std::uint64_t) == 0);
+        static_assert(std::has_unique_object_representations_v<T>);
+        const auto words = std::bit_cast<std::array<std::uint64_t, sizeof(T) / 8>>(value);
+        for (std::size_t i = 0; i < words.size(); i++) {
+            std::memcpy(at + i * sizeof(std::uint64_t), &words[i], sizeof(std::uint64_t));
+        }
+    }
+
     std::byte* data_ = nullptr;
     std::uint32_t capacity_ = 0;
     std::uint32_t used_ = 0;
