@@ -41,55 +41,87 @@ std::uint64_t load_generator::recent_reservation() noexcept {
     return recent_[random_.below(window)];
 }
 
-// Fields are set one by one: assigning a whole engine::command copies its 65 item slots.
-void load_generator::next(engine::command& out) noexcept {
+namespace {
+
+void set_item(engine::command_header& h, std::uint16_t seat_type, std::uint32_t quantity) {
+    ORDO_ASSERT(h.item_count < engine::header_items);
+    h.items[h.item_count++] = engine::seat_item{.quantity = quantity, .seat_type = seat_type,
+                                                .reserved_zero = 0};
+}
+
+}  // namespace
+
+// Fields are stored one by one into the slot: a header built aside and copied in would be
+// reloaded in wide pieces that wait for store forwarding.
+void load_generator::next(engine::command_header& h) noexcept {
     const std::uint64_t t_ms = issued_++ / options_.commands_per_ms;
     const std::uint32_t roll = random_.below(1000);
-    out.item_count = 0;
-    out.t_ms = t_ms;
+    h.item_count = 0;
+    h.slot_count = 1;
+    h.reserved_zero = 0;
+    h.hold_ttl_ms = 0;
+    h.t_ms = t_ms;
+    h.conference = 0;
+    h.reservation = 0;
+    h.customer = 0;
     if (roll < 480) {  // a new reservation of one or two seat types
-        const std::uint64_t id =
-            producer_index_ + 1 + reservations_issued_ * producer_count_;
+        const std::uint64_t id = producer_index_ + 1 + reservations_issued_ * producer_count_;
         recent_[reservations_issued_ % recent_slots] = id;
         reservations_issued_++;
-        out.kind = engine::op::reserve;
-        out.conference = pick_conference();
-        out.reservation = id;
-        out.customer = 1 + random_.below(1'000'000);
+        h.kind = engine::op::reserve;
+        h.conference = pick_conference();
+        h.reservation = id;
+        h.customer = 1 + random_.below(1'000'000);
         const std::uint32_t first = 1 + random_.below(options_.seat_types);
-        out.add_item(static_cast<std::uint16_t>(first), 1 + random_.below(4));
+        set_item(h, static_cast<std::uint16_t>(first), 1 + random_.below(4));
         if (roll < 60 && options_.seat_types > 1) {
             const std::uint32_t second = first % options_.seat_types + 1;
-            out.add_item(static_cast<std::uint16_t>(second), 1 + random_.below(2));
+            set_item(h, static_cast<std::uint16_t>(second), 1 + random_.below(2));
         }
         return;
     }
     if (roll < 880) {  // confirm or cancel; retries of either are duplicates
-        out.kind = roll < 800 ? engine::op::confirm : engine::op::cancel;
-        out.reservation = recent_reservation();
+        h.kind = roll < 800 ? engine::op::confirm : engine::op::cancel;
+        h.reservation = recent_reservation();
         return;
     }
     if (roll < 940) {  // a client retrying a reserve it already sent: duplicate
-        out.kind = engine::op::reserve;
-        out.conference = pick_conference();
-        out.reservation = recent_reservation();
-        out.customer = 1;
-        out.add_item(1, 1);
+        h.kind = engine::op::reserve;
+        h.conference = pick_conference();
+        h.reservation = recent_reservation();
+        h.customer = 1;
+        set_item(h, 1, 1);
         return;
     }
     if (roll < 960) {  // a mistyped reservation id: unknown
-        out.kind = engine::op::confirm;
-        out.reservation = (1ull << 62) + random_.below(1'000'000);
+        h.kind = engine::op::confirm;
+        h.reservation = (1ull << 62) + random_.below(1'000'000);
         return;
     }
     if (roll < 975) {  // the organiser adds or releases seats
-        out.kind = random_.below(2) == 0 ? engine::op::add_seats : engine::op::remove_seats;
-        out.conference = pick_conference();
-        out.add_item(static_cast<std::uint16_t>(1 + random_.below(options_.seat_types)),
-                     1 + random_.below(100));
+        h.kind = random_.below(2) == 0 ? engine::op::add_seats : engine::op::remove_seats;
+        h.conference = pick_conference();
+        set_item(h, static_cast<std::uint16_t>(1 + random_.below(options_.seat_types)),
+                 1 + random_.below(100));
         return;
     }
-    out.kind = engine::op::tick;
+    h.kind = engine::op::tick;
+}
+
+void load_generator::next(engine::command& out) noexcept {
+    engine::command_slot slot{.header = {}};
+    next(slot.header);
+    const engine::command_header& h = slot.header;
+    out.kind = h.kind;
+    out.t_ms = h.t_ms;
+    out.conference = h.conference;
+    out.reservation = h.reservation;
+    out.customer = h.customer;
+    out.hold_ttl_ms = h.hold_ttl_ms;
+    out.item_count = 0;
+    for (std::uint32_t i = 0; i < h.item_count; i++) {
+        out.add_item(h.items[i].seat_type, h.items[i].quantity);
+    }
 }
 
 }  // namespace ordo::tools

@@ -51,7 +51,10 @@ public:
     // The commands that create this producer's share of the conferences (conference ids
     // producer_index + 1, + producer_count, ...). Returns false when there are no more.
     bool next_setup(engine::command& out) noexcept;
-    // The next command of the load.
+    // The next command of the load, written straight into a ring slot: every command of
+    // the load fits one slot (at most two seat items), and every header field is set.
+    void next(engine::command_header& out) noexcept;
+    // The same as a whole command (tests and the domain benchmark).
     void next(engine::command& out) noexcept;
 
 private:

@@ -42,7 +42,7 @@ void produce(Producer& handle, const simulate_options& options, std::uint32_t in
         base::pin_current_thread(index % base::cpu_count());
     }
     load_generator generator(options.load, index, producers);
-    engine::command cmd;
+    engine::command cmd;  // the setup commands (conferences); the load goes straight into slots
     std::uint64_t answered = 0;
     auto count_setup = [&](engine::reply) { totals.setup_commands++; };
     while (generator.next_setup(cmd)) totals.ok = totals.ok && handle.submit(cmd, count_setup);
@@ -62,8 +62,9 @@ void produce(Producer& handle, const simulate_options& options, std::uint32_t in
                                                      : ~0ull;
     for (std::uint64_t i = 0; i < quota && totals.ok; i++) {
         if ((i & 1023) == 0 && control.stop.load(std::memory_order_relaxed)) break;
-        generator.next(cmd);
-        totals.ok = handle.submit(cmd, count);
+        totals.ok = handle.submit_encoded(
+            1, [&](std::span<engine::command_slot> slots) { generator.next(slots[0].header); },
+            count);
     }
     totals.ok = totals.ok && handle.drain(count);
     totals.answered.store(answered, std::memory_order_relaxed);
