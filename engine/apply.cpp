@@ -195,16 +195,19 @@ apply_result apply(booking_state& state, std::span<const std::byte> record) noex
 replay_result replay_records(booking_state& state, std::span<const std::byte> body,
                              std::uint32_t record_count) noexcept {
     replay_result result;
-    const std::byte* window[window_records];  // where the records ahead start
+    struct ahead {
+        const std::byte* record;   // where it starts
+        std::uint64_t reservation;  // the reservation it touches, 0 for none
+    };
+    ahead window[window_records];
     const std::byte* cursor = body.data();
     const std::byte* const end = cursor + body.size();
     std::uint32_t walked = 0;
     auto walk_one = [&] {
         ORDO_ASSERT(cursor < end);
-        window[walked % window_records] = cursor;
-        if (const std::uint64_t id = reservation_of_record_at(cursor)) {
-            state.prefetch_reservation(id);
-        }
+        const std::uint64_t id = reservation_of_record_at(cursor);
+        window[walked % window_records] = ahead{.record = cursor, .reservation = id};
+        if (id != 0) state.prefetch_reservation(id);
         __builtin_prefetch(cursor + journal_ahead_bytes);
         cursor += header_at(cursor).size_bytes;
         walked++;
@@ -213,12 +216,10 @@ replay_result replay_records(booking_state& state, std::span<const std::byte> bo
     for (std::uint32_t i = 0; i < record_count; i++) {
         if (walked < record_count) walk_one();
         if (i + prefetch_distance / 2 < walked) {
-            const std::byte* ahead = window[(i + prefetch_distance / 2) % window_records];
-            if (const std::uint64_t id = reservation_of_record_at(ahead)) {
-                state.prefetch_reservation_record(id);
-            }
+            const std::uint64_t id = window[(i + prefetch_distance / 2) % window_records].reservation;
+            if (id != 0) state.prefetch_reservation_record(id);
         }
-        const std::byte* record = window[i % window_records];
+        const std::byte* record = window[i % window_records].record;
         const journal::record_header header = header_at(record);
         ORDO_ASSERT(header.size_bytes <= end - record);
         if (!known(header)) {

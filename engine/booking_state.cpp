@@ -98,23 +98,4 @@ void booking_state::copy_tables_from(const booking_state& other) noexcept {
     counts = other.counts;
 }
 
-std::uint32_t booking_state::insert_reservation(const reservation_lookup& where,
-                                                std::uint64_t id) noexcept {
-    ORDO_ASSERT(id != 0);
-    ORDO_ASSERT(!reservations_full());
-    ORDO_ASSERT(where.record == index_none);
-    ORDO_ASSERT(where.index_slot <= reservation_mask_);
-    reservation_index_entry& entry = reservation_index_.data()[where.index_slot];
-    ORDO_ASSERT(entry.record_plus_one == 0);
-    const std::uint32_t number = reservation_count_++;
-    entry =
-        reservation_index_entry{.fingerprint = where.fingerprint, .record_plus_one = number + 1};
-    // The arena is append-only and starts zeroed, so the record is still all zero: only
-    // the fields the caller sets differ from zero. (Not asserted: reading the fresh line
-    // first would turn this store, which can retire before its miss is served, into a load
-    // the sequencer waits for.)
-    reservations_.data()[number].id = id;
-    return number;
-}
-
 }  // namespace ordo::engine
