@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -40,6 +41,7 @@
 #include "journal/base/clock.h"
 #include "journal/format.h"
 #include "journal/record.h"
+#include "journal/segment.h"
 #include "journal/verify.h"
 #include "journal/writer.h"
 
@@ -144,9 +146,23 @@ struct bench_journal {
     }
 };
 
+// An engine retires old segments after a snapshot; the benchmark keeps the current one and
+// the one before it (which may still be open), so a full run never fills the disk (1 MiB
+// batches write about 1 GB/s).
+void prune_old_segments(const bench_journal& j) {
+    const std::uint32_t current = j.w->position().segment_index;
+    for (const auto& entry : std::filesystem::directory_iterator(j.dir)) {
+        const auto parsed = parse_segment_name(entry.path().filename().string());
+        if (parsed.has_value() && parsed->index + 1 < current) {
+            std::filesystem::remove(entry.path());
+        }
+    }
+}
+
 writer& journal_for(io_backend_kind backend) {
     static std::map<io_backend_kind, bench_journal> journals;
     bench_journal& j = journals[backend];
+    if (j.w != nullptr) prune_old_segments(j);
     if (j.w == nullptr) {
         j.dir = make_dir();
         const writer_options options{.dir = j.dir,
@@ -163,6 +179,16 @@ writer& journal_for(io_backend_kind backend) {
     return *j.w;
 }
 
+// A writer call that failed is a failed run: say why before trapping.
+template <class T>
+T checked(std::expected<T, journal_error> result) {
+    if (!result.has_value()) {
+        std::fprintf(stderr, "journal: %s\n", result.error().message().c_str());
+    }
+    ORDO_ASSERT(result.has_value());
+    return *result;
+}
+
 // How the thread that publishes learns of durability.
 enum class reaper : std::uint8_t { poll_backoff, wait_cqe };
 
@@ -175,7 +201,7 @@ public:
         : w_(w), bodies_(bodies), samples_(samples) {
         // Every earlier batch is durable: the in-flight count starts at zero.
         const std::uint64_t next = w_.position().next_batch_number;
-        ORDO_ASSERT(w_.wait_durable(next).value() == next);
+        ORDO_ASSERT(checked(w_.wait_durable(next)) == next);
         first_batch_ = next;
     }
     ~commit_driver() { drain(); }
@@ -195,11 +221,10 @@ public:
     // from publish()); they are encoded into the batch being filled.
     void offer(std::uint64_t arrived_ns) {
         ORDO_ASSERT(held() < held_max());
-        auto area = w_.claim();  // the same area until publish()
-        ORDO_ASSERT(area.has_value());
+        const std::span<std::byte> area = checked(w_.claim());  // the same until publish()
         poll();  // claim() may have waited for a buffer, reaping completions
         const std::span<const std::byte> block = bodies_.offer(held());
-        std::memcpy(area->data() + (block.data() - bodies_.bytes.data()), block.data(),
+        std::memcpy(area.data() + (block.data() - bodies_.bytes.data()), block.data(),
                     block.size());
         arrived_ns_[offers_ % arrived_slots] = arrived_ns == 0 ? monotonic_ns() : arrived_ns;
         ++offers_;
@@ -208,11 +233,11 @@ public:
     void publish() {
         const std::uint32_t count = held();
         ORDO_ASSERT(count > 0);
-        const auto body_bytes = static_cast<std::uint32_t>(std::size_t{bodies_.offer_bytes} * count -
-                                                           batch_header_bytes);
-        auto batch = w_.publish(body_bytes, bodies_.record_counts[count], 0);
-        ORDO_ASSERT(batch.has_value());
-        ORDO_ASSERT(*batch == first_batch_ + published_);
+        const std::size_t disk_bytes = std::size_t{bodies_.offer_bytes} * count;
+        const auto body_bytes = static_cast<std::uint32_t>(disk_bytes - batch_header_bytes);
+        const std::uint64_t batch =
+            checked(w_.publish(body_bytes, bodies_.record_counts[count], 0));
+        ORDO_ASSERT(batch == first_batch_ + published_);
         offers_end_[published_ % batch_slots] = offers_;
         carried_ = offers_;
         ++published_;
@@ -220,9 +245,7 @@ public:
     }
     // One non-blocking poll; true when a batch became durable.
     bool poll() {
-        auto durable = w_.poll();
-        ORDO_ASSERT(durable.has_value());
-        const std::uint64_t now_durable = *durable - first_batch_;
+        const std::uint64_t now_durable = checked(w_.poll()) - first_batch_;
         if (now_durable == durable_) return false;
         const std::uint64_t now = monotonic_ns();
         for (; durable_ < now_durable; ++durable_) {
@@ -240,7 +263,7 @@ public:
         ordo::engine::backoff wait;
         while (in_flight() >= limit) {
             if (how == reaper::wait_cqe) {
-                ORDO_ASSERT(w_.wait_durable(first_batch_ + durable_ + 1).has_value());
+                checked(w_.wait_durable(first_batch_ + durable_ + 1));
             }
             if (poll()) {
                 wait.reset();
