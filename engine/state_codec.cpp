@@ -45,9 +45,6 @@ bool take(std::span<const std::byte>& in, T& value) {
 std::optional<std::string> check_reservation(const reservation_state& r,
                                              const booking_state& into) {
     if (r.id == 0) return "state snapshot has a reservation with id 0";
-    if (into.find_reservation(r.id).record != index_none) {
-        return "state snapshot has reservation " + std::to_string(r.id) + " twice";
-    }
     const bool status_ok = r.status >= reservation_status::held &&
                            r.status <= reservation_status::expired;
     const bool items_ok = r.item_count >= 1 && r.item_count <= reservation_items_max;
@@ -111,19 +108,41 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
         into.conference(index) = c;
     }
     std::vector<expiry_entry> held;
+    if (bytes.size() / sizeof(reservation_state) < h.reservation_count) {
+        return std::unexpected("state snapshot truncated");
+    }
+    held.reserve(h.held);
+    // The index is probed at random for every record: its lines are asked for ahead.
+    constexpr std::uint64_t prefetch_ahead = 16;
+    auto id_at = [&](std::uint64_t i) {
+        std::uint64_t id;
+        std::memcpy(&id, bytes.data() + i * sizeof(reservation_state), sizeof(id));
+        return id;
+    };
+    for (std::uint64_t i = 0; i < std::min(prefetch_ahead, h.reservation_count); i++) {
+        if (const std::uint64_t id = id_at(i)) into.prefetch_reservation(id);
+    }
     for (std::uint64_t i = 0; i < h.reservation_count; i++) {
+        if (i + prefetch_ahead < h.reservation_count) {
+            if (const std::uint64_t id = id_at(i + prefetch_ahead)) into.prefetch_reservation(id);
+        }
         reservation_state r;
-        if (!take(bytes, r)) return std::unexpected("state snapshot truncated");
+        std::memcpy(&r, bytes.data() + i * sizeof(reservation_state), sizeof(r));
         if (auto bad = check_reservation(r, into)) return std::unexpected(*bad);
+        const booking_state::reservation_lookup found = into.find_reservation(r.id);
+        if (found.record != index_none) {
+            return std::unexpected("state snapshot has reservation " + std::to_string(r.id) +
+                                   " twice");
+        }
         // Inserting in the arena's order rebuilds the index exactly as the live run built it.
-        const std::uint32_t record =
-            into.insert_reservation(into.find_reservation(r.id), r.id);
+        const std::uint32_t record = into.insert_reservation(found, r.id);
         into.reservation(record) = r;
         if (r.status == reservation_status::held) {
             held.push_back({.expires_at_ms = r.expires_at_ms, .reservation = r.id,
                             .record = record, .reserved_zero = 0});
         }
     }
+    bytes = bytes.subspan(h.reservation_count * sizeof(reservation_state));
     if (!bytes.empty()) return std::unexpected("state snapshot has trailing bytes");
     std::sort(held.begin(), held.end(),
               [](const expiry_entry& a, const expiry_entry& b) { return a.before(b); });
