@@ -111,17 +111,7 @@ void load_generator::next(engine::command_header& h) noexcept {
 void load_generator::next(engine::command& out) noexcept {
     engine::command_slot slot{.header = {}};
     next(slot.header);
-    const engine::command_header& h = slot.header;
-    out.kind = h.kind;
-    out.t_ms = h.t_ms;
-    out.conference = h.conference;
-    out.reservation = h.reservation;
-    out.customer = h.customer;
-    out.hold_ttl_ms = h.hold_ttl_ms;
-    out.item_count = 0;
-    for (std::uint32_t i = 0; i < h.item_count; i++) {
-        out.add_item(h.items[i].seat_type, h.items[i].quantity);
-    }
+    out = engine::decode(std::span<const engine::command_slot>(&slot, 1));
 }
 
 }  // namespace ordo::tools
