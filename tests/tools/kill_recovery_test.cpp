@@ -1,9 +1,13 @@
 // The durability promise under kill -9 (CONTRACT.md section 4): `ordo run` is killed at
-// random moments, hundreds of times, each time continuing the same history. After every
-// crash the recovered state must equal the state an in-memory reference run had after the
-// same number of commands, and every result the killed run reported must be in that
-// history with the reference's outcome. Snapshots are taken every 4000 commands, so crashes
-// also land in the middle of snapshot writes and recovery goes through snapshot + tail.
+// random moments, hundreds of times, each time continuing the same history (a new one when
+// the workload is used up). After every crash the recovered state must equal the state an
+// in-memory reference run had after the same number of commands, and every result the
+// killed run reported must be in that history with the reference's outcome. Most kills
+// land while the child sequences (timed from its first reported result: the engine
+// sequences the workload in milliseconds, faster than start-up), the rest in start-up and
+// recovery; the test requires both kinds. Snapshots are taken every 4000 commands, so
+// crashes also land in the middle of snapshot writes and recovery goes through snapshot +
+// tail.
 #include <catch2/catch.hpp>
 
 #include <fmt/core.h>
@@ -12,7 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -63,7 +69,11 @@ std::string command_json(const engine::command& c) {
 
 // The reference: the same commands decided in-process, one at a time.
 struct reference_run {
-    reference_run() : state(engine::state_options{}), body(1 << 20) { buffer.reset(body); }
+    reference_run()
+        : state(engine::state_options{.conferences_max = 64, .reservations_max = 65536}),
+          body(1 << 20) {
+        buffer.reset(body);
+    }
     engine::outcome run(const engine::command& c) {
         engine::command_slot slots[engine::command_slots_max];
         engine::encode(c, slots);
@@ -97,12 +107,24 @@ std::string outcome_text(engine::outcome o) {
     return text;
 }
 
+// Waits until the child has reported a result (its results file is not empty).
+bool wait_for_results(const fs::path& results, std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+        std::error_code error;
+        const std::uintmax_t size = fs::file_size(results, error);
+        if (!error && size > 0) return true;
+        std::this_thread::yield();
+    }
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("kill -9 at random moments loses no reported result and recovers exactly",
           "[durability][kill]") {
     const char* env = std::getenv("ORDO_KILL_ITERATIONS");
-    const int iterations = env != nullptr ? std::atoi(env) : 120;
+    const int iterations = env != nullptr ? std::atoi(env) : 300;
     const fs::path dir = fs::temp_directory_path() / fmt::format("ordo_kill_{}", getpid());
     fs::remove_all(dir);
     fs::create_directories(dir);
@@ -116,24 +138,36 @@ TEST_CASE("kill -9 at random moments loses no reported result and recovers exact
     std::vector<engine::command> commands;
     engine::command c;
     while (generator.next_setup(c)) commands.push_back(c);
-    while (commands.size() < 60'000) {
+    while (commands.size() < 20'000) {
         generator.next(c);
         commands.push_back(c);
     }
-    reference_run reference;
+    auto reference = std::make_unique<reference_run>();
     std::vector<std::string> reference_outcomes;
     std::vector<std::string> reference_states;  // filled lazily up to the recovered count
 
     std::mt19937_64 random(12345);
     std::uint64_t done = 0;  // commands in the recovered history
     int crashes = 0;
-    for (int i = 0; i < iterations && done < commands.size(); i++) {
+    int mid_run_kills = 0;  // kills after the child had reported results: mid-sequencing
+    int histories = 1;      // the workload runs out in a few kills: then start a new history
+    int cut_short = 0;      // kills that left part of the workload unsequenced
+    for (int i = 0; i < iterations; i++) {
+        if (done == commands.size()) {
+            fs::remove_all(data);
+            fs::create_directories(data);
+            reference = std::make_unique<reference_run>();
+            reference_outcomes.clear();
+            done = 0;
+            histories++;
+        }
         const fs::path workload = dir / "workload.jsonl";
         {
             std::ofstream out(workload);
             for (std::uint64_t k = done; k < commands.size(); k++) out << command_json(commands[k]) << '\n';
         }
         const fs::path results = dir / "results.jsonl";
+        fs::remove(results);  // the wait below must see this run's results, not the last
         const pid_t child = fork();
         REQUIRE(child >= 0);
         if (child == 0) {
@@ -141,10 +175,21 @@ TEST_CASE("kill -9 at random moments loses no reported result and recovers exact
             dup2(null_fd, 2);
             execl(ORDO_BINARY, ORDO_BINARY, "run", "--data", data.c_str(), "--workload",
                   workload.c_str(), "--results", results.c_str(), "--segment-mib", "1",
-                  "--snapshot-every", "4000", static_cast<char*>(nullptr));
+                  "--snapshot-every", "4000", "--conferences-max", "64", "--reservations-max",
+                  "65536", static_cast<char*>(nullptr));
             _exit(127);
         }
-        std::this_thread::sleep_for(std::chrono::microseconds(random() % 60'000));
+        // Most kills land while the child sequences: a random moment after its first reported
+        // result (start-up, recovery and table population take longer than a random delay
+        // from the fork would cover). One in eight lands at a random moment from the fork,
+        // in start-up and recovery.
+        if (random() % 8 != 0 && wait_for_results(results, std::chrono::seconds(5))) {
+            mid_run_kills++;
+            // The engine sequences this workload in a few ms: kill within them.
+            std::this_thread::sleep_for(std::chrono::microseconds(random() % 1'500));
+        } else {
+            std::this_thread::sleep_for(std::chrono::microseconds(random() % 60'000));
+        }
         kill(child, SIGKILL);
         int status = 0;
         waitpid(child, &status, 0);
@@ -156,9 +201,9 @@ TEST_CASE("kill -9 at random moments loses no reported result and recovers exact
         REQUIRE(recovered >= done);  // nothing acknowledged before is ever lost
         REQUIRE(recovered <= commands.size());
         while (reference_outcomes.size() < recovered) {
-            reference_outcomes.push_back(outcome_text(reference.run(commands[reference_outcomes.size()])));
+            reference_outcomes.push_back(outcome_text(reference->run(commands[reference_outcomes.size()])));
         }
-        REQUIRE(state_text == tools::state_json(reference.state) + "\n");
+        REQUIRE(state_text == tools::state_json(reference->state) + "\n");
 
         // Every result reported before the kill is in the recovered history, as decided.
         std::ifstream reported(results);
@@ -175,9 +220,14 @@ TEST_CASE("kill -9 at random moments loses no reported result and recovers exact
             reported_count++;
         }
         REQUIRE(done + reported_count <= recovered);
+        if (recovered < commands.size()) cut_short++;
         done = recovered;
     }
-    INFO("crashes: " << crashes << ", commands recovered: " << done);
+    INFO("crashes: " << crashes << ", mid-run: " << mid_run_kills << ", cut short: " << cut_short
+                      << ", histories: " << histories);
     REQUIRE(crashes >= iterations / 2);
+    REQUIRE(mid_run_kills >= iterations / 2);
+    REQUIRE(cut_short >= iterations / 4);  // kills inside the sequencing, not after it
+    REQUIRE(histories >= 2);  // every command of at least one history was run and recovered
     fs::remove_all(dir);
 }
