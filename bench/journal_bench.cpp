@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -489,15 +490,12 @@ public:
                       std::uint64_t in_flight, latency_samples& samples) {
         ORDO_ASSERT(in_flight >= 1);
         ORDO_ASSERT(in_flight <= batches_in_flight_max);
-        std::uint64_t started_ns[slots] = {};
-        std::uint32_t cqes_left[slots] = {};
         std::uint32_t submitted = 0;
         std::uint32_t done = 0;
         ordo::engine::backoff wait;
         while (done < count) {
             while (submitted < count && submitted - done < in_flight) {
-                started_ns[submitted % slots] = monotonic_ns();
-                cqes_left[submitted % slots] = submit(how, bytes, submitted);
+                submit(how, bytes);
                 ++submitted;
             }
             io_uring_cqe* cqe = nullptr;
@@ -507,26 +505,32 @@ public:
             }
             wait.reset();
             ORDO_ASSERT(cqe->res >= 0);
-            const std::uint64_t id = io_uring_cqe_get_data64(cqe);
+            // Completions may come out of order: each names its slot, not its position.
+            commit& c = commits_[io_uring_cqe_get_data64(cqe)];
             io_uring_cqe_seen(&ring_, cqe);
-            ORDO_ASSERT(id < submitted);
-            ORDO_ASSERT(cqes_left[id % slots] > 0);
-            if (--cqes_left[id % slots] > 0) continue;
-            samples.add(monotonic_ns() - started_ns[id % slots]);
+            ORDO_ASSERT(c.cqes_left > 0);
+            if (--c.cqes_left > 0) continue;
+            samples.add(monotonic_ns() - c.started_ns);
             ++done;
         }
     }
 
 private:
-    static constexpr std::uint32_t slots = 2 * batches_in_flight_max;
+    struct commit {
+        std::uint64_t started_ns = 0;
+        std::uint32_t cqes_left = 0;  // 0: the slot is free
+    };
 
-    // Submits commit `id`; returns the completions it will post.
-    std::uint32_t submit(uring_sync how, std::uint32_t bytes, std::uint64_t id) {
+    // Submits one commit in a free slot.
+    void submit(uring_sync how, std::uint32_t bytes) {
+        std::uint64_t slot = 0;
+        while (commits_[slot].cqes_left != 0) ++slot;  // fewer in flight than slots
+        ORDO_ASSERT(slot < commits_.size());
         io_uring_sqe* write = io_uring_get_sqe(&ring_);
         ORDO_ASSERT(write != nullptr);
         io_uring_prep_write_fixed(write, file_.fd(), file_.buffer(), bytes,
                                   file_.next_offset(bytes), 0);
-        io_uring_sqe_set_data64(write, id);
+        io_uring_sqe_set_data64(write, slot);
         std::uint32_t cqes = 1;
         if (how == uring_sync::rwf_dsync) {
             write->rw_flags = RWF_DSYNC;
@@ -535,13 +539,14 @@ private:
             io_uring_sqe* sync = io_uring_get_sqe(&ring_);
             ORDO_ASSERT(sync != nullptr);
             io_uring_prep_fsync(sync, file_.fd(), IORING_FSYNC_DATASYNC);
-            io_uring_sqe_set_data64(sync, id);
+            io_uring_sqe_set_data64(sync, slot);
             cqes = 2;
         }
+        commits_[slot] = commit{.started_ns = monotonic_ns(), .cqes_left = cqes};
         ORDO_ASSERT(io_uring_submit(&ring_) == static_cast<int>(cqes));
-        return cqes;
     }
 
+    std::array<commit, 2 * batches_in_flight_max> commits_{};
     raw_file file_;
     io_uring ring_{};
 };
