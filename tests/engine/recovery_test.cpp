@@ -1,0 +1,168 @@
+// Recovery's own promises beyond the journal reader's: replay builds the live state whether
+// the tables are populated beside it or before it; a record this ordo does not know stops
+// recovery with an error naming its batch (never a guess); tables too small for the
+// journal's history are refused with the flag to raise; replay_records stops exactly at the
+// first record it cannot apply.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <vector>
+
+#include <unistd.h>
+
+#include "engine/apply.h"
+#include "engine/process.h"
+#include "engine/recovery.h"
+#include "journal/record.h"
+#include "journal/writer.h"
+#include "tools/state_json.h"
+
+using namespace ordo;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr engine::state_options tables{.conferences_max = 8, .reservations_max = 4096};
+
+// A small history, decided live into `state`, whose records are returned batch by batch.
+std::vector<std::vector<std::byte>> live_history(engine::booking_state& state) {
+    std::vector<std::vector<std::byte>> batches;
+    std::vector<std::byte> body(1 << 16);
+    engine::event_buffer buffer;
+    buffer.reset(body);
+    auto seal = [&] {
+        batches.emplace_back(buffer.body().begin(), buffer.body().end());
+        buffer.reset(body);
+    };
+    auto room = [&](std::uint32_t bytes) {
+        if (buffer.free_bytes() < bytes) seal();
+    };
+    engine::command_slot slots[engine::command_slots_max];
+    auto run = [&](const engine::command& c) {
+        engine::encode(c, slots);
+        engine::process_command(state, engine::command_view(slots), buffer, room);
+    };
+    const engine::seat_item seats[] = {{.quantity = 100, .seat_type = 1, .reserved_zero = 0},
+                                       {.quantity = 50, .seat_type = 2, .reserved_zero = 0}};
+    run(engine::make_create_conference(0, 1, seats, 2000));
+    for (std::uint64_t r = 1; r <= 600; r++) {
+        const engine::seat_item want[] = {
+            {.quantity = 1, .seat_type = static_cast<std::uint16_t>(1 + r % 2), .reserved_zero = 0}};
+        run(engine::make_reserve(r * 10, 1, r, 7, want));
+        if (r % 3 == 0) run(engine::make_reservation_op(engine::op::confirm, r * 10 + 1, r));
+        if (r % 5 == 0) run(engine::make_reservation_op(engine::op::cancel, r * 10 + 2, r - 1));
+        if (r % 100 == 0) seal();  // several batches; holds expire across them
+    }
+    run(engine::make_tick(100'000));
+    seal();
+    return batches;
+}
+
+std::uint32_t count_records(const std::vector<std::byte>& body) {
+    std::uint32_t count = 0;
+    for (std::size_t at = 0; at < body.size(); count++) {
+        journal::record_header header;
+        std::memcpy(&header, body.data() + at, sizeof(header));
+        at += header.size_bytes;
+    }
+    return count;
+}
+
+// Writes the batches as a journal under dir/journal (buffered: durable enough for a test).
+void write_journal(const fs::path& dir, const std::vector<std::vector<std::byte>>& batches) {
+    auto opened = journal::writer::open(
+        journal::writer_options{.dir = engine::journal_dir(dir),
+                                .sync = journal::sync_mode::buffered,
+                                .segment_bytes = 1u << 20, .direct_io = false},
+        journal::journal_position{});
+    REQUIRE(opened.has_value());
+    journal::writer& w = **opened;
+    for (const auto& body : batches) {
+        auto area = w.claim();
+        REQUIRE(area.has_value());
+        REQUIRE(area->size() >= body.size());
+        std::memcpy(area->data(), body.data(), body.size());
+        REQUIRE(w.publish(static_cast<std::uint32_t>(body.size()), count_records(body), 0));
+    }
+    REQUIRE(w.wait_durable(batches.size()).has_value());
+}
+
+fs::path fresh_dir(const char* name) {
+    const fs::path dir = fs::temp_directory_path() / (std::string(name) + std::to_string(getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+}  // namespace
+
+TEST_CASE("replay equals the live run, tables populated beside the replay or before it",
+          "[recovery]") {
+    engine::booking_state live(tables);
+    const auto batches = live_history(live);
+    const fs::path dir = fresh_dir("ordo_recovery_test_equal_");
+    write_journal(dir, batches);
+    for (const auto population :
+         {engine::table_population::concurrent, engine::table_population::before_replay}) {
+        auto recovered = engine::recover(
+            dir, tables, engine::recovery_options{.use_snapshots = false, .population = population});
+        REQUIRE(recovered.has_value());
+        REQUIRE(recovered->batches_replayed == batches.size());
+        REQUIRE(recovered->records_replayed == live.events);
+        REQUIRE(tools::state_json(*recovered->state) == tools::state_json(live));
+        REQUIRE(recovered->state->counts.expired > 0);  // the history expired holds
+    }
+    fs::remove_all(dir);
+}
+
+TEST_CASE("an unknown record stops recovery with its batch; small tables are refused",
+          "[recovery]") {
+    engine::booking_state live(tables);
+    auto batches = live_history(live);
+    const fs::path dir = fresh_dir("ordo_recovery_test_unknown_");
+
+    SECTION("a record of a newer schema version") {
+        // The second batch's first record claims schema version 9.
+        batches[1][3] = std::byte{9};
+        write_journal(dir, batches);
+        auto recovered = engine::recover(dir, tables, engine::recovery_options{.use_snapshots = false});
+        REQUIRE_FALSE(recovered.has_value());
+        CHECK(recovered.error().find("batch 1 ") != std::string::npos);
+        CHECK(recovered.error().find("version 9") != std::string::npos);
+        CHECK(recovered.error().find("upgrade ordo") != std::string::npos);
+    }
+    SECTION("more reservations than --reservations-max") {
+        write_journal(dir, batches);
+        auto recovered = engine::recover(
+            dir, engine::state_options{.conferences_max = 8, .reservations_max = 100},
+            engine::recovery_options{.use_snapshots = false});
+        REQUIRE_FALSE(recovered.has_value());
+        CHECK(recovered.error().find("--reservations-max") != std::string::npos);
+    }
+    fs::remove_all(dir);
+}
+
+TEST_CASE("replay_records stops at the first record it cannot apply", "[recovery]") {
+    engine::booking_state live(tables);
+    const auto batches = live_history(live);
+    std::vector<std::byte> body = batches[2];
+    const std::uint32_t count = count_records(body);
+    // Find the fifth record and give it an unknown type.
+    std::size_t at = 0;
+    for (int i = 0; i < 4; i++) {
+        journal::record_header header;
+        std::memcpy(&header, body.data() + at, sizeof(header));
+        at += header.size_bytes;
+    }
+    body[at + 2] = std::byte{200};
+
+    engine::booking_state replayed(tables);
+    for (std::size_t b = 0; b < 2; b++) {
+        REQUIRE(engine::replay_records(replayed, batches[b], count_records(batches[b])).applied ==
+                count_records(batches[b]));
+    }
+    const engine::replay_result result = engine::replay_records(replayed, body, count);
+    REQUIRE(result.applied == 4);
+    REQUIRE(result.unknown.has_value());
+    CHECK(result.unknown->type == 200);
+}
