@@ -1,5 +1,6 @@
 #include "engine/booking_state.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <string>
@@ -10,6 +11,10 @@ namespace {
 // home slot is a mask.
 std::uint32_t table_slots_for(std::uint32_t entries_max) {
     return static_cast<std::uint32_t>(std::bit_ceil(std::uint64_t{entries_max} * 3 / 2 + 1));
+}
+// The reservation index is at least two cache lines of entries (line_grouped_home_slot).
+std::uint32_t index_slots_for(std::uint32_t reservations_max) {
+    return std::max(table_slots_for(reservations_max), index_slots_min);
 }
 }  // namespace
 
@@ -30,9 +35,9 @@ booking_state::booking_state(const state_options& options)
       conference_mask_(table_slots_for(options.conferences_max) - 1),
       conference_shift_(hash_shift_for(table_slots_for(options.conferences_max))),
       reservations_(options.reservations_max),
-      reservation_index_(table_slots_for(options.reservations_max)),
-      reservation_mask_(table_slots_for(options.reservations_max) - 1),
-      reservation_shift_(hash_shift_for(table_slots_for(options.reservations_max))),
+      reservation_index_(index_slots_for(options.reservations_max)),
+      reservation_mask_(index_slots_for(options.reservations_max) - 1),
+      reservation_line_shift_(line_shift_for(index_slots_for(options.reservations_max))),
       expiries_(options.reservations_max, reservations_.data()) {
     ORDO_ASSERT(!validate(options).has_value());
     ORDO_ASSERT(std::has_single_bit(std::uint64_t{reservation_mask_} + 1));

@@ -91,7 +91,7 @@ public:
         const std::uint32_t fingerprint = fingerprint_of(id);
         // Home slots and slot & mask are always inside the index: no bounds check.
         const reservation_index_entry* index = reservation_index_.data();
-        std::uint32_t slot = home_slot(id, reservation_shift_);
+        std::uint32_t slot = line_grouped_home_slot(id, reservation_line_shift_);
         for (;;) {
             const reservation_index_entry entry = index[slot];
             if (entry.record_plus_one == 0) {
@@ -113,7 +113,7 @@ public:
     void prefetch_reservation_record(std::uint64_t id) const noexcept {
         const std::uint32_t fingerprint = fingerprint_of(id);
         const reservation_index_entry* index = reservation_index_.data();
-        for (std::uint32_t slot = home_slot(id, reservation_shift_);;
+        for (std::uint32_t slot = line_grouped_home_slot(id, reservation_line_shift_);;
              slot = (slot + 1) & reservation_mask_) {
             const reservation_index_entry entry = index[slot];
             if (entry.record_plus_one == 0) return;
@@ -124,7 +124,8 @@ public:
         }
     }
     void prefetch_reservation(std::uint64_t id) const noexcept {
-        __builtin_prefetch(reservation_index_.data() + home_slot(id, reservation_shift_));
+        __builtin_prefetch(reservation_index_.data() +
+                           line_grouped_home_slot(id, reservation_line_shift_));
     }
     reservation_state& reservation(std::uint32_t record) noexcept {
         ORDO_ASSERT(record < reservation_count_);
@@ -202,7 +203,7 @@ private:
     big_array<reservation_state> reservations_;  // the arena: reservations_max records
     big_array<reservation_index_entry> reservation_index_;
     std::uint32_t reservation_mask_ = 0;
-    std::uint32_t reservation_shift_ = 0;
+    std::uint32_t reservation_line_shift_ = 0;  // line_shift_for(index slots)
     std::uint32_t reservation_count_ = 0;
     expiry_queue expiries_;
 };
