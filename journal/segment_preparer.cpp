@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "journal/base/assert.h"
+#include "journal/base/cpu.h"
 #include "journal/base/clock.h"
 #include "journal/limits.h"
 #include "journal/segment.h"
@@ -51,7 +52,8 @@ static_assert(segment_preparer::zero_tick_us_min <= segment_preparer::zero_tick_
 static_assert(segment_preparer::zero_idle_us >= 2 * segment_preparer::zero_tick_us_max);
 
 segment_preparer::segment_preparer(io::io_backend* backend, std::filesystem::path dir,
-                                   std::uint64_t segment_bytes, std::uint32_t named_through)
+                                   std::uint64_t segment_bytes, std::uint32_t named_through,
+                                   int keep_off_cpu)
     : backend_(backend),
       dir_(std::move(dir)),
       segment_bytes_(segment_bytes),
@@ -63,7 +65,12 @@ segment_preparer::segment_preparer(io::io_backend* backend, std::filesystem::pat
     ORDO_ASSERT(segment_bytes % block_bytes == 0);
     ORDO_ASSERT(lead_bytes_ > 0);
     ORDO_ASSERT(lead_bytes_ < segment_bytes_);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this, keep_off_cpu] {
+        if (keep_off_cpu >= 0) {
+            base::keep_current_thread_off(static_cast<std::uint32_t>(keep_off_cpu));
+        }
+        run();
+    });
 }
 
 segment_preparer::~segment_preparer() {

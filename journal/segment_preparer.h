@@ -66,8 +66,10 @@ public:
     static constexpr std::uint64_t zero_lead_bytes = 4u << 20;
 
     // `named_through`: segments with index <= this already have durable names.
+    // `keep_off_cpu` >= 0: the thread never runs there (the sequencer's CPU).
     segment_preparer(io::io_backend* backend, std::filesystem::path dir,
-                     std::uint64_t segment_bytes, std::uint32_t named_through);
+                     std::uint64_t segment_bytes, std::uint32_t named_through,
+                     int keep_off_cpu = -1);
     ~segment_preparer();
     segment_preparer(const segment_preparer&) = delete;
     segment_preparer& operator=(const segment_preparer&) = delete;

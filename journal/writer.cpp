@@ -102,6 +102,9 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
         io::make_backend(options_.backend, 2 * batches_in_flight_max, options_.simulated_disk);
     if (!backend) return std::unexpected(backend.error());
     io_ = std::move(*backend);
+    if (options_.keep_off_cpu >= 0) {
+        io_->keep_workers_off_cpu(static_cast<std::uint32_t>(options_.keep_off_cpu));
+    }
     if (auto made = io_->make_dir(options_.dir); !made) return made;
     if (auto removed = remove_leftovers(tail.segment_index); !removed) return removed;
     if (auto opened = open_tail_segment(tail); !opened) return opened;
@@ -119,7 +122,8 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
     }
     if (auto attached = io_->attach_buffers(spans); !attached) return attached;
     preparer_ = std::make_unique<segment_preparer>(io_.get(), options_.dir,
-                                                   options_.segment_bytes, segment_index_);
+                                                   options_.segment_bytes, segment_index_,
+                                                   options_.keep_off_cpu);
     preparer_->note_progress(segment_capacity_bytes_ - segment_offset_);
     preparer_->request_prepare(segment_index_ + 1);
     return {};

@@ -42,6 +42,9 @@ struct writer_options {
     bool direct_io = true;  // O_DIRECT where the file system supports it, else buffered
     io_backend_kind backend = io_backend_kind::automatic;  // automatic: io_uring, else pwrite
     io::simulated_disk* simulated_disk = nullptr;  // required for backend simulated
+    // The sequencer's CPU, when it is pinned: the journal's background work (the segment
+    // preparer, io_uring's workers) runs on the other CPUs. -1: anywhere.
+    int keep_off_cpu = -1;
 };
 
 // Where the next batch goes; produced by recovery (reader::position()), consumed by open().

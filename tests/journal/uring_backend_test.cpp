@@ -4,6 +4,7 @@
 #include "journal/io/uring_backend.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -15,7 +16,9 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
+#include "journal/base/cpu.h"
 #include "tests/journal/journal_fixture.h"
 
 using namespace ordo::journal;
@@ -199,4 +202,74 @@ TEST_CASE("every synced io_uring write makes the device flush its write cache") 
     REQUIRE(end.has_value());
     REQUIRE(*end - *start >= writes);
     backend->close_file(opened->file);
+}
+
+TEST_CASE("io_uring workers kept off the submitter's CPU run elsewhere, and writes still land") {
+    // Proves: with keep_workers_off_cpu(c) on a thread pinned to c (the sequencer's case:
+    // workers would inherit its pinning), synced writes complete once each, no tag lost, and
+    // every worker the kernel started for them may not run on c. A fresh thread, like the
+    // sequencer's: io_uring workers belong to a thread, and earlier tests' would linger.
+    if (ordo::base::cpu_count() < 2) {
+        WARN("one CPU: nothing to keep the workers off");
+        return;
+    }
+    const std::uint32_t cpu = 0;
+    temp_dir tmp;
+    const auto path = tmp.path() / "segment";
+    auto backend = make_uring();
+    REQUIRE(backend->create_zeroed(path, 1u << 20).has_value());
+    auto opened = backend->open_file(path, true);
+    REQUIRE(opened.has_value());
+    aligned_buffers buffers(4);
+    REQUIRE(backend->attach_buffers(buffers.spans).has_value());
+    backend->keep_workers_off_cpu(cpu);
+    // The thread only records (Catch assertions belong to the test's thread).
+    bool pinned = false, submits_ok = true, completions_ok = true;
+    std::set<std::uint64_t> tags;
+    std::uint32_t workers = 0, on_cpu = 0;
+    std::thread submitter([&] {
+        pinned = ordo::base::pin_current_thread(cpu);
+        for (std::uint32_t round = 0; round < 8; ++round) {
+            for (std::uint32_t i = 0; i < 4; ++i) {
+                const io::write_request request{.file = opened->file,
+                                                .buffer_index = i,
+                                                .bytes = buffers.spans[i],
+                                                .offset = std::uint64_t{i} * buffer_bytes,
+                                                .sync = true,
+                                                .tag = round * 4 + i};
+                submits_ok = submits_ok && backend->submit_write(request).has_value();
+            }
+            io::io_completion batch[4];
+            for (std::uint32_t got = 0; got < 4;) {
+                const std::uint32_t n = backend->reap(std::span(batch).subspan(got), true);
+                for (std::uint32_t k = got; k < got + n; ++k) {
+                    completions_ok = completions_ok && batch[k].error == 0 && !batch[k].short_write;
+                    tags.insert(batch[k].tag);
+                }
+                got += n;
+            }
+        }
+        // Workers linger for seconds after their last request: look at them now.
+        for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+            std::ifstream comm(task.path() / "comm");
+            std::string name;
+            std::getline(comm, name);
+            if (name != "iou-wrk-" + std::to_string(gettid())) continue;  // this thread's
+            workers++;
+            cpu_set_t allowed;
+            const pid_t tid = std::stoi(task.path().filename().string());
+            if (sched_getaffinity(tid, sizeof(allowed), &allowed) == 0 && CPU_ISSET(cpu, &allowed)) {
+                on_cpu++;
+            }
+        }
+    });
+    submitter.join();
+    backend->close_file(opened->file);
+    REQUIRE(pinned);
+    REQUIRE(submits_ok);
+    REQUIRE(completions_ok);
+    REQUIRE(tags.size() == 32);
+    INFO(workers << " io_uring workers, " << on_cpu << " allowed on CPU " << cpu);
+    if (workers == 0) WARN("no io_uring worker seen (the kernel ran every write inline)");
+    REQUIRE(on_cpu == 0);
 }

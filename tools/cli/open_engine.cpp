@@ -91,7 +91,8 @@ std::expected<opened_engine, std::string> open_engine(std::string_view command,
         .batch_bytes_max = options.batch_bytes,
         .direct_io = options.direct_io,
         .backend = options.force_pwrite ? journal::io_backend_kind::pwrite
-                                        : journal::io_backend_kind::automatic};
+                                        : journal::io_backend_kind::automatic,
+        .keep_off_cpu = options.sequencer_cpu};
     auto writer = journal::writer::open(writer_options, recovered->position);
     if (!writer) return std::unexpected(writer.error().message());
     if (!options.force_pwrite && (*writer)->backend() == journal::io_backend_kind::pwrite) {

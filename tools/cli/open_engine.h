@@ -35,6 +35,7 @@ struct engine_options {
     bool direct_io = true;
     bool force_pwrite = false;  // skip io_uring (for comparisons and the fallback test)
     std::uint64_t snapshot_every_commands = 1'000'000;  // 0: no periodic snapshots
+    int sequencer_cpu = -1;  // where the sequencer is pinned: the journal's threads stay off it
 };
 
 struct opened_engine {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/cli/exit_codes.h"
+#include "journal/base/cpu.h"
 #include "tools/cli/open_engine.h"
 #include "tools/cli/report_error.h"
 #include "tools/simulate/simulation.h"
@@ -118,6 +119,10 @@ int execute(simulate_flags flags) {
     };
     engine_options engine = flags.engine;
     engine.mode = durability_from_name(flags.durability).value_or(durability::none);
+    if (options.pin_threads && flags.producers + 1 <= base::cpu_count()) {
+        options.sequencer.pin_cpu = static_cast<int>(base::quietest_cpu());
+        engine.sequencer_cpu = options.sequencer.pin_cpu;
+    }
     engine.state = options.state;
     auto opened = open_engine("simulate", engine);
     if (!opened) return report_error("simulate", opened.error(), exit_failure);

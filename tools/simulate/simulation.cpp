@@ -36,10 +36,12 @@ std::uint64_t share_of(std::uint64_t total, std::uint32_t index, std::uint32_t c
 
 template <class Producer>
 void produce(Producer& handle, const simulate_options& options, std::uint32_t index,
-             run_control& control, producer_totals& totals) {
+             int sequencer_cpu, run_control& control, producer_totals& totals) {
     const std::uint32_t producers = options.sequencer.producers;
-    if (options.pin_threads && producers + 1 <= base::cpu_count()) {
-        base::pin_current_thread(index % base::cpu_count());
+    if (sequencer_cpu >= 0) {
+        // The index-th CPU that is not the sequencer's.
+        const std::uint32_t cpu = index < static_cast<std::uint32_t>(sequencer_cpu) ? index : index + 1;
+        base::pin_current_thread(cpu % base::cpu_count());
     }
     load_generator generator(options.load, index, producers);
     engine::command cmd;  // the setup commands (conferences); the load goes straight into slots
@@ -77,8 +79,10 @@ simulate_result run_with(const simulate_options& options, engine::booking_state&
                          engine::batch_sink& sink) {
     engine::sequencer_options sequencer_options = options.sequencer;
     const std::uint32_t producers = sequencer_options.producers;
-    if (options.pin_threads && producers + 1 <= base::cpu_count()) {
-        sequencer_options.pin_cpu = static_cast<int>(base::cpu_count() - 1);
+    // The sequencer goes where device interrupts do not (quietest_cpu), unless the caller
+    // chose; the producers take the other CPUs.
+    if (options.pin_threads && producers + 1 <= base::cpu_count() && sequencer_options.pin_cpu < 0) {
+        sequencer_options.pin_cpu = static_cast<int>(base::quietest_cpu());
     }
     engine::sequencer<Ring> seq(state, sink, sequencer_options, options.snapshots);
     run_control control;
@@ -86,7 +90,9 @@ simulate_result run_with(const simulate_options& options, engine::booking_state&
     seq.start();
     std::vector<std::thread> threads;
     for (std::uint32_t p = 0; p < producers; p++) {
-        threads.emplace_back([&, p] { produce(seq.producer_at(p), options, p, control, totals[p]); });
+        threads.emplace_back([&, p] {
+            produce(seq.producer_at(p), options, p, sequencer_options.pin_cpu, control, totals[p]);
+        });
     }
     // The main thread only watches: progress, and the clock of a timed run.
     const std::uint64_t started_ns = base::monotonic_ns();
