@@ -4,6 +4,7 @@
 
 #include "engine/state_codec.h"
 #include "journal/base/clock.h"
+#include "journal/base/cpu.h"
 #include "journal/snapshot_store.h"
 
 namespace ordo::engine {
@@ -15,7 +16,12 @@ snapshotter::snapshotter(const snapshot_options& options, const state_options& t
     if (options_.every_commands == 0) return;
     shadow_ = std::make_unique<booking_state>(tables);
     shadow_->prefault();  // the copy must not page-fault while the sequencer waits
-    writer_ = std::thread([this] { write_loop(); });
+    writer_ = std::thread([this] {
+        if (options_.keep_off_cpu >= 0) {
+            base::keep_current_thread_off(static_cast<std::uint32_t>(options_.keep_off_cpu));
+        }
+        write_loop();
+    });
 }
 
 snapshotter::~snapshotter() { stop(); }

@@ -28,6 +28,7 @@ struct snapshot_options {
     std::filesystem::path data_dir;
     std::uint64_t every_commands = 0;  // 0: never
     std::uint32_t keep = 3;
+    int keep_off_cpu = -1;  // the sequencer's CPU: encoding and writing run elsewhere
 };
 
 class snapshotter {

@@ -97,21 +97,34 @@ std::optional<std::uint64_t> device_flushes(const std::filesystem::path& path) {
     return std::nullopt;
 }
 
+// A zeroed 1 MiB segment opened for O_DIRECT on a fresh io_uring, with `buffer_count`
+// buffers attached.
+struct uring_segment {
+    temp_dir tmp;
+    std::filesystem::path path = tmp.path() / "segment";
+    std::unique_ptr<io::uring_backend> backend = make_uring();
+    aligned_buffers buffers;
+    io::file_id file = -1;
+    explicit uring_segment(std::uint32_t buffer_count) : buffers(buffer_count) {
+        REQUIRE(backend->create_zeroed(path, 1u << 20).has_value());
+        auto opened = backend->open_file(path, true);
+        REQUIRE(opened.has_value());
+        file = opened->file;
+        REQUIRE(backend->attach_buffers(buffers.spans).has_value());
+    }
+};
+
 }  // namespace
 
 TEST_CASE("synced writes through io_uring complete once each, with their bytes in place") {
     // Proves: three synced writes in flight at once each complete exactly once, without
     // error, and the file then holds their bytes at their offsets (and zeros around them).
-    temp_dir tmp;
-    const auto path = tmp.path() / "segment";
-    auto backend = make_uring();
-    REQUIRE(backend->create_zeroed(path, 1u << 20).has_value());
-    auto opened = backend->open_file(path, true);
-    REQUIRE(opened.has_value());
-    aligned_buffers buffers(3);
-    REQUIRE(backend->attach_buffers(buffers.spans).has_value());
+    uring_segment segment(3);
+    auto& backend = segment.backend;
+    auto& buffers = segment.buffers;
+    const auto& path = segment.path;
     for (std::uint32_t i = 0; i < 3; ++i) {
-        const io::write_request request{.file = opened->file,
+        const io::write_request request{.file = segment.file,
                                         .buffer_index = i,
                                         .bytes = buffers.spans[i],
                                         .offset = std::uint64_t{i} * 2 * buffer_bytes,
@@ -127,7 +140,7 @@ TEST_CASE("synced writes through io_uring complete once each, with their bytes i
         tags.insert(done.tag);
     }
     REQUIRE(tags == std::set<std::uint64_t>{100, 101, 102});
-    backend->close_file(opened->file);
+    backend->close_file(segment.file);
     const std::vector<std::byte> bytes = read_file(path);
     REQUIRE(bytes.size() == 1u << 20);
     for (std::size_t at = 0; at < bytes.size(); at += block_bytes) {
@@ -214,14 +227,9 @@ TEST_CASE("io_uring workers kept off the submitter's CPU run elsewhere, and writ
         return;
     }
     const std::uint32_t cpu = 0;
-    temp_dir tmp;
-    const auto path = tmp.path() / "segment";
-    auto backend = make_uring();
-    REQUIRE(backend->create_zeroed(path, 1u << 20).has_value());
-    auto opened = backend->open_file(path, true);
-    REQUIRE(opened.has_value());
-    aligned_buffers buffers(4);
-    REQUIRE(backend->attach_buffers(buffers.spans).has_value());
+    uring_segment segment(4);
+    auto& backend = segment.backend;
+    auto& buffers = segment.buffers;
     backend->keep_workers_off_cpu(cpu);
     // The thread only records (Catch assertions belong to the test's thread).
     bool pinned = false, submits_ok = true, completions_ok = true;
@@ -231,7 +239,7 @@ TEST_CASE("io_uring workers kept off the submitter's CPU run elsewhere, and writ
         pinned = ordo::base::pin_current_thread(cpu);
         for (std::uint32_t round = 0; round < 8; ++round) {
             for (std::uint32_t i = 0; i < 4; ++i) {
-                const io::write_request request{.file = opened->file,
+                const io::write_request request{.file = segment.file,
                                                 .buffer_index = i,
                                                 .bytes = buffers.spans[i],
                                                 .offset = std::uint64_t{i} * buffer_bytes,
@@ -264,7 +272,7 @@ TEST_CASE("io_uring workers kept off the submitter's CPU run elsewhere, and writ
         }
     });
     submitter.join();
-    backend->close_file(opened->file);
+    backend->close_file(segment.file);
     REQUIRE(pinned);
     REQUIRE(submits_ok);
     REQUIRE(completions_ok);

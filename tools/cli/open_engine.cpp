@@ -47,7 +47,7 @@ void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durab
                    "up (0..1000000, default 200)")
         ->check(CLI::Range(0u, engine::flush_delay_us_max));
     sub.add_option("--snapshot-every", options.snapshot_every_commands,
-                   "Take a snapshot every N commands (0: never; default 1000000)");
+                   "Take a snapshot every N commands (0: never; default 20000000)");
     sub.add_flag_function(
         "--pwrite", [&options](std::int64_t) { options.force_pwrite = true; },
         "Use pwrite + fdatasync instead of io_uring");
@@ -102,7 +102,8 @@ std::expected<opened_engine, std::string> open_engine(std::string_view command,
     opened.state = std::move(recovered->state);
     opened.sink = std::make_unique<engine::journal_sink>(std::move(*writer));
     opened.snapshots = std::make_unique<engine::snapshotter>(engine::snapshot_options{
-        .data_dir = options.data_dir, .every_commands = options.snapshot_every_commands},
+        .data_dir = options.data_dir, .every_commands = options.snapshot_every_commands,
+        .keep_off_cpu = options.sequencer_cpu},
         *tables);
     return opened;
 }
