@@ -152,6 +152,10 @@ TEST_CASE("kill -9 at random moments loses no reported result and recovers exact
     int mid_run_kills = 0;  // kills after the child had reported results: mid-sequencing
     int histories = 1;      // the workload runs out in a few kills: then start a new history
     int cut_short = 0;      // kills that left part of the workload unsequenced
+    // How long after the first reported result a mid-run kill may wait. The engine finishes
+    // this workload in a few ms, and how few depends on the build (ASan) and the machine:
+    // the window shrinks after a kill that came too late and grows after one that cut in.
+    std::uint64_t kill_window_us = 1'500;
     for (int i = 0; i < iterations; i++) {
         if (done == commands.size()) {
             fs::remove_all(data);
@@ -173,20 +177,23 @@ TEST_CASE("kill -9 at random moments loses no reported result and recovers exact
         if (child == 0) {
             const int null_fd = ::open("/dev/null", O_WRONLY);
             dup2(null_fd, 2);
+            // The smallest batches: results come out a batch at a time, so kills after the
+            // first land between batches, not only after the last.
             execl(ORDO_BINARY, ORDO_BINARY, "run", "--data", data.c_str(), "--workload",
                   workload.c_str(), "--results", results.c_str(), "--segment-mib", "1",
                   "--snapshot-every", "4000", "--conferences-max", "64", "--reservations-max",
-                  "65536", static_cast<char*>(nullptr));
+                  "65536", "--batch-kib", "128", static_cast<char*>(nullptr));
             _exit(127);
         }
         // Most kills land while the child sequences: a random moment after its first reported
         // result (start-up, recovery and table population take longer than a random delay
         // from the fork would cover). One in eight lands at a random moment from the fork,
         // in start-up and recovery.
+        bool mid_run = false;
         if (random() % 8 != 0 && wait_for_results(results, std::chrono::seconds(5))) {
+            mid_run = true;
             mid_run_kills++;
-            // The engine sequences this workload in a few ms: kill within them.
-            std::this_thread::sleep_for(std::chrono::microseconds(random() % 1'500));
+            std::this_thread::sleep_for(std::chrono::microseconds(random() % kill_window_us));
         } else {
             std::this_thread::sleep_for(std::chrono::microseconds(random() % 60'000));
         }
@@ -221,10 +228,16 @@ TEST_CASE("kill -9 at random moments loses no reported result and recovers exact
         }
         REQUIRE(done + reported_count <= recovered);
         if (recovered < commands.size()) cut_short++;
+        if (mid_run) {
+            kill_window_us = recovered < commands.size()
+                                 ? std::min<std::uint64_t>(kill_window_us * 9 / 8, 50'000)
+                                 : std::max<std::uint64_t>(kill_window_us * 3 / 4, 20);
+        }
         done = recovered;
     }
     INFO("crashes: " << crashes << ", mid-run: " << mid_run_kills << ", cut short: " << cut_short
-                      << ", histories: " << histories);
+                      << ", histories: " << histories << ", last kill window: " << kill_window_us
+                      << " us");
     REQUIRE(crashes >= iterations / 2);
     REQUIRE(mid_run_kills >= iterations / 2);
     REQUIRE(cut_short >= iterations / 4);  // kills inside the sequencing, not after it
