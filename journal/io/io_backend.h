@@ -74,8 +74,9 @@ public:
     // Copies up to out.size() completions; with `wait`, blocks until at least one arrives
     // (the caller only waits with a request in flight).
     virtual std::uint32_t reap(std::span<io_completion> out, bool wait) = 0;
-    // Keeps the backend's own worker threads (io_uring's) off `cpu`, the sequencer's. A
-    // hint: backends without workers ignore it.
+    // The submitter has `cpu` to itself (the pinned sequencer): the backend's own worker
+    // threads (io_uring's) stay off it, and work that would make the submitter wait goes to
+    // them. A hint: backends without workers ignore it.
     virtual void keep_workers_off_cpu(std::uint32_t /*cpu*/) noexcept {}
 
     // Any thread; every call is durable when it returns (data and, for names, directory).

@@ -107,13 +107,15 @@ std::expected<void, journal_error> uring_backend::submit_write(const write_reque
     }
     // Durable on completion: the write is not reported before its data and the metadata
     // needed to read it are on stable storage (a device flush here: the disk has no FUA).
-    // Straight to an io_uring worker (IOSQE_ASYNC): issued inline, an O_DIRECT write that
-    // the device finishes at once runs its RWF_DSYNC flush in this very call (ext4_sync_file
-    // -> blkdev_issue_flush, waited for), and the submitter is the sequencer, which would
-    // sleep through every flush instead of filling the next batch.
+    // With a CPU kept for the submitter (keep_workers_off_cpu), straight to an io_uring
+    // worker (IOSQE_ASYNC): issued inline, an O_DIRECT write that the device finishes at
+    // once runs its RWF_DSYNC flush in this very call (ext4_sync_file -> blkdev_issue_flush,
+    // waited for), and the submitter is the sequencer, which would sleep through the flush
+    // instead of filling the next batch. Without one, inline: the worker's wake-up costs the
+    // commit's tail (journal/README.md, "Measured").
     if (request.sync) {
         write->rw_flags = RWF_DSYNC;
-        io_uring_sqe_set_flags(write, IOSQE_ASYNC);
+        if (sync_on_workers_) io_uring_sqe_set_flags(write, IOSQE_ASYNC);
     }
     io_uring_sqe_set_data64(write, request.tag);
     int submitted = 0;

@@ -37,11 +37,12 @@ public:
         std::span<const std::span<std::byte>> buffers) override;
     std::expected<void, journal_error> submit_write(const write_request&) override;
     std::uint32_t reap(std::span<io_completion> out, bool wait) override;
-    // Its RWF_DSYNC writes run on io_uring workers (IOSQE_ASYNC): those go elsewhere. The
-    // workers belong to the thread that submits and inherit its affinity (the sequencer's,
-    // pinned), so the mask is applied by the first submit, on that thread.
+    // From then on its RWF_DSYNC writes run on io_uring workers (IOSQE_ASYNC), kept off
+    // `cpu`. The workers belong to the thread that submits and inherit its affinity (the
+    // sequencer's, pinned), so the mask is applied by the first submit, on that thread.
     void keep_workers_off_cpu(std::uint32_t cpu) noexcept override {
         keep_off_cpu_ = static_cast<int>(cpu);
+        sync_on_workers_ = true;
     }
 
 private:
@@ -61,6 +62,7 @@ private:
     bool ring_ready_ = false;
     bool buffers_registered_ = false;
     int keep_off_cpu_ = -1;  // >= 0: not yet applied by a submit
+    bool sync_on_workers_ = false;
     void place_workers() noexcept;
     std::uint32_t in_flight_ = 0;
     std::array<pending, pending_slots> pending_{};
