@@ -21,11 +21,14 @@ using namespace ordo;
 
 namespace {
 
-std::unique_ptr<engine::batch_sink> make_sink(bool durable, const std::filesystem::path& dir) {
+std::unique_ptr<engine::batch_sink> make_sink(bool durable, const std::filesystem::path& dir,
+                                              int sequencer_cpu) {
     if (!durable) return std::make_unique<engine::memory_sink>(1 << 20);
     std::filesystem::remove_all(dir);
     auto writer = journal::writer::open(
-        journal::writer_options{.dir = engine::journal_dir(dir), .segment_bytes = 1ull << 30},
+        journal::writer_options{.dir = engine::journal_dir(dir),
+                                .segment_bytes = 1ull << 30,
+                                .keep_off_cpu = sequencer_cpu},
         journal::journal_position{});
     if (!writer) return nullptr;
     return std::make_unique<engine::journal_sink>(std::move(*writer));
@@ -41,6 +44,7 @@ void simulate_run(benchmark::State& bench, std::uint32_t producers, engine::ring
     options.state = engine::state_options{.conferences_max = 1000,
                                           .reservations_max = static_cast<std::uint32_t>(commands)};
     options.sequencer.producers = producers;
+    options.sequencer.pin_cpu = tools::pinned_sequencer_cpu(producers);  // as ordo simulate
     double seconds = 0;
     std::uint64_t done = 0;
     for (auto _ : bench) {
@@ -49,7 +53,7 @@ void simulate_run(benchmark::State& bench, std::uint32_t producers, engine::ring
         state->prefault();
         const auto dir = std::filesystem::temp_directory_path() /
                          ("ordo_simulate_bench_" + std::to_string(getpid()));
-        auto sink = make_sink(durable, dir);
+        auto sink = make_sink(durable, dir, options.sequencer.pin_cpu);
         if (!sink) {
             bench.SkipWithError("cannot open the journal");
             return;

@@ -25,14 +25,19 @@ std::uint32_t cpu_count() noexcept {
     return online > 0 ? static_cast<std::uint32_t>(online) : 1;
 }
 
-bool keep_current_thread_off(std::uint32_t cpu) noexcept {
+bool all_cpus_but(std::uint32_t cpu, cpu_set_t& set) noexcept {
     const std::uint32_t count = cpu_count();
-    if (count <= 1 || cpu >= count) return true;
-    cpu_set_t set;
+    if (count <= 1 || cpu >= count) return false;
     CPU_ZERO(&set);
     for (std::uint32_t c = 0; c < count; c++) {
         if (c != cpu) CPU_SET(c, &set);
     }
+    return true;
+}
+
+bool keep_current_thread_off(std::uint32_t cpu) noexcept {
+    cpu_set_t set;
+    if (!all_cpus_but(cpu, set)) return true;
     return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // CPU-level helpers shared by every module: cache-line size, the spin hint, pinning.
 
+#include <sched.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -25,6 +27,9 @@ bool pin_current_thread(std::uint32_t cpu) noexcept;
 
 std::uint32_t cpu_count() noexcept;
 
+// Fills `set` with every online CPU but `cpu`; false (set untouched) when that would leave
+// nothing out: a single CPU, or `cpu` is not one of them.
+bool all_cpus_but(std::uint32_t cpu, cpu_set_t& set) noexcept;
 // Lets the calling thread run on every online CPU but `cpu` (nothing changes when that is
 // the only one); false when the scheduler refuses.
 bool keep_current_thread_off(std::uint32_t cpu) noexcept;

@@ -1,6 +1,5 @@
 #include "journal/io/uring_backend.h"
 
-#include <sched.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -60,8 +59,8 @@ void uring_backend::place_workers() noexcept {
     ORDO_ASSERT(in_flight_ == 0);  // the first submit: no completion to mix up with the nop's
     const auto cpu = static_cast<std::uint32_t>(keep_off_cpu_);
     keep_off_cpu_ = -1;
-    const std::uint32_t count = base::cpu_count();
-    if (count <= 1 || cpu >= count) return;
+    cpu_set_t set;
+    if (!base::all_cpus_but(cpu, set)) return;
     // The mask can be set only once this thread has its io_uring context (its first submit
     // makes it), and it reaches only workers started later, so a nop comes first: it
     // completes inline and starts none.
@@ -75,11 +74,6 @@ void uring_backend::place_workers() noexcept {
     } while (submitted == -EINTR);
     io_uring_cqe* cqe = nullptr;
     if (submitted == 1 && io_uring_wait_cqe(&ring_, &cqe) == 0) io_uring_cqe_seen(&ring_, cqe);
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (std::uint32_t c = 0; c < count; c++) {
-        if (c != cpu) CPU_SET(c, &set);
-    }
     // Linux 5.14+; older kernels keep the default placement, which costs speed only.
     (void)io_uring_register_iowq_aff(&ring_, sizeof(set), &set);
 }

@@ -20,6 +20,17 @@ writer_options sim_options(io::simulated_disk* disk) {
     return options;
 }
 
+// What recovery reads after the simulated machine crashes: unsynced writes are gone. Any
+// error reading it back fails the test.
+read_result read_after_crash(io::simulated_disk& disk) {
+    disk.crash();
+    temp_dir tmp;
+    disk.materialize(sim_dir, tmp.journal());
+    read_result read = read_all(tmp.journal());
+    REQUIRE_FALSE(read.error.has_value());
+    return read;
+}
+
 struct failure_case {
     const char* name;
     io::simulated_faults faults;
@@ -80,11 +91,7 @@ TEST_CASE("EIO and ENOSPC on write and on sync, and short writes, poison the wri
         REQUIRE((*w)->publish(8, 1, 0).error().code == c.code);
         REQUIRE((*w)->wait_durable(1).error().code == c.code);
         w->reset();
-        disk.crash();
-        temp_dir tmp;
-        disk.materialize(sim_dir, tmp.journal());
-        const read_result read = read_all(tmp.journal());
-        REQUIRE_FALSE(read.error.has_value());
+        const read_result read = read_after_crash(disk);
         REQUIRE(read.batches.size() == 5);
         REQUIRE(read.payloads_match);
     }
@@ -142,11 +149,7 @@ TEST_CASE("buffered mode loses unsynced batches on crash but never corrupts the 
         write_batches(**w, std::vector<batch_shape>(5, batch_shape{1, 100}));
         REQUIRE(disk.syncs() == 0);
     }
-    disk.crash();
-    temp_dir tmp;
-    disk.materialize(sim_dir, tmp.journal());
-    const read_result read = read_all(tmp.journal());
-    REQUIRE_FALSE(read.error.has_value());
+    const read_result read = read_after_crash(disk);
     REQUIRE(read.batches.empty());
     REQUIRE_FALSE(read.tail.has_value());
 }
@@ -180,11 +183,7 @@ TEST_CASE("a failed zero fill of the next segment poisons the writer at rollover
     REQUIRE((*w)->poll().error().code == journal_errc::io_error);
     REQUIRE((*w)->claim().error().code == journal_errc::io_error);
     w->reset();
-    disk.crash();
-    temp_dir tmp;
-    disk.materialize(sim_dir, tmp.journal());
-    const read_result read = read_all(tmp.journal());
-    REQUIRE_FALSE(read.error.has_value());
+    const read_result read = read_after_crash(disk);
     REQUIRE(read.batches.size() == published);
     REQUIRE(read.payloads_match);
 }

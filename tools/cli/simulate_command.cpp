@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/cli/exit_codes.h"
-#include "journal/base/cpu.h"
 #include "tools/cli/open_engine.h"
 #include "tools/cli/report_error.h"
 #include "tools/simulate/simulation.h"
@@ -101,7 +100,6 @@ int execute(simulate_flags flags) {
     options.commands = flags.commands;
     options.seconds = flags.seconds;
     options.ring = *ring;
-    options.pin_threads = !flags.no_pin;
     options.load = flags.load;
     options.load.seed = flags.seed;
     options.state = engine::state_options{
@@ -119,10 +117,8 @@ int execute(simulate_flags flags) {
     };
     engine_options engine = flags.engine;
     engine.mode = durability_from_name(flags.durability).value_or(durability::none);
-    if (options.pin_threads && flags.producers + 1 <= base::cpu_count()) {
-        options.sequencer.pin_cpu = static_cast<int>(base::quietest_cpu());
-        engine.sequencer_cpu = options.sequencer.pin_cpu;
-    }
+    if (!flags.no_pin) options.sequencer.pin_cpu = pinned_sequencer_cpu(flags.producers);
+    engine.sequencer_cpu = options.sequencer.pin_cpu;
     engine.state = options.state;
     auto opened = open_engine("simulate", engine);
     if (!opened) return report_error("simulate", opened.error(), exit_failure);

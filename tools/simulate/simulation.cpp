@@ -36,9 +36,9 @@ std::uint64_t share_of(std::uint64_t total, std::uint32_t index, std::uint32_t c
 
 template <class Producer>
 void produce(Producer& handle, const simulate_options& options, std::uint32_t index,
-             int sequencer_cpu, run_control& control, producer_totals& totals) {
+             run_control& control, producer_totals& totals) {
     const std::uint32_t producers = options.sequencer.producers;
-    if (sequencer_cpu >= 0) {
+    if (const int sequencer_cpu = options.sequencer.pin_cpu; sequencer_cpu >= 0) {
         // The index-th CPU that is not the sequencer's.
         const std::uint32_t cpu = index < static_cast<std::uint32_t>(sequencer_cpu) ? index : index + 1;
         base::pin_current_thread(cpu % base::cpu_count());
@@ -77,21 +77,15 @@ void produce(Producer& handle, const simulate_options& options, std::uint32_t in
 template <template <class> class Ring>
 simulate_result run_with(const simulate_options& options, engine::booking_state& state,
                          engine::batch_sink& sink) {
-    engine::sequencer_options sequencer_options = options.sequencer;
-    const std::uint32_t producers = sequencer_options.producers;
-    // The sequencer goes where device interrupts do not (quietest_cpu), unless the caller
-    // chose; the producers take the other CPUs.
-    if (options.pin_threads && producers + 1 <= base::cpu_count() && sequencer_options.pin_cpu < 0) {
-        sequencer_options.pin_cpu = static_cast<int>(base::quietest_cpu());
-    }
-    engine::sequencer<Ring> seq(state, sink, sequencer_options, options.snapshots);
+    const std::uint32_t producers = options.sequencer.producers;
+    engine::sequencer<Ring> seq(state, sink, options.sequencer, options.snapshots);
     run_control control;
     std::vector<producer_totals> totals(producers);
     seq.start();
     std::vector<std::thread> threads;
     for (std::uint32_t p = 0; p < producers; p++) {
         threads.emplace_back([&, p] {
-            produce(seq.producer_at(p), options, p, sequencer_options.pin_cpu, control, totals[p]);
+            produce(seq.producer_at(p), options, p, control, totals[p]);
         });
     }
     // The main thread only watches: progress, and the clock of a timed run.
@@ -147,6 +141,11 @@ simulate_result run_with(const simulate_options& options, engine::booking_state&
 }
 
 }  // namespace
+
+int pinned_sequencer_cpu(std::uint32_t producers) {
+    if (producers + 1 > base::cpu_count()) return -1;
+    return static_cast<int>(base::quietest_cpu());
+}
 
 simulate_result run_simulation(const simulate_options& options, engine::booking_state& state,
                                engine::batch_sink& sink) {

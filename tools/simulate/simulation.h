@@ -26,10 +26,11 @@ struct simulate_options {
     std::uint64_t commands = 0;  // total over all producers; 0: run for `seconds`
     double seconds = 0;
     engine::ring_kind ring = engine::ring_kind::own;
-    bool pin_threads = true;
     load_options load;
     engine::state_options state;
-    engine::sequencer_options sequencer;  // .producers is the producer count
+    // .producers is the producer count; .pin_cpu >= 0 pins the sequencer there and the
+    // producers to the other CPUs (pinned_sequencer_cpu), -1 pins nothing.
+    engine::sequencer_options sequencer;
     std::function<void(const simulate_progress&)> on_progress;  // about once a second
     engine::snapshotter* snapshots = nullptr;  // periodic snapshots of a durable run
 };
@@ -48,6 +49,11 @@ struct simulate_result {
     std::uint64_t snapshot_pause_ns_max = 0;
     std::string failure;  // empty when the run completed
 };
+
+// Where to pin the sequencer of a run with `producers` producers: the CPU that serves the
+// fewest device interrupts (base::quietest_cpu), or -1 (no pinning) when the threads would
+// not each have a CPU. A journal for the run keeps its threads off the same CPU.
+int pinned_sequencer_cpu(std::uint32_t producers);
 
 // Runs the load against `state` through `sink` (memory or journal). The state must already
 // hold whatever the sink's journal holds (recovered).
