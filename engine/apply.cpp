@@ -68,42 +68,76 @@ std::span<const seat_item> items_after(std::span<const std::byte> payload, std::
     return {out, count};
 }
 
-ORDO_ALWAYS_INLINE apply_result replay_held(booking_state& state,
-                                            std::span<const std::byte> payload) noexcept {
+// Where a replayed reservation record's reservation is, two ways. index_places finds it
+// through the index, which it also keeps (one thread does everything: apply(record));
+// resolved_places takes the record numbers a reservation_resolver found for the batch
+// (which also kept the index) and prefetches their records ahead.
+struct index_places {
+    void index_new(booking_state& state, std::uint64_t reservation) const noexcept {
+        const booking_state::reservation_lookup where = state.find_reservation(reservation);
+        ORDO_ASSERT(where.record == index_none);  // ids are unique for all time
+        state.index_reservation(where, state.reservation_count());
+    }
+    std::uint32_t existing(const booking_state& state, std::uint64_t reservation) noexcept {
+        const std::uint32_t record = state.find_reservation(reservation).record;
+        ORDO_ASSERT(record != index_none);
+        return record;
+    }
+};
+
+struct resolved_places {
+    // Far enough ahead to cover a miss to memory at a record every ~30 ns.
+    static constexpr std::size_t prefetch_ahead = 16;
+    std::span<const std::uint32_t> records;
+    std::size_t next = 0;
+
+    void index_new(const booking_state&, std::uint64_t) const noexcept {}
+    std::uint32_t existing(const booking_state& state, std::uint64_t) noexcept {
+        ORDO_ASSERT(next < records.size());
+        if (next + prefetch_ahead < records.size()) {
+            state.prefetch_reservation_at(records[next + prefetch_ahead]);
+        }
+        return records[next++];
+    }
+    void prefetch_first(const booking_state& state) const noexcept {
+        for (std::size_t i = 0; i < std::min(prefetch_ahead, records.size()); i++) {
+            state.prefetch_reservation_at(records[i]);
+        }
+    }
+};
+
+template <class Places>
+ORDO_ALWAYS_INLINE apply_result replay_held(booking_state& state, std::span<const std::byte> payload,
+                                            Places& places) noexcept {
     const auto e = read_payload<reservation_held_v1>(payload);
     if (state.reservations_full()) return apply_result::reservations_full;
     ORDO_ASSERT(e.item_count >= 1);
     ORDO_ASSERT(e.item_count <= reservation_items_max);
-    seat_item seats[reservation_items_max];
-    const std::span<const seat_item> items = items_after(payload, sizeof(e), e.item_count, seats);
-    const booking_state::reservation_lookup found = state.find_reservation(e.reservation);
-    ORDO_ASSERT(found.record == index_none);
+    ORDO_ASSERT(sizeof(e) + std::size_t{e.item_count} * sizeof(seat_item) <= payload.size());
     const std::uint32_t conference_index = state.find_conference(e.conference);
     ORDO_ASSERT(conference_index != index_none);
     const conference_state& c = state.conference(conference_index);
     reserved_item resolved[reservation_items_max];
+    // Items are read in the loop that resolves them: a separate copy loop of a variable
+    // count becomes `rep movs`, whose start-up costs more than the few items a hold has.
     for (std::uint32_t i = 0; i < e.item_count; i++) {
-        const std::uint32_t t = c.find_type(items[i].seat_type);
+        const seat_item item = read_seat_item(payload, sizeof(e), i);
+        const std::uint32_t t = c.find_type(item.seat_type);
         ORDO_ASSERT(t != seat_type_index_none);
         resolved[i] = reserved_item{.type_index = static_cast<std::uint8_t>(t),
                                     .reserved_zero = 0,
-                                    .quantity = static_cast<std::uint16_t>(items[i].quantity)};
+                                    .quantity = static_cast<std::uint16_t>(item.quantity)};
     }
-    apply_held(state, e, resolved, found, conference_index);
+    places.index_new(state, e.reservation);
+    apply_held(state, e, resolved, conference_index);
     return apply_result::applied;
 }
 
-ORDO_ALWAYS_INLINE void replay_status_change(booking_state& state, std::uint64_t now_ms,
-                                             std::uint64_t reservation,
-                                             reservation_status to) noexcept {
-    const std::uint32_t record = state.find_reservation(reservation).record;
-    ORDO_ASSERT(record != index_none);
-    apply_status_change(state, now_ms, reservation, record, to);
-}
-
 // One record whose header says a known type and version.
+template <class Places>
 ORDO_ALWAYS_INLINE apply_result apply_record(booking_state& state, event_type type,
-                                             std::span<const std::byte> payload) noexcept {
+                                             std::span<const std::byte> payload,
+                                             Places& places) noexcept {
     switch (type) {
         case event_type::conference_created: {
             const auto e = read_payload<conference_created_v1>(payload);
@@ -120,20 +154,23 @@ ORDO_ALWAYS_INLINE apply_result apply_record(booking_state& state, event_type ty
                                 state.conference(index).find_type(e.seat_type));
             return apply_result::applied;
         }
-        case event_type::reservation_held: return replay_held(state, payload);
+        case event_type::reservation_held: return replay_held(state, payload, places);
         case event_type::reservation_confirmed:
         case event_type::reservation_cancelled: {
             const auto e = read_payload<reservation_changed_v1>(payload);
-            replay_status_change(state, e.now_ms, e.reservation,
-                                 type == event_type::reservation_confirmed
-                                     ? reservation_status::confirmed
-                                     : reservation_status::cancelled);
+            apply_status_change(state, e.now_ms, e.reservation,
+                                places.existing(state, e.reservation),
+                                type == event_type::reservation_confirmed
+                                    ? reservation_status::confirmed
+                                    : reservation_status::cancelled);
             return apply_result::applied;
         }
         case event_type::reservation_expired: {
             const auto e = read_payload<reservation_expired_v1>(payload);
             ORDO_ASSERT(e.expires_at_ms <= e.now_ms);
-            replay_status_change(state, e.now_ms, e.reservation, reservation_status::expired);
+            apply_status_change(state, e.now_ms, e.reservation,
+                                places.existing(state, e.reservation),
+                                reservation_status::expired);
             return apply_result::applied;
         }
         case event_type::command_rejected:
@@ -154,38 +191,8 @@ journal::record_header header_at(const std::byte* record) noexcept {
     return header;
 }
 
-bool known(const journal::record_header& header) noexcept {
-    // Types are 1..event_type_max: one unsigned comparison.
-    return static_cast<std::uint8_t>(header.type - 1u) < event_type_max &&
-           header.schema_version == event_schema_version;
-}
-
-// The reservation a record touches (0: none), so replay can prefetch its lines ahead.
-// Every event about a reservation has its id right after now_ms (engine/EVENTS.md).
-std::uint64_t reservation_of_record_at(const std::byte* record) noexcept {
-    switch (static_cast<event_type>(record[2])) {
-        case event_type::reservation_held:
-        case event_type::reservation_confirmed:
-        case event_type::reservation_cancelled:
-        case event_type::reservation_expired: {
-            std::uint64_t id;
-            std::memcpy(&id, record + sizeof(journal::record_header) + 8, sizeof(id));
-            return id;
-        }
-        default: return 0;
-    }
-}
-
-// Replay walks each batch once and prefetches in two stages, like the sequencer: a
-// record's index line prefetch_distance records ahead, and halfway there (that line has
-// arrived) the reservation record it points to, which for an expiry is a minute-old
-// record long out of the cache. The walk also prefetches the journal a page ahead:
-// hardware prefetchers stop at each 4 KiB page, and page-cache pages are scattered.
-constexpr std::uint32_t prefetch_distance = 32;
-constexpr std::uint32_t window_records = 64;  // a power of two above prefetch_distance
+// The journal a page ahead: hardware prefetchers stop at each 4 KiB page.
 constexpr std::size_t journal_ahead_bytes = 4096;
-static_assert(std::has_single_bit(window_records));
-static_assert(window_records > prefetch_distance);
 
 }  // namespace
 
@@ -193,52 +200,38 @@ apply_result apply(booking_state& state, std::span<const std::byte> record) noex
     ORDO_ASSERT(record.size() >= sizeof(journal::record_header));
     const journal::record_header header = header_at(record.data());
     ORDO_ASSERT(header.size_bytes == record.size());
-    ORDO_ASSERT(known(header));
+    ORDO_ASSERT(is_known_record(header));
+    index_places places;
     return apply_record(state, static_cast<event_type>(header.type),
-                        record.subspan(sizeof(header)));
+                        record.subspan(sizeof(header)), places);
 }
 
-replay_result replay_records(booking_state& state, std::span<const std::byte> body,
-                             std::uint32_t record_count) noexcept {
+replay_result apply_resolved(booking_state& state, std::span<const std::byte> body,
+                             std::uint32_t record_count,
+                             std::span<const std::uint32_t> record_numbers) noexcept {
     replay_result result;
-    struct ahead {
-        const std::byte* record;   // where it starts
-        std::uint64_t reservation;  // the reservation it touches, 0 for none
-    };
-    ahead window[window_records];
-    const std::byte* cursor = body.data();
-    const std::byte* const end = cursor + body.size();
-    std::uint32_t walked = 0;
-    auto walk_one = [&] {
-        ORDO_ASSERT(cursor < end);
-        const std::uint64_t id = reservation_of_record_at(cursor);
-        window[walked % window_records] = ahead{.record = cursor, .reservation = id};
-        if (id != 0) state.prefetch_reservation(id);
-        __builtin_prefetch(cursor + journal_ahead_bytes);
-        cursor += header_at(cursor).size_bytes;
-        walked++;
-    };
-    while (walked < record_count && walked < prefetch_distance) walk_one();
+    resolved_places places{.records = record_numbers};
+    places.prefetch_first(state);
+    const std::byte* record = body.data();
+    const std::byte* const end = record + body.size();
     for (std::uint32_t i = 0; i < record_count; i++) {
-        if (walked < record_count) walk_one();
-        if (i + prefetch_distance / 2 < walked) {
-            const std::uint64_t id = window[(i + prefetch_distance / 2) % window_records].reservation;
-            if (id != 0) state.prefetch_reservation_record(id);
-        }
-        const std::byte* record = window[i % window_records].record;
+        ORDO_ASSERT(record < end);
         const journal::record_header header = header_at(record);
         ORDO_ASSERT(header.size_bytes <= end - record);
-        if (!known(header)) {
+        if (!is_known_record(header)) {
             result.unknown = header;
             return result;
         }
+        __builtin_prefetch(record + journal_ahead_bytes);
         const std::span<const std::byte> payload(record + sizeof(header),
                                                  header.size_bytes - sizeof(header));
-        result.result = apply_record(state, static_cast<event_type>(header.type), payload);
+        result.result = apply_record(state, static_cast<event_type>(header.type), payload, places);
         if (result.result != apply_result::applied) return result;
         result.applied++;
+        record += header.size_bytes;
     }
-    ORDO_ASSERT(cursor == end);
+    ORDO_ASSERT(record == end);
+    ORDO_ASSERT(places.next == record_numbers.size());
     return result;
 }
 

@@ -41,20 +41,21 @@ ORDO_ALWAYS_INLINE void count_record(booking_state& state, std::uint64_t now_ms,
     state.commands += primary ? 1 : 0;
 }
 
-// reservation_held. `items` are the event's items resolved to their conference's seat type
-// indices; `where` is find_reservation's answer for the new id (not there).
+// reservation_held: appends the reservation's record. `items` are the event's items
+// resolved to their conference's seat type indices. The id's index entry is the caller's
+// (booking_state::index_reservation, pointing at reservation_count() before this call):
+// live, decide() found its slot; replay indexes on another thread (engine/replay.h).
 ORDO_ALWAYS_INLINE void apply_held(booking_state& state, const reservation_held_v1& e,
                                    const reserved_item* items,
-                                   const booking_state::reservation_lookup& where,
                                    std::uint32_t conference_index) noexcept {
     ORDO_ASSERT(e.item_count >= 1);
     ORDO_ASSERT(e.item_count <= reservation_items_max);
     conference_state& c = state.conference(conference_index);
     ORDO_ASSERT(c.id == e.conference);
-    // ids are unique for all time: insert_reservation checks the index slot is empty.
-    const std::uint32_t record = state.insert_reservation(where, e.reservation);
+    // ids are unique for all time: whoever indexed it found the id missing.
+    const std::uint32_t record = state.append_reservation(e.reservation);
     reservation_state& r = state.reservation(record);
-    // A fresh arena record is all zero: set what differs (insert_reservation set the id).
+    // A fresh arena record is all zero: set what differs (append_reservation set the id).
     r.customer = e.customer;
     r.expires_at_ms = e.expires_at_ms;
     r.conference_index = conference_index;
@@ -124,8 +125,16 @@ void apply_seats_changed(booking_state& state, event_type type, const seats_chan
 apply_result apply_conference_created(booking_state& state, const conference_created_v1& e,
                                       std::span<const seat_item> items) noexcept;
 
+// A record this ordo can apply: a type 1..event_type_max (one unsigned comparison) at the
+// schema version it writes.
+inline bool is_known_record(const journal::record_header& header) noexcept {
+    return static_cast<std::uint8_t>(header.type - 1u) < event_type_max &&
+           header.schema_version == event_schema_version;
+}
+
 // Replay: `record` is one whole record (journal::record_header + payload) of a known type
-// and version, as the live side wrote it; finds the places and applies it.
+// and version, as the live side wrote it; finds the places (and indexes a new reservation)
+// and applies it.
 apply_result apply(booking_state& state, std::span<const std::byte> record) noexcept;
 
 struct replay_result {
@@ -134,10 +143,13 @@ struct replay_result {
     std::optional<journal::record_header> unknown;  // a type or version this ordo lacks
 };
 
-// Replay of a whole batch body (its framing validated by the journal reader): applies its
-// records in order, prefetching the tables ahead. Stops at the first record it cannot
-// apply: an unknown type or version, or a full table.
-replay_result replay_records(booking_state& state, std::span<const std::byte> body,
-                             std::uint32_t record_count) noexcept;
+// Replay of a whole batch body (its framing validated by the journal reader) after a
+// reservation_resolver has indexed its new reservations and found, in order, the record of
+// every confirmed, cancelled and expired one (`record_numbers`): applies the records in
+// order, everything but the index. Stops at the first record it cannot apply: an unknown
+// type or version, or a full table (where the resolver stopped too).
+replay_result apply_resolved(booking_state& state, std::span<const std::byte> body,
+                             std::uint32_t record_count,
+                             std::span<const std::uint32_t> record_numbers) noexcept;
 
 }  // namespace ordo::engine

@@ -36,12 +36,10 @@ booking_state::booking_state(const state_options& options)
       conference_shift_(hash_shift_for(table_slots_for(options.conferences_max))),
       reservations_(options.reservations_max),
       reservation_index_(index_slots_for(options.reservations_max)),
-      reservation_mask_(index_slots_for(options.reservations_max) - 1),
-      reservation_line_shift_(line_shift_for(index_slots_for(options.reservations_max))),
+      index_(reservation_index_.data(), index_slots_for(options.reservations_max)),
       expiries_(options.reservations_max, reservations_.data()) {
     ORDO_ASSERT(!validate(options).has_value());
-    ORDO_ASSERT(std::has_single_bit(std::uint64_t{reservation_mask_} + 1));
-    ORDO_ASSERT(reservation_index_.size() == std::size_t{reservation_mask_} + 1);
+    ORDO_ASSERT(reservation_index_.size() == index_.slot_count());
     ORDO_ASSERT(conference_slots_.size() == std::size_t{conference_mask_} + 1);
 }
 

@@ -16,6 +16,7 @@
 #include "engine/hash.h"
 #include "engine/limits.h"
 #include "engine/reservation.h"
+#include "engine/reservation_index.h"
 
 namespace ordo::engine {
 
@@ -32,8 +33,6 @@ struct reservation_counts {
     std::uint64_t cancelled = 0;
     std::uint64_t expired = 0;
 };
-
-inline constexpr std::uint32_t index_none = 0xffff'ffffu;
 
 class booking_state {
 public:
@@ -75,58 +74,31 @@ public:
     std::uint32_t insert_conference(std::uint64_t id) noexcept;
 
     // --- Reservations: records in an arena in the order they were made (ids are unique
-    // for all time and never deleted), found through an open-addressing index with linear
-    // probing. The arena order is the hot order: a new hold is the next record, recent ones
-    // (confirmed or cancelled soon after) are recent records, and expiries walk the arena
-    // front to back. Only the index is probed at random, so its entries are 8 bytes: 32
-    // bits of the id's hash (the other bits chose the slot) and the record number; a hash
-    // match is confirmed against the record's id. ---
-    struct reservation_lookup {
-        std::uint32_t record;       // index_none: the id is not there
-        std::uint32_t index_slot;   // the id's index slot, or the empty one it would take
-        std::uint32_t fingerprint;  // what the index stores for the id
-    };
+    // for all time and never deleted), found through the reservation index
+    // (engine/reservation_index.h). The arena order is the hot order: a new hold is the
+    // next record, recent ones (confirmed or cancelled soon after) are recent records,
+    // and expiries walk the arena front to back. ---
+    using reservation_lookup = engine::reservation_lookup;
     reservation_lookup find_reservation(std::uint64_t id) const noexcept {
-        ORDO_ASSERT(id != 0);
-        const std::uint32_t fingerprint = fingerprint_of(id);
-        // Home slots and slot & mask are always inside the index: no bounds check.
-        const reservation_index_entry* index = reservation_index_.data();
-        std::uint32_t slot = line_grouped_home_slot(id, reservation_line_shift_);
-        for (;;) {
-            const reservation_index_entry entry = index[slot];
-            if (entry.record_plus_one == 0) {
-                return {.record = index_none, .index_slot = slot, .fingerprint = fingerprint};
-            }
-            if (entry.fingerprint == fingerprint) {
-                const std::uint32_t record = entry.record_plus_one - 1;
-                ORDO_ASSERT(record < reservation_count_);
-                if (reservations_.data()[record].id == id) {
-                    return {.record = record, .index_slot = slot, .fingerprint = fingerprint};
-                }
-            }
-            slot = (slot + 1) & reservation_mask_;
-        }
+        return index_.find(id, [this](std::uint32_t record) {
+            ORDO_ASSERT(record < reservation_count_);
+            return reservations_.data()[record].id;
+        });
     }
-    // Prefetches the record the index points to for `id` (the first fingerprint match,
-    // not confirmed: confirming would read the very line being prefetched). Needs the
-    // index line, so it comes after prefetch_reservation(id).
+    // Prefetches the record the index points to for `id`. Needs the index line, so it
+    // comes after prefetch_reservation(id).
     void prefetch_reservation_record(std::uint64_t id) const noexcept {
-        const std::uint32_t fingerprint = fingerprint_of(id);
-        const reservation_index_entry* index = reservation_index_.data();
-        for (std::uint32_t slot = line_grouped_home_slot(id, reservation_line_shift_);;
-             slot = (slot + 1) & reservation_mask_) {
-            const reservation_index_entry entry = index[slot];
-            if (entry.record_plus_one == 0) return;
-            if (entry.fingerprint != fingerprint) continue;
-            ORDO_ASSERT(entry.record_plus_one - 1 < reservation_count_);
-            __builtin_prefetch(reservations_.data() + (entry.record_plus_one - 1), 1);
-            return;
-        }
+        const std::uint32_t record = index_.first_match(id);
+        if (record == index_none) return;
+        ORDO_ASSERT(record < reservation_count_);
+        __builtin_prefetch(reservations_.data() + record, 1);
     }
-    void prefetch_reservation(std::uint64_t id) const noexcept {
-        __builtin_prefetch(reservation_index_.data() +
-                           line_grouped_home_slot(id, reservation_line_shift_));
+    // Prefetches record `record` for writing (it may be one not appended yet).
+    void prefetch_reservation_at(std::uint32_t record) const noexcept {
+        ORDO_ASSERT(record < options_.reservations_max);
+        __builtin_prefetch(reservations_.data() + record, 1);
     }
+    void prefetch_reservation(std::uint64_t id) const noexcept { index_.prefetch(id); }
     reservation_state& reservation(std::uint32_t record) noexcept {
         ORDO_ASSERT(record < reservation_count_);
         return reservations_.data()[record];  // record < count <= size
@@ -136,21 +108,30 @@ public:
         return reservations_.data()[record];
     }
     std::uint32_t reservation_count() const noexcept { return reservation_count_; }
+    // The arena itself, for a reader that knows which records exist without asking
+    // reservation_count() (replay's resolver thread, engine/reservation_resolver.h).
+    const reservation_state* reservation_records() const noexcept { return reservations_.data(); }
     bool reservations_full() const noexcept {
         return reservation_count_ >= options_.reservations_max;
     }
     // Appends a zeroed record for `id` as the next reservation, indexed where
     // find_reservation(id) said it is missing; returns its record number.
     std::uint32_t insert_reservation(const reservation_lookup& where, std::uint64_t id) noexcept {
+        index_reservation(where, reservation_count_);
+        return append_reservation(id);
+    }
+    // The two halves of insert_reservation, which replay runs on two threads: the index
+    // entry (where the id was found missing, pointing at `record`) and the arena record.
+    void index_reservation(const reservation_lookup& where, std::uint32_t record) noexcept {
+        ORDO_ASSERT(record < options_.reservations_max);
+        index_.insert(where, record);
+    }
+    // The index itself, for the thread that keeps it during a replay.
+    reservation_index reservation_index_view() const noexcept { return index_; }
+    std::uint32_t append_reservation(std::uint64_t id) noexcept {
         ORDO_ASSERT(id != 0);
         ORDO_ASSERT(!reservations_full());
-        ORDO_ASSERT(where.record == index_none);
-        ORDO_ASSERT(where.index_slot <= reservation_mask_);
-        reservation_index_entry& entry = reservation_index_.data()[where.index_slot];
-        ORDO_ASSERT(entry.record_plus_one == 0);
         const std::uint32_t number = reservation_count_++;
-        entry = reservation_index_entry{.fingerprint = where.fingerprint,
-                                        .record_plus_one = number + 1};
         // The arena is append-only and starts zeroed, so the record is still all zero: only
         // the fields the caller sets differ from zero. (Not asserted: reading the fresh
         // line first would turn this store, which can retire before its miss is served,
@@ -158,7 +139,7 @@ public:
         reservations_.data()[number].id = id;
         return number;
     }
-    std::uint32_t reservation_index_slot_count() const noexcept { return reservation_mask_ + 1; }
+    std::uint32_t reservation_index_slot_count() const noexcept { return index_.slot_count(); }
 
     expiry_queue& expiries() noexcept { return expiries_; }
 
@@ -175,17 +156,6 @@ public:
     reservation_counts counts;
 
 private:
-    // What an index entry keeps of the id: any 32 bits tell most neighbours apart (a match
-    // is confirmed against the record), and an id's low bits differ from its neighbours'.
-    static std::uint32_t fingerprint_of(std::uint64_t id) noexcept {
-        return static_cast<std::uint32_t>(id) ^ static_cast<std::uint32_t>(id >> 32);
-    }
-
-    struct reservation_index_entry {
-        std::uint32_t fingerprint;      // fingerprint_of(id)
-        std::uint32_t record_plus_one;  // 0 = empty slot (the index starts zeroed)
-    };
-    static_assert(sizeof(reservation_index_entry) == 8);
     static_assert(reservations_max_limit < 0xffff'ffffu, "record + 1 fits 32 bits");
 
     struct conference_slot {
@@ -201,9 +171,8 @@ private:
     std::uint32_t conference_shift_ = 0;
     std::uint32_t conference_count_ = 0;
     big_array<reservation_state> reservations_;  // the arena: reservations_max records
-    big_array<reservation_index_entry> reservation_index_;
-    std::uint32_t reservation_mask_ = 0;
-    std::uint32_t reservation_line_shift_ = 0;  // line_shift_for(index slots)
+    big_array<reservation_index_entry> reservation_index_;  // the entries index_ points to
+    reservation_index index_;
     std::uint32_t reservation_count_ = 0;
     expiry_queue expiries_;
 };

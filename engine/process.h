@@ -48,7 +48,8 @@ ORDO_ALWAYS_INLINE outcome process_reserve(booking_state& state, command_view cm
                                 .item_count = cmd.item_count(),
                                 .reserved_zero = 0};
     out.append_with_items<reservation_items_max>(event_type::reservation_held, e, cmd);
-    apply_held(state, e, d.items, d.where, d.conference_index);
+    state.index_reservation(d.where, state.reservation_count());
+    apply_held(state, e, d.items, d.conference_index);
     return outcome::accepted;
 }
 

@@ -4,7 +4,7 @@
 #include <stop_token>
 #include <thread>
 
-#include "engine/apply.h"
+#include "engine/replay.h"
 #include "engine/events.h"
 #include "engine/state_codec.h"
 #include "journal/base/clock.h"
@@ -45,29 +45,6 @@ std::expected<bool, std::string> restore_snapshot(const std::filesystem::path& d
     result.snapshot = snapshot.info.path;
     result.position = position_of(snapshot.info.position);
     return true;
-}
-
-std::expected<void, std::string> apply_batch(const journal::batch_view& batch,
-                                             recovery_result& result) {
-    const replay_result replayed = replay_records(*result.state, batch.body, batch.record_count);
-    result.records_replayed += replayed.applied;
-    if (replayed.unknown) {
-        return std::unexpected("batch " + std::to_string(batch.batch_number) +
-                               " holds a record of type " + std::to_string(replayed.unknown->type) +
-                               " version " + std::to_string(replayed.unknown->schema_version) +
-                               " that this ordo does not know: upgrade ordo");
-    }
-    switch (replayed.result) {
-        case apply_result::applied: break;
-        case apply_result::conferences_full:
-            return std::unexpected("the journal holds more conferences than "
-                                   "--conferences-max: raise it");
-        case apply_result::reservations_full:
-            return std::unexpected("the journal holds more reservations than "
-                                   "--reservations-max: raise it");
-    }
-    result.batches_replayed++;
-    return {};
 }
 
 }  // namespace
@@ -112,14 +89,10 @@ std::expected<recovery_result, std::string> recover(const std::filesystem::path&
     const std::uint64_t replay_start_ns = base::monotonic_ns();
     auto reader = journal::reader::open(journal_dir(data_dir), result.position);
     if (!reader) return std::unexpected(reader.error().message());
-    for (;;) {
-        auto batch = reader->next();
-        if (!batch) return std::unexpected(batch.error().message());
-        if (!batch->has_value()) break;
-        if (auto applied = apply_batch(**batch, result); !applied) {
-            return std::unexpected(applied.error());
-        }
-    }
+    auto replayed = replay_journal(*reader, *result.state);
+    if (!replayed) return std::unexpected(replayed.error());
+    result.records_replayed = replayed->records;
+    result.batches_replayed = replayed->batches;
     result.replay_ns = base::monotonic_ns() - replay_start_ns;
     if (auto torn = reader->torn_tail()) result.torn_tail = describe(*torn);
     result.position = reader->position();

@@ -45,17 +45,41 @@ reader& reader::operator=(reader&& other) noexcept {
     position_ = other.position_;
     ended_ = other.ended_;
     tail_ = std::move(other.tail_);
+    retired_ = std::move(other.retired_);
+    retired_max_ = other.retired_max_;
     return *this;
 }
 
 reader::~reader() { unmap(); }
 
+void reader::keep_mapped_segments(std::uint32_t segments) noexcept {
+    ORDO_ASSERT(segments <= kept_segments_max);
+    retired_max_ = segments;
+}
+
 void reader::unmap() noexcept {
+    for (const mapping& m : retired_) release(m);
+    retired_.clear();
     if (map_ == nullptr) return;
-    const int result = ::munmap(const_cast<std::byte*>(map_), map_bytes_);
-    ORDO_ASSERT(result == 0);
+    release(mapping{map_, map_bytes_});
     map_ = nullptr;
     map_bytes_ = 0;
+}
+
+void reader::release(const mapping& m) noexcept {
+    const int result = ::munmap(const_cast<std::byte*>(m.data), m.bytes);
+    ORDO_ASSERT(result == 0);
+}
+
+void reader::retire_current() noexcept {
+    if (map_ == nullptr) return;
+    retired_.push_back(mapping{map_, map_bytes_});
+    map_ = nullptr;
+    map_bytes_ = 0;
+    if (retired_.size() > retired_max_) {
+        release(retired_.front());
+        retired_.erase(retired_.begin());
+    }
 }
 
 std::string reader::path_of(std::size_t cursor) const {
@@ -104,7 +128,7 @@ std::expected<reader, journal_error> reader::open(const std::filesystem::path& d
 
 std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
     ORDO_ASSERT(cursor < segments_.size());
-    unmap();
+    retire_current();
     cursor_ = cursor;
     const std::string path = path_of(cursor);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

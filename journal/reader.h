@@ -58,6 +58,11 @@ public:
 
     // The next batch; nullopt at the end (clean or torn tail); an error on damage.
     std::expected<std::optional<batch_view>, journal_error> next();
+    // Batch views normally last until the next call to next(). After this call they stay
+    // valid until `segments` more segments have been mapped (or the reader goes): a
+    // replay applies batches a few behind the thread that reads them (engine/replay.h).
+    void keep_mapped_segments(std::uint32_t segments) noexcept;
+    static constexpr std::uint32_t kept_segments_max = 16;
     std::optional<tail_report> torn_tail() const { return tail_; }
     // Where a writer continues: after the last good batch.
     journal_position position() const { return position_; }
@@ -68,7 +73,13 @@ public:
 private:
     reader() = default;
     std::expected<void, journal_error> map_segment(std::size_t cursor);
-    void unmap() noexcept;
+    struct mapping {
+        const std::byte* data;
+        std::uint64_t bytes;
+    };
+    void unmap() noexcept;  // every mapping, kept ones too
+    static void release(const mapping& m) noexcept;
+    void retire_current() noexcept;  // keeps it if asked to, else releases it
     const char* check_batch(std::uint64_t offset, std::uint64_t* disk_bytes) const;
     bool zero_tail_of_segment(std::uint64_t offset) const;
     std::expected<std::optional<batch_view>, journal_error> end_at(std::uint64_t offset,
@@ -84,6 +95,8 @@ private:
     journal_position position_{};           // after the last good batch
     bool ended_ = false;
     std::optional<tail_report> tail_;
+    std::vector<mapping> retired_;  // oldest first, at most retired_max_
+    std::uint32_t retired_max_ = 0;
 };
 
 }  // namespace ordo::journal

@@ -10,7 +10,7 @@
 
 #include <unistd.h>
 
-#include "engine/apply.h"
+#include "engine/replay.h"
 #include "engine/process.h"
 #include "engine/recovery.h"
 #include "journal/record.h"
@@ -24,8 +24,11 @@ namespace {
 
 constexpr engine::state_options tables{.conferences_max = 8, .reservations_max = 4096};
 
-// A small history, decided live into `state`, whose records are returned batch by batch.
-std::vector<std::vector<std::byte>> live_history(engine::booking_state& state) {
+// A history decided live into `state`, whose records are returned batch by batch: a
+// batch every `seal_every` reservations.
+std::vector<std::vector<std::byte>> live_history(engine::booking_state& state,
+                                                 std::uint64_t reservations = 600,
+                                                 std::uint64_t seal_every = 100) {
     std::vector<std::vector<std::byte>> batches;
     std::vector<std::byte> body(1 << 16);
     engine::event_buffer buffer;
@@ -45,13 +48,13 @@ std::vector<std::vector<std::byte>> live_history(engine::booking_state& state) {
     const engine::seat_item seats[] = {{.quantity = 100, .seat_type = 1, .reserved_zero = 0},
                                        {.quantity = 50, .seat_type = 2, .reserved_zero = 0}};
     run(engine::make_create_conference(0, 1, seats, 2000));
-    for (std::uint64_t r = 1; r <= 600; r++) {
+    for (std::uint64_t r = 1; r <= reservations; r++) {
         const engine::seat_item want[] = {
             {.quantity = 1, .seat_type = static_cast<std::uint16_t>(1 + r % 2), .reserved_zero = 0}};
         run(engine::make_reserve(r * 10, 1, r, 7, want));
         if (r % 3 == 0) run(engine::make_reservation_op(engine::op::confirm, r * 10 + 1, r));
         if (r % 5 == 0) run(engine::make_reservation_op(engine::op::cancel, r * 10 + 2, r - 1));
-        if (r % 100 == 0) seal();  // several batches; holds expire across them
+        if (r % seal_every == 0) seal();  // several batches; holds expire across them
     }
     run(engine::make_tick(100'000));
     seal();
@@ -112,6 +115,25 @@ TEST_CASE("replay equals the live run, tables populated beside the replay or bef
         REQUIRE(tools::state_json(*recovered->state) == tools::state_json(live));
         REQUIRE(recovered->state->counts.expired > 0);  // the history expired holds
     }
+    fs::remove_all(dir);
+}
+
+TEST_CASE("replay across many batches and segments equals the live run", "[recovery]") {
+    // A thousand batches over several 1 MiB segments: the reader thread runs ahead of the
+    // applier, wraps its slots hundreds of times and crosses segments while the applier
+    // still reads batches of the one before.
+    const engine::state_options big{.conferences_max = 8, .reservations_max = 32'768};
+    engine::booking_state live(big);
+    const auto batches = live_history(live, 20'000, 20);
+    const fs::path dir = fresh_dir("ordo_recovery_test_many_");
+    write_journal(dir, batches);
+    auto recovered = engine::recover(dir, big, engine::recovery_options{.use_snapshots = false});
+    REQUIRE(recovered.has_value());
+    REQUIRE(journal::reader::open(engine::journal_dir(dir))->segment_count() >= 3);
+    REQUIRE(recovered->batches_replayed == batches.size());
+    REQUIRE(recovered->records_replayed == live.events);
+    REQUIRE(tools::state_json(*recovered->state) == tools::state_json(live));
+    REQUIRE(recovered->state->counts.expired > 0);
     fs::remove_all(dir);
 }
 

@@ -236,3 +236,38 @@ TEST_CASE("reading can start from a position after a snapshot") {
     REQUIRE(broken.error->code == journal_errc::damaged);
     REQUIRE(built.batches.size() == 10);
 }
+
+TEST_CASE("kept segments keep earlier batch views readable") {
+    // Proves: after keep_mapped_segments(2), the body of a batch stays readable (and equal
+    // to what it was) until two more segments have been mapped; by default it would be
+    // unmapped when the next segment is (reading it then would fault).
+    temp_dir tmp;
+    {
+        auto w = writer::open(small_options(tmp.journal()), {});
+        REQUIRE(w.has_value());
+        write_batches(**w, std::vector<batch_shape>(40, batch_shape{8, 12000}));
+    }
+    REQUIRE(segment_paths(tmp.journal()).size() >= 4);
+    auto opened = reader::open(tmp.journal());
+    REQUIRE(opened.has_value());
+    opened->keep_mapped_segments(2);
+    struct seen {
+        batch_view view;
+        std::vector<std::byte> copy;
+    };
+    std::vector<seen> batches;
+    for (;;) {
+        auto next = opened->next();
+        REQUIRE(next.has_value());
+        if (!next->has_value()) break;
+        const batch_view& view = **next;
+        batches.push_back({view, std::vector<std::byte>(view.body.begin(), view.body.end())});
+        // Every view from this segment and the two before it still reads as it did.
+        for (const seen& s : batches) {
+            if (s.view.segment_index + 2 < view.segment_index) continue;
+            REQUIRE(std::equal(s.view.body.begin(), s.view.body.end(), s.copy.begin()));
+        }
+    }
+    REQUIRE(batches.size() == 40);
+    REQUIRE(batches.back().view.segment_index >= 3);
+}

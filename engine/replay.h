@@ -1,0 +1,40 @@
+#pragma once
+// Replay of journal batches into a booking_state, the two halves of engine/apply.h and
+// engine/reservation_resolver.h put together.
+//
+// replay_journal is what recovery runs: a second thread reads and verifies the journal
+// (journal::reader), copies each batch into one of a few slots and resolves its
+// reservations against the index; the calling thread applies the slots in order. Hashing,
+// walking and probing the index then overlap with applying, on the other core.
+//
+// Thread: replay_records on the caller's thread; replay_journal on the caller's thread plus
+// one it starts and joins before returning. The state is the caller's throughout.
+
+#include <cstdint>
+#include <expected>
+#include <span>
+#include <string>
+
+#include "engine/apply.h"
+#include "engine/booking_state.h"
+#include "journal/reader.h"
+
+namespace ordo::engine {
+
+// One batch body, both halves on this thread (tests and small tools).
+replay_result replay_records(booking_state& state, std::span<const std::byte> body,
+                             std::uint32_t record_count);
+
+struct replay_totals {
+    std::uint64_t records = 0;
+    std::uint64_t batches = 0;
+};
+
+// Every batch `reader` yields from where it stands, applied in order. Fails with the
+// reader's error (damage before the tail) or with what could not be applied (a record this
+// ordo does not know, a full table: the fix is in the message). Afterwards the reader's
+// torn_tail() and position() tell where the journal ended.
+std::expected<replay_totals, std::string> replay_journal(journal::reader& reader,
+                                                         booking_state& state);
+
+}  // namespace ordo::engine
