@@ -66,19 +66,19 @@ void booking_state::prefault() noexcept {
     // On two threads: first touch is bound by the host's page faults (1-3 GB/s a core
     // here), and the default tables of `ordo simulate` are ~0.5 GB.
     const std::size_t half = reservations_.size() / 2;
-    bool populated = true;
+    bool first_half = false, second_half = false;
     {
-        std::jthread helper([this, half, &populated] {
-            populated = reservations_.populate(half, reservations_.size() - half);
+        std::jthread helper([this, half, &second_half] {
+            second_half = reservations_.populate(half, reservations_.size() - half);
             expiries_.prefault();
         });
         conferences_.prefault();
         conference_slots_.prefault();
         reservation_index_.prefault();
-        populated = reservations_.populate(0, half) && populated;
-    }
+        first_half = reservations_.populate(0, half);
+    }  // joined: second_half is settled
     // Kernels before 5.14 cannot populate: touch every page instead.
-    if (!populated) reservations_.prefault();
+    if (!first_half || !second_half) reservations_.prefault();
 }
 
 std::uint32_t booking_state::insert_conference(std::uint64_t id) noexcept {
