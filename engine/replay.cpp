@@ -8,6 +8,7 @@
 #include "engine/big_array.h"
 #include "engine/reservation_resolver.h"
 #include "engine/wait/backoff.h"
+#include "journal/base/cpu.h"
 
 namespace ordo::engine {
 namespace {
@@ -31,11 +32,13 @@ struct slot {
 
 // Counters on their own lines: each is written by one side and polled by the other.
 struct handoff {
-    alignas(64) std::atomic<std::uint64_t> filled{0};   // slots published by the reader
-    alignas(64) std::atomic<std::uint64_t> applied{0};  // slots released by the applier
-    alignas(64) std::atomic<bool> reader_done{false};   // set after the reader's last slot
-    std::atomic<bool> stop{false};                      // the applier failed: stop reading
-    std::optional<std::string> reader_error;  // written before reader_done is set
+    // Slots published by the reader, and released by the applier.
+    alignas(base::false_sharing_bytes) std::atomic<std::uint64_t> filled{0};
+    alignas(base::false_sharing_bytes) std::atomic<std::uint64_t> applied{0};
+    // Set by the reader after its last slot; reader_error is written before it.
+    alignas(base::false_sharing_bytes) std::atomic<bool> reader_done{false};
+    std::optional<std::string> reader_error;
+    std::atomic<bool> stop{false};  // the applier failed: stop reading
 };
 
 std::optional<std::string> why_not_applied(const replay_result& replayed,
@@ -56,7 +59,7 @@ std::optional<std::string> why_not_applied(const replay_result& replayed,
     return "unknown apply result";
 }
 
-// The reader thread: verify, copy into the next free slot, resolve, publish.
+// The reader thread: verify a batch, wait for a free slot, resolve into it, publish it.
 void read_and_resolve(journal::reader& reader, booking_state& state, std::vector<slot>& slots,
                       handoff& h) {
     // Built here, on this thread's stack: its fields change with every hold and must not
@@ -86,9 +89,9 @@ void read_and_resolve(journal::reader& reader, booking_state& state, std::vector
         s.batch_number = b.batch_number;
         s.body_bytes = static_cast<std::uint32_t>(b.body.size());
         s.record_count = b.record_count;
-        s.found_count = resolver.resolve(std::span<const std::byte>(s.body, s.body_bytes),
-                                         s.record_count,
-                                         std::span<std::uint32_t>(s.found.data(), s.found.size()));
+        s.found_count =
+            resolver.resolve(std::span<const std::byte>(s.body, s.body_bytes), s.record_count,
+                             std::span<std::uint32_t>(s.found.data(), s.found.size()));
         filled++;
         h.filled.store(filled, std::memory_order_release);
         if (resolver.stopped()) break;  // the applier fails at that record

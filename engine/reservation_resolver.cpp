@@ -53,8 +53,8 @@ reservation_resolver::reservation_resolver(booking_state& state)
 }
 
 std::uint32_t reservation_resolver::resolve(std::span<const std::byte> body,
-                                                             std::uint32_t record_count,
-                                                             std::span<std::uint32_t> found) noexcept {
+                                            std::uint32_t record_count,
+                                            std::span<std::uint32_t> found) noexcept {
     if (stopped_) return 0;
     struct named {
         std::uint64_t id;
