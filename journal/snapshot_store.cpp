@@ -1,6 +1,7 @@
 #include "journal/snapshot_store.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -336,13 +337,13 @@ std::expected<loaded_snapshot, journal_error> read_verified(const std::filesyste
     file_descriptor owned(*fd);
     const auto header = read_header(owned.get(), path, *name_sequence);
     if (!header) return std::unexpected(header.error());
-    std::vector<std::byte> payload(header->payload_bytes);
-    const auto got =
-        read_at(owned.get(), payload.data(), payload.size(), snapshot_header_bytes, path);
-    if (!got) return std::unexpected(got.error());
-    if (*got != payload.size()) {  // the file shrank after fstat
-        return std::unexpected(damaged(path, snapshot_header_bytes + *got, "truncated payload"));
-    }
+    // verify_header checked that the file is exactly the header and the payload.
+    const std::uint64_t file_bytes = snapshot_header_bytes + header->payload_bytes;
+    void* map = ::mmap(nullptr, file_bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, owned.get(), 0);
+    if (map == MAP_FAILED) return std::unexpected(system_error(errno, path, "mmap"));
+    ::madvise(map, file_bytes, MADV_SEQUENTIAL);
+    snapshot_mapping file(static_cast<const std::byte*>(map), file_bytes);
+    const std::span<const std::byte> payload = file.bytes().subspan(snapshot_header_bytes);
     if (checksum(payload) != header->payload_checksum) {
         return std::unexpected(damaged(path, snapshot_header_bytes, "payload checksum mismatch"));
     }
@@ -350,7 +351,8 @@ std::expected<loaded_snapshot, journal_error> read_verified(const std::filesyste
     return loaded_snapshot{.info = {.path = path,
                                     .position = position_of(*header),
                                     .payload_bytes = header->payload_bytes},
-                           .payload = std::move(payload)};
+                           .file = std::move(file),
+                           .payload = payload};
 }
 
 // What the snapshots dir holds, by name only.
@@ -465,12 +467,18 @@ std::expected<std::vector<snapshot_info>, journal_error> list_snapshots(
     return infos;
 }
 
+snapshot_mapping::~snapshot_mapping() {
+    if (data_ == nullptr) return;
+    const int result = ::munmap(const_cast<std::byte*>(data_), bytes_);
+    ORDO_ASSERT(result == 0);
+}
+
 std::expected<std::vector<std::byte>, journal_error> read_snapshot(const snapshot_info& info) {
     ORDO_ASSERT(!info.path.empty());
     auto loaded = read_verified(info.path);
     if (!loaded) return std::unexpected(loaded.error());
     ORDO_ASSERT(loaded->payload.size() == loaded->info.payload_bytes);
-    return std::move(loaded->payload);
+    return std::vector<std::byte>(loaded->payload.begin(), loaded->payload.end());
 }
 
 std::expected<std::optional<loaded_snapshot>, journal_error> load_newest_snapshot(

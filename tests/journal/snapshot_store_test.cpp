@@ -25,6 +25,10 @@
 
 namespace {
 
+std::vector<std::byte> as_vector(std::span<const std::byte> bytes) {
+    return std::vector<std::byte>(bytes.begin(), bytes.end());
+}
+
 using namespace ordo::journal;
 namespace fs = std::filesystem;
 
@@ -151,7 +155,7 @@ TEST_CASE("snapshot_round_trip_payloads_and_positions", "[snapshot]") {
         REQUIRE(loaded->has_value());
         CHECK((*loaded)->info.position == position);
         CHECK((*loaded)->info.payload_bytes == size_bytes);
-        CHECK((*loaded)->payload == payload);
+        CHECK(as_vector((*loaded)->payload) == payload);
         CHECK(skipped.empty());
     }
     // No temp file survives a successful write.
@@ -183,7 +187,7 @@ TEST_CASE("snapshot_newest_chosen_among_several", "[snapshot]") {
     REQUIRE(loaded.has_value());
     REQUIRE(loaded->has_value());
     CHECK((*loaded)->info.position.next_sequence == 300'000'000'000ull);
-    CHECK((*loaded)->payload == make_payload(64 + 300'000'000'000ull % 50, 300'000'000'000ull));
+    CHECK(as_vector((*loaded)->payload) == make_payload(64 + 300'000'000'000ull % 50, 300'000'000'000ull));
 }
 
 TEST_CASE("snapshot_flipped_bit_detected_and_older_loaded", "[snapshot]") {
@@ -223,7 +227,7 @@ TEST_CASE("snapshot_flipped_bit_detected_and_older_loaded", "[snapshot]") {
         REQUIRE(loaded.has_value());
         REQUIRE(loaded->has_value());
         CHECK((*loaded)->info.position == make_position(10));
-        CHECK((*loaded)->payload == older_payload);
+        CHECK(as_vector((*loaded)->payload) == older_payload);
         REQUIRE(skipped.size() == 1);
         CHECK(skipped[0].code == journal_errc::damaged);
         CHECK(skipped[0].path == newer.path.string());
@@ -232,7 +236,7 @@ TEST_CASE("snapshot_flipped_bit_detected_and_older_loaded", "[snapshot]") {
     const auto restored = load_newest_snapshot(dir.path());
     REQUIRE(restored.has_value());
     REQUIRE(restored->has_value());
-    CHECK((*restored)->payload == newer_payload);
+    CHECK(as_vector((*restored)->payload) == newer_payload);
 }
 
 TEST_CASE("snapshot_all_damaged_means_full_replay", "[snapshot]") {
