@@ -1,8 +1,10 @@
 #include "engine/state_codec.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <optional>
+#include <thread>
 
 namespace ordo::engine {
 namespace {
@@ -112,35 +114,63 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
         return std::unexpected("state snapshot truncated");
     }
     held.reserve(h.held);
-    // The index is probed at random for every record: its lines are asked for ahead.
-    constexpr std::uint64_t prefetch_ahead = 16;
+    const std::uint64_t count = h.reservation_count;
     auto id_at = [&](std::uint64_t i) {
         std::uint64_t id;
         std::memcpy(&id, bytes.data() + i * sizeof(reservation_state), sizeof(id));
         return id;
     };
-    for (std::uint64_t i = 0; i < std::min(prefetch_ahead, h.reservation_count); i++) {
-        if (const std::uint64_t id = id_at(i)) into.prefetch_reservation(id);
-    }
-    for (std::uint64_t i = 0; i < h.reservation_count; i++) {
-        if (i + prefetch_ahead < h.reservation_count) {
-            if (const std::uint64_t id = id_at(i + prefetch_ahead)) into.prefetch_reservation(id);
+    // Two halves on two threads, as in a replay (engine/replay.h): the index is rebuilt
+    // from the ids in the snapshot's bytes (probed at random: its lines are asked for
+    // ahead), while this thread checks and copies the records. Inserting in the arena's
+    // order rebuilds the index exactly as the live run built it. Each half stops at its
+    // first bad record; the earlier one is reported.
+    // The indexer's: where it found an id twice. This thread stops there too (a hint while
+    // the indexer runs, the answer after the join).
+    std::atomic<std::uint64_t> duplicate_at{count};
+    {
+        const reservation_index index = into.reservation_index_view();
+        std::jthread indexer([&, index] {
+            auto id_of = [&](std::uint32_t record) { return id_at(record); };
+            constexpr std::uint64_t prefetch_ahead = 16;
+            for (std::uint64_t i = 0; i < std::min(prefetch_ahead, count); i++) {
+                if (const std::uint64_t id = id_at(i)) index.prefetch(id);
+            }
+            for (std::uint64_t i = 0; i < count; i++) {
+                if (i + prefetch_ahead < count) {
+                    if (const std::uint64_t id = id_at(i + prefetch_ahead)) index.prefetch(id);
+                }
+                const std::uint64_t id = id_at(i);
+                if (id == 0) break;  // check_reservation refuses it
+                const reservation_lookup where = index.find(id, id_of);
+                if (where.record != index_none) {
+                    duplicate_at.store(i, std::memory_order_relaxed);
+                    break;
+                }
+                index.insert(where, static_cast<std::uint32_t>(i));
+            }
+        });
+        for (std::uint64_t i = 0; i < count && i <= duplicate_at.load(std::memory_order_relaxed);
+             i++) {
+            reservation_state r;
+            std::memcpy(&r, bytes.data() + i * sizeof(reservation_state), sizeof(r));
+            if (auto bad = check_reservation(r, into)) {
+                indexer.join();
+                if (duplicate_at.load(std::memory_order_relaxed) < i) break;  // reported below
+                return std::unexpected(*bad);
+            }
+            const std::uint32_t record = into.append_reservation(r.id);
+            ORDO_ASSERT(record == i);
+            into.reservation(record) = r;
+            if (r.status == reservation_status::held) {
+                held.push_back({.expires_at_ms = r.expires_at_ms, .reservation = r.id,
+                                .record = record, .reserved_zero = 0});
+            }
         }
-        reservation_state r;
-        std::memcpy(&r, bytes.data() + i * sizeof(reservation_state), sizeof(r));
-        if (auto bad = check_reservation(r, into)) return std::unexpected(*bad);
-        const booking_state::reservation_lookup found = into.find_reservation(r.id);
-        if (found.record != index_none) {
-            return std::unexpected("state snapshot has reservation " + std::to_string(r.id) +
-                                   " twice");
-        }
-        // Inserting in the arena's order rebuilds the index exactly as the live run built it.
-        const std::uint32_t record = into.insert_reservation(found, r.id);
-        into.reservation(record) = r;
-        if (r.status == reservation_status::held) {
-            held.push_back({.expires_at_ms = r.expires_at_ms, .reservation = r.id,
-                            .record = record, .reserved_zero = 0});
-        }
+    }  // joined
+    if (const std::uint64_t twice = duplicate_at.load(std::memory_order_relaxed); twice < count) {
+        return std::unexpected("state snapshot has reservation " + std::to_string(id_at(twice)) +
+                               " twice");
     }
     bytes = bytes.subspan(h.reservation_count * sizeof(reservation_state));
     if (!bytes.empty()) return std::unexpected("state snapshot has trailing bytes");

@@ -2,6 +2,8 @@
 // exactly like it (snapshot + tail == full run), including held reservations' expiries.
 #include <catch2/catch.hpp>
 
+#include <cstddef>
+
 #include <cstring>
 #include <vector>
 
@@ -90,6 +92,21 @@ TEST_CASE("decode refuses bytes that are not a state or do not fit the tables", 
     auto refused = decode_state(twice, fresh_twice);
     REQUIRE_FALSE(refused.has_value());
     REQUIRE(refused.error().find("twice") != std::string::npos);
+    // The records are checked on one thread and indexed on another: the earlier fault is
+    // the one reported, whichever thread meets it.
+    const std::size_t first = bytes.size() - 5 * sizeof(reservation_state);
+    std::vector<std::byte> invalid_then_twice = twice;
+    invalid_then_twice[first + offsetof(reservation_state, status)] = std::byte{9};
+    booking_state fresh_invalid(state_options{.conferences_max = 8, .reservations_max = 64});
+    auto invalid = decode_state(invalid_then_twice, fresh_invalid);
+    REQUIRE_FALSE(invalid.has_value());
+    REQUIRE(invalid.error().find("invalid reservation") != std::string::npos);
+    std::vector<std::byte> zero_id = twice;
+    std::memset(zero_id.data() + first + sizeof(reservation_state), 0, sizeof(std::uint64_t));
+    booking_state fresh_zero(state_options{.conferences_max = 8, .reservations_max = 64});
+    auto zero = decode_state(zero_id, fresh_zero);
+    REQUIRE_FALSE(zero.has_value());
+    REQUIRE(zero.error().find("id 0") != std::string::npos);
 
     std::vector<std::byte> truncated(bytes.begin(), bytes.end() - 1);
     booking_state fresh(state_options{.conferences_max = 8, .reservations_max = 64});
