@@ -1,13 +1,16 @@
 #pragma once
 // Application: event -> state change. These functions are the only code that changes
-// booking_state, one per event. The live sequencer calls them with the event it has just
+// booking_state, one per event; the reservation index aside, which is a lookup structure
+// kept by whoever finds places. The live sequencer calls them with the event it has just
 // recorded and the table places decide() already found (so a command hashes and probes
-// once); recovery decodes each journal record, finds the places itself and calls the same
-// functions (apply(record) below), so replay gives the same state byte for byte and never
-// re-decides. The places are a lookup cache only: every one is checked against the event
-// (ORDO_ASSERT) before it is used.
+// once); recovery decodes each journal record and calls the same functions, with places
+// found by the index on another thread (apply_resolved, engine/replay.h) or here
+// (apply(record)), so replay gives the same state byte for byte and never re-decides. The
+// places are a lookup cache only: every one is checked against the event (ORDO_ASSERT)
+// before it is used.
 //
-// Thread: whichever thread owns the state (recovery, then the sequencer).
+// Thread: whichever thread owns the state (recovery, then the sequencer); during a replay
+// the index is the resolver thread's.
 
 #include <cstddef>
 #include <cstdint>

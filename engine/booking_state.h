@@ -1,9 +1,12 @@
 #pragma once
 // All mutable domain state: conferences, reservations, the expiry queue, time and counters,
-// in flat tables allocated once at start-up. Changed only by apply() (events); read by
-// decide() (commands) and by the state printer.
+// in flat tables allocated once at start-up. Changed only by apply() (events), and the
+// reservation index by whoever finds places; read by decide() (commands) and by the state
+// printer.
 //
 // Thread: owned by exactly one thread at a time: the recovery code, then the sequencer.
+// During a replay or a snapshot decode, one helper thread owns the reservation index
+// (engine/reservation_index.h) while the owner changes the rest.
 
 #include <cstdint>
 #include <optional>
