@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <vector>
 
 #include <unistd.h>
@@ -104,6 +105,24 @@ fs::path fresh_dir(const char* name) {
     return dir;
 }
 
+// Tables for the long histories: most holds are accepted (100 000 seats) and stay in them.
+constexpr engine::state_options big_tables{.conferences_max = 8, .reservations_max = 32'768};
+
+// A long history, decided live and written as a journal of a batch every 20 reservations
+// (1 MiB segments: several of them) under a fresh directory.
+struct long_history {
+    engine::booking_state live{big_tables};
+    std::vector<std::vector<std::byte>> batches;
+    fs::path dir;
+};
+std::unique_ptr<long_history> write_long_history(const char* name, std::uint64_t reservations) {
+    auto h = std::make_unique<long_history>();
+    h->batches = live_history(h->live, reservations, 20, 100'000);
+    h->dir = fresh_dir(name);
+    write_journal(h->dir, h->batches);
+    return h;
+}
+
 }  // namespace
 
 TEST_CASE("replay equals the live run, tables populated beside the replay or before it",
@@ -129,12 +148,10 @@ TEST_CASE("replay across many batches and segments equals the live run", "[recov
     // A thousand batches over several 1 MiB segments: the reader thread runs ahead of the
     // applier, wraps its slots hundreds of times and crosses segments while the applier
     // still reads batches of the one before.
-    const engine::state_options big{.conferences_max = 8, .reservations_max = 32'768};
-    engine::booking_state live(big);
-    const auto batches = live_history(live, 20'000, 20, 100'000);
-    const fs::path dir = fresh_dir("ordo_recovery_test_many_");
-    write_journal(dir, batches);
-    auto recovered = engine::recover(dir, big, engine::recovery_options{.use_snapshots = false});
+    const auto history = write_long_history("ordo_recovery_test_many_", 20'000);
+    const auto& [live, batches, dir] = *history;
+    auto recovered =
+        engine::recover(dir, big_tables, engine::recovery_options{.use_snapshots = false});
     REQUIRE(recovered.has_value());
     REQUIRE(journal::reader::open(engine::journal_dir(dir))->segment_count() >= 3);
     REQUIRE(recovered->batches_replayed == batches.size());
@@ -147,13 +164,10 @@ TEST_CASE("replay across many batches and segments equals the live run", "[recov
 TEST_CASE("newest snapshot + journal tail equals the live run and a full replay", "[recovery]") {
     // The tail confirms, cancels and expires reservations made before the snapshot: the
     // resolver finds those through the records the snapshot restored.
-    const engine::state_options big{.conferences_max = 8, .reservations_max = 32'768};
-    engine::booking_state live(big);
-    const auto batches = live_history(live, 6'000, 20, 100'000);
-    const fs::path dir = fresh_dir("ordo_recovery_test_snapshot_");
-    write_journal(dir, batches);
+    const auto history = write_long_history("ordo_recovery_test_snapshot_", 6'000);
+    const auto& [live, batches, dir] = *history;
     // The state after the first 120 batches, as a snapshot at the reader's position there.
-    engine::booking_state early(big);
+    engine::booking_state early(big_tables);
     auto reader = journal::reader::open(engine::journal_dir(dir));
     REQUIRE(reader.has_value());
     for (int b = 0; b < 120; b++) {
@@ -176,11 +190,11 @@ TEST_CASE("newest snapshot + journal tail equals the live run and a full replay"
                 .has_value());
     REQUIRE(early.reservation_count() > 0);
 
-    auto from_snapshot = engine::recover(dir, big);
+    auto from_snapshot = engine::recover(dir, big_tables);
     REQUIRE(from_snapshot.has_value());
     REQUIRE(from_snapshot->snapshot.has_value());
     REQUIRE(from_snapshot->batches_replayed == batches.size() - 120);
-    auto full = engine::recover(dir, big, engine::recovery_options{.use_snapshots = false});
+    auto full = engine::recover(dir, big_tables, engine::recovery_options{.use_snapshots = false});
     REQUIRE(full.has_value());
     REQUIRE_FALSE(full->snapshot.has_value());
     REQUIRE(tools::state_json(*from_snapshot->state) == tools::state_json(live));
@@ -192,11 +206,8 @@ TEST_CASE("newest snapshot + journal tail equals the live run and a full replay"
 TEST_CASE("damage in a middle segment stops the replay with its file and offset", "[recovery]") {
     // The reader thread meets the damage while the applier still has batches of the
     // segments before it in flight: recovery fails, naming where, and nothing hangs.
-    const engine::state_options big{.conferences_max = 8, .reservations_max = 32'768};
-    engine::booking_state live(big);
-    const auto batches = live_history(live, 20'000, 20, 100'000);
-    const fs::path dir = fresh_dir("ordo_recovery_test_damage_");
-    write_journal(dir, batches);
+    const auto history = write_long_history("ordo_recovery_test_damage_", 20'000);
+    const fs::path& dir = history->dir;
     std::vector<fs::path> segments;
     for (const auto& entry : fs::directory_iterator(engine::journal_dir(dir))) {
         if (entry.path().extension() == ".journal") segments.push_back(entry.path());
@@ -209,7 +220,8 @@ TEST_CASE("damage in a middle segment stops the replay with its file and offset"
         file.seekp(4096 + 200);
         file.put('\x5a');
     }
-    auto recovered = engine::recover(dir, big, engine::recovery_options{.use_snapshots = false});
+    auto recovered =
+        engine::recover(dir, big_tables, engine::recovery_options{.use_snapshots = false});
     REQUIRE_FALSE(recovered.has_value());
     CHECK(recovered.error().find(segments[1].filename().string()) != std::string::npos);
     CHECK(recovered.error().find("4096") != std::string::npos);
