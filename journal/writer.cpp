@@ -106,6 +106,7 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
         io_->keep_workers_off_cpu(static_cast<std::uint32_t>(options_.keep_off_cpu));
     }
     if (auto made = io_->make_dir(options_.dir); !made) return made;
+    if (auto checked = check_tail_is_the_end(tail); !checked) return checked;
     if (auto removed = remove_leftovers(tail.segment_index); !removed) return removed;
     if (auto opened = open_tail_segment(tail); !opened) return opened;
 
@@ -126,6 +127,49 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
                                                    options_.keep_off_cpu);
     preparer_->note_progress(segment_capacity_bytes_ - segment_offset_);
     preparer_->request_prepare(segment_index_ + 1);
+    return {};
+}
+
+// A tail that a complete batch follows (the next one by number and chain, in the tail
+// segment at the tail or at the start of the next segment) is not where the journal ends:
+// opening there would zero and then overwrite acknowledged batches. Refused before anything
+// is changed. A batch whose body does not verify is what the reader cut as a torn tail.
+std::expected<void, journal_error> writer::check_tail_is_the_end(const journal_position& tail) {
+    auto names = io_->list_dir(options_.dir);
+    if (!names) return std::unexpected(names.error());
+    const std::pair<std::uint32_t, std::uint64_t> places[] = {
+        {tail.segment_index, tail.segment_offset}, {tail.segment_index + 1, 0}};
+    for (const auto& [index, offset] : places) {
+        std::optional<std::filesystem::path> path;
+        for (const std::string& name : *names) {
+            const auto parsed = parse_segment_name(name);
+            if (parsed.has_value() && parsed->index == index) path = options_.dir / name;
+        }
+        if (!path) continue;
+        batch_header header{};
+        auto got = io_->read_at(*path, offset,
+                                std::as_writable_bytes(std::span<batch_header, 1>(&header, 1)));
+        if (!got) return std::unexpected(got.error());
+        if (*got < batch_header_bytes || !header_self_consistent(header)) continue;
+        if (header.segment_index != index || header.batch_number != tail.next_batch_number ||
+            header.previous_header_checksum != tail.previous_header_checksum ||
+            header.body_bytes > batch_bytes_max) {
+            continue;
+        }
+        std::vector<std::byte> body(header.body_bytes);
+        got = io_->read_at(*path, offset + batch_header_bytes, body);
+        if (!got) return std::unexpected(got.error());
+        if (*got < body.size() || checksum(std::span<const std::byte>(body)) != header.body_checksum) {
+            continue;
+        }
+        return std::unexpected(journal_error{
+            .code = journal_errc::invalid_argument,
+            .path = path->string(),
+            .offset = offset,
+            .detail = "batch " + std::to_string(header.batch_number) +
+                      " follows the position the writer was given: the journal goes on past "
+                      "it; open the writer where a reader of the journal ends"});
+    }
     return {};
 }
 

@@ -59,6 +59,9 @@ struct journal_position {
 
 class writer {
 public:
+    // Continues the journal at `tail`, which must be where a reader of the directory ended
+    // (reader::position()); a tail that a complete next batch follows is refused with
+    // invalid_argument before anything changes, since the writer zeroes what lies after it.
     static std::expected<std::unique_ptr<writer>, journal_error> open(
         const writer_options& options, const journal_position& tail);
     ~writer();
@@ -99,6 +102,7 @@ private:
     std::expected<void, journal_error> start(const journal_position& tail);
     std::expected<void, journal_error> open_tail_segment(const journal_position& tail);
     std::expected<void, journal_error> remove_leftovers(std::uint32_t tail_index);
+    std::expected<void, journal_error> check_tail_is_the_end(const journal_position& tail);
     std::expected<void, journal_error> roll_over();
     std::expected<void, journal_error> reap(bool wait);
     void advance_watermark();

@@ -101,6 +101,11 @@ public:
         const std::filesystem::path&) = 0;
     virtual std::expected<std::uint64_t, journal_error> file_bytes(
         const std::filesystem::path&) = 0;
+    // Reads up to out.size() bytes at `offset` (fewer at the end of the file); returns how
+    // many. Start-up only (the writer checks where it is told to continue).
+    virtual std::expected<std::uint64_t, journal_error> read_at(const std::filesystem::path&,
+                                                                std::uint64_t offset,
+                                                                std::span<std::byte> out) = 0;
 };
 
 // Builds the backend. `automatic` tries io_uring and falls back to pwrite when the kernel

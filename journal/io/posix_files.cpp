@@ -200,4 +200,25 @@ std::expected<std::uint64_t, journal_error> posix_backend_base::file_bytes(
     return static_cast<std::uint64_t>(status.st_size);
 }
 
+std::expected<std::uint64_t, journal_error> posix_backend_base::read_at(
+    const std::filesystem::path& path, std::uint64_t offset, std::span<std::byte> out) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::unexpected(error_from_errno(errno, path, offset, "open"));
+    std::uint64_t got = 0;
+    while (got < out.size()) {
+        const ssize_t n = ::pread(fd, out.data() + got, out.size() - got,
+                                  static_cast<off_t>(offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int error = errno;
+            ::close(fd);
+            return std::unexpected(error_from_errno(error, path, offset + got, "read"));
+        }
+        if (n == 0) break;  // end of file
+        got += static_cast<std::uint64_t>(n);
+    }
+    ::close(fd);
+    return got;
+}
+
 }  // namespace ordo::journal::io

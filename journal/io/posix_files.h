@@ -48,6 +48,9 @@ public:
         const std::filesystem::path&) override;
     std::expected<std::uint64_t, journal_error> file_bytes(
         const std::filesystem::path&) override;
+    std::expected<std::uint64_t, journal_error> read_at(const std::filesystem::path&,
+                                                        std::uint64_t offset,
+                                                        std::span<std::byte> out) override;
 };
 
 }  // namespace ordo::journal::io

@@ -62,6 +62,16 @@ std::uint64_t simulated_disk::size(const std::string& path) const {
     return files_.at(path).current.size();
 }
 
+std::uint64_t simulated_disk::read(const std::string& path, std::uint64_t offset,
+                                   std::span<std::byte> out) const {
+    std::lock_guard lock(mutex_);
+    const std::vector<std::byte>& bytes = files_.at(path).current;
+    if (offset >= bytes.size()) return 0;
+    const std::uint64_t n = std::min<std::uint64_t>(out.size(), bytes.size() - offset);
+    std::memcpy(out.data(), bytes.data() + offset, n);
+    return n;
+}
+
 void simulated_disk::create_zeroed(const std::string& path, std::uint64_t bytes) {
     std::lock_guard lock(mutex_);
     ORDO_ASSERT(bytes % block_bytes == 0);
@@ -264,6 +274,18 @@ std::expected<std::uint64_t, journal_error> simulated_backend::file_bytes(
                                              .detail = "stat"});
     }
     return disk_->size(path.string());
+}
+
+std::expected<std::uint64_t, journal_error> simulated_backend::read_at(
+    const std::filesystem::path& path, std::uint64_t offset, std::span<std::byte> out) {
+    if (!disk_->exists(path.string())) {
+        return std::unexpected(journal_error{.code = journal_errc::not_found,
+                                             .system_errno = ENOENT,
+                                             .path = path.string(),
+                                             .offset = offset,
+                                             .detail = "read"});
+    }
+    return disk_->read(path.string(), offset, out);
 }
 
 }  // namespace ordo::journal::io

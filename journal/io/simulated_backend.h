@@ -48,6 +48,9 @@ public:
     // Used by simulated_backend.
     bool exists(const std::string& path) const;
     std::uint64_t size(const std::string& path) const;
+    // Copies what the file holds now at `offset` (up to its end); returns the bytes copied.
+    std::uint64_t read(const std::string& path, std::uint64_t offset,
+                       std::span<std::byte> out) const;
     void create_zeroed(const std::string& path, std::uint64_t bytes);
     void zero_range(const std::string& path, std::uint64_t offset, std::uint64_t bytes);
     // Returns the injected errno, 0 when the zeros were appended.
@@ -108,6 +111,9 @@ public:
         const std::filesystem::path&) override;
     std::expected<std::uint64_t, journal_error> file_bytes(
         const std::filesystem::path&) override;
+    std::expected<std::uint64_t, journal_error> read_at(const std::filesystem::path&,
+                                                        std::uint64_t offset,
+                                                        std::span<std::byte> out) override;
 
 private:
     simulated_disk* disk_;

@@ -130,6 +130,42 @@ TEST_CASE("a writer reopened at the recovered position continues the chain") {
     }
 }
 
+TEST_CASE("a writer opened at a position the journal goes on past is refused, nothing changed") {
+    // Proves: a stale tail (the position after an early batch, in the middle of a segment or
+    // at the end of one, or the empty position on a written journal) is refused before any
+    // byte or file changes, and the journal still reads whole afterwards.
+    temp_dir tmp;
+    {
+        auto w = writer::open(small_options(tmp.journal()), {});
+        REQUIRE(w.has_value());
+        write_batches(**w, std::vector<batch_shape>(40, batch_shape{8, 12000}));
+    }
+    const read_result whole = read_all(tmp.journal());
+    REQUIRE_FALSE(whole.error.has_value());
+    REQUIRE(whole.batches.size() == 40);
+    std::vector<journal_position> stale = {journal_position{}};
+    auto reader_at = reader::open(tmp.journal());
+    REQUIRE(reader_at.has_value());
+    for (std::uint64_t b = 0; b < 40; ++b) {
+        REQUIRE(reader_at->next().value().has_value());
+        const journal_position after = reader_at->position();
+        const bool segment_ends = whole.batches[b + 1 < 40 ? b + 1 : b].segment_index !=
+                                  whole.batches[b].segment_index;
+        if (b == 5 || (segment_ends && b + 1 < 40)) stale.push_back(after);
+    }
+    REQUIRE(stale.size() >= 3);  // the empty position, batch 5, and a segment's last batch
+    for (const journal_position& at : stale) {
+        auto refused = writer::open(small_options(tmp.journal()), at);
+        REQUIRE_FALSE(refused.has_value());
+        CHECK(refused.error().code == journal_errc::invalid_argument);
+        CHECK(refused.error().detail.find("goes on past") != std::string::npos);
+    }
+    const read_result after = read_all(tmp.journal());
+    REQUIRE_FALSE(after.error.has_value());
+    REQUIRE(after.batches.size() == 40);
+    REQUIRE(after.payloads_match);
+}
+
 TEST_CASE("poll reports a contiguous durable prefix while batches are in flight") {
     // Proves: poll() never exceeds what was published, never goes backwards, and reaches the
     // published count; claim() keeps at most batches_in_flight buffers busy.
