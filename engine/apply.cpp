@@ -184,13 +184,6 @@ ORDO_ALWAYS_INLINE apply_result apply_record(booking_state& state, event_type ty
     return apply_result::applied;
 }
 
-journal::record_header header_at(const std::byte* record) noexcept {
-    journal::record_header header;
-    std::memcpy(&header, record, sizeof(header));
-    ORDO_ASSERT(header.size_bytes >= sizeof(header));
-    return header;
-}
-
 // The journal a page ahead: hardware prefetchers stop at each 4 KiB page.
 constexpr std::size_t journal_ahead_bytes = 4096;
 
@@ -198,7 +191,7 @@ constexpr std::size_t journal_ahead_bytes = 4096;
 
 apply_result apply(booking_state& state, std::span<const std::byte> record) noexcept {
     ORDO_ASSERT(record.size() >= sizeof(journal::record_header));
-    const journal::record_header header = header_at(record.data());
+    const journal::record_header header = record_header_at(record.data());
     ORDO_ASSERT(header.size_bytes == record.size());
     ORDO_ASSERT(is_known_record(header));
     index_places places;
@@ -216,7 +209,7 @@ replay_result apply_resolved(booking_state& state, std::span<const std::byte> bo
     const std::byte* const end = record + body.size();
     for (std::uint32_t i = 0; i < record_count; i++) {
         ORDO_ASSERT(record < end);
-        const journal::record_header header = header_at(record);
+        const journal::record_header header = record_header_at(record);
         ORDO_ASSERT(header.size_bytes <= end - record);
         if (!is_known_record(header)) {
             result.unknown = header;

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 
@@ -127,6 +128,14 @@ void apply_seats_changed(booking_state& state, event_type type, const seats_chan
 // conference_created, followed in the record by `items` {capacity, seat type}.
 apply_result apply_conference_created(booking_state& state, const conference_created_v1& e,
                                       std::span<const seat_item> items) noexcept;
+
+// The header of the record starting at `record` (records are only 8-byte aligned).
+inline journal::record_header record_header_at(const std::byte* record) noexcept {
+    journal::record_header header;
+    std::memcpy(&header, record, sizeof(header));
+    ORDO_ASSERT(header.size_bytes >= sizeof(header));
+    return header;
+}
 
 // A record this ordo can apply: a type 1..event_type_max (one unsigned comparison) at the
 // schema version it writes.

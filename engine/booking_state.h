@@ -88,14 +88,6 @@ public:
             return reservations_.data()[record].id;
         });
     }
-    // Prefetches the record the index points to for `id`. Needs the index line, so it
-    // comes after prefetch_reservation(id).
-    void prefetch_reservation_record(std::uint64_t id) const noexcept {
-        const std::uint32_t record = index_.first_match(id);
-        if (record == index_none) return;
-        ORDO_ASSERT(record < reservation_count_);
-        __builtin_prefetch(reservations_.data() + record, 1);
-    }
     // Prefetches record `record` for writing (it may be one not appended yet).
     void prefetch_reservation_at(std::uint32_t record) const noexcept {
         ORDO_ASSERT(record < options_.reservations_max);

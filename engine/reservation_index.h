@@ -63,17 +63,6 @@ public:
             slot = (slot + 1) & mask_;
         }
     }
-    // The record of the first fingerprint match for `id`, unconfirmed (index_none if none):
-    // what to prefetch, since confirming would read the very line being prefetched.
-    std::uint32_t first_match(std::uint64_t id) const noexcept {
-        const std::uint32_t fingerprint = fingerprint_of(id);
-        for (std::uint32_t slot = line_grouped_home_slot(id, line_shift_);;
-             slot = (slot + 1) & mask_) {
-            const reservation_index_entry entry = entries_[slot];
-            if (entry.record_plus_one == 0) return index_none;
-            if (entry.fingerprint == fingerprint) return entry.record_plus_one - 1;
-        }
-    }
     // Points the empty slot `where` (find's answer for a missing id) at `record`.
     void insert(const reservation_lookup& where, std::uint32_t record) const noexcept {
         ORDO_ASSERT(where.record == index_none);

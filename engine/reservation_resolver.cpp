@@ -9,13 +9,6 @@
 namespace ordo::engine {
 namespace {
 
-journal::record_header header_at(const std::byte* record) noexcept {
-    journal::record_header header;
-    std::memcpy(&header, record, sizeof(header));
-    ORDO_ASSERT(header.size_bytes >= sizeof(header));
-    return header;
-}
-
 // The reservation a known record names (0: none). Every event about a reservation has its
 // id right after now_ms (engine/EVENTS.md).
 std::uint64_t reservation_named(const journal::record_header& header,
@@ -69,7 +62,7 @@ std::uint32_t reservation_resolver::resolve(std::span<const std::byte> body,
     bool stop = false;  // the walk met a record apply_resolved will stop at
     auto walk_one = [&] {
         ORDO_ASSERT(cursor < end);
-        const journal::record_header header = header_at(cursor);
+        const journal::record_header header = record_header_at(cursor);
         ORDO_ASSERT(header.size_bytes <= end - cursor);
         if (!is_known_record(header)) {
             stop = true;
