@@ -130,6 +130,18 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
     return {};
 }
 
+namespace {
+// The segment file of a directory listing with this index, if there is one.
+std::optional<segment_file> segment_with_index(const std::vector<std::string>& names,
+                                               std::uint32_t index) {
+    for (const std::string& name : names) {
+        auto parsed = parse_segment_name(name);
+        if (parsed.has_value() && parsed->index == index) return parsed;
+    }
+    return std::nullopt;
+}
+}  // namespace
+
 // A tail that a complete batch follows (the next one by number and chain, in the tail
 // segment at the tail or at the start of the next segment) is not where the journal ends:
 // opening there would zero and then overwrite acknowledged batches. Refused before anything
@@ -140,14 +152,11 @@ std::expected<void, journal_error> writer::check_tail_is_the_end(const journal_p
     const std::pair<std::uint32_t, std::uint64_t> places[] = {
         {tail.segment_index, tail.segment_offset}, {tail.segment_index + 1, 0}};
     for (const auto& [index, offset] : places) {
-        std::optional<std::filesystem::path> path;
-        for (const std::string& name : *names) {
-            const auto parsed = parse_segment_name(name);
-            if (parsed.has_value() && parsed->index == index) path = options_.dir / name;
-        }
-        if (!path) continue;
+        const std::optional<segment_file> segment = segment_with_index(*names, index);
+        if (!segment) continue;
+        const std::filesystem::path path = options_.dir / segment->name;
         batch_header header{};
-        auto got = io_->read_at(*path, offset,
+        auto got = io_->read_at(path, offset,
                                 std::as_writable_bytes(std::span<batch_header, 1>(&header, 1)));
         if (!got) return std::unexpected(got.error());
         if (*got < batch_header_bytes || !header_self_consistent(header)) continue;
@@ -157,14 +166,14 @@ std::expected<void, journal_error> writer::check_tail_is_the_end(const journal_p
             continue;
         }
         std::vector<std::byte> body(header.body_bytes);
-        got = io_->read_at(*path, offset + batch_header_bytes, body);
+        got = io_->read_at(path, offset + batch_header_bytes, body);
         if (!got) return std::unexpected(got.error());
         if (*got < body.size() || checksum(std::span<const std::byte>(body)) != header.body_checksum) {
             continue;
         }
         return std::unexpected(journal_error{
             .code = journal_errc::invalid_argument,
-            .path = path->string(),
+            .path = path.string(),
             .offset = offset,
             .detail = "batch " + std::to_string(header.batch_number) +
                       " follows the position the writer was given: the journal goes on past "
@@ -193,11 +202,7 @@ std::expected<void, journal_error> writer::remove_leftovers(std::uint32_t tail_i
 std::expected<void, journal_error> writer::open_tail_segment(const journal_position& tail) {
     auto names = io_->list_dir(options_.dir);
     if (!names) return std::unexpected(names.error());
-    std::optional<segment_file> found;
-    for (const std::string& name : *names) {
-        auto parsed = parse_segment_name(name);
-        if (parsed.has_value() && parsed->index == tail.segment_index) found = std::move(parsed);
-    }
+    const std::optional<segment_file> found = segment_with_index(*names, tail.segment_index);
     if (found.has_value()) {
         file_path_ = options_.dir / found->name;
         auto bytes = io_->file_bytes(file_path_);
