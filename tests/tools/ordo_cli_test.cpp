@@ -189,6 +189,38 @@ TEST_CASE("ordo run: random.jsonl gives the contract's outcomes and final state"
     check_example("random");
 }
 
+TEST_CASE("ordo run: a workload longer than the reply window has every result, in order",
+          "[cli]") {
+    // Proves a workload of more commands than the engine's in-flight window (2^18 replies)
+    // runs to the end with one result per line: before the fix it tripped an assertion.
+    const temp_dir dir;
+    const fs::path workload = dir.path() / "long.jsonl";
+    constexpr int reservations = 140'000;
+    {
+        std::ofstream out(workload);
+        out << R"({"op":"create_conference","t":0,"conference":1,"seats":{"1":1000000},"hold_ttl_ms":60000})"
+            << '\n';
+        for (int r = 1; r <= reservations; r++) {
+            out << R"({"op":"reserve","t":1,"conference":1,"reservation":)" << r
+                << R"(,"customer":1,"seats":{"1":1}})" << '\n'
+                << R"({"op":"confirm","t":1,"reservation":)" << r << "}\n";
+        }
+    }
+    const fs::path results = dir.path() / "results.jsonl";
+    const run_result run = run_workload(dir, workload, results.string());
+    INFO(run.err);
+    REQUIRE(run.exit_status == 0);
+    const std::vector<std::string> lines = lines_of(read_text(results));
+    REQUIRE(lines.size() == 1 + 2 * reservations);
+    for (std::size_t i = 0; i < lines.size(); i += 9973) {
+        const json r = json::parse(lines[i]);
+        CHECK(r.at("line") == i + 1);
+        CHECK(r.at("outcome") == "accepted");
+    }
+    CHECK(json::parse(lines.back()).at("line") == lines.size());
+    CHECK(state_after(dir, run).at("commands") == lines.size());
+}
+
 TEST_CASE("ordo run: a malformed workload is refused whole at its line", "[cli]") {
     // Proves a bad file exits 2 with one "FILE:2: ..." line on stderr and writes no results.
     const temp_dir dir;

@@ -84,9 +84,14 @@ bool sequence_workload(Sequencer& seq, const run_flags& flags, std::uint64_t tot
     auto streamed = workload::for_each_command(
         flags.workload, [&](const workload::workload_command& c) {
             if (!ok) return;
-            lines.push(c.line);
             ok = producer.submit(c.command, on_reply);
-            if ((++submitted & 4095) == 0 && base::monotonic_ns() >= next_report_ns) {
+            // Queued after the submit: while it waits for room, the window (and so the queue)
+            // is full, and its reply cannot come before the submit returns.
+            if (ok) lines.push(c.line);
+            // submit takes replies only when it has to wait for room: without this, a
+            // workload smaller than the reply ring would report nothing until its end.
+            if ((++submitted & 63) == 0) producer.poll_replies(on_reply);
+            if ((submitted & 4095) == 0 && base::monotonic_ns() >= next_report_ns) {
                 fmt::print(stderr, "ordo run: {} of {} commands sequenced\n", totals.answered,
                            total);
                 next_report_ns += 1'000'000'000ull;
