@@ -81,6 +81,7 @@ public:
     T* data() noexcept { return data_; }
     const T* data() const noexcept { return data_; }
     std::size_t size() const noexcept { return count_; }
+    std::size_t bytes() const noexcept { return bytes_; }
 
 private:
     static constexpr std::size_t huge_page_bytes = 2u << 20;

@@ -42,6 +42,18 @@ booking_state::booking_state(const state_options& options)
     ORDO_ASSERT(!validate(options).has_value());
     ORDO_ASSERT(reservation_index_.size() == index_.slot_count());
     ORDO_ASSERT(conference_slots_.size() == std::size_t{conference_mask_} + 1);
+    ORDO_ASSERT(conferences_.bytes() + conference_slots_.bytes() + reservations_.bytes() +
+                    reservation_index_.bytes() + expiries_.bytes() ==
+                table_bytes(options));
+}
+
+std::uint64_t booking_state::table_bytes(const state_options& options) noexcept {
+    return std::uint64_t{options.conferences_max} * sizeof(conference_state) +
+           std::uint64_t{table_slots_for(options.conferences_max)} * sizeof(conference_slot) +
+           std::uint64_t{options.reservations_max} * sizeof(reservation_state) +
+           std::uint64_t{index_slots_for(options.reservations_max)} *
+               sizeof(reservation_index_entry) +
+           expiry_queue::bytes_for(options.reservations_max);
 }
 
 void booking_state::populate_concurrently(std::stop_token stop) const noexcept {

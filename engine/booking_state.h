@@ -42,6 +42,9 @@ public:
     explicit booking_state(const state_options& options);
 
     const state_options& options() const noexcept { return options_; }
+    // The memory tables of these capacities take once touched (prefault touches it all):
+    // start-up time and RAM both grow with it.
+    static std::uint64_t table_bytes(const state_options& options) noexcept;
     // Touches every table page now so the sequencer never faults on them later.
     void prefault() noexcept;
     // The same from another thread while this state is being replayed into (first touch of

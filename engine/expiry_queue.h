@@ -44,6 +44,12 @@ public:
         ORDO_ASSERT(records != nullptr);
     }
 
+    // What a queue of `capacity` maps (both lanes sized for every hold).
+    static std::uint64_t bytes_for(std::uint32_t capacity) noexcept {
+        return std::uint64_t{capacity} * (sizeof(heap_entry) + sizeof(std::uint32_t));
+    }
+    std::uint64_t bytes() const noexcept { return heap_.bytes() + fifo_.bytes(); }
+
     std::uint64_t size() const noexcept { return std::uint64_t{size_} + (fifo_tail_ - fifo_head_); }
     bool empty() const noexcept { return size() == 0; }
     expiry_entry top() const noexcept {

@@ -307,6 +307,20 @@ TEST_CASE("ordo simulate --json: one object whose outcomes add up to the command
     }
 }
 
+TEST_CASE("ordo simulate: tables of a gigabyte or more are announced before they are prepared",
+          "[cli]") {
+    // Proves a start-up that takes seconds says why on stderr (and a small one says nothing).
+    const run_result small = ordo({"simulate", "--commands", "1000", "--json"});
+    REQUIRE(small.exit_status == 0);
+    CHECK(small.err.find("preparing") == std::string::npos);
+    const run_result large =
+        ordo({"simulate", "--commands", "1000", "--json", "--reservations-max", "12000000"});
+    INFO(large.err);
+    REQUIRE(large.exit_status == 0);
+    CHECK(large.err.starts_with("ordo simulate: preparing 1.3 GB of tables for 12000000 "
+                                "reservations\n"));
+}
+
 TEST_CASE("ordo simulate: bad values are one error line, exit 2", "[cli]") {
     // Proves option values out of range or contradictory are refused before running.
     for (const std::vector<std::string>& args :
