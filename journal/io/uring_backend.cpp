@@ -15,7 +15,15 @@ std::expected<std::unique_ptr<uring_backend>, journal_error> uring_backend::crea
     ORDO_ASSERT(ring_depth >= 2);
     ORDO_ASSERT(ring_depth <= 2 * pending_slots);
     std::unique_ptr<uring_backend> backend(new uring_backend());
-    const int result = io_uring_queue_init(ring_depth, &backend->ring_, 0);
+    // Completions by io_uring workers are posted through task work on the submitter. By
+    // default the kernel interrupts the submitter (an IPI) to run it at once: one per batch,
+    // about 7% of the sequencer's time under KVM, measured. Cooperative task work runs
+    // instead when the sequencer next enters the kernel, and TASKRUN_FLAG marks the ring so
+    // liburing's peek enters it while work is pending: no completion waits longer than the
+    // next poll. Linux 5.19+; older kernels refuse the flags and get the default.
+    int result = io_uring_queue_init(ring_depth, &backend->ring_,
+                                     IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+    if (result == -EINVAL) result = io_uring_queue_init(ring_depth, &backend->ring_, 0);
     if (result < 0) {
         const int error = -result;
         if (error == ENOSYS || error == EPERM || error == EACCES) {
