@@ -32,6 +32,8 @@ echo "== simulate_bench"
 echo "== domain_bench"; "$B/bench/domain_bench" 2>&1 | grep domain_
 echo "== idle_bench"; "$B/bench/idle_bench" 2>&1 | grep idle
 echo "== recovery_bench"; "$B/bench/recovery_bench" 2>&1 | grep recovery_
+echo "== commit_bench: engine commit latency, open loop, rate x flush delay"
+"$B/bench/commit_bench" 2>&1 | grep -E '^commit_paced'
 echo "== journal_bench: writer vs raw, prezeroed vs fallocated, mechanisms, verify"
 "$B/bench/journal_bench" --benchmark_filter='commit_p99_ratio|commit_latency_raw|commit_mechanism_ratio|verify' 2>&1 |
   grep -E '^(commit|verify)'
