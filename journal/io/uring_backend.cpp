@@ -15,12 +15,13 @@ std::expected<std::unique_ptr<uring_backend>, journal_error> uring_backend::crea
     ORDO_ASSERT(ring_depth >= 2);
     ORDO_ASSERT(ring_depth <= 2 * pending_slots);
     std::unique_ptr<uring_backend> backend(new uring_backend());
-    // Completions by io_uring workers are posted through task work on the submitter. By
-    // default the kernel interrupts the submitter (an IPI) to run it at once: one per batch,
-    // about 7% of the sequencer's time under KVM, measured. Cooperative task work runs
-    // instead when the sequencer next enters the kernel, and TASKRUN_FLAG marks the ring so
-    // liburing's peek enters it while work is pending: no completion waits longer than the
-    // next poll. Linux 5.19+; older kernels refuse the flags and get the default.
+    // Completions are posted through task work on the submitter. By default the kernel
+    // interrupts the submitter (an IPI) to run it at once: one per batch, about 7% of the
+    // sequencer's time under KVM, measured. Cooperative task work runs instead when the
+    // sequencer next enters the kernel, and TASKRUN_FLAG marks the ring while some is
+    // pending, so reap() enters it then (liburing 2.3's peek does not): no completion waits
+    // longer than the next poll. Linux 5.19+; older kernels refuse the flags and get the
+    // default.
     int result = io_uring_queue_init(ring_depth, &backend->ring_,
                                      IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
     if (result == -EINVAL) result = io_uring_queue_init(ring_depth, &backend->ring_, 0);
@@ -162,6 +163,12 @@ std::uint32_t uring_backend::reap(std::span<io_completion> out, bool wait) {
     while (count < out.size()) {
         io_uring_cqe* cqe = nullptr;
         int result = io_uring_peek_cqe(&ring_, &cqe);
+        if (result == -EAGAIN && task_work_pending()) {
+            // Completions wait as task work until this thread enters the kernel (create());
+            // a busy sequencer may not for a while, so enter now, only when there is some.
+            (void)io_uring_get_events(&ring_);
+            result = io_uring_peek_cqe(&ring_, &cqe);
+        }
         if (result == -EAGAIN && wait && count == 0) {
             result = io_uring_wait_cqe(&ring_, &cqe);
             if (result == -EINTR) continue;

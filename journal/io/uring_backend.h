@@ -57,6 +57,10 @@ private:
 
     uring_backend() = default;
     io_completion take_cqe(const io_uring_cqe& cqe);
+    // Set by the kernel (IORING_SETUP_TASKRUN_FLAG) while completions wait as task work.
+    bool task_work_pending() const noexcept {
+        return (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0;
+    }
 
     io_uring ring_{};
     bool ring_ready_ = false;
