@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/latency_samples.h"
 #include "engine/journal_sink.h"
 #include "engine/recovery.h"
 #include "engine/ring/spsc_ring.h"
@@ -30,13 +31,7 @@ using namespace ordo;
 
 namespace {
 
-bool smoke() { return std::getenv("ORDO_BENCH_SMOKE") != nullptr; }
-
-double quantile_us(std::vector<std::uint64_t>& sorted_ns, double q) {
-    ORDO_ASSERT(!sorted_ns.empty());
-    const auto index = static_cast<std::size_t>(q * static_cast<double>(sorted_ns.size() - 1));
-    return static_cast<double>(sorted_ns[index]) / 1000.0;
-}
+using bench::smoke;
 
 void commit_paced(benchmark::State& bench) {
     const auto rate_per_s = static_cast<std::uint64_t>(bench.range(0));
@@ -46,13 +41,13 @@ void commit_paced(benchmark::State& bench) {
         smoke() ? 1'000 : std::max<std::uint64_t>(rate_per_s / 2, 20'000);
     // A run's records fit one segment (1 M/s for half a second is ~25 MB); each run zeroes
     // its segment before the load starts.
+    ORDO_ASSERT(commands <= (1u << 21));  // latency_samples keeps 2^21
     const std::uint64_t segment_bytes = smoke() ? 4ull << 20 : 64ull << 20;
     const std::uint64_t period_ps = 1'000'000'000'000ull / rate_per_s;  // picoseconds
     tools::load_options load;
     engine::state_options tables{.conferences_max = load.conferences,
                                  .reservations_max = static_cast<std::uint32_t>(commands + 1'000)};
-    std::vector<std::uint64_t> latency_ns;
-    latency_ns.reserve(commands);
+    std::unique_ptr<bench::latency_samples> latency;  // the last iteration's
     std::uint64_t sent_total = 0;
     double seconds_total = 0;
     std::uint64_t batches = 0;
@@ -84,16 +79,16 @@ void commit_paced(benchmark::State& bench) {
         bool ok = true;
         while (generator.next_setup(setup)) ok = ok && producer.submit(setup, ignore);
         ok = ok && producer.drain(ignore);
+        latency = std::make_unique<bench::latency_samples>();
         bench.ResumeTiming();
 
         // Replies come back in submission order: the k-th reply answers the k-th command,
         // whose due time is start + k * period.
-        latency_ns.clear();
         const std::uint64_t start_ns = base::monotonic_ns();
         auto due_ns = [&](std::uint64_t k) { return start_ns + k * period_ps / 1000; };
         std::uint64_t answered = 0;
         auto on_reply = [&](engine::reply) {
-            latency_ns.push_back(base::monotonic_ns() - due_ns(answered));
+            latency->add(base::monotonic_ns() - due_ns(answered));
             answered++;
         };
         for (std::uint64_t k = 0; k < commands && ok; k++) {
@@ -118,11 +113,7 @@ void commit_paced(benchmark::State& bench) {
         bench.ResumeTiming();
     }
     // The last iteration's samples: each iteration is a whole run of the same load.
-    std::sort(latency_ns.begin(), latency_ns.end());
-    bench.counters["latency_us_p50"] = quantile_us(latency_ns, 0.50);
-    bench.counters["latency_us_p99"] = quantile_us(latency_ns, 0.99);
-    bench.counters["latency_us_p999"] = quantile_us(latency_ns, 0.999);
-    bench.counters["latency_us_max"] = quantile_us(latency_ns, 1.0);
+    if (latency) latency->report(bench, "");
     bench.counters["commands_per_s"] = static_cast<double>(sent_total) / seconds_total;
     bench.counters["batches"] = static_cast<double>(batches);
     bench.counters["records_per_batch"] =
