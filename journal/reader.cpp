@@ -164,13 +164,7 @@ const char* reader::check_batch(std::uint64_t offset, std::uint64_t* disk_bytes)
     if (offset + *disk_bytes > map_bytes_) return "batch runs past the segment end";
     const std::span<const std::byte> body{map_ + offset + batch_header_bytes, header.body_bytes};
     if (header.body_checksum != checksum(body)) return "body checksum mismatch";
-    if (header.segment_index != segments_[cursor_].index) return "segment index mismatch";
-    if (header.batch_number != position_.next_batch_number) return "unexpected batch number";
-    if (header.first_sequence != position_.next_sequence) return "unexpected first sequence";
-    if (header.previous_header_checksum != position_.previous_header_checksum) {
-        return "hash chain broken (previous header checksum mismatch)";
-    }
-    return nullptr;
+    return successor_mismatch(header, segments_[cursor_].index, position_);
 }
 
 // A writer rolls over when the next batch does not fit, leaving zeros at the end of the

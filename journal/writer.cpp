@@ -130,6 +130,17 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
     return {};
 }
 
+const char* successor_mismatch(const batch_header& header, std::uint32_t segment_index,
+                               const journal_position& at) noexcept {
+    if (header.segment_index != segment_index) return "segment index mismatch";
+    if (header.batch_number != at.next_batch_number) return "unexpected batch number";
+    if (header.first_sequence != at.next_sequence) return "unexpected first sequence";
+    if (header.previous_header_checksum != at.previous_header_checksum) {
+        return "hash chain broken (previous header checksum mismatch)";
+    }
+    return nullptr;
+}
+
 namespace {
 // The segment file of a directory listing with this index, if there is one.
 std::optional<segment_file> segment_with_index(const std::vector<std::string>& names,
@@ -160,11 +171,8 @@ std::expected<void, journal_error> writer::check_tail_is_the_end(const journal_p
                                 std::as_writable_bytes(std::span<batch_header, 1>(&header, 1)));
         if (!got) return std::unexpected(got.error());
         if (*got < batch_header_bytes || !header_self_consistent(header)) continue;
-        if (header.segment_index != index || header.batch_number != tail.next_batch_number ||
-            header.previous_header_checksum != tail.previous_header_checksum ||
-            header.body_bytes > batch_bytes_max) {
-            continue;
-        }
+        if (header.body_bytes > batch_bytes_max - batch_header_bytes) continue;
+        if (successor_mismatch(header, index, tail) != nullptr) continue;
         std::vector<std::byte> body(header.body_bytes);
         got = io_->read_at(path, offset + batch_header_bytes, body);
         if (!got) return std::unexpected(got.error());

@@ -57,6 +57,14 @@ struct journal_position {
     friend bool operator==(const journal_position&, const journal_position&) = default;
 };
 
+struct batch_header;  // journal/format.h
+
+// Why a self-consistent `header`, found in segment `segment_index`, is not the batch that
+// continues the journal at `at` (number, first sequence, hash chain), or nullptr when it
+// is. The reader checks every batch with it; the writer, where it is told to continue.
+const char* successor_mismatch(const batch_header& header, std::uint32_t segment_index,
+                               const journal_position& at) noexcept;
+
 class writer {
 public:
     // Continues the journal at `tail`, which must be where a reader of the directory ended
