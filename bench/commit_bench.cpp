@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/latency_samples.h"
@@ -92,7 +93,12 @@ void commit_paced(benchmark::State& bench) {
             answered++;
         };
         for (std::uint64_t k = 0; k < commands && ok; k++) {
-            while (base::monotonic_ns() < due_ns(k)) producer.poll_replies(on_reply);
+            // Waiting for the due time, the client yields its core to whoever needs it: a
+            // pure spin here starved the io_uring workers that run the fdatasyncs (on 2
+            // cores: p99 0.5-1.5 ms at 10 k/s instead of 0.35-0.4 ms).
+            while (base::monotonic_ns() < due_ns(k)) {
+                if (producer.poll_replies(on_reply) == 0) std::this_thread::yield();
+            }
             ok = producer.submit_encoded(
                 1, [&](std::span<engine::command_slot> slots) { generator.next(slots[0].header); },
                 on_reply);
