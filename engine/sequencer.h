@@ -319,6 +319,13 @@ private:
         std::uint32_t ahead = 0;
         auto prefetch_next = [&] {
             if (ahead >= available) return;
+            // The producer's line holding the command another prefetch_distance ahead: its
+            // header is read here in prefetch_distance commands, and a line still in the
+            // producer's cache costs a cross-core transfer (measured: 21 wins in 30
+            // alternating pairs, ~3%, within this machine's noise).
+            if (ahead + prefetch_distance < available) {
+                __builtin_prefetch(slots.data() + ahead + prefetch_distance);
+            }
             const command_header& h = slots[ahead].header;
             if (h.kind == op::reserve || h.kind == op::confirm || h.kind == op::cancel) {
                 state_.prefetch_reservation(h.reservation);
