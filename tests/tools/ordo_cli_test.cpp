@@ -334,3 +334,31 @@ TEST_CASE("ordo simulate: bad values are one error line, exit 2", "[cli]") {
         check_one_error_line(run);
     }
 }
+
+TEST_CASE("ordo simulate and run: --data means a journal, and a journal needs --data", "[cli]") {
+    // Proves --data alone journals with fdatasync (a given directory is never silently left
+    // empty), and that contradictory durability flags are one error line, exit 2.
+    const temp_dir dir;
+    const std::string data = (dir.path() / "data").string();
+    const json summary = simulate_json({"--data", data, "--snapshot-every", "0"});
+    CHECK(summary.at("durability") == "fdatasync");
+    CHECK(simulate_json({}).at("durability") == "none");
+    const run_result verify = ordo({"journal", "verify", "--data", data});
+    INFO(verify.out << verify.err);
+    CHECK(verify.exit_status == 0);
+    const json state = json::parse(ordo({"state", "--data", data}).out);
+    CHECK(state.is_object());
+
+    const fs::path workload = data_dir / "rules.jsonl";
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"simulate", "--durability", "fdatasync"},
+             {"simulate", "--durability", "buffered"},
+             {"simulate", "--durability", "none", "--data", data},
+             {"run", "--workload", workload.string()},
+             {"run", "--durability", "none", "--data", data, "--workload", workload.string()}}) {
+        const run_result run = ordo(args);
+        INFO(args[0] << " " << args[1] << " " << args[2]);
+        check_one_error_line(run);
+        CHECK(run.err.find("--data") != std::string::npos);
+    }
+}

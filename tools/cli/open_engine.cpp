@@ -5,6 +5,7 @@
 #include "engine/journal_sink.h"
 #include "engine/memory_sink.h"
 #include "engine/recovery.h"
+#include "journal/base/assert.h"
 
 namespace ordo::tools {
 
@@ -24,12 +25,15 @@ std::string_view durability_name(durability d) {
     return "?";
 }
 
-void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durability_text) {
+void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durability_text,
+                      durability default_mode) {
     sub.add_option("--data", options.data_dir,
                    "Data directory (journal and snapshots); created if missing, continued if not");
     sub.add_option("--durability", durability_text,
-                   "fdatasync (default): acknowledged after fdatasync; buffered: after write(); "
-                   "none: no journal")
+                   fmt::format("fdatasync: acknowledged after fdatasync; buffered: after "
+                               "write(); none: no journal (default: fdatasync with --data, {} "
+                               "without)",
+                               durability_name(default_mode)))
         ->check(CLI::IsMember({"none", "buffered", "fdatasync"}));
     sub.add_option_function<std::uint64_t>(
            "--segment-mib", [&options](std::uint64_t mib) { options.segment_bytes = mib << 20; },
@@ -51,6 +55,25 @@ void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durab
     sub.add_flag_function(
         "--pwrite", [&options](std::int64_t) { options.force_pwrite = true; },
         "Use pwrite + fdatasync instead of io_uring");
+}
+
+std::expected<durability, std::string> resolve_durability(std::string_view durability_text,
+                                                          const std::filesystem::path& data_dir,
+                                                          durability default_mode) {
+    const bool has_data = !data_dir.empty();
+    durability mode = has_data ? durability::fdatasync : default_mode;
+    if (!durability_text.empty()) {
+        const std::optional<durability> named = durability_from_name(durability_text);
+        ORDO_ASSERT(named.has_value());  // CLI11 checked the name
+        mode = *named;
+        if (mode == durability::none && has_data) {
+            return std::unexpected("--data DIR is not used with --durability none: drop one of them");
+        }
+    }
+    if (mode != durability::none && !has_data) {
+        return std::unexpected("--data DIR is required (or --durability none)");
+    }
+    return mode;
 }
 
 namespace {

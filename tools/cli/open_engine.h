@@ -47,8 +47,18 @@ struct opened_engine {
     std::unique_ptr<engine::snapshotter> snapshots;  // with a journal only
 };
 
-// Adds --data, --durability, --segment-mib and --no-direct-io to a subcommand.
-void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durability_text);
+// Adds --data, --durability, --segment-mib and --no-direct-io to a subcommand;
+// `durability_text` stays empty unless --durability is given. `default_mode` is the
+// command's durability without --data (its help says so).
+void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durability_text,
+                      durability default_mode);
+
+// The durability a command runs with: --durability if given, else fdatasync with --data
+// and `default_mode` without. A journal mode needs --data, and `none` refuses one (a
+// directory that would silently stay empty): each is a one-line error with the fix.
+std::expected<durability, std::string> resolve_durability(std::string_view durability_text,
+                                                          const std::filesystem::path& data_dir,
+                                                          durability default_mode);
 
 // `command` names the subcommand in the notes printed to stderr (torn tail cut, io_uring
 // fallback, snapshots skipped): each is one line and none is an error.

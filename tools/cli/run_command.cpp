@@ -21,7 +21,7 @@ struct run_flags {
     std::string workload;
     std::string results;
     engine_options engine;
-    std::string durability = "fdatasync";
+    std::string durability;  // empty: resolve_durability decides
 };
 
 // One JSON line per command (CONTRACT.md section 3), written as its reply arrives, which
@@ -104,10 +104,9 @@ bool sequence_workload(Sequencer& seq, const run_flags& flags, std::uint64_t tot
 
 int execute(const run_flags& flags) {
     engine_options options = flags.engine;
-    options.mode = durability_from_name(flags.durability).value_or(durability::fdatasync);
-    if (options.mode != durability::none && options.data_dir.empty()) {
-        return report_error("run", "--data DIR is required (or --durability none)", exit_usage);
-    }
+    const auto mode = resolve_durability(flags.durability, options.data_dir, durability::fdatasync);
+    if (!mode) return report_error("run", mode.error(), exit_usage);
+    options.mode = *mode;
     // The whole file is checked before anything is sequenced: a bad file changes nothing.
     auto checked = workload::validate_file(flags.workload);
     if (!checked) {
@@ -166,7 +165,7 @@ void add_run_command(CLI::App& app, std::function<int()>& run) {
         "run", "Sequence a workload file (JSON Lines) through the engine, in order");
     sub->add_option("--workload", flags->workload, "Workload file, one command per line")
         ->required();
-    add_engine_flags(*sub, flags->engine, flags->durability);
+    add_engine_flags(*sub, flags->engine, flags->durability, durability::fdatasync);
     sub->add_option("--results", flags->results,
                     "Write one JSON line per command here, each after it is durable");
     add_table_flags(*sub, flags->engine.tables);

@@ -26,7 +26,7 @@ struct simulate_flags {
     std::uint32_t reservations_max = 0;  // 0: sized from the run
     load_options load;
     engine_options engine;
-    std::string durability = "none";
+    std::string durability;  // empty: resolve_durability decides
 };
 
 constexpr std::uint64_t commands_default = 10'000'000;
@@ -116,7 +116,10 @@ int execute(simulate_flags flags) {
                    p.commands, p.commands / p.seconds / 1e6);
     };
     engine_options engine = flags.engine;
-    engine.mode = durability_from_name(flags.durability).value_or(durability::none);
+    const auto mode = resolve_durability(flags.durability, engine.data_dir, durability::none);
+    if (!mode) return report_error("simulate", mode.error(), exit_usage);
+    engine.mode = *mode;
+    flags.durability = durability_name(*mode);  // the summary names the mode that ran
     if (!flags.no_pin) options.sequencer.pin_cpu = pinned_sequencer_cpu(flags.producers);
     engine.sequencer_cpu = options.sequencer.pin_cpu;
     engine.state = options.state;
@@ -162,7 +165,7 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
     sub->add_option("--reservations-max", flags->reservations_max,
                     "Reservation table capacity (default: sized from the run)")
         ->check(CLI::Range(1u, engine::reservations_max_limit));
-    add_engine_flags(*sub, flags->engine, flags->durability);
+    add_engine_flags(*sub, flags->engine, flags->durability, durability::none);
     sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
 }
 
