@@ -328,7 +328,8 @@ TEST_CASE("ordo simulate: bad values are one error line, exit 2", "[cli]") {
                                                {"simulate", "--producers", "17"},
                                                {"simulate", "--ring", "foo"},
                                                {"simulate", "--commands", "5", "--seconds", "1"},
-                                               {"simulate", "--commands", "abc"}}) {
+                                               {"simulate", "--commands", "abc"},
+                                               {"simulate", "--commands", "0"}}) {
         const run_result run = ordo(args);
         INFO(args[1] << " " << args[2]);
         check_one_error_line(run);

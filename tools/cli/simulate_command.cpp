@@ -30,6 +30,8 @@ struct simulate_flags {
 };
 
 constexpr std::uint64_t commands_default = 10'000'000;
+// A run this long takes half a day at 25 M/s: a larger count is a typo.
+constexpr std::uint64_t commands_max = 1'000'000'000'000;
 constexpr std::uint32_t reservations_max_default_cap = 1u << 25;
 // A generous guess of the commands/s one run does, to size tables for timed runs.
 constexpr std::uint64_t commands_per_s_guess = 30'000'000;
@@ -146,7 +148,8 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
     sub->add_option("--producers", flags->producers, "Producer threads, one ring each (1..16)")
         ->check(CLI::Range(1, 16));
     sub->add_option("--commands", flags->commands,
-                    "Commands to run over all producers (default 10000000)");
+                    "Commands to run over all producers (1..1000000000000, default 10000000)")
+        ->check(CLI::Range(std::uint64_t{1}, commands_max));
     sub->add_option("--seconds", flags->seconds, "Run for this long instead of a count")
         ->check(CLI::Range(0.001, 86400.0));
     sub->add_option("--ring", flags->ring, "Ring implementation: own or boost")
