@@ -31,9 +31,11 @@ void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durab
                    "Data directory (journal and snapshots); created if missing, continued if not");
     sub.add_option("--durability", durability_text,
                    fmt::format("fdatasync: acknowledged after fdatasync; buffered: after "
-                               "write(); none: no journal (default: fdatasync with --data, {} "
-                               "without)",
-                               durability_name(default_mode)))
+                               "write(); none: no journal (default: fdatasync{})",
+                               default_mode == durability::fdatasync
+                                   ? ""
+                                   : fmt::format(" with --data, {} without",
+                                                 durability_name(default_mode))))
         ->check(CLI::IsMember({"none", "buffered", "fdatasync"}));
     sub.add_option_function<std::uint64_t>(
            "--segment-mib", [&options](std::uint64_t mib) { options.segment_bytes = mib << 20; },
