@@ -89,7 +89,7 @@ std::expected<recovery_result, std::string> recover(const std::filesystem::path&
     const std::uint64_t replay_start_ns = base::monotonic_ns();
     auto reader = journal::reader::open(journal_dir(data_dir), result.position);
     if (!reader) return std::unexpected(reader.error().message());
-    auto replayed = replay_journal(*reader, *result.state);
+    auto replayed = replay_journal(*reader, *result.state, how.on_progress);
     if (!replayed) return std::unexpected(replayed.error());
     result.records_replayed = replayed->records;
     result.batches_replayed = replayed->batches;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/booking_state.h"
+#include "engine/replay.h"
 #include "journal/reader.h"
 #include "journal/writer.h"
 
@@ -30,6 +31,7 @@ enum class table_population : std::uint8_t { concurrent, before_replay };
 struct recovery_options {
     bool use_snapshots = true;
     table_population population = table_population::concurrent;
+    replay_progress on_progress;  // optional: progress of a long journal replay
 };
 
 struct recovery_result {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -30,11 +31,20 @@ struct replay_totals {
     std::uint64_t batches = 0;
 };
 
+// Called on the applying thread after a batch once `interval_ns` have passed since the
+// replay began or since the last call (never, for a replay that ends sooner), with the
+// totals so far: for a progress line.
+struct replay_progress {
+    std::function<void(const replay_totals&)> call;
+    std::uint64_t interval_ns = 1'000'000'000;
+};
+
 // Every batch `reader` yields from where it stands, applied in order. Fails with the
 // reader's error (damage before the tail) or with what could not be applied (a record this
 // ordo does not know, a full table: the fix is in the message). Afterwards the reader's
 // torn_tail() and position() tell where the journal ended.
 std::expected<replay_totals, std::string> replay_journal(journal::reader& reader,
-                                                         booking_state& state);
+                                                         booking_state& state,
+                                                         const replay_progress& on_progress = {});
 
 }  // namespace ordo::engine

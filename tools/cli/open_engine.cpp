@@ -6,6 +6,7 @@
 #include "engine/memory_sink.h"
 #include "engine/recovery.h"
 #include "journal/base/assert.h"
+#include "journal/base/clock.h"
 
 namespace ordo::tools {
 
@@ -78,6 +79,15 @@ std::expected<durability, std::string> resolve_durability(std::string_view durab
     return mode;
 }
 
+engine::replay_progress replay_progress_line(std::string_view command) {
+    return {.call = [command = std::string(command), start_ns = base::monotonic_ns()](
+                        const engine::replay_totals& totals) {
+        const double seconds = static_cast<double>(base::monotonic_ns() - start_ns) / 1e9;
+        fmt::print(stderr, "ordo {}: replaying the journal: {:.1f} M records, {} batches, {:.0f} s\n",
+                   command, static_cast<double>(totals.records) / 1e6, totals.batches, seconds);
+    }};
+}
+
 namespace {
 
 // Tables this large take seconds to map and touch (about 1 GB/s here): say so first, so a
@@ -121,7 +131,8 @@ std::expected<opened_engine, std::string> open_engine(std::string_view command,
         return std::unexpected(stored.error());
     }
     note_large_tables(command, *tables, options.snapshot_every_commands > 0);
-    auto recovered = engine::recover(options.data_dir, *tables);
+    auto recovered = engine::recover(options.data_dir, *tables,
+                                     engine::recovery_options{.on_progress = replay_progress_line(command)});
     if (!recovered) return std::unexpected(recovered.error());
     for (const std::string& note : recovered->notes) fmt::print(stderr, "ordo {}: {}\n", command, note);
     if (recovered->torn_tail) {

@@ -14,6 +14,7 @@
 
 #include "engine/batch_sink.h"
 #include "engine/booking_state.h"
+#include "engine/replay.h"
 #include "engine/sequencer_options.h"
 #include "engine/snapshotter.h"
 #include "tools/cli/table_options.h"
@@ -59,6 +60,10 @@ void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durab
 std::expected<durability, std::string> resolve_durability(std::string_view durability_text,
                                                           const std::filesystem::path& data_dir,
                                                           durability default_mode);
+
+// A progress line on stderr for each second of a long journal replay ("ordo COMMAND:
+// replaying the journal: ..."), so a restart that takes seconds does not look like a hang.
+engine::replay_progress replay_progress_line(std::string_view command);
 
 // `command` names the subcommand in the notes printed to stderr (torn tail cut, io_uring
 // fallback, snapshots skipped): each is one line and none is an error.

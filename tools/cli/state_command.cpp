@@ -7,6 +7,7 @@
 
 #include "engine/recovery.h"
 #include "tools/cli/exit_codes.h"
+#include "tools/cli/open_engine.h"
 #include "tools/cli/report_error.h"
 #include "tools/cli/table_options.h"
 #include "tools/state_json.h"
@@ -26,8 +27,10 @@ int execute(const state_flags& flags) {
     }
     const auto options = resolve_tables(flags.data, flags.tables, engine::state_options{});
     if (!options) return report_error("state", options.error(), exit_usage);
-    auto recovered = engine::recover(flags.data, *options,
-                                     engine::recovery_options{.use_snapshots = !flags.no_snapshots});
+    auto recovered = engine::recover(
+        flags.data, *options,
+        engine::recovery_options{.use_snapshots = !flags.no_snapshots,
+                                 .on_progress = replay_progress_line("state")});
     if (!recovered) return report_error("state", recovered.error(), exit_failure);
     for (const std::string& note : recovered->notes) fmt::print(stderr, "ordo state: {}\n", note);
     if (recovered->torn_tail) {
