@@ -14,6 +14,13 @@ echo "== $(date -u) commit $(git rev-parse --short HEAD 2>/dev/null)"
 echo "== ring_bench"
 "$B/bench/ring_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_enable_random_interleaving=true 2>&1 | grep median
+echo "== in-memory simulate against the 64-byte hop (own ring), alternating, M/s"
+for i in $(seq 9); do
+  hop=$("$B/bench/ring_bench" --benchmark_filter='ring_hop_1p1c_64b/own/' 2>&1 |
+        grep -o 'items_per_second=[0-9.]*M' | grep -o '[0-9.]*')
+  sim=$("$ordo" simulate --json 2>/dev/null | rate)
+  echo "pair $i hop $hop simulate $sim ratio $(python3 -c "print(round($sim / $hop, 2))")"
+done
 echo "== simulate in memory / durable (fdatasync, no snapshots), 10M commands, alternating"
 for i in $(seq 9); do
   echo "pair $i memory $("$ordo" simulate --json 2>/dev/null | rate) durable $(durable --snapshot-every 0 | rate)"
