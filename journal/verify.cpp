@@ -1,17 +1,20 @@
 #include "journal/verify.h"
 
 #include "journal/base/assert.h"
+#include "journal/base/clock.h"
 #include "journal/format.h"
 #include "journal/record.h"
 
 namespace ordo::journal {
 
-std::expected<verify_report, journal_error> verify(const std::filesystem::path& dir) {
+std::expected<verify_report, journal_error> verify(const std::filesystem::path& dir,
+                                                   const verify_progress& progress) {
     auto opened = reader::open(dir);
     if (!opened) return std::unexpected(opened.error());
     reader& scan = *opened;
     verify_report report;
     report.segments = scan.segment_count();
+    std::uint64_t next_progress_ns = base::monotonic_ns() + progress.interval_ns;
     for (;;) {
         auto batch = scan.next();
         if (!batch) return std::unexpected(batch.error());
@@ -29,6 +32,10 @@ std::expected<verify_report, journal_error> verify(const std::filesystem::path& 
         report.records += records;
         report.body_bytes += view.body.size();
         report.disk_bytes += batch_disk_bytes(static_cast<std::uint32_t>(view.body.size()));
+        if (progress.call && base::monotonic_ns() >= next_progress_ns) {
+            progress.call(report);
+            next_progress_ns = base::monotonic_ns() + progress.interval_ns;
+        }
     }
     report.end = scan.position();
     report.torn_tail = scan.torn_tail();

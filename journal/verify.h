@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 #include "journal/errc.h"
@@ -25,6 +26,15 @@ struct verify_report {
     std::optional<tail_report> torn_tail;
 };
 
-std::expected<verify_report, journal_error> verify(const std::filesystem::path& dir);
+// Called after a batch once `interval_ns` have passed since the check began or since the
+// last call (never, for a check that ends sooner), with the report so far: for a progress
+// line on a journal of many gigabytes.
+struct verify_progress {
+    std::function<void(const verify_report&)> call;
+    std::uint64_t interval_ns = 1'000'000'000;
+};
+
+std::expected<verify_report, journal_error> verify(const std::filesystem::path& dir,
+                                                   const verify_progress& progress = {});
 
 }  // namespace ordo::journal

@@ -97,8 +97,15 @@ TEST_CASE("rollover names segments by index and first sequence") {
         }
         REQUIRE(found);
     }
-    auto report = verify(tmp.journal());
+    std::vector<std::uint64_t> progress_batches;  // with no interval: after every batch
+    auto report = verify(tmp.journal(), {.call = [&](const verify_report& so_far) {
+                                             progress_batches.push_back(so_far.batches);
+                                         },
+                                         .interval_ns = 0});
     REQUIRE(report.has_value());
+    REQUIRE(progress_batches.size() == 40);
+    REQUIRE(progress_batches.front() == 1);
+    REQUIRE(progress_batches.back() == 40);
     REQUIRE(report->segments == paths.size());
     REQUIRE(report->batches == 40);
     REQUIRE(report->records == 320);

@@ -83,7 +83,7 @@ engine::replay_progress replay_progress_line(std::string_view command) {
     return {.call = [command = std::string(command), start_ns = base::monotonic_ns()](
                         const engine::replay_totals& totals) {
         const double seconds = static_cast<double>(base::monotonic_ns() - start_ns) / 1e9;
-        fmt::print(stderr, "ordo {}: replaying the journal: {:.1f} M records, {} batches, {:.0f} s\n",
+        fmt::print(stderr, "ordo {}: replaying the journal: {:.1f} M records, {} batches, {:.1f} s\n",
                    command, static_cast<double>(totals.records) / 1e6, totals.batches, seconds);
     }};
 }
