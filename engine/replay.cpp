@@ -8,7 +8,6 @@
 #include "engine/big_array.h"
 #include "engine/reservation_resolver.h"
 #include "engine/wait/backoff.h"
-#include "journal/base/clock.h"
 #include "journal/base/cpu.h"
 
 namespace ordo::engine {
@@ -123,7 +122,7 @@ std::expected<replay_totals, std::string> replay_journal(journal::reader& reader
     replay_totals totals;
     backoff wait;
     std::uint64_t applied = 0;
-    std::uint64_t next_progress_ns = base::monotonic_ns() + on_progress.interval_ns;
+    base::progress_timer progress(on_progress);
     for (;;) {
         if (applied == h.filled.load(std::memory_order_acquire)) {
             // reader_done comes after the last publish: one more look at filled settles it.
@@ -149,11 +148,7 @@ std::expected<replay_totals, std::string> replay_journal(journal::reader& reader
         totals.batches++;
         applied++;
         h.applied.store(applied, std::memory_order_release);
-        // A clock read per batch (up to 1 MiB of records) costs nothing measurable.
-        if (on_progress.call && base::monotonic_ns() >= next_progress_ns) {
-            on_progress.call(totals);
-            next_progress_ns = base::monotonic_ns() + on_progress.interval_ns;
-        }
+        progress.step(totals);
     }
     reader_thread.join();
     if (h.reader_error) return std::unexpected(*h.reader_error);

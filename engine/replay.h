@@ -12,12 +12,12 @@
 
 #include <cstdint>
 #include <expected>
-#include <functional>
 #include <span>
 #include <string>
 
 #include "engine/apply.h"
 #include "engine/booking_state.h"
+#include "journal/base/progress.h"
 #include "journal/reader.h"
 
 namespace ordo::engine {
@@ -31,13 +31,8 @@ struct replay_totals {
     std::uint64_t batches = 0;
 };
 
-// Called on the applying thread after a batch once `interval_ns` have passed since the
-// replay began or since the last call (never, for a replay that ends sooner), with the
-// totals so far: for a progress line.
-struct replay_progress {
-    std::function<void(const replay_totals&)> call;
-    std::uint64_t interval_ns = 1'000'000'000;
-};
+// Progress of a long replay, called on the applying thread (journal/base/progress.h).
+using replay_progress = base::progress_hook<replay_totals>;
 
 // Every batch `reader` yields from where it stands, applied in order. Fails with the
 // reader's error (damage before the tail) or with what could not be applied (a record this

@@ -1,7 +1,6 @@
 #include "journal/verify.h"
 
 #include "journal/base/assert.h"
-#include "journal/base/clock.h"
 #include "journal/format.h"
 #include "journal/record.h"
 
@@ -14,7 +13,7 @@ std::expected<verify_report, journal_error> verify(const std::filesystem::path& 
     reader& scan = *opened;
     verify_report report;
     report.segments = scan.segment_count();
-    std::uint64_t next_progress_ns = base::monotonic_ns() + progress.interval_ns;
+    base::progress_timer timer(progress);
     for (;;) {
         auto batch = scan.next();
         if (!batch) return std::unexpected(batch.error());
@@ -32,10 +31,7 @@ std::expected<verify_report, journal_error> verify(const std::filesystem::path& 
         report.records += records;
         report.body_bytes += view.body.size();
         report.disk_bytes += batch_disk_bytes(static_cast<std::uint32_t>(view.body.size()));
-        if (progress.call && base::monotonic_ns() >= next_progress_ns) {
-            progress.call(report);
-            next_progress_ns = base::monotonic_ns() + progress.interval_ns;
-        }
+        timer.step(report);
     }
     report.end = scan.position();
     report.torn_tail = scan.torn_tail();

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
-#include <functional>
 #include <optional>
 
+#include "journal/base/progress.h"
 #include "journal/errc.h"
 #include "journal/reader.h"
 
@@ -26,13 +26,8 @@ struct verify_report {
     std::optional<tail_report> torn_tail;
 };
 
-// Called after a batch once `interval_ns` have passed since the check began or since the
-// last call (never, for a check that ends sooner), with the report so far: for a progress
-// line on a journal of many gigabytes.
-struct verify_progress {
-    std::function<void(const verify_report&)> call;
-    std::uint64_t interval_ns = 1'000'000'000;
-};
+// Progress of a long check (journal/base/progress.h).
+using verify_progress = base::progress_hook<verify_report>;
 
 std::expected<verify_report, journal_error> verify(const std::filesystem::path& dir,
                                                    const verify_progress& progress = {});
