@@ -157,7 +157,7 @@ TEST_CASE("a replay reports its progress, totals growing to what it replayed", "
         dir, tables,
         engine::recovery_options{
             .use_snapshots = false,
-            .on_progress = {.call = [&](const engine::replay_totals& t) { seen.push_back(t); },
+            .on_progress = {.call = [&](const engine::replay_totals& t, double) { seen.push_back(t); },
                             .interval_ns = 0}});
     REQUIRE(recovered.has_value());
     REQUIRE(seen.size() == batches.size());
@@ -170,7 +170,7 @@ TEST_CASE("a replay reports its progress, totals growing to what it replayed", "
     auto quiet = engine::recover(
         dir, tables,
         engine::recovery_options{.use_snapshots = false,
-                                 .on_progress = {.call = [&](const engine::replay_totals&) {
+                                 .on_progress = {.call = [&](const engine::replay_totals&, double) {
                                      calls++;
                                  }}});
     REQUIRE(quiet.has_value());

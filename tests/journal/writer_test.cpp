@@ -98,7 +98,7 @@ TEST_CASE("rollover names segments by index and first sequence") {
         REQUIRE(found);
     }
     std::vector<std::uint64_t> progress_batches;  // with no interval: after every batch
-    auto report = verify(tmp.journal(), {.call = [&](const verify_report& so_far) {
+    auto report = verify(tmp.journal(), {.call = [&](const verify_report& so_far, double) {
                                              progress_batches.push_back(so_far.batches);
                                          },
                                          .interval_ns = 0});

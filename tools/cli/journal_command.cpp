@@ -11,7 +11,6 @@
 #include "engine/recovery.h"
 #include "journal/reader.h"
 #include "journal/record.h"
-#include "journal/base/clock.h"
 #include "journal/verify.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/report_error.h"
@@ -39,13 +38,11 @@ bool data_dir_ok(const std::string& command, const std::string& data, int& code)
 int verify(const journal_flags& flags) {
     int code = exit_ok;
     if (!data_dir_ok("journal verify", flags.data, code)) return code;
-    const std::uint64_t start_ns = base::monotonic_ns();
     auto report = journal::verify(
         engine::journal_dir(flags.data),
-        {.call = [&](const journal::verify_report& so_far) {
+        {.call = [](const journal::verify_report& so_far, double seconds) {
             fmt::print(stderr, "ordo journal verify: {} batches, {:.2f} GB checked, {:.1f} s\n",
-                       so_far.batches, static_cast<double>(so_far.disk_bytes) / 1e9,
-                       static_cast<double>(base::monotonic_ns() - start_ns) / 1e9);
+                       so_far.batches, static_cast<double>(so_far.disk_bytes) / 1e9, seconds);
         }});
     if (!report) return report_error("journal verify", report.error().message(), exit_failure);
     fmt::print("ok: {} segments, {} batches, {} records, {} bytes of records\n",

@@ -6,7 +6,6 @@
 #include "engine/memory_sink.h"
 #include "engine/recovery.h"
 #include "journal/base/assert.h"
-#include "journal/base/clock.h"
 
 namespace ordo::tools {
 
@@ -80,9 +79,8 @@ std::expected<durability, std::string> resolve_durability(std::string_view durab
 }
 
 engine::replay_progress replay_progress_line(std::string_view command) {
-    return {.call = [command = std::string(command), start_ns = base::monotonic_ns()](
-                        const engine::replay_totals& totals) {
-        const double seconds = static_cast<double>(base::monotonic_ns() - start_ns) / 1e9;
+    return {.call = [command = std::string(command)](const engine::replay_totals& totals,
+                                                     double seconds) {
         fmt::print(stderr, "ordo {}: replaying the journal: {:.1f} M records, {} batches, {:.1f} s\n",
                    command, static_cast<double>(totals.records) / 1e6, totals.batches, seconds);
     }};
@@ -116,9 +114,7 @@ std::expected<opened_engine, std::string> open_engine(std::string_view command,
         opened.sink = std::make_unique<engine::memory_sink>(options.batch_bytes);
         return opened;
     }
-    if (options.data_dir.empty()) {
-        return std::unexpected("--data DIR is required (or --durability none)");
-    }
+    ORDO_ASSERT(!options.data_dir.empty());  // resolve_durability refused a journal without it
     std::error_code error;
     std::filesystem::create_directories(engine::journal_dir(options.data_dir), error);
     if (error) {
