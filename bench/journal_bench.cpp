@@ -16,7 +16,9 @@
 //   commit_latency_raw      O_DIRECT pwrite + fdatasync one at a time on a pre-zeroed (or a
 //                           fallocated) file: what the disk allows
 //   commit_p99_ratio        raw and engine commits interleaved in blocks of 64, so both see
-//                           the same disk weather; reports p99_ratio = engine p99 / raw p99;
+//                           the same disk weather; reports p99_ratio = engine p99 / raw p99
+//                           (one repetition's p99 moves 2-10x with a single disk stall:
+//                           bench/measure.sh quotes the median of five repetitions);
 //                           `uring_*_vs_raw` are io_uring alone (no writer), RWF_DSYNC against
 //                           a write linked to an fdatasync
 // Counters: latency_us_p50/p99/p999/max (engine or raw), raw_latency_us_* in the ratio run.
