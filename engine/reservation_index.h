@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "engine/hash.h"
+#include "journal/base/cpu.h"
 #include "journal/base/assert.h"
 
 namespace ordo::engine {
@@ -44,7 +45,8 @@ public:
 
     // `id_of(record)` is the id of a record the index points to.
     template <class IdOfRecord>
-    reservation_lookup find(std::uint64_t id, const IdOfRecord& id_of) const noexcept {
+    ORDO_ALWAYS_INLINE reservation_lookup find(std::uint64_t id,
+                                               const IdOfRecord& id_of) const noexcept {
         ORDO_ASSERT(id != 0);
         const std::uint32_t fingerprint = fingerprint_of(id);
         // Home slots and slot & mask are always inside the index: no bounds check.

@@ -313,6 +313,8 @@ private:
     std::uint32_t process_slots(std::uint32_t producer_index,
                                 std::span<const command_slot> slots) noexcept {
         const auto available = static_cast<std::uint32_t>(slots.size());
+        Ring<reply>& replies = producers_[producer_index]->replies_;
+        std::uint64_t& replies_written = replies_written_[producer_index];
         // Rolling prefetch: the reservation line of the command prefetch_distance ahead is
         // requested while this one is decided, so a table far larger than the cache costs
         // its misses in parallel instead of one after another.
@@ -336,16 +338,16 @@ private:
         std::uint32_t at = 0;
         while (at < available) {
             const command_header& h = slots[at].header;
-            ORDO_ASSERT(h.slot_count >= 1);
-            ORDO_ASSERT(h.slot_count <= command_slots_max);
+            // command_view checks a command's slot_count; a padding run's is checked here.
             if (at + h.slot_count > available) break;
             if (h.kind == op_padding) {
+                ORDO_ASSERT(h.slot_count >= 1);
                 stats_.padding_slots += h.slot_count;
                 at += h.slot_count;
                 continue;
             }
             prefetch_next();
-            if (!process_one(producer_index, command_view(slots.data() + at))) break;
+            if (!process_one(replies, replies_written, command_view(slots.data() + at))) break;
             at += h.slot_count;
         }
         return at;
@@ -356,7 +358,9 @@ private:
     static constexpr std::uint32_t command_room_bytes = 16 * 1024;
 
     // Inlined into the drain loop: out of line, its call cost ~30 instructions a command.
-    [[gnu::always_inline]] bool process_one(std::uint32_t producer_index,
+    // `replies` and `replies_written`: the command's producer's reply ring and its count of
+    // replies claimed (read by push_mark when a batch is sealed).
+    [[gnu::always_inline]] bool process_one(Ring<reply>& replies, std::uint64_t& replies_written,
                                             command_view cmd) noexcept {
         // Batches end on command boundaries (unless one command's expiries overflow a whole
         // batch), so a torn tail loses whole commands, never half of one.
@@ -381,8 +385,7 @@ private:
         stats_.outcomes[static_cast<std::uint32_t>(result)]++;
         // The reply is written now, where the producer will read it, and published with
         // the other replies of its batch once that batch is durable (release_durable).
-        producers_[producer_index]->replies_.claim_at(replies_written_[producer_index]++) =
-            reply::make(result, command_sequence);
+        replies.claim_at(replies_written++) = reply::make(result, command_sequence);
         return true;
     }
 
