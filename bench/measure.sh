@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's "Measured" campaign: every row's command, in one run, so the figures compare.
-# Usage: bench/measure.sh [BUILD_DIR] > measured.log   (about 5 minutes; uses both cores and
+# Usage: bench/measure.sh [BUILD_DIR] > measured.log   (about 8 minutes; uses both cores and
 # writes ~3 GB to a temporary directory under $TMPDIR, removed at the end).
 set -uo pipefail
 B=${1:-build}
