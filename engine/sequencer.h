@@ -338,8 +338,13 @@ private:
         std::uint32_t at = 0;
         while (at < available) {
             const command_header& h = slots[at].header;
-            // command_view checks a command's slot_count; a padding run's is checked here.
-            if (at + h.slot_count > available) break;
+            // command_view checks a command's slot_count, a padding run's is checked below,
+            // and one that reaches past the peek must still be a whole command's (a larger
+            // one would stall the ring here for ever).
+            if (at + h.slot_count > available) {
+                ORDO_ASSERT(h.slot_count <= command_slots_max);
+                break;
+            }
             if (h.kind == op_padding) {
                 ORDO_ASSERT(h.slot_count >= 1);
                 stats_.padding_slots += h.slot_count;
