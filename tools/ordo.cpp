@@ -7,6 +7,7 @@
 
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/journal_command.h"
+#include "tools/cli/parse_error.h"
 #include "tools/cli/run_command.h"
 #include "tools/cli/simulate_command.h"
 #include "tools/cli/state_command.h"
@@ -27,13 +28,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& help) {
         return app.exit(help);
     } catch (const CLI::ParseError& error) {
-        if (app.get_subcommands().empty() && argc > 1 && argv[1][0] == '-') {
-            fmt::print(stderr, "ordo: unknown option {}; see 'ordo --help'\n", argv[1]);
-            return ordo::tools::exit_usage;
-        }
-        std::string where = "ordo";
-        for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
-        fmt::print(stderr, "{}: {}; see '{} --help'\n", where, error.what(), where);
+        fmt::print(stderr, "{}\n", ordo::tools::parse_error_line(app, error, argc, argv));
         return ordo::tools::exit_usage;
     }
     return run ? run() : ordo::tools::exit_usage;

@@ -276,6 +276,32 @@ TEST_CASE("ordo: unknown flags are one error line naming the flag", "[cli]") {
     CHECK(top.err.find("--bogus") != std::string::npos);
 }
 
+TEST_CASE("ordo: a missing or mistyped subcommand is named, with the ones there are", "[cli]") {
+    // Proves the error line says which word was not a subcommand (or that one is missing),
+    // lists the choices at that level, and names the command reached, nested ones included.
+    struct row {
+        std::vector<std::string> args;
+        std::string line;
+    };
+    for (const row& r : std::vector<row>{
+             {{"simulat"},
+              "ordo: unknown subcommand 'simulat' (simulate, run, state, journal); see 'ordo --help'"},
+             {{}, "ordo: a subcommand is required (simulate, run, state, journal); see 'ordo --help'"},
+             {{"journal"},
+              "ordo journal: a subcommand is required (verify, dump, stats); see 'ordo journal --help'"},
+             {{"journal", "check"},
+              "ordo journal: unknown subcommand 'check' (verify, dump, stats); see 'ordo journal --help'"}}) {
+        const run_result run = ordo(r.args);
+        check_one_error_line(run);
+        CHECK(run.err == r.line + "\n");
+    }
+    const run_result nested = ordo({"journal", "verify", "--data", "D", "--bogus"});
+    check_one_error_line(nested);
+    CHECK(nested.err.starts_with("ordo journal verify: "));
+    CHECK(nested.err.find("--bogus") != std::string::npos);
+    CHECK(nested.err.ends_with("see 'ordo journal verify --help'\n"));
+}
+
 TEST_CASE("ordo simulate --json: one object whose outcomes add up to the commands", "[cli]") {
     // Proves the summary's fields and that every command has exactly one outcome, for the
     // own ring, the boost ring and two producers.
