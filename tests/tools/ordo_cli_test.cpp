@@ -362,6 +362,28 @@ TEST_CASE("ordo simulate: bad values are one error line, exit 2", "[cli]") {
     }
 }
 
+TEST_CASE("ordo: a negative or overflowing 64-bit value is refused, not wrapped", "[cli]") {
+    // Proves `--seed -1` and friends are one error line naming the option, where CLI11 alone
+    // would run with 2^64 - 1; and that the largest value is still taken.
+    const temp_dir dir;
+    const std::string data = dir.path().string();
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"simulate", "--seed", "-1"},
+             {"simulate", "--seed", "18446744073709551616"},
+             {"simulate", "--seed", "7x"},
+             {"simulate", "--snapshot-every", "-1"},
+             {"journal", "dump", "--data", data, "--from", "-1"},
+             {"journal", "dump", "--data", data, "--reservation", "-3"}}) {
+        const run_result run = ordo(args);
+        INFO(args[args.size() - 2] << " " << args.back());
+        check_one_error_line(run);
+        CHECK(run.err.find(args[args.size() - 2] + ": Value " + args.back() +
+                           " is not a whole number") != std::string::npos);
+    }
+    CHECK(simulate_json({"--seed", "18446744073709551615"}).at("seed") ==
+          18446744073709551615ull);
+}
+
 TEST_CASE("ordo simulate and run: --data means a journal, and a journal needs --data", "[cli]") {
     // Proves --data alone journals with fdatasync (a given directory is never silently left
     // empty), and that contradictory durability flags are one error line, exit 2.

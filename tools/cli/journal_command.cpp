@@ -13,6 +13,7 @@
 #include "journal/record.h"
 #include "journal/verify.h"
 #include "tools/cli/exit_codes.h"
+#include "tools/cli/whole_number.h"
 #include "tools/cli/report_error.h"
 #include "tools/event_json.h"
 
@@ -140,10 +141,14 @@ void add_journal_command(CLI::App& app, std::function<int()>& run) {
     for (CLI::App* sub : {verify_cmd, dump_cmd, stats_cmd}) {
         sub->add_option("--data", flags->data, "Data directory")->required();
     }
-    dump_cmd->add_option("--from", flags->from, "First record sequence number to print");
-    dump_cmd->add_option("--to", flags->to, "Last record sequence number to print");
-    dump_cmd->add_option("--conference", flags->conference, "Only records naming this conference");
-    dump_cmd->add_option("--reservation", flags->reservation, "Only records naming this reservation");
+    dump_cmd->add_option("--from", flags->from, "First record sequence number to print")
+        ->check(whole_number);
+    dump_cmd->add_option("--to", flags->to, "Last record sequence number to print")
+        ->check(whole_number);
+    dump_cmd->add_option("--conference", flags->conference, "Only records naming this conference")
+        ->check(whole_number);
+    dump_cmd->add_option("--reservation", flags->reservation, "Only records naming this reservation")
+        ->check(whole_number);
     verify_cmd->callback([flags, &run] { run = [flags] { return verify(*flags); }; });
     dump_cmd->callback([flags, &run] { run = [flags] { return dump(*flags); }; });
     stats_cmd->callback([flags, &run] { run = [flags] { return stats(*flags); }; });

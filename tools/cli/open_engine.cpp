@@ -6,6 +6,7 @@
 #include "engine/memory_sink.h"
 #include "engine/recovery.h"
 #include "journal/base/assert.h"
+#include "tools/cli/whole_number.h"
 
 namespace ordo::tools {
 
@@ -53,7 +54,8 @@ void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durab
                    "up (0..1000000, default 200)")
         ->check(CLI::Range(0u, engine::flush_delay_us_max));
     sub.add_option("--snapshot-every", options.snapshot_every_commands,
-                   "Take a snapshot every N commands (0: never; default 20000000)");
+                   "Take a snapshot every N commands (0: never; default 20000000)")
+        ->check(whole_number);
     sub.add_flag_function(
         "--pwrite", [&options](std::int64_t) { options.force_pwrite = true; },
         "Use pwrite + fdatasync instead of io_uring");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/cli/exit_codes.h"
+#include "tools/cli/whole_number.h"
 #include "tools/cli/open_engine.h"
 #include "tools/cli/report_error.h"
 #include "tools/simulate/simulation.h"
@@ -154,7 +155,8 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
         ->check(CLI::Range(0.001, 86400.0));
     sub->add_option("--ring", flags->ring, "Ring implementation: own or boost")
         ->check(CLI::IsMember({"own", "boost"}));
-    sub->add_option("--seed", flags->seed, "Seed of the load (same seed, same commands)");
+    sub->add_option("--seed", flags->seed, "Seed of the load (same seed, same commands)")
+        ->check(whole_number);
     sub->add_flag("--json", flags->json, "Print the summary as one JSON object");
     sub->add_flag("--no-pin", flags->no_pin, "Do not pin threads to CPUs");
     sub->add_option("--conferences", flags->load.conferences, "Conferences created (1..4194304)")

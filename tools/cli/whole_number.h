@@ -1,0 +1,23 @@
+#pragma once
+// For 64-bit unsigned options without a tighter range. CLI11 2.3 reads "-1" into a uint64_t
+// as 2^64 - 1 and an overflowing "18446744073709551616" without complaint, so `--seed -1`
+// would silently run some other seed; this refuses both.
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+
+namespace ordo::tools {
+
+inline const CLI::Validator whole_number(
+    [](std::string& value) {
+        std::uint64_t parsed = 0;
+        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+        if (error == std::errc() && end == value.data() + value.size()) return std::string();
+        return "Value " + value + " is not a whole number from 0 to 18446744073709551615";
+    },
+    "UINT", "whole number");
+
+}  // namespace ordo::tools
