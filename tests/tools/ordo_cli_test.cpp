@@ -284,13 +284,14 @@ TEST_CASE("ordo: a missing or mistyped subcommand is named, with the ones there 
         std::string line;
     };
     for (const row& r : std::vector<row>{
-             {{"simulat"},
-              "ordo: unknown subcommand 'simulat' (simulate, run, state, journal); see 'ordo --help'"},
-             {{}, "ordo: a subcommand is required (simulate, run, state, journal); see 'ordo --help'"},
-             {{"journal"},
-              "ordo journal: a subcommand is required (verify, dump, stats); see 'ordo journal --help'"},
-             {{"journal", "check"},
-              "ordo journal: unknown subcommand 'check' (verify, dump, stats); see 'ordo journal --help'"}}) {
+             {{"simulat"}, "ordo: unknown subcommand 'simulat' (simulate, run, state, journal); "
+                           "see 'ordo --help'"},
+             {{}, "ordo: a subcommand is required (simulate, run, state, journal); "
+                  "see 'ordo --help'"},
+             {{"journal"}, "ordo journal: a subcommand is required (verify, dump, stats); "
+                           "see 'ordo journal --help'"},
+             {{"journal", "check"}, "ordo journal: unknown subcommand 'check' (verify, dump, "
+                                    "stats); see 'ordo journal --help'"}}) {
         const run_result run = ordo(r.args);
         check_one_error_line(run);
         CHECK(run.err == r.line + "\n");

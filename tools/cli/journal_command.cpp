@@ -147,7 +147,8 @@ void add_journal_command(CLI::App& app, std::function<int()>& run) {
         ->check(whole_number);
     dump_cmd->add_option("--conference", flags->conference, "Only records naming this conference")
         ->check(whole_number);
-    dump_cmd->add_option("--reservation", flags->reservation, "Only records naming this reservation")
+    dump_cmd
+        ->add_option("--reservation", flags->reservation, "Only records naming this reservation")
         ->check(whole_number);
     verify_cmd->callback([flags, &run] { run = [flags] { return verify(*flags); }; });
     dump_cmd->callback([flags, &run] { run = [flags] { return dump(*flags); }; });

@@ -44,7 +44,9 @@ std::string parse_error_line(const CLI::App& app, const CLI::ParseError& error, 
                              const char* const* argv) {
     const std::vector<const CLI::App*> chain = selected_chain(app);
     std::string where = "ordo";
-    for (std::size_t level = 1; level < chain.size(); level++) where += " " + chain[level]->get_name();
+    for (std::size_t level = 1; level < chain.size(); level++) {
+        where += " " + chain[level]->get_name();
+    }
     const std::string help = fmt::format("see '{} --help'", where);
     const int next = after_chain(chain, argc, argv);
     const std::string_view word = next < argc ? std::string_view(argv[next]) : std::string_view();
@@ -54,7 +56,9 @@ std::string parse_error_line(const CLI::App& app, const CLI::ParseError& error, 
     const std::string names = subcommand_names(*chain.back());
     if (!names.empty() && !word.starts_with('-')) {
         // A command with subcommands and none picked: the word after it is not one of them.
-        if (word.empty()) return fmt::format("{}: a subcommand is required ({}); {}", where, names, help);
+        if (word.empty()) {
+            return fmt::format("{}: a subcommand is required ({}); {}", where, names, help);
+        }
         return fmt::format("{}: unknown subcommand '{}' ({}); {}", where, word, names, help);
     }
     return fmt::format("{}: {}; {}", where, error.what(), help);

@@ -14,8 +14,9 @@ namespace ordo::tools {
 inline const CLI::Validator whole_number(
     [](std::string& value) {
         std::uint64_t parsed = 0;
-        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-        if (error == std::errc() && end == value.data() + value.size()) return std::string();
+        const char* const last = value.data() + value.size();
+        const auto [end, error] = std::from_chars(value.data(), last, parsed);
+        if (error == std::errc() && end == last) return std::string();
         return "Value " + value + " is not a whole number from 0 to 18446744073709551615";
     },
     "UINT", "whole number");
