@@ -385,6 +385,26 @@ TEST_CASE("ordo: a negative or overflowing 64-bit value is refused, not wrapped"
           18446744073709551615ull);
 }
 
+TEST_CASE("ordo state: a directory with no journal is the empty state, said on stderr", "[cli]") {
+    // Proves a mistyped --data is not silent: the empty state still goes to stdout (exit 0,
+    // what recovering nothing gives), with one line on stderr; a real journal gets no line.
+    const temp_dir dir;
+    const run_result empty = ordo({"state", "--data", dir.path().string()});
+    INFO(empty.err);
+    CHECK(empty.exit_status == 0);
+    CHECK(json::parse(empty.out).at("commands") == 0);
+    CHECK(lines_of(empty.err).size() == 1);
+    CHECK(empty.err.find("holds no journal") != std::string::npos);
+    CHECK(fs::is_empty(dir.path()));  // looking wrote nothing there
+
+    const std::string data = (dir.path() / "data").string();
+    simulate_json({"--data", data, "--snapshot-every", "0"});
+    const run_result real = ordo({"state", "--data", data});
+    CHECK(real.exit_status == 0);
+    CHECK(real.err.empty());
+    CHECK(json::parse(real.out).at("commands").get<std::uint64_t>() >= 20000);
+}
+
 TEST_CASE("ordo simulate and run: --data means a journal, and a journal needs --data", "[cli]") {
     // Proves --data alone journals with fdatasync (a given directory is never silently left
     // empty), and that contradictory durability flags are one error line, exit 2.

@@ -32,6 +32,13 @@ int execute(const state_flags& flags) {
         engine::recovery_options{.use_snapshots = !flags.no_snapshots,
                                  .on_progress = replay_progress_line("state")});
     if (!recovered) return report_error("state", recovered.error(), exit_failure);
+    // A directory nothing ever ran in recovers to the empty state, as it should; but a
+    // mistyped --data does too, so say so (stderr: stdout stays the state alone).
+    if (!recovered->snapshot && recovered->records_replayed == 0 &&
+        !std::filesystem::exists(engine::journal_dir(flags.data))) {
+        fmt::print(stderr, "ordo state: --data {} holds no journal: the state is the empty one "
+                           "(is this the directory ordo run or simulate wrote?)\n", flags.data);
+    }
     for (const std::string& note : recovered->notes) fmt::print(stderr, "ordo state: {}\n", note);
     if (recovered->torn_tail) {
         fmt::print(stderr, "ordo state: cut a torn last batch: {}\n", *recovered->torn_tail);
