@@ -1,8 +1,13 @@
 // The `ordo` command line as a user runs it (CONTRACT.md sections 2 and 3): the built
 // binary in a subprocess, its exit status, stdout, stderr and results file checked against
 // the contract examples in tests/data.
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <thread>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -403,6 +408,61 @@ TEST_CASE("ordo state: a directory with no journal is the empty state, said on s
     CHECK(real.exit_status == 0);
     CHECK(real.err.empty());
     CHECK(json::parse(real.out).at("commands").get<std::uint64_t>() >= 20000);
+}
+
+// Starts `ordo <args>` with stdout into `out`, sends it `signal_number` after `delay`, and
+// returns its wait status.
+int ordo_signalled(const std::vector<std::string>& args, const fs::path& out,
+                   std::chrono::milliseconds delay, int signal_number) {
+    std::vector<std::string> argv_text{ORDO_BINARY};
+    argv_text.insert(argv_text.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : argv_text) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t child = ::fork();
+    REQUIRE(child != -1);
+    if (child == 0) {
+        const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || ::dup2(fd, STDOUT_FILENO) < 0) ::_exit(120);
+        ::execv(argv[0], argv.data());
+        ::_exit(121);
+    }
+    std::this_thread::sleep_for(delay);
+    REQUIRE(::kill(child, signal_number) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    return status;
+}
+
+TEST_CASE("ordo simulate: SIGINT or SIGTERM ends the run with its summary", "[cli]") {
+    // Proves a long run stopped by a signal answers what it sent, prints the whole summary
+    // (interrupted: true, outcomes adding up) and exits 128 + the signal; a journal written
+    // so far verifies and recovers every command the summary counts.
+    const temp_dir dir;
+    for (const int signal_number : {SIGINT, SIGTERM}) {
+        INFO("signal " << signal_number);
+        const std::string data = (dir.path() / std::to_string(signal_number)).string();
+        const fs::path out = dir.path() / "out";
+        const int status = ordo_signalled({"simulate", "--seconds", "120", "--json",
+                                           "--reservations-max", "1000000", "--data", data},
+                                          out, std::chrono::milliseconds(800), signal_number);
+        REQUIRE(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 128 + signal_number);
+        const json summary = json::parse(read_text(out));
+        CHECK(summary.at("interrupted") == true);
+        CHECK(summary.at("seconds").get<double>() < 120);
+        std::uint64_t total = 0;
+        for (const auto& [name, count] : summary.at("outcomes").items()) {
+            total += count.get<std::uint64_t>();
+        }
+        CHECK(total == summary.at("commands").get<std::uint64_t>());
+        CHECK(ordo({"journal", "verify", "--data", data}).exit_status == 0);
+        const run_result state = ordo({"state", "--data", data});
+        REQUIRE(state.exit_status == 0);
+        CHECK(json::parse(state.out).at("commands") ==
+              total + summary.at("setup_commands").get<std::uint64_t>());
+    }
+    CHECK(simulate_json({}).at("interrupted") == false);
 }
 
 TEST_CASE("ordo simulate and run: --data means a journal, and a journal needs --data", "[cli]") {

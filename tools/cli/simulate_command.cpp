@@ -8,9 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/cli/exit_codes.h"
-#include "tools/cli/whole_number.h"
+#include "tools/cli/interrupt.h"
 #include "tools/cli/open_engine.h"
 #include "tools/cli/report_error.h"
+#include "tools/cli/whole_number.h"
 #include "tools/simulate/simulation.h"
 
 namespace ordo::tools {
@@ -66,9 +67,14 @@ void print_summary(const simulate_flags& flags, const simulate_result& r, std::u
             {"sink_publish_seconds", r.sink_publish_seconds},
             {"sink_claim_wait_seconds", r.sink_claim_wait_seconds},
             {"snapshots", r.snapshots},
-            {"snapshot_pause_ms_max", r.snapshot_pause_ns_max / 1e6}};
+            {"snapshot_pause_ms_max", r.snapshot_pause_ns_max / 1e6},
+            {"interrupted", r.interrupted_by != 0}};
         fmt::print("{}\n", summary.dump());
         return;
+    }
+    if (r.interrupted_by != 0) {
+        fmt::print("interrupted   by {}: the load stopped, every command sent was answered\n",
+                   r.interrupted_by == SIGINT ? "SIGINT" : "SIGTERM");
     }
     fmt::print("commands      {} in {:.3f} s\n", r.commands, r.seconds);
     fmt::print("throughput    {:.2f} M commands/s\n", rate / 1e6);
@@ -90,6 +96,9 @@ void print_summary(const simulate_flags& flags, const simulate_result& r, std::u
 }
 
 int execute(simulate_flags flags) {
+    // From here on Ctrl-C ends the run with its summary (one during start-up: right after
+    // the conferences are set up).
+    const interrupt_watch watch;
     if (flags.commands > 0 && flags.seconds > 0) {
         return report_error("simulate", "give --commands or --seconds, not both", exit_usage);
     }
@@ -104,6 +113,7 @@ int execute(simulate_flags flags) {
     options.seconds = flags.seconds;
     options.ring = *ring;
     options.load = flags.load;
+    options.interrupted = &interrupt_watch::signal();
     options.load.seed = flags.seed;
     options.state = engine::state_options{
         .conferences_max = std::max<std::uint32_t>(flags.load.conferences, 1),
@@ -137,7 +147,7 @@ int execute(simulate_flags flags) {
     const simulate_result result = run_simulation(options, *opened->state, *opened->sink);
     if (!result.failure.empty()) return report_error("simulate", result.failure, exit_failure);
     print_summary(flags, result, options.state.reservations_max);
-    return exit_ok;
+    return result.interrupted_by != 0 ? exit_status_after(result.interrupted_by) : exit_ok;
 }
 
 }  // namespace

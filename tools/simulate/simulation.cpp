@@ -96,6 +96,7 @@ simulate_result run_with(const simulate_options& options, engine::booking_state&
         for (auto& t : totals) done += t.answered.load(std::memory_order_relaxed);
         return done;
     };
+    int interrupted_by = 0;
     for (;;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         const std::uint64_t now_ns = base::monotonic_ns();
@@ -103,6 +104,10 @@ simulate_result run_with(const simulate_options& options, engine::booking_state&
         if (options.commands == 0 && load_start != 0 &&
             now_ns - load_start >= static_cast<std::uint64_t>(options.seconds * 1e9)) {
             control.stop.store(true, std::memory_order_relaxed);
+        }
+        if (options.interrupted != nullptr && interrupted_by == 0) {
+            interrupted_by = options.interrupted->load(std::memory_order_relaxed);
+            if (interrupted_by != 0) control.stop.store(true, std::memory_order_relaxed);
         }
         if (options.on_progress && now_ns >= next_report_ns && load_start != 0) {
             options.on_progress({.commands = finished(), .seconds = (now_ns - load_start) / 1e9});
@@ -117,6 +122,7 @@ simulate_result run_with(const simulate_options& options, engine::booking_state&
     seq.stop();
 
     simulate_result result;
+    result.interrupted_by = interrupted_by;
     result.seconds = (end_ns - control.load_start_ns.load(std::memory_order_acquire)) / 1e9;
     for (const producer_totals& t : totals) {
         result.setup_commands += t.setup_commands;

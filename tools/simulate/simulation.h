@@ -3,6 +3,7 @@
 // sequencer, for a number of commands or a duration, and the run is measured.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -33,6 +34,9 @@ struct simulate_options {
     engine::sequencer_options sequencer;
     std::function<void(const simulate_progress&)> on_progress;  // about once a second
     engine::snapshotter* snapshots = nullptr;  // periodic snapshots of a durable run
+    // Optional: once it holds a non-zero value (a signal number), the load stops as a timed
+    // run's does at its deadline; the result says so (interrupted_by).
+    const std::atomic<int>* interrupted = nullptr;
 };
 
 struct simulate_result {
@@ -47,6 +51,7 @@ struct simulate_result {
     std::uint64_t record_bytes = 0;
     std::uint64_t snapshots = 0;
     std::uint64_t snapshot_pause_ns_max = 0;
+    int interrupted_by = 0;  // the `interrupted` value that stopped the load early, or 0
     std::string failure;  // empty when the run completed
 };
 
