@@ -410,9 +410,9 @@ TEST_CASE("ordo state: a directory with no journal is the empty state, said on s
     CHECK(json::parse(real.out).at("commands").get<std::uint64_t>() >= 20000);
 }
 
-// Starts `ordo <args>` with stdout into `out`, sends it `signal_number` after `delay`, and
-// returns its wait status.
-int ordo_signalled(const std::vector<std::string>& args, const fs::path& out,
+// Starts `ordo <args>` with stdout and stderr into `capture`/out and /err, sends it
+// `signal_number` after `delay`, and returns its wait status.
+int ordo_signalled(const std::vector<std::string>& args, const fs::path& capture,
                    std::chrono::milliseconds delay, int signal_number) {
     std::vector<std::string> argv_text{ORDO_BINARY};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
@@ -422,8 +422,10 @@ int ordo_signalled(const std::vector<std::string>& args, const fs::path& out,
     const pid_t child = ::fork();
     REQUIRE(child != -1);
     if (child == 0) {
-        const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0 || ::dup2(fd, STDOUT_FILENO) < 0) ::_exit(120);
+        const int out = ::open((capture / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int err = ::open((capture / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (out < 0 || err < 0) ::_exit(120);
+        if (::dup2(out, STDOUT_FILENO) < 0 || ::dup2(err, STDERR_FILENO) < 0) ::_exit(120);
         ::execv(argv[0], argv.data());
         ::_exit(121);
     }
@@ -442,13 +444,13 @@ TEST_CASE("ordo simulate: SIGINT or SIGTERM ends the run with its summary", "[cl
     for (const int signal_number : {SIGINT, SIGTERM}) {
         INFO("signal " << signal_number);
         const std::string data = (dir.path() / std::to_string(signal_number)).string();
-        const fs::path out = dir.path() / "out";
-        const int status = ordo_signalled({"simulate", "--seconds", "120", "--json",
-                                           "--reservations-max", "1000000", "--data", data},
-                                          out, std::chrono::milliseconds(800), signal_number);
+        const int status =
+            ordo_signalled({"simulate", "--seconds", "120", "--json", "--reservations-max",
+                            "1000000", "--data", data},
+                           dir.path(), std::chrono::milliseconds(800), signal_number);
         REQUIRE(WIFEXITED(status));
         CHECK(WEXITSTATUS(status) == 128 + signal_number);
-        const json summary = json::parse(read_text(out));
+        const json summary = json::parse(read_text(dir.path() / "out"));
         CHECK(summary.at("interrupted") == true);
         CHECK(summary.at("seconds").get<double>() < 120);
         std::uint64_t total = 0;
@@ -463,6 +465,50 @@ TEST_CASE("ordo simulate: SIGINT or SIGTERM ends the run with its summary", "[cl
               total + summary.at("setup_commands").get<std::uint64_t>());
     }
     CHECK(simulate_json({}).at("interrupted") == false);
+}
+
+TEST_CASE("ordo run: SIGTERM finishes the commands sent and names how far it got", "[cli]") {
+    // Proves an interrupted workload run leaves a consistent directory: the results file is
+    // the first N lines in order, the journal recovers exactly N commands, and the exit
+    // status (143) and one stderr line say it stopped early. A run that finished before
+    // the signal must be complete instead.
+    const temp_dir dir;
+    const fs::path workload = dir.path() / "long.jsonl";
+    constexpr std::uint64_t reserves = 400'000;
+    {
+        std::ofstream out(workload);
+        out << R"({"op":"create_conference","t":0,"conference":1,"seats":{"1":1000000}})" "\n";
+        for (std::uint64_t i = 1; i <= reserves; i++) {
+            out << R"({"op":"reserve","t":)" << i / 100 << R"(,"conference":1,"reservation":)"
+                << i << R"(,"customer":1,"seats":{"1":1}})" "\n";
+        }
+    }
+    const std::string data = (dir.path() / "data").string();
+    const fs::path results = dir.path() / "results.jsonl";
+    const int status = ordo_signalled({"run", "--workload", workload.string(), "--data", data,
+                                       "--results", results.string()},
+                                      dir.path(), std::chrono::milliseconds(700), SIGTERM);
+    REQUIRE(WIFEXITED(status));
+    const std::vector<std::string> lines = lines_of(read_text(results));
+    std::size_t in_order = 0;
+    while (in_order < lines.size() && json::parse(lines[in_order]).at("line") == in_order + 1) {
+        in_order++;
+    }
+    CHECK(in_order == lines.size());
+    const run_result state = ordo({"state", "--data", data});
+    REQUIRE(state.exit_status == 0);
+    CHECK(json::parse(state.out).at("commands") == lines.size());
+    INFO("answered " << lines.size());
+    if (WEXITSTATUS(status) == 0) {
+        CHECK(lines.size() == reserves + 1);
+    } else {
+        CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+        CHECK(lines.size() <= reserves + 1);
+        const std::string err = read_text(dir.path() / "err");
+        CHECK(err.find("ordo run: interrupted by SIGTERM: the first " +
+                       std::to_string(lines.size()) + " of " + std::to_string(reserves + 1) +
+                       " commands were sequenced") != std::string::npos);
+    }
 }
 
 TEST_CASE("ordo simulate and run: --data means a journal, and a journal needs --data", "[cli]") {

@@ -9,6 +9,7 @@
 #include "journal/base/clock.h"
 #include "engine/sequencer.h"
 #include "tools/cli/exit_codes.h"
+#include "tools/cli/interrupt.h"
 #include "tools/cli/open_engine.h"
 #include "tools/cli/report_error.h"
 #include "tools/state_json.h"
@@ -61,6 +62,7 @@ private:
 
 struct run_totals {
     std::uint64_t answered = 0;
+    int interrupted_by = 0;   // a signal stopped the run before the workload's end
     std::string input_error;  // the file changed between the check and the run
 };
 
@@ -83,7 +85,9 @@ bool sequence_workload(Sequencer& seq, const run_flags& flags, std::uint64_t tot
     bool ok = true;
     auto streamed = workload::for_each_command(
         flags.workload, [&](const workload::workload_command& c) {
-            if (!ok) return;
+            if (!ok || totals.interrupted_by != 0) return;
+            totals.interrupted_by = interrupt_watch::signal().load(std::memory_order_relaxed);
+            if (totals.interrupted_by != 0) return;  // the commands before it still finish
             ok = producer.submit(c.command, on_reply);
             // Queued after the submit: while it waits for room, the window (and so the queue)
             // is full, and its reply cannot come before the submit returns.
@@ -103,6 +107,7 @@ bool sequence_workload(Sequencer& seq, const run_flags& flags, std::uint64_t tot
 }
 
 int execute(const run_flags& flags) {
+    const interrupt_watch watch;  // Ctrl-C: the commands sent so far finish, the rest wait
     engine_options options = flags.engine;
     const auto mode = resolve_durability(flags.durability, options.data_dir, durability::fdatasync);
     if (!mode) return report_error("run", mode.error(), exit_usage);
@@ -154,6 +159,14 @@ int execute(const run_flags& flags) {
     // Quiet on success, like any Unix tool; the state is printed only when nothing else
     // keeps it.
     if (options.mode == durability::none) fmt::print("{}\n", state_json(state));
+    if (totals.interrupted_by != 0) {
+        return report_error("run", fmt::format("interrupted by {}: the first {} of {} commands "
+                                               "were sequenced; their results are written",
+                                               totals.interrupted_by == SIGINT ? "SIGINT"
+                                                                               : "SIGTERM",
+                                               totals.answered, *checked),
+                            exit_status_after(totals.interrupted_by));
+    }
     return exit_ok;
 }
 
