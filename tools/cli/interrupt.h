@@ -26,6 +26,11 @@ private:
     struct sigaction previous_term_ {};
 };
 
+// "SIGINT" or "SIGTERM", the two signals watched.
+inline constexpr const char* watched_signal_name(int signal_number) noexcept {
+    return signal_number == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
 // The shell's convention for a run a signal ended: 128 + the signal's number.
 inline constexpr int exit_status_after(int signal_number) noexcept { return 128 + signal_number; }
 

@@ -162,8 +162,7 @@ int execute(const run_flags& flags) {
     if (totals.interrupted_by != 0) {
         return report_error("run", fmt::format("interrupted by {}: the first {} of {} commands "
                                                "were sequenced; their results are written",
-                                               totals.interrupted_by == SIGINT ? "SIGINT"
-                                                                               : "SIGTERM",
+                                               watched_signal_name(totals.interrupted_by),
                                                totals.answered, *checked),
                             exit_status_after(totals.interrupted_by));
     }

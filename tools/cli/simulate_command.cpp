@@ -74,7 +74,7 @@ void print_summary(const simulate_flags& flags, const simulate_result& r, std::u
     }
     if (r.interrupted_by != 0) {
         fmt::print("interrupted   by {}: the load stopped, every command sent was answered\n",
-                   r.interrupted_by == SIGINT ? "SIGINT" : "SIGTERM");
+                   watched_signal_name(r.interrupted_by));
     }
     fmt::print("commands      {} in {:.3f} s\n", r.commands, r.seconds);
     fmt::print("throughput    {:.2f} M commands/s\n", rate / 1e6);
