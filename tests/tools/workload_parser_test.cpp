@@ -427,7 +427,10 @@ bool same_command(const ordo::engine::command& a, const ordo::engine::command& b
 std::vector<workload_command> streamed(const std::filesystem::path& path,
                                        std::expected<std::uint64_t, std::string>& result) {
     std::vector<workload_command> seen;
-    result = for_each_command(path, [&](const workload_command& c) { seen.push_back(c); });
+    result = for_each_command(path, [&](const workload_command& c) {
+        seen.push_back(c);
+        return true;
+    });
     return seen;
 }
 
@@ -513,7 +516,8 @@ TEST_CASE("streaming stops at the first bad line with parse_file's error") {
     CHECK(missing.error() ==
           "/nonexistent/ordo/workload.jsonl: cannot open: No such file or directory");
     const std::filesystem::path directory = std::filesystem::temp_directory_path();
-    const auto unreadable = for_each_command(directory, [](const workload_command&) {});
+    const auto unreadable =
+        for_each_command(directory, [](const workload_command&) { return true; });
     REQUIRE_FALSE(unreadable.has_value());
     CHECK(unreadable.error() == directory.string() + ": cannot read: Is a directory");
 
@@ -521,7 +525,8 @@ TEST_CASE("streaming stops at the first bad line with parse_file's error") {
         const temp_file empty(content);
         CHECK(validate_file(empty.path()) == std::expected<std::uint64_t, std::string>(0));
         std::uint64_t calls = 0;
-        CHECK(for_each_command(empty.path(), [&](const workload_command&) { calls++; }) ==
+        const auto count = [&](const workload_command&) { return ++calls > 0; };
+        CHECK(for_each_command(empty.path(), count) ==
               std::expected<std::uint64_t, std::string>(0));
         CHECK(calls == 0);
     }
@@ -576,6 +581,7 @@ TEST_CASE("a large workload streams in bounded memory") {
                           c.command.item_count == 2 && c.command.items[1].seat_type == 5;
             }
             next++;
+            return true;
         });
         ::_exit(result.has_value() && *result == count && next == count && ordered ? 0 : 1);
     }

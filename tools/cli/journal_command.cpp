@@ -13,8 +13,8 @@
 #include "journal/record.h"
 #include "journal/verify.h"
 #include "tools/cli/exit_codes.h"
-#include "tools/cli/whole_number.h"
 #include "tools/cli/report_error.h"
+#include "tools/cli/whole_number.h"
 #include "tools/event_json.h"
 
 namespace ordo::tools {

@@ -85,9 +85,8 @@ bool sequence_workload(Sequencer& seq, const run_flags& flags, std::uint64_t tot
     bool ok = true;
     auto streamed = workload::for_each_command(
         flags.workload, [&](const workload::workload_command& c) {
-            if (!ok || totals.interrupted_by != 0) return;
             totals.interrupted_by = interrupt_watch::signal().load(std::memory_order_relaxed);
-            if (totals.interrupted_by != 0) return;  // the commands before it still finish
+            if (totals.interrupted_by != 0) return false;  // those before it still finish
             ok = producer.submit(c.command, on_reply);
             // Queued after the submit: while it waits for room, the window (and so the queue)
             // is full, and its reply cannot come before the submit returns.
@@ -100,6 +99,7 @@ bool sequence_workload(Sequencer& seq, const run_flags& flags, std::uint64_t tot
                            total);
                 next_report_ns += 1'000'000'000ull;
             }
+            return ok;  // a failed engine takes nothing more: stop reading the file
         });
     if (!streamed) totals.input_error = streamed.error();
     ok = producer.drain(on_reply) && ok;

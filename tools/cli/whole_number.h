@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 namespace ordo::tools {
@@ -17,7 +18,8 @@ inline const CLI::Validator whole_number(
         const char* const last = value.data() + value.size();
         const auto [end, error] = std::from_chars(value.data(), last, parsed);
         if (error == std::errc() && end == last) return std::string();
-        return "Value " + value + " is not a whole number from 0 to 18446744073709551615";
+        return "Value " + value + " is not a whole number from 0 to " +
+               std::to_string(std::numeric_limits<std::uint64_t>::max());
     },
     "UINT", "whole number");
 

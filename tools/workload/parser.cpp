@@ -573,8 +573,11 @@ std::expected<std::uint64_t, std::string> scan_file(const std::filesystem::path&
         if (!parser->parse(line)) {
             return std::unexpected(fmt::format("{}:{}: {}", name, line_number, parser->error()));
         }
-        on_command(workload_command{static_cast<std::uint32_t>(line_number), parser->command()});
         count++;
+        if (!on_command(workload_command{static_cast<std::uint32_t>(line_number),
+                                         parser->command()})) {
+            break;
+        }
     }
     return count;
 }
@@ -583,7 +586,7 @@ std::expected<std::uint64_t, std::string> scan_file(const std::filesystem::path&
 
 std::expected<std::uint64_t, std::string> for_each_command(
     const std::filesystem::path& path,
-    const std::function<void(const workload_command&)>& on_command) {
+    const std::function<bool(const workload_command&)>& on_command) {
     ORDO_ASSERT(static_cast<bool>(on_command));
     return scan_file(
         path, [](line_reader&) {}, on_command);
@@ -591,7 +594,7 @@ std::expected<std::uint64_t, std::string> for_each_command(
 
 std::expected<std::uint64_t, std::string> validate_file(const std::filesystem::path& path) {
     return scan_file(
-        path, [](line_reader&) {}, [](const workload_command&) {});
+        path, [](line_reader&) {}, [](const workload_command&) { return true; });
 }
 
 std::expected<std::vector<workload_command>, std::string> parse_file(
@@ -606,7 +609,10 @@ std::expected<std::vector<workload_command>, std::string> parse_file(
         }
     };
     const auto scanned =
-        scan_file(path, reserve, [&commands](const workload_command& c) { commands.push_back(c); });
+        scan_file(path, reserve, [&commands](const workload_command& c) {
+            commands.push_back(c);
+            return true;
+        });
     if (!scanned) return std::unexpected(scanned.error());
     ORDO_ASSERT(*scanned == commands.size());
     return commands;

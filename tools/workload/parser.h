@@ -32,10 +32,12 @@ struct workload_command {
 // parsed, and returns how many there were. Nothing is kept per command, so memory stays
 // one read buffer and one parser whatever the file's size. The first error stops the
 // stream (commands before it have been handed out already: callers that must refuse a bad
-// file whole call validate_file first). Errors are those of parse_file.
+// file whole call validate_file first). Errors are those of parse_file. on_command returns
+// false to stop reading (a failed or interrupted run): the rest of the file is not parsed,
+// and the count is of the commands handed out.
 std::expected<std::uint64_t, std::string> for_each_command(
     const std::filesystem::path& path,
-    const std::function<void(const workload_command&)>& on_command);
+    const std::function<bool(const workload_command&)>& on_command);
 
 // Parses the whole file and keeps nothing: the command count, or the first error (the
 // same text parse_file gives). `ordo run` calls it before sequencing anything.
