@@ -22,10 +22,10 @@
 #include "bench/latency_samples.h"
 #include "engine/journal_sink.h"
 #include "engine/recovery.h"
-#include "engine/ring/spsc_ring.h"
+#include "base/ring/spsc_ring.h"
 #include "engine/sequencer.h"
-#include "journal/base/assert.h"
-#include "journal/base/clock.h"
+#include "base/assert.h"
+#include "base/clock.h"
 #include "tools/simulate/load_generator.h"
 
 using namespace ordo;
@@ -71,7 +71,7 @@ void commit_paced(benchmark::State& bench) {
         engine::journal_sink sink(std::move(*writer));
         engine::sequencer_options options;
         options.flush_delay_us = flush_delay_us;
-        engine::sequencer<engine::spsc_ring> seq(*state, sink, options);
+        engine::sequencer<base::spsc_ring> seq(*state, sink, options);
         seq.start();
         auto& producer = seq.producer_at(0);
         tools::load_generator generator(load, 0, 1);

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "engine/memory_sink.h"
-#include "engine/ring/spsc_ring.h"
+#include "base/ring/spsc_ring.h"
 #include "engine/sequencer.h"
 
 using namespace ordo;
@@ -33,7 +33,7 @@ void sequencer_idle_1p(benchmark::State& bench) {
         engine::booking_state state(engine::state_options{.conferences_max = 16,
                                                           .reservations_max = 1 << 16});
         engine::memory_sink sink(1 << 16);
-        engine::sequencer<engine::spsc_ring> seq(state, sink, engine::sequencer_options{});
+        engine::sequencer<base::spsc_ring> seq(state, sink, engine::sequencer_options{});
         seq.start();
         auto& producer = seq.producer_at(0);
         const engine::seat_item seats[] = {{.quantity = 100, .seat_type = 1, .reserved_zero = 0}};

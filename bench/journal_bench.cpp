@@ -4,7 +4,7 @@
 //
 // Commit latency is the time from a batch's publish() (or, paced, from the arrival of the
 // records it carries) to the first poll() that reports it durable. Reaping follows the
-// sequencer (engine/sequencer.h): poll() without blocking and engine::backoff between polls.
+// sequencer (engine/sequencer.h): poll() without blocking and base::backoff between polls.
 // Topologies:
 //   commit_latency_closed   a closed loop: the next batch is published whenever fewer than
 //                           `in_flight` are in flight (1, 2 = the sequencer's publish limit, 4);
@@ -40,9 +40,9 @@
 #include <vector>
 
 #include "bench/latency_samples.h"
-#include "engine/wait/backoff.h"
-#include "journal/base/assert.h"
-#include "journal/base/clock.h"
+#include "base/wait/backoff.h"
+#include "base/assert.h"
+#include "base/clock.h"
 #include "journal/format.h"
 #include "journal/record.h"
 #include "journal/segment.h"
@@ -234,7 +234,7 @@ public:
     // backoff: spin ~50 us, then yield), or with `reaper::wait_cqe` blocks in the kernel
     // (writer::wait_durable, io_uring_wait_cqe) for the oldest.
     void wait_below(std::uint64_t limit, reaper how = reaper::poll_backoff) {
-        ordo::engine::backoff wait;
+        ordo::base::backoff wait;
         while (in_flight() >= limit) {
             if (how == reaper::wait_cqe) {
                 checked(w_.wait_durable(first_batch_ + durable_ + 1));
@@ -300,8 +300,8 @@ void commit_latency_paced(benchmark::State& state, io_backend_kind backend) {
     latency_samples samples;
     std::uint64_t batches = 0;
     // Between arrivals it reaps like the sequencer but never sleeps, so arrivals stay on time.
-    ordo::engine::backoff wait(ordo::engine::backoff_options{
-        .spin_iterations = 2'000, .yield_iterations = ordo::engine::backoff_iterations_max});
+    ordo::base::backoff wait(ordo::base::backoff_options{
+        .spin_iterations = 2'000, .yield_iterations = ordo::base::backoff_iterations_max});
     {
         commit_driver driver(journal_for(backend), bodies, samples);
         std::uint64_t next_ns = monotonic_ns() + interval_ns;
@@ -460,14 +460,14 @@ public:
     uring_file& operator=(const uring_file&) = delete;
 
     // `count` commits of `bytes` in a closed loop with `in_flight` at once, reaped like the
-    // sequencer reaps (peek, engine::backoff); adds each one's latency to `samples`.
+    // sequencer reaps (peek, base::backoff); adds each one's latency to `samples`.
     void commit_block(uring_sync how, std::uint32_t bytes, std::uint32_t count,
                       std::uint64_t in_flight, latency_samples& samples) {
         ORDO_ASSERT(in_flight >= 1);
         ORDO_ASSERT(in_flight <= batches_in_flight_max);
         std::uint32_t submitted = 0;
         std::uint32_t done = 0;
-        ordo::engine::backoff wait;
+        ordo::base::backoff wait;
         while (done < count) {
             while (submitted < count && submitted - done < in_flight) {
                 submit(how, bytes);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 namespace ordo::bench {
 

@@ -23,10 +23,10 @@
 #include <sched.h>
 
 #include "engine/command.h"
-#include "engine/ring/boost_ring.h"
-#include "engine/ring/spsc_ring.h"
-#include "journal/base/assert.h"
-#include "journal/base/cpu.h"
+#include "base/ring/boost_ring.h"
+#include "base/ring/spsc_ring.h"
+#include "base/assert.h"
+#include "base/cpu.h"
 
 namespace {
 
@@ -173,9 +173,9 @@ void register_hop(const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    using engine::boost_ring;
+    using base::boost_ring;
     using engine::command_slot;
-    using engine::spsc_ring;
+    using base::spsc_ring;
     static_assert(sizeof(command_slot) == 64);
     register_hop<spsc_ring<std::uint64_t>, std::uint64_t>("ring_hop_1p1c_8b/own");
     register_hop<boost_ring<std::uint64_t>, std::uint64_t>("ring_hop_1p1c_8b/boost");

@@ -34,7 +34,7 @@ std::unique_ptr<engine::batch_sink> make_sink(bool durable, const std::filesyste
     return std::make_unique<engine::journal_sink>(std::move(*writer));
 }
 
-void simulate_run(benchmark::State& bench, std::uint32_t producers, engine::ring_kind ring,
+void simulate_run(benchmark::State& bench, std::uint32_t producers, base::ring_kind ring,
                   bool durable) {
     const bool smoke = std::getenv("ORDO_BENCH_SMOKE") != nullptr;
     const std::uint64_t commands = smoke ? 20'000 : 4'000'000;
@@ -74,12 +74,12 @@ void simulate_run(benchmark::State& bench, std::uint32_t producers, engine::ring
 
 }  // namespace
 
-BENCHMARK_CAPTURE(simulate_run, 1p_own, 1, engine::ring_kind::own, false)
+BENCHMARK_CAPTURE(simulate_run, 1p_own, 1, base::ring_kind::own, false)
     ->Name("simulate_1p_inmemory/own")->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(simulate_run, 1p_boost, 1, engine::ring_kind::boost, false)
+BENCHMARK_CAPTURE(simulate_run, 1p_boost, 1, base::ring_kind::boost, false)
     ->Name("simulate_1p_inmemory/boost")->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(simulate_run, 2p_own, 2, engine::ring_kind::own, false)
+BENCHMARK_CAPTURE(simulate_run, 2p_own, 2, base::ring_kind::own, false)
     ->Name("simulate_2p_inmemory/own")->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(simulate_run, 1p_durable_own, 1, engine::ring_kind::own, true)
+BENCHMARK_CAPTURE(simulate_run, 1p_durable_own, 1, base::ring_kind::own, true)
     ->Name("simulate_1p_durable/own")->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -20,11 +20,11 @@
 
 #include "engine/booking_state.h"
 #include "engine/conference.h"
-#include "engine/events.h"
+#include "engine/schema/events.h"
 #include "engine/limits.h"
 #include "engine/reservation.h"
-#include "journal/base/assert.h"
-#include "journal/base/cpu.h"
+#include "base/assert.h"
+#include "base/cpu.h"
 #include "journal/record.h"
 
 namespace ordo::engine {

@@ -14,7 +14,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 namespace ordo::engine {
 

@@ -4,19 +4,6 @@
 
 namespace ordo::engine {
 
-std::string_view op_name(op kind) noexcept {
-    switch (kind) {
-        case op::create_conference: return "create_conference";
-        case op::add_seats: return "add_seats";
-        case op::remove_seats: return "remove_seats";
-        case op::reserve: return "reserve";
-        case op::confirm: return "confirm";
-        case op::cancel: return "cancel";
-        case op::tick: return "tick";
-    }
-    return "unknown";
-}
-
 // No SLP vectorisation here: producers fill `c` with 8-byte stores just before, and one
 // 32-byte load of those fields stalls on store forwarding (it was most of encode's time).
 [[gnu::optimize("no-tree-slp-vectorize")]]

@@ -7,40 +7,14 @@
 #include <array>
 #include <cstdint>
 #include <span>
-#include <string_view>
 #include <type_traits>
 
 #include "engine/limits.h"
-#include "journal/base/assert.h"
+#include "engine/schema/op.h"
+#include "base/assert.h"
 
 namespace ordo::engine {
 
-enum class op : std::uint8_t {
-    create_conference = 1,
-    add_seats = 2,
-    remove_seats = 3,
-    reserve = 4,
-    confirm = 5,
-    cancel = 6,
-    tick = 7,
-};
-inline constexpr std::uint8_t op_max = 7;
-// Ring filler, never a command: a producer whose next command would run past the end of
-// its ring fills the rest with one padding run (slot_count slots), so that every command
-// lies in contiguous slots where the sequencer reads it; the sequencer skips the run.
-inline constexpr op op_padding = static_cast<op>(0);
-
-// The op's name as the workload file spells it ("create_conference", ...).
-std::string_view op_name(op kind) noexcept;
-
-// {seat type: quantity} for reserve, {seat type: capacity} for create_conference,
-// and the single (seat_type, quantity) of add_seats / remove_seats.
-struct seat_item {
-    std::uint32_t quantity;
-    std::uint16_t seat_type;
-    std::uint16_t reserved_zero;
-};
-static_assert(sizeof(seat_item) == 8);
 
 inline constexpr std::uint32_t header_items = 3;
 inline constexpr std::uint32_t extension_items = 8;

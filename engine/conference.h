@@ -12,7 +12,7 @@
 #endif
 
 #include "engine/limits.h"
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 namespace ordo::engine {
 

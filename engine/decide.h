@@ -11,10 +11,10 @@
 
 #include "engine/booking_state.h"
 #include "engine/command.h"
-#include "engine/outcome.h"
+#include "engine/schema/outcome.h"
 #include "engine/reservation.h"
-#include "journal/base/assert.h"
-#include "journal/base/cpu.h"
+#include "base/assert.h"
+#include "base/cpu.h"
 
 namespace ordo::engine {
 

@@ -13,8 +13,8 @@
 #include <type_traits>
 #include <span>
 
-#include "engine/events.h"
-#include "journal/base/assert.h"
+#include "engine/schema/events.h"
+#include "base/assert.h"
 #include "journal/record.h"
 
 namespace ordo::engine {

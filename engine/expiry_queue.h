@@ -18,7 +18,7 @@
 
 #include "engine/big_array.h"
 #include "engine/reservation.h"
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 namespace ordo::engine {
 

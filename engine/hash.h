@@ -10,7 +10,7 @@
 #include <bit>
 #include <cstdint>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 namespace ordo::engine {
 

@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "engine/batch_sink.h"
-#include "journal/base/assert.h"
+#include "base/assert.h"
 #include "journal/writer.h"
 
 namespace ordo::engine {

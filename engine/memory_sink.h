@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/batch_sink.h"
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 namespace ordo::engine {
 

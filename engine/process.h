@@ -9,7 +9,7 @@
 #include "engine/apply.h"
 #include "engine/decide.h"
 #include "engine/event_buffer.h"
-#include "journal/base/cpu.h"
+#include "base/cpu.h"
 
 namespace ordo::engine {
 

@@ -5,9 +5,9 @@
 #include <thread>
 
 #include "engine/replay.h"
-#include "engine/events.h"
+#include "engine/schema/events.h"
 #include "engine/state_codec.h"
-#include "journal/base/clock.h"
+#include "base/clock.h"
 #include "journal/reader.h"
 #include "journal/record.h"
 #include "journal/snapshot_store.h"

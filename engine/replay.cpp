@@ -7,8 +7,8 @@
 
 #include "engine/big_array.h"
 #include "engine/reservation_resolver.h"
-#include "engine/wait/backoff.h"
-#include "journal/base/cpu.h"
+#include "base/wait/backoff.h"
+#include "base/cpu.h"
 
 namespace ordo::engine {
 namespace {
@@ -65,7 +65,7 @@ void read_and_resolve(journal::reader& reader, booking_state& state, std::vector
     // Built here, on this thread's stack: its fields change with every hold and must not
     // share a line with the applier's.
     reservation_resolver resolver(state);
-    backoff wait;
+    base::backoff wait;
     std::uint64_t filled = 0;
     for (;;) {
         auto batch = reader.next();
@@ -120,7 +120,7 @@ std::expected<replay_totals, std::string> replay_journal(journal::reader& reader
     handoff h;
     std::jthread reader_thread([&] { read_and_resolve(reader, state, slots, h); });
     replay_totals totals;
-    backoff wait;
+    base::backoff wait;
     std::uint64_t applied = 0;
     base::progress_timer progress(on_progress);
     for (;;) {

@@ -17,7 +17,7 @@
 
 #include "engine/apply.h"
 #include "engine/booking_state.h"
-#include "journal/base/progress.h"
+#include "base/progress.h"
 #include "journal/reader.h"
 
 namespace ordo::engine {
@@ -31,7 +31,7 @@ struct replay_totals {
     std::uint64_t batches = 0;
 };
 
-// Progress of a long replay, called on the applying thread (journal/base/progress.h).
+// Progress of a long replay, called on the applying thread (base/progress.h).
 using replay_progress = base::progress_hook<replay_totals>;
 
 // Every batch `reader` yields from where it stands, applied in order. Fails with the

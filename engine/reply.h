@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "engine/outcome.h"
-#include "journal/base/assert.h"
+#include "engine/schema/outcome.h"
+#include "base/assert.h"
 
 namespace ordo::engine {
 

@@ -14,8 +14,8 @@
 #include <cstdint>
 
 #include "engine/hash.h"
-#include "journal/base/assert.h"
-#include "journal/base/cpu.h"
+#include "base/assert.h"
+#include "base/cpu.h"
 
 namespace ordo::engine {
 

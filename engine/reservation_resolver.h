@@ -18,7 +18,7 @@
 
 #include "engine/big_array.h"
 #include "engine/booking_state.h"
-#include "engine/events.h"
+#include "engine/schema/events.h"
 #include "engine/reservation_index.h"
 #include "journal/limits.h"
 #include "journal/record.h"

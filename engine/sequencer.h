@@ -27,16 +27,16 @@
 #include "engine/booking_state.h"
 #include "engine/command.h"
 #include "engine/event_buffer.h"
-#include "engine/outcome.h"
+#include "engine/schema/outcome.h"
 #include "engine/process.h"
 #include "engine/reply.h"
 #include "engine/sequencer_options.h"
 #include "engine/snapshotter.h"
-#include "engine/wait/backoff.h"
-#include "engine/wait/parker.h"
-#include "journal/base/assert.h"
-#include "journal/base/clock.h"
-#include "journal/base/cpu.h"
+#include "base/wait/backoff.h"
+#include "base/wait/parker.h"
+#include "base/assert.h"
+#include "base/clock.h"
+#include "base/cpu.h"
 
 namespace ordo::engine {
 
@@ -102,7 +102,7 @@ public:
         // Waits until every submitted command has its reply (false if the sequencer failed).
         template <class OnReply>
         bool drain(OnReply&& on_reply) noexcept {
-            backoff wait(backoff_options{});
+            base::backoff wait(base::backoff_options{});
             while (outstanding_ > 0) {
                 if (poll_replies(on_reply) > 0) {
                     wait.reset();
@@ -137,7 +137,7 @@ public:
         // room, taking replies meanwhile. nullptr only when the sequencer failed.
         template <class OnReply>
         command_slot* claim_waiting(std::uint32_t slot_count, OnReply& on_reply) noexcept {
-            backoff wait(backoff_options{});
+            base::backoff wait(base::backoff_options{});
             for (;;) {
                 if (outstanding_ < reply_capacity_) {
                     const std::uint32_t to_end = commands_.slots_to_end();
@@ -215,7 +215,7 @@ private:
             base::pin_current_thread(static_cast<std::uint32_t>(options_.pin_cpu));
         if (!claim_body()) return;
         durable_batches_ = current_batch_;  // everything before this run is durable
-        backoff wait(backoff_options{});
+        base::backoff wait(base::backoff_options{});
         std::uint64_t idle_since_ns = 0;
         while (!failed()) {
             const std::uint32_t drained = drain_round();
@@ -488,7 +488,7 @@ private:
     std::uint64_t durable_batches_ = 0;  // the sink's watermark at the last poll
     std::uint64_t first_record_ns_ = 0;
     sequencer_stats stats_;
-    parker parker_;
+    base::parker parker_;
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> failed_{false};
     std::string failure_;

@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "engine/state_codec.h"
-#include "journal/base/clock.h"
-#include "journal/base/cpu.h"
+#include "base/clock.h"
+#include "base/cpu.h"
 #include "journal/snapshot_store.h"
 
 namespace ordo::engine {

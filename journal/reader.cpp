@@ -10,7 +10,7 @@
 #include <cstring>
 #include <utility>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 #include "journal/format.h"
 #include "journal/io/posix_files.h"
 #include "journal/record.h"

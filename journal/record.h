@@ -11,7 +11,7 @@
 #include <span>
 #include <type_traits>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 #include "journal/limits.h"
 
 namespace ordo::journal {

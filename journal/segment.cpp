@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cstdio>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 #include "journal/limits.h"
 
 namespace ordo::journal {

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
-#include "journal/base/assert.h"
-#include "journal/base/cpu.h"
-#include "journal/base/clock.h"
+#include "base/assert.h"
+#include "base/cpu.h"
+#include "base/clock.h"
 #include "journal/limits.h"
 #include "journal/segment.h"
 

@@ -17,7 +17,7 @@
 #include <system_error>
 #include <utility>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 namespace ordo::journal {
 namespace {

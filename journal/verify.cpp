@@ -1,6 +1,6 @@
 #include "journal/verify.h"
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 #include "journal/format.h"
 #include "journal/record.h"
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "journal/base/progress.h"
+#include "base/progress.h"
 #include "journal/errc.h"
 #include "journal/reader.h"
 
@@ -26,7 +26,7 @@ struct verify_report {
     std::optional<tail_report> torn_tail;
 };
 
-// Progress of a long check (journal/base/progress.h).
+// Progress of a long check (base/progress.h).
 using verify_progress = base::progress_hook<verify_report>;
 
 std::expected<verify_report, journal_error> verify(const std::filesystem::path& dir,

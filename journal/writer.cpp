@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 #include "journal/format.h"
 #include "journal/io/posix_files.h"
 #include "journal/record.h"

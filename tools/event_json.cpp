@@ -1,6 +1,6 @@
 #include "tools/event_json.h"
 
-#include "engine/events.h"
+#include "engine/schema/events.h"
 
 namespace ordo::tools {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 #include "journal/io/pwrite_backend.h"
 #include "journal/io/simulated_backend.h"
 #include "journal/io/uring_backend.h"

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 #include "journal/limits.h"
 
 namespace ordo::journal::io {

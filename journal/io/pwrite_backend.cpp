@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 namespace ordo::journal::io {
 

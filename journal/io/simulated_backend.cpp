@@ -5,7 +5,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 #include "journal/limits.h"
 
 namespace ordo::journal::io {

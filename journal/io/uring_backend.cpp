@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <vector>
 
-#include "journal/base/assert.h"
-#include "journal/base/cpu.h"
+#include "base/assert.h"
+#include "base/cpu.h"
 
 namespace ordo::journal::io {
 

@@ -10,7 +10,7 @@
 #include <new>
 
 #include "engine/memory_sink.h"
-#include "engine/ring/spsc_ring.h"
+#include "base/ring/spsc_ring.h"
 #include "engine/sequencer.h"
 
 namespace {
@@ -126,6 +126,7 @@ void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcep
 }
 
 using namespace ordo::engine;
+using namespace ordo::base;
 
 namespace {
 

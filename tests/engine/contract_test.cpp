@@ -14,7 +14,7 @@
 
 #include "engine/apply.h"
 #include "engine/command.h"
-#include "engine/events.h"
+#include "engine/schema/events.h"
 #include "engine/process.h"
 #include "journal/record.h"
 #include "tools/state_json.h"

@@ -10,13 +10,14 @@
 
 #include "engine/apply.h"
 #include "engine/memory_sink.h"
-#include "engine/ring/boost_ring.h"
-#include "engine/ring/spsc_ring.h"
+#include "base/ring/boost_ring.h"
+#include "base/ring/spsc_ring.h"
 #include "engine/sequencer.h"
 #include "journal/record.h"
 #include "tools/state_json.h"
 
 using namespace ordo::engine;
+using namespace ordo::base;
 
 namespace {
 

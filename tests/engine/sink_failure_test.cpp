@@ -8,7 +8,7 @@
 
 #include "engine/journal_sink.h"
 #include "engine/recovery.h"
-#include "engine/ring/spsc_ring.h"
+#include "base/ring/spsc_ring.h"
 #include "engine/sequencer.h"
 #include "journal/io/simulated_backend.h"
 #include "journal/reader.h"
@@ -36,7 +36,7 @@ std::uint64_t run_until_failure(journal::io::simulated_disk& disk, std::string& 
     engine::journal_sink sink(std::move(*writer));
     engine::sequencer_options options{.command_ring_slots = 1024, .reply_ring_slots = 1024,
                                       .flush_delay_us = 0};
-    engine::sequencer<engine::spsc_ring> seq(state, sink, options);
+    engine::sequencer<base::spsc_ring> seq(state, sink, options);
     seq.start();
     auto& producer = seq.producer_at(0);
     std::uint64_t replies = 0;

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <thread>
 
-#include "journal/base/clock.h"
+#include "base/clock.h"
 #include "journal/io/simulated_backend.h"
 #include "journal/segment.h"
 #include "tests/journal/journal_fixture.h"

@@ -18,7 +18,7 @@
 #include <sstream>
 #include <thread>
 
-#include "journal/base/cpu.h"
+#include "base/cpu.h"
 #include "tests/journal/journal_fixture.h"
 
 using namespace ordo::journal;

@@ -7,7 +7,7 @@
 #include <limits>
 #include <memory>
 
-#include "engine/events.h"
+#include "engine/schema/events.h"
 #include "engine/recovery.h"
 #include "journal/reader.h"
 #include "journal/record.h"

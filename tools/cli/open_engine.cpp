@@ -5,7 +5,7 @@
 #include "engine/journal_sink.h"
 #include "engine/memory_sink.h"
 #include "engine/recovery.h"
-#include "journal/base/assert.h"
+#include "base/assert.h"
 #include "tools/cli/whole_number.h"
 
 namespace ordo::tools {

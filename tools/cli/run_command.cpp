@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "engine/ring/spsc_ring.h"
-#include "journal/base/clock.h"
+#include "base/ring/spsc_ring.h"
+#include "base/clock.h"
 #include "engine/sequencer.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/interrupt.h"
@@ -134,7 +134,7 @@ int execute(const run_flags& flags) {
     }
     engine::booking_state& state = *opened->state;
     const std::uint64_t commands_before = state.commands;
-    engine::sequencer<engine::spsc_ring> seq(
+    engine::sequencer<base::spsc_ring> seq(
         state, *opened->sink, engine::sequencer_options{.flush_delay_us = options.flush_delay_us},
         opened->snapshots.get());
     seq.start();

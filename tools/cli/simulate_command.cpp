@@ -103,7 +103,7 @@ int execute(simulate_flags flags) {
         return report_error("simulate", "give --commands or --seconds, not both", exit_usage);
     }
     if (flags.commands == 0 && flags.seconds == 0) flags.commands = commands_default;
-    const auto ring = engine::ring_kind_from_name(flags.ring);
+    const auto ring = base::ring_kind_from_name(flags.ring);
     if (!ring) return report_error("simulate", "--ring must be own or boost", exit_usage);
     if (flags.load.hot_conferences > flags.load.conferences) {
         return report_error("simulate", "--hot-conferences must not exceed --conferences", exit_usage);

@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "engine/command.h"
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 namespace ordo::tools {
 

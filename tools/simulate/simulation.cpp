@@ -5,11 +5,11 @@
 #include <thread>
 #include <vector>
 
-#include "engine/ring/boost_ring.h"
-#include "engine/ring/spsc_ring.h"
+#include "base/ring/boost_ring.h"
+#include "base/ring/spsc_ring.h"
 #include "engine/sequencer.h"
-#include "journal/base/clock.h"
-#include "journal/base/cpu.h"
+#include "base/clock.h"
+#include "base/cpu.h"
 
 namespace ordo::tools {
 namespace {
@@ -157,8 +157,8 @@ simulate_result run_simulation(const simulate_options& options, engine::booking_
                                engine::batch_sink& sink) {
     ORDO_ASSERT(options.commands > 0 || options.seconds > 0);
     ORDO_ASSERT(!engine::validate(options.sequencer).has_value());
-    if (options.ring == engine::ring_kind::boost) return run_with<engine::boost_ring>(options, state, sink);
-    return run_with<engine::spsc_ring>(options, state, sink);
+    if (options.ring == base::ring_kind::boost) return run_with<base::boost_ring>(options, state, sink);
+    return run_with<base::spsc_ring>(options, state, sink);
 }
 
 }  // namespace ordo::tools

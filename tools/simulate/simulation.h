@@ -10,8 +10,8 @@
 
 #include "engine/batch_sink.h"
 #include "engine/booking_state.h"
-#include "engine/outcome.h"
-#include "engine/ring/ring_kind.h"
+#include "engine/schema/outcome.h"
+#include "base/ring/ring_kind.h"
 #include "engine/sequencer_options.h"
 #include "engine/snapshotter.h"
 #include "tools/simulate/load_generator.h"
@@ -26,7 +26,7 @@ struct simulate_progress {
 struct simulate_options {
     std::uint64_t commands = 0;  // total over all producers; 0: run for `seconds`
     double seconds = 0;
-    engine::ring_kind ring = engine::ring_kind::own;
+    base::ring_kind ring = base::ring_kind::own;
     load_options load;
     engine::state_options state;
     // .producers is the producer count; .pin_cpu >= 0 pins the sequencer there and the

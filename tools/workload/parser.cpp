@@ -17,7 +17,7 @@
 #include <system_error>
 
 #include "engine/limits.h"
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 namespace ordo::workload {
 namespace {

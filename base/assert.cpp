@@ -1,4 +1,4 @@
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-// Tests of the command/reply rings (engine/ring/) and the wait strategies (engine/wait/).
+// Tests of the command/reply rings (base/ring/) and the wait strategies (base/wait/).
 // Every ring test runs against both implementations: the sequencer is a template over the
 // ring type, so both must honour the same contract.
 
@@ -15,15 +15,16 @@
 #include <catch2/catch.hpp>
 
 #include "engine/command.h"
-#include "engine/ring/boost_ring.h"
-#include "engine/ring/ring_kind.h"
-#include "engine/ring/spsc_ring.h"
-#include "engine/wait/backoff.h"
-#include "engine/wait/parker.h"
+#include "base/ring/boost_ring.h"
+#include "base/ring/ring_kind.h"
+#include "base/ring/spsc_ring.h"
+#include "base/wait/backoff.h"
+#include "base/wait/parker.h"
 
 namespace {
 
 using namespace ordo::engine;
+using namespace ordo::base;
 
 // Sanitizers and unoptimised builds run the threaded cases smaller: the point there is to
 // let ASan/TSan see the interleavings, not to count millions.

@@ -9,10 +9,10 @@
 #include <cstdint>
 #include <thread>
 
-#include "journal/base/assert.h"
-#include "journal/base/cpu.h"
+#include "base/assert.h"
+#include "base/cpu.h"
 
-namespace ordo::engine {
+namespace ordo::base {
 
 // Measured on the project's machine (Zen 5 under KVM): pause ~26 ns, sched_yield with no
 // other runnable thread ~0.5 us, sleep_for(50 us) ~140 us (timer slack + wake-up).
@@ -76,4 +76,4 @@ private:
     std::uint64_t idle_calls_ = 0;  // idle() calls since the last reset(), saturating
 };
 
-}  // namespace ordo::engine
+}  // namespace ordo::base

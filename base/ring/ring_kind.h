@@ -6,9 +6,9 @@
 #include <optional>
 #include <string_view>
 
-#include "journal/base/assert.h"
+#include "base/assert.h"
 
-namespace ordo::engine {
+namespace ordo::base {
 
 enum class ring_kind : std::uint8_t {
     own,    // spsc_ring: padded indices with cached peer copies
@@ -32,4 +32,4 @@ inline std::optional<ring_kind> ring_kind_from_name(std::string_view name) noexc
     return std::nullopt;
 }
 
-}  // namespace ordo::engine
+}  // namespace ordo::base

@@ -1,4 +1,4 @@
-#include "journal/base/cpu.h"
+#include "base/cpu.h"
 
 #include <pthread.h>
 #include <sched.h>

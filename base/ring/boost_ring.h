@@ -15,10 +15,10 @@
 
 #include <boost/lockfree/spsc_queue.hpp>
 
-#include "engine/limits.h"
-#include "journal/base/assert.h"
+#include "base/ring/ring_limits.h"
+#include "base/assert.h"
 
-namespace ordo::engine {
+namespace ordo::base {
 
 // Threads: one producer thread (try_push, try_push_all), one consumer thread (try_pop,
 // try_pop_one); capacity() and size_approx() anywhere. Lifecycle: built at start-up (boost
@@ -161,4 +161,4 @@ private:
     std::uint64_t published_ = 0;
 };
 
-}  // namespace ordo::engine
+}  // namespace ordo::base

@@ -14,11 +14,11 @@
 #include <span>
 #include <type_traits>
 
-#include "engine/limits.h"
-#include "journal/base/assert.h"
-#include "journal/base/cpu.h"
+#include "base/ring/ring_limits.h"
+#include "base/assert.h"
+#include "base/cpu.h"
 
-namespace ordo::engine {
+namespace ordo::base {
 
 // Threads: exactly one producer thread calls try_push / try_push_all, exactly one consumer
 // thread calls try_pop / try_pop_one; capacity() and size_approx() are safe anywhere.
@@ -298,4 +298,4 @@ private:
     static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 };
 
-}  // namespace ordo::engine
+}  // namespace ordo::base

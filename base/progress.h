@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "journal/base/clock.h"
+#include "base/clock.h"
 
 namespace ordo::base {
 

@@ -16,8 +16,10 @@
 #include <span>
 #include <type_traits>
 
-#include "engine/command.h"
-#include "engine/outcome.h"
+#include "base/assert.h"
+#include "engine/schema/limits.h"
+#include "engine/schema/op.h"
+#include "engine/schema/outcome.h"
 
 namespace ordo::engine {
 

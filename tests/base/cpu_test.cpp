@@ -1,7 +1,7 @@
-// Tests for journal/base/cpu.h: reading which CPU serves the device interrupts, so the
+// Tests for base/cpu.h: reading which CPU serves the device interrupts, so the
 // sequencer can be pinned away from them.
 
-#include "journal/base/cpu.h"
+#include "base/cpu.h"
 
 #include <catch2/catch.hpp>
 

@@ -2,9 +2,12 @@
 // The one outcome every command ends in (CONTRACT.md section 1). Rejection reasons are
 // values, not errors: they are recorded in the journal like any other outcome.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include "base/assert.h"
 
 namespace ordo::engine {
 
@@ -30,10 +33,29 @@ inline constexpr bool is_rejection(outcome o) noexcept {
     return o != outcome::accepted && o != outcome::duplicate;
 }
 
+inline constexpr std::array<std::string_view, outcome_count> outcome_names = {
+    "accepted",           "duplicate",         "conference_exists", "invalid_argument",
+    "unknown_conference", "invalid_quantity",  "unknown_seat_type", "insufficient_seats",
+    "unknown_reservation", "not_active",       "table_full",
+};
+
 // "accepted", "duplicate" or "rejected".
-std::string_view outcome_status_name(outcome o) noexcept;
+inline constexpr std::string_view outcome_status_name(outcome o) noexcept {
+    if (o == outcome::accepted) return "accepted";
+    if (o == outcome::duplicate) return "duplicate";
+    return "rejected";
+}
 // The reason string of a rejection ("insufficient_seats"), or the status for the others.
-std::string_view outcome_name(outcome o) noexcept;
-std::optional<outcome> outcome_from_name(std::string_view name) noexcept;
+inline std::string_view outcome_name(outcome o) noexcept {
+    const auto index = static_cast<std::uint32_t>(o);
+    ORDO_ASSERT(index < outcome_count);
+    return outcome_names[index];
+}
+inline std::optional<outcome> outcome_from_name(std::string_view name) noexcept {
+    for (std::uint32_t i = 0; i < outcome_count; i++) {
+        if (outcome_names[i] == name) return static_cast<outcome>(i);
+    }
+    return std::nullopt;
+}
 
 }  // namespace ordo::engine

@@ -45,8 +45,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "journal/base/assert.h"
-#include "journal/base/cpu.h"
+#include "base/assert.h"
+#include "base/cpu.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define ORDO_PARKER_RMW 1
@@ -54,7 +54,7 @@
 #define ORDO_PARKER_RMW 0
 #endif
 
-namespace ordo::engine {
+namespace ordo::base {
 
 enum class parker_fence : std::uint8_t {
     automatic,  // membarrier on the consumer, compiler fence on producers, when available
@@ -188,4 +188,4 @@ private:
     std::uint64_t parks_ = 0;
 };
 
-}  // namespace ordo::engine
+}  // namespace ordo::base
