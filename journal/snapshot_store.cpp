@@ -226,17 +226,18 @@ std::expected<void, journal_error> ensure_snapshots_dir(const std::filesystem::p
     return {};
 }
 
-snapshot_header make_header(const snapshot_position& position, std::span<const std::byte> payload) {
-    ORDO_ASSERT(payload.size() <= snapshot_payload_bytes_max);
+snapshot_header make_header(const snapshot_position& position, std::uint64_t payload_bytes,
+                            const checksum128& payload_checksum) {
+    ORDO_ASSERT(payload_bytes <= snapshot_payload_bytes_max);
     snapshot_header header{.magic = snapshot_magic,
                            .format_version = snapshot_format_version,
                            .segment_index = position.segment_index,
                            .next_batch_number = position.next_batch_number,
                            .next_sequence = position.next_sequence,
                            .segment_offset = position.segment_offset,
-                           .payload_bytes = payload.size(),
+                           .payload_bytes = payload_bytes,
                            .previous_header_checksum = position.previous_header_checksum,
-                           .payload_checksum = checksum(payload),
+                           .payload_checksum = payload_checksum,
                            .header_checksum = {}};
     header.header_checksum = checksum(&header, header_checksummed_bytes);
     ORDO_ASSERT(header.header_checksum != checksum128{});
@@ -406,7 +407,7 @@ std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem
     if (auto made = ensure_snapshots_dir(data_dir, dir); !made) {
         return std::unexpected(made.error());
     }
-    const snapshot_header header = make_header(position, payload);
+    const snapshot_header header = make_header(position, payload.size(), checksum(payload));
     const std::string name = snapshot_name(position.next_sequence);
     const std::filesystem::path final_path = dir / name;
     const std::filesystem::path temp_path = dir / (name + ".tmp");
@@ -436,6 +437,123 @@ std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem
     }
     if (auto synced = fsync_dir(dir); !synced) return std::unexpected(synced.error());
     return snapshot_info{.path = final_path, .position = position, .payload_bytes = payload.size()};
+}
+
+struct snapshot_stream::hash_state {
+    XXH3_state_t state;  // 64-byte aligned by its own declaration
+};
+
+snapshot_stream::snapshot_stream(std::filesystem::path dir, std::uint64_t next_sequence, int fd,
+                                 hash_state* hash) noexcept
+    : dir_(std::move(dir)), next_sequence_(next_sequence), fd_(fd), hash_(hash) {
+    const std::string name = snapshot_name(next_sequence);
+    final_path_ = dir_ / name;
+    temp_path_ = dir_ / (name + ".tmp");
+}
+
+snapshot_stream::snapshot_stream(snapshot_stream&& other) noexcept
+    : dir_(std::move(other.dir_)),
+      temp_path_(std::move(other.temp_path_)),
+      final_path_(std::move(other.final_path_)),
+      next_sequence_(other.next_sequence_),
+      payload_bytes_(other.payload_bytes_),
+      position_(other.position_),
+      fd_(std::exchange(other.fd_, -1)),
+      hash_(std::exchange(other.hash_, nullptr)),
+      finished_(other.finished_),
+      published_(std::exchange(other.published_, true)) {}  // the moved-from owns no file
+
+snapshot_stream::~snapshot_stream() {
+    if (fd_ >= 0) ::close(fd_);
+    delete hash_;
+    // Best effort: a temp file left behind is ignored by list and removed by prune.
+    if (!published_) ::unlink(temp_path_.c_str());
+}
+
+std::expected<snapshot_stream, journal_error> snapshot_stream::create(
+    const std::filesystem::path& data_dir, std::uint64_t next_sequence) {
+    if (data_dir.empty()) {
+        return std::unexpected(
+            journal_error{.code = journal_errc::invalid_argument, .detail = "empty data dir"});
+    }
+    std::filesystem::path dir = data_dir / snapshots_dir_name;
+    if (auto made = ensure_snapshots_dir(data_dir, dir); !made) {
+        return std::unexpected(made.error());
+    }
+    const std::filesystem::path temp_path = dir / (snapshot_name(next_sequence) + ".tmp");
+    ORDO_ASSERT(parse_name(temp_path.filename().native(), temp_suffix) == next_sequence);
+    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return std::unexpected(system_error(errno, temp_path, "create"));
+    auto* hash = new hash_state;
+    XXH3_128bits_reset(&hash->state);
+    snapshot_stream stream(std::move(dir), next_sequence, fd, hash);
+    // The header's place: zeros until finish() writes it, so a file cut short by a crash
+    // never verifies (its header checksum cannot hold).
+    const snapshot_header placeholder{};
+    auto written = write_all(stream.fd_, std::as_bytes(std::span(&placeholder, 1)), {},
+                             stream.temp_path_);
+    if (!written) return std::unexpected(written.error());
+    return stream;
+}
+
+std::expected<void, journal_error> snapshot_stream::append(std::span<const std::byte> bytes) {
+    ORDO_ASSERT(fd_ >= 0);
+    ORDO_ASSERT(!finished_);
+    if (bytes.size() > snapshot_payload_bytes_max - payload_bytes_) {
+        return std::unexpected(journal_error{.code = journal_errc::invalid_argument,
+                                             .path = temp_path_.string(),
+                                             .detail = "snapshot payload above "
+                                                       "snapshot_payload_bytes_max"});
+    }
+    XXH3_128bits_update(&hash_->state, bytes.data(), bytes.size());
+    auto written = write_all(fd_, bytes, {}, temp_path_);
+    if (!written) return written;
+    payload_bytes_ += bytes.size();
+    return {};
+}
+
+std::expected<void, journal_error> snapshot_stream::finish(const snapshot_position& position) {
+    ORDO_ASSERT(fd_ >= 0);
+    ORDO_ASSERT(!finished_);
+    ORDO_ASSERT(position.next_sequence == next_sequence_);  // the name says which records
+    const XXH128_hash_t digest = XXH3_128bits_digest(&hash_->state);
+    const snapshot_header header =
+        make_header(position, payload_bytes_,
+                    checksum128{.low = digest.low64, .high = digest.high64});
+    const auto* bytes = reinterpret_cast<const std::byte*>(&header);
+    for (std::uint64_t done = 0; done < snapshot_header_bytes;) {
+        const ssize_t result = ::pwrite(fd_, bytes + done, snapshot_header_bytes - done,
+                                        static_cast<off_t>(done));
+        if (result < 0 && errno == EINTR) continue;
+        if (result < 0) return std::unexpected(system_error(errno, temp_path_, "write", done));
+        if (result == 0) {
+            return std::unexpected(journal_error{.code = journal_errc::short_write,
+                                                 .path = temp_path_.string(),
+                                                 .offset = done,
+                                                 .detail = "write returned 0"});
+        }
+        done += static_cast<std::uint64_t>(result);
+    }
+    // fdatasync also covers the file size: the file is new, its length is its data.
+    if (::fdatasync(fd_) != 0) return std::unexpected(system_error(errno, temp_path_, "fdatasync"));
+    file_descriptor owned(std::exchange(fd_, -1));
+    const int close_error = owned.close_checked();
+    if (close_error != 0) return std::unexpected(system_error(close_error, temp_path_, "close"));
+    position_ = position;
+    finished_ = true;
+    return {};
+}
+
+std::expected<snapshot_info, journal_error> snapshot_stream::publish() {
+    ORDO_ASSERT(finished_);
+    ORDO_ASSERT(!published_);
+    if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+        return std::unexpected(system_error(errno, final_path_, "rename"));
+    }
+    published_ = true;
+    if (auto synced = fsync_dir(dir_); !synced) return std::unexpected(synced.error());
+    return snapshot_info{
+        .path = final_path_, .position = position_, .payload_bytes = payload_bytes_};
 }
 
 std::expected<std::vector<snapshot_info>, journal_error> list_snapshots(
