@@ -3,6 +3,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tools/cli/whole_number.h"
+
 namespace ordo::tools {
 namespace {
 std::filesystem::path tables_file(const std::filesystem::path& data_dir) {
@@ -14,12 +16,12 @@ void add_table_flags(CLI::App& sub, table_flags& flags) {
     sub.add_option_function<std::uint32_t>(
            "--conferences-max", [&flags](std::uint32_t v) { flags.conferences_max = v; },
            "Conference table capacity (default: as the data directory was written, else 16384)")
-        ->check(CLI::Range(1u, engine::conferences_max_limit));
+        ->transform(whole_number_in(1, engine::conferences_max_limit));
     sub.add_option_function<std::uint32_t>(
            "--reservations-max", [&flags](std::uint32_t v) { flags.reservations_max = v; },
            "Reservation table capacity; every reservation ever made needs a place (default: "
            "as the data directory was written, else 1048576)")
-        ->check(CLI::Range(1u, engine::reservations_max_limit));
+        ->transform(whole_number_in(1, engine::reservations_max_limit));
 }
 
 std::expected<engine::state_options, std::string> resolve_tables(
