@@ -68,8 +68,9 @@ std::optional<std::string> check_reservation(const reservation_state& r,
 }
 
 // A restored conference must be one apply() could have made, for the same reason: an id
-// used once, a ttl in range, distinct seat types, counters that add up (apply and the
-// state printer assert `held + confirmed <= capacity`), unused type slots all zero.
+// used once, a ttl in range, 1..64 distinct seat types (create_conference makes at least
+// one and none is ever removed), counters that add up (apply and the state printer assert
+// `held + confirmed <= capacity`), unused type slots all zero, `closed` 0 or 1.
 std::optional<std::string> check_conference(const conference_state& c,
                                             const booking_state& into) {
     const std::string bad = "state snapshot has an invalid conference " + std::to_string(c.id);
@@ -78,7 +79,8 @@ std::optional<std::string> check_conference(const conference_state& c,
         return "state snapshot has conference " + std::to_string(c.id) + " twice";
     }
     if (c.hold_ttl_ms < hold_ttl_ms_min || c.hold_ttl_ms > hold_ttl_ms_max) return bad;
-    if (c.type_count > seat_types_per_conference_max) return bad;
+    if (c.type_count < 1 || c.type_count > seat_types_per_conference_max) return bad;
+    if (c.closed > 1 || c.reserved_zero != 0) return bad;
     for (std::uint32_t i = 0; i < seat_types_per_conference_max; i++) {
         const seat_counts& s = c.seats[i];
         if (i >= c.type_count) {

@@ -88,7 +88,8 @@ TEST_CASE("decode_state: the unchanged payload decodes", "[snapshot]") {
 
 TEST_CASE("decode_state refuses conferences no apply() makes", "[snapshot]") {
     // Proves id 0 and a repeated id (both assertions in insert_conference before), seats
-    // held past capacity, a ttl out of range and a stray seat type are one-line refusals.
+    // held past capacity, a ttl out of range, a stray seat type, no seat type at all, a
+    // `closed` other than 0 or 1 and a reserved byte set are one-line refusals.
     const std::vector<std::byte> good = rules_state();
     std::vector<std::byte> bytes = good;
     put_at<std::uint64_t>(bytes, conference_at(0) + offsetof(conference_state, id), 0);
@@ -113,6 +114,18 @@ TEST_CASE("decode_state refuses conferences no apply() makes", "[snapshot]") {
     bytes = good;
     put_at<std::uint16_t>(bytes, conference_at(0) + offsetof(conference_state, type_ids) + 2 * 63,
                           9);
+    CHECK(refusal(bytes).starts_with("state snapshot has an invalid conference "));
+
+    bytes = good;
+    put_at<std::uint16_t>(bytes, conference_at(0) + offsetof(conference_state, type_count), 0);
+    CHECK(refusal(bytes).starts_with("state snapshot has an invalid conference "));
+
+    bytes = good;
+    put_at<std::uint8_t>(bytes, conference_at(0) + offsetof(conference_state, closed), 2);
+    CHECK(refusal(bytes).starts_with("state snapshot has an invalid conference "));
+
+    bytes = good;
+    put_at<std::uint8_t>(bytes, conference_at(0) + offsetof(conference_state, reserved_zero), 1);
     CHECK(refusal(bytes).starts_with("state snapshot has an invalid conference "));
 }
 
