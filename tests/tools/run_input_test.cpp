@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -366,6 +368,37 @@ TEST_CASE("ordo run: Ctrl-C while a never-ending FIFO is read exits at once, not
                  "sequenced\n");
     CHECK_FALSE(fs::exists(dir.path() / "data"));
     CHECK_FALSE(fs::exists(dir.path() / "results.jsonl"));
+}
+
+// Whether `child` sleeps in open() of a FIFO until a writer opens it: the kernel function
+// it waits in (/proc/PID/wchan) is fs/pipe.c's wait_for_partner.
+bool waits_for_fifo_writer(pid_t child) {
+    std::ifstream in("/proc/" + std::to_string(child) + "/wchan");
+    std::string function;
+    return static_cast<bool>(in >> function) && function == "wait_for_partner";
+}
+
+TEST_CASE("ordo run: Ctrl-C while a FIFO waits for its writer exits 130, nothing written",
+          "[cli]") {
+    // Proves the wait inside open() of a FIFO no one writes to yet is interruptible like
+    // the reads after it: exit 130 and the interruption's line (it was "cannot open:
+    // Interrupted system call", exit 2, as if the workload were bad).
+    const temp_dir dir;
+    const std::string fifo = dir / "nobody.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const pid_t child = spawn({"run", "--data", dir / "data", "--workload", fifo}, dir);
+    // Its handler is installed before the workload is opened; wait until it sleeps there.
+    while (!waits_for_fifo_writer(child)) {
+        int status = 0;
+        REQUIRE(::waitpid(child, &status, WNOHANG) == 0);  // still running
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    REQUIRE(::kill(child, SIGINT) == 0);
+    CHECK(wait_exit_status(child) == 130);
+    CHECK(read_text(dir.path() / "err") ==
+          "ordo run: interrupted by SIGINT while checking the workload: nothing was "
+          "sequenced\n");
+    CHECK_FALSE(fs::exists(dir.path() / "data"));
 }
 
 TEST_CASE("ordo run: a NUL byte inside a workload line is refused at its line", "[cli]") {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <bitset>
 #include <cerrno>
@@ -460,8 +461,10 @@ bool line_parser::parse_error(std::size_t position, const std::string&, const js
 class line_reader {
   public:
     line_reader(int fd, const std::atomic<int>* interrupted)
-        : fd_(fd), interrupted_(interrupted), buffer_(chunk_bytes) {
+        : fd_(fd), interrupted_(interrupted), buffer_(first_buffer_bytes(fd)) {
         ORDO_ASSERT(fd_ >= 0);
+        ORDO_ASSERT(buffer_.size() >= block_bytes);
+        ORDO_ASSERT(buffer_.size() <= chunk_bytes);
     }
     line_reader(const line_reader&) = delete;
     line_reader& operator=(const line_reader&) = delete;
@@ -527,13 +530,26 @@ class line_reader {
 
   private:
     static constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
+    static constexpr std::size_t block_bytes = 4096;
+
+    // A chunk, or less for a regular file smaller than one: the whole file and a byte to
+    // see its end in one buffer, so checking a small file does not fault in a MiB of fresh
+    // pages (the parser's fuzz target runs thousands a second). A file that grows meanwhile
+    // still reads whole: fill() grows the buffer as it must.
+    static std::size_t first_buffer_bytes(int fd) {
+        struct stat info {};
+        if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return chunk_bytes;
+        const auto file_bytes = static_cast<std::size_t>(info.st_size);
+        if (file_bytes >= chunk_bytes) return chunk_bytes;
+        return (file_bytes + block_bytes) / block_bytes * block_bytes;  // > file_bytes
+    }
 
     bool interrupted() const noexcept {
         return interrupted_ != nullptr && interrupted_->load(std::memory_order_relaxed) != 0;
     }
 
-    // Moves the unfinished line to the front, grows the buffer if that line fills it,
-    // then reads one more chunk (status::line when it did). A pipe's read() that a signal
+    // Moves the unfinished line to the front, doubles the buffer if that line fills more
+    // than half of it (or of a chunk), then reads once more (status::line when it did). A pipe's read() that a signal
     // interrupts returns EINTR (the CLI's handlers do not ask for restarts): the flag is
     // checked then, so Ctrl-C stops a check waiting on a writer that never finishes.
     status fill() {
@@ -542,7 +558,9 @@ class line_reader {
         begin_ = 0;
         end_ = kept;
         scanned_ = kept;
-        if (buffer_.size() - end_ < chunk_bytes / 2) buffer_.resize(buffer_.size() * 2);
+        if (buffer_.size() - end_ < std::min(buffer_.size(), chunk_bytes) / 2) {
+            buffer_.resize(buffer_.size() * 2);
+        }
         ORDO_ASSERT(end_ < buffer_.size());
         while (true) {
             if (interrupted()) return status::interrupted;
@@ -594,7 +612,16 @@ std::expected<std::uint64_t, check_error> scan_file(const std::filesystem::path&
                                                     const scan_hooks& hooks, OnOpen&& on_open,
                                                     OnCommand&& on_command) {
     const std::string name = path.string();
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Opening a FIFO waits for its writer; a signal interrupts that wait (EINTR, the CLI's
+    // handlers ask for no restart): Ctrl-C then stops the check, another signal retries.
+    int fd = -1;
+    while (true) {
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 || errno != EINTR) break;
+        if (hooks.interrupted != nullptr && hooks.interrupted->load(std::memory_order_relaxed)) {
+            return std::unexpected(check_error{.what = check_error::kind::interrupted});
+        }
+    }
     if (fd < 0) {
         return std::unexpected(
             input_error(fmt::format("{}: cannot open: {}", name, errno_text(errno))));

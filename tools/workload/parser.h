@@ -44,7 +44,8 @@ std::expected<std::uint64_t, std::string> validate_file(const std::filesystem::p
 struct check_options {
     std::filesystem::path spool_dir;  // the anonymous copy's directory (a disk, not memory)
     // A signal handler's flag: non-zero stops the check between lines, and while it waits
-    // for input (a pipe or FIFO whose writer is slow or never closes it).
+    // for input (a pipe or FIFO whose writer is slow or never closes it, or a FIFO that no
+    // writer opened yet).
     const std::atomic<int>* interrupted = nullptr;
     // Called every progress_lines lines with the lines read so far (the caller decides
     // whether it is worth a line on stderr).

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -33,7 +34,7 @@ int open_anonymous(const std::filesystem::path& dir) {
 }  // namespace
 
 command_spool::command_spool(int fd, std::filesystem::path dir)
-    : fd_(fd), dir_(std::move(dir)), buffer_(buffer_bytes) {
+    : fd_(fd), dir_(std::move(dir)), buffer_(buffer_bytes_first) {
     ORDO_ASSERT(fd_ >= 0);
 }
 
@@ -92,8 +93,13 @@ std::expected<void, std::string> command_spool::flush() {
 std::expected<void, std::string> command_spool::append(const workload_command& c) {
     ORDO_ASSERT(!finished_);
     if (buffer_.size() - used_ < record_bytes_max) {
-        if (auto flushed = flush(); !flushed) return flushed;
+        if (buffer_.size() < buffer_bytes) {
+            buffer_.resize(std::min(buffer_.size() * 2, buffer_bytes));
+        } else if (auto flushed = flush(); !flushed) {
+            return flushed;
+        }
     }
+    ORDO_ASSERT(buffer_.size() - used_ >= record_bytes_max);
     engine::command_slot slots[engine::command_slots_max];
     const std::uint32_t slot_count = engine::encode(c.command, slots);
     ORDO_ASSERT(slot_count >= 1);
