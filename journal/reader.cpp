@@ -88,14 +88,17 @@ std::string reader::path_of(std::size_t cursor) const {
 }
 
 std::expected<reader, journal_error> reader::open(const std::filesystem::path& dir,
-                                                  const journal_position& start) {
+                                                  const journal_position& start,
+                                                  const journal_expectations& expected) {
     ORDO_ASSERT(start.segment_offset % block_bytes == 0);
+    if (expected.durable_end.next_batch_number > 0) ORDO_ASSERT(expected.segment_count > 0);
     reader result;
     result.dir_ = dir;
     result.position_ = start;
+    result.expected_ = expected;
     std::error_code error;
     if (!std::filesystem::exists(dir, error)) {
-        if (start.next_batch_number == 0) {
+        if (start.next_batch_number == 0 && expected.segment_count == 0) {
             result.ended_ = true;  // a missing directory is an empty journal
             return result;
         }
@@ -108,6 +111,7 @@ std::expected<reader, journal_error> reader::open(const std::filesystem::path& d
     if (error) return std::unexpected(io::error_from_errno(error.value(), dir, 0, "list"));
     auto segments = sorted_segments(names, dir);
     if (!segments) return std::unexpected(segments.error());
+    if (auto missing = result.check_segment_count(*segments)) return std::unexpected(*missing);
     auto first = std::find_if(segments->begin(), segments->end(), [&](const segment_file& s) {
         return s.index == start.segment_index;
     });
@@ -126,6 +130,24 @@ std::expected<reader, journal_error> reader::open(const std::filesystem::path& d
     return result;
 }
 
+// Segments [0, segment_count) must all be there (sorted_segments already refused a gap).
+std::optional<journal_error> reader::check_segment_count(
+    const std::vector<segment_file>& all) const {
+    const std::uint32_t count = expected_.segment_count;
+    if (count == 0) return std::nullopt;
+    std::uint32_t missing = 0;
+    if (all.empty() || all.front().index != 0) {
+        missing = 0;
+    } else if (all.back().index + 1 < count) {
+        missing = all.back().index + 1;
+    } else {
+        return std::nullopt;
+    }
+    return damage(dir_.string(), 0,
+                  "segment " + std::to_string(missing) + " is missing: the manifest records " +
+                      std::to_string(count) + " segments (restore it from a backup)");
+}
+
 std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
     ORDO_ASSERT(cursor < segments_.size());
     retire_current();
@@ -137,17 +159,26 @@ std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
     const int stat_result = ::fstat(fd, &status);
     ORDO_ASSERT(stat_result == 0);
     const auto bytes = static_cast<std::uint64_t>(status.st_size);
-    if (bytes < segment_bytes_min || bytes % block_bytes != 0) {
+    // The last segment may have been cut short (an interrupted copy, a truncation): it is
+    // read as far as whole blocks go, and what it lost ends the journal as a torn write
+    // would (or is damage, before the durable end). Any other segment must be whole.
+    const bool last = cursor + 1 == segments_.size();
+    if (!last && (bytes < segment_bytes_min || bytes % block_bytes != 0)) {
         ::close(fd);
         return std::unexpected(damage(path, bytes, "segment size not a block multiple >= 1 MiB"));
     }
-    void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    const std::uint64_t mapped_bytes = bytes / block_bytes * block_bytes;
+    if (mapped_bytes == 0) {
+        ::close(fd);
+        return {};  // nothing to read: map_ stays null, map_bytes_ 0
+    }
+    void* map = ::mmap(nullptr, mapped_bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     const int map_errno = errno;
     ::close(fd);
     if (map == MAP_FAILED) return std::unexpected(io::error_from_errno(map_errno, path, 0, "mmap"));
-    ::madvise(map, bytes, MADV_SEQUENTIAL);
+    ::madvise(map, mapped_bytes, MADV_SEQUENTIAL);
     map_ = static_cast<const std::byte*>(map);
-    map_bytes_ = bytes;
+    map_bytes_ = mapped_bytes;
     return {};
 }
 
@@ -217,11 +248,40 @@ std::expected<std::optional<batch_view>, journal_error> reader::next() {
                                      .segment_index = header.segment_index,
                                      .segment_offset = offset_,
                                      .previous_header_checksum = header.header_checksum};
+        if (position_.next_batch_number == expected_.durable_end.next_batch_number &&
+            position_ != expected_.durable_end) {
+            ended_ = true;
+            return std::unexpected(damage(
+                path_of(cursor_), view.segment_offset,
+                "batch " + std::to_string(header.batch_number) +
+                    " is not the one the manifest records as the last durable batch (another "
+                    "position or header checksum): the journal is not the one it describes"));
+        }
         return view;
     }
     return std::optional<batch_view>{};
 }
 
+
+// The journal ends (or fails `what`) at `offset` before the durable end the manifest
+// records: acknowledged batches are damaged or missing. nullopt when it is past it.
+std::optional<journal_error> reader::short_of_durable_end(std::uint64_t offset,
+                                                          const char* what) const {
+    const std::uint64_t expected = position_.next_batch_number;
+    const std::uint64_t durable = expected_.durable_end.next_batch_number;
+    if (expected >= durable) return std::nullopt;
+    const std::string counted = "the manifest records " + std::to_string(durable) +
+                                " durable batches";
+    if (what == nullptr) {
+        return damage(path_of(cursor_), offset,
+                      "the journal ends before batch " + std::to_string(expected) + ", but " +
+                          counted + ": acknowledged batches are missing (a segment cut short "
+                                    "or removed?)");
+    }
+    return damage(path_of(cursor_), offset,
+                  std::string(what) + " in batch " + std::to_string(expected) + ", before the "
+                      "durable end (" + counted + "): damage, not a torn tail");
+}
 
 // The first batch at `offset` failed `what` (nullptr: the last segment simply ends). Decides
 // clean end, torn tail or damage by the rule of FORMAT.md "Torn tail or damage": every
@@ -232,6 +292,7 @@ std::expected<std::optional<batch_view>, journal_error> reader::end_at(std::uint
                                                                         const char* what) {
     ORDO_ASSERT(!ended_);
     ended_ = true;
+    if (auto short_of = short_of_durable_end(offset, what)) return std::unexpected(*short_of);
     if (what == nullptr) return std::optional<batch_view>{};
     const std::string failed_path = path_of(cursor_);
     const std::uint32_t failed_index = segments_[cursor_].index;

@@ -7,8 +7,9 @@
 namespace ordo::journal {
 
 std::expected<verify_report, journal_error> verify(const std::filesystem::path& dir,
-                                                   const verify_progress& progress) {
-    auto opened = reader::open(dir);
+                                                   const verify_progress& progress,
+                                                   const journal_expectations& expected) {
+    auto opened = reader::open(dir, {}, expected);
     if (!opened) return std::unexpected(opened.error());
     reader& scan = *opened;
     verify_report report;
@@ -35,6 +36,38 @@ std::expected<verify_report, journal_error> verify(const std::filesystem::path& 
     }
     report.end = scan.position();
     report.torn_tail = scan.torn_tail();
+    return report;
+}
+
+std::expected<prefix_report, journal_error> verify_prefix(const std::filesystem::path& dir,
+                                                          const journal_position& end,
+                                                          const journal_expectations& expected,
+                                                          const verify_progress& progress) {
+    auto opened = reader::open(dir, {}, expected);
+    if (!opened) return std::unexpected(opened.error());
+    reader& scan = *opened;
+    prefix_report report;
+    verify_report so_far;
+    base::progress_timer timer(progress);
+    while (scan.position().next_batch_number < end.next_batch_number) {
+        auto batch = scan.next();
+        if (!batch) return std::unexpected(batch.error());
+        if (!batch->has_value()) {
+            report.verdict = prefix_verdict::ends_before;
+            report.reached = scan.position();
+            return report;
+        }
+        const std::uint64_t bytes =
+            batch_disk_bytes(static_cast<std::uint32_t>((*batch)->body.size()));
+        report.disk_bytes += bytes;
+        ++so_far.batches;
+        so_far.records += (*batch)->record_count;
+        so_far.disk_bytes += bytes;
+        timer.step(so_far);
+    }
+    report.reached = scan.position();
+    ORDO_ASSERT(report.reached.next_batch_number == end.next_batch_number);
+    report.verdict = report.reached == end ? prefix_verdict::holds : prefix_verdict::differs;
     return report;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// Full verification of a journal directory (what `ordo verify` prints): every batch through
-// the reader's paired checks plus record framing. Damage is the error; a torn tail is a
-// report, not an error. Any thread; reads only.
+// Full verification of a journal directory (what `ordo journal verify` prints): every batch
+// through the reader's paired checks plus record framing, against what the manifest says the
+// journal holds. Damage is the error; a torn tail is a report, not an error. Any thread;
+// reads only.
 
 #include <cstdint>
 #include <expected>
@@ -29,7 +30,26 @@ struct verify_report {
 // Progress of a long check (base/progress.h).
 using verify_progress = base::progress_hook<verify_report>;
 
+// `expected`: what the manifest says the journal must hold (reader.h).
 std::expected<verify_report, journal_error> verify(const std::filesystem::path& dir,
-                                                   const verify_progress& progress = {});
+                                                   const verify_progress& progress = {},
+                                                   const journal_expectations& expected = {});
+
+// Whether the journal holds what a snapshot covers (recovery trusts a snapshot only then):
+// batches [0, end.next_batch_number) all verify and the last ends exactly at `end` (same
+// position, same header checksum). Damage on the way is the error, as in verify().
+enum class prefix_verdict : std::uint8_t {
+    holds,        // the journal reaches `end` and it is the same batch
+    ends_before,  // the journal ends (cleanly or torn) before `end`
+    differs,      // the batch that ends at `end`'s number is another one
+};
+struct prefix_report {
+    prefix_verdict verdict = prefix_verdict::holds;
+    journal_position reached;  // where the journal was when the verdict was reached
+    std::uint64_t disk_bytes = 0;  // batch bytes checked
+};
+std::expected<prefix_report, journal_error> verify_prefix(
+    const std::filesystem::path& dir, const journal_position& end,
+    const journal_expectations& expected = {}, const verify_progress& progress = {});
 
 }  // namespace ordo::journal
