@@ -58,6 +58,7 @@ struct manifest {
 // What the journal must hold according to `value` (the reader checks it).
 inline journal_expectations expectations_of(const manifest& value) {
     return journal_expectations{.segment_count = value.segment_count,
+                                .segment_bytes = value.segment_bytes,
                                 .durable_end = value.durable_end};
 }
 

@@ -23,6 +23,7 @@ struct journal_position {
 // journal, or a directory written before manifests): the torn-tail rule alone decides.
 struct journal_expectations {
     std::uint32_t segment_count = 0;  // segments [0, segment_count) must exist
+    std::uint64_t segment_bytes = 0;  // a whole segment's size (0: unknown)
     // Every batch before it must verify, the journal must reach it, and the batch that ends
     // there must be the one recorded (same position, same header checksum).
     journal_position durable_end{};

@@ -43,6 +43,8 @@ reader& reader::operator=(reader&& other) noexcept {
     map_bytes_ = std::exchange(other.map_bytes_, 0);
     offset_ = other.offset_;
     position_ = other.position_;
+    expected_ = other.expected_;
+    short_segment_bytes_ = other.short_segment_bytes_;
     ended_ = other.ended_;
     tail_ = std::move(other.tail_);
     retired_ = std::move(other.retired_);
@@ -168,6 +170,9 @@ std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
         return std::unexpected(damage(path, bytes, "segment size not a block multiple >= 1 MiB"));
     }
     const std::uint64_t mapped_bytes = bytes / block_bytes * block_bytes;
+    const bool cut_short = bytes != mapped_bytes || bytes < segment_bytes_min ||
+                           (expected_.segment_bytes != 0 && bytes < expected_.segment_bytes);
+    if (last && cut_short) short_segment_bytes_ = bytes;
     if (mapped_bytes == 0) {
         ::close(fd);
         return {};  // nothing to read: map_ stays null, map_bytes_ 0
@@ -293,6 +298,16 @@ std::expected<std::optional<batch_view>, journal_error> reader::end_at(std::uint
     ORDO_ASSERT(!ended_);
     ended_ = true;
     if (auto short_of = short_of_durable_end(offset, what)) return std::unexpected(*short_of);
+    if (what == nullptr && short_segment_bytes_ != 0 && cursor_ + 1 == segments_.size()) {
+        // The journal ends where a cut-short last segment ends: what it lost was cut.
+        tail_ = tail_report{.path = path_of(cursor_),
+                            .segment_index = segments_[cursor_].index,
+                            .segment_offset = offset,
+                            .later_batches = 0,
+                            .detail = "the segment is cut short (" +
+                                      std::to_string(short_segment_bytes_) + " bytes)"};
+        return std::optional<batch_view>{};
+    }
     if (what == nullptr) return std::optional<batch_view>{};
     const std::string failed_path = path_of(cursor_);
     const std::uint32_t failed_index = segments_[cursor_].index;

@@ -101,6 +101,7 @@ private:
     journal_expectations expected_{};
     bool ended_ = false;
     std::optional<tail_report> tail_;
+    std::uint64_t short_segment_bytes_ = 0;  // the last segment's size, when cut short
     std::vector<mapping> retired_;  // oldest first, at most retired_max_
     std::uint32_t retired_max_ = 0;
 };
