@@ -285,7 +285,8 @@ std::optional<journal_error> reader::short_of_durable_end(std::uint64_t offset,
     }
     return damage(path_of(cursor_), offset,
                   std::string(what) + " in batch " + std::to_string(expected) + ", before the "
-                      "durable end (" + counted + "): damage, not a torn tail");
+                      "durable end (" + counted + "): damage, not a torn tail (restore the file "
+                      "from a backup)");
 }
 
 // The first batch at `offset` failed `what` (nullptr: the last segment simply ends). Decides

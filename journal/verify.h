@@ -8,12 +8,16 @@
 #include <expected>
 #include <filesystem>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "base/progress.h"
 #include "journal/errc.h"
 #include "journal/reader.h"
 
 namespace ordo::journal {
+
+enum class prefix_verdict : std::uint8_t;
 
 struct verify_report {
     std::uint32_t segments = 0;
@@ -25,15 +29,19 @@ struct verify_report {
     std::uint64_t time_ms_last = 0;
     journal_position end;           // where a writer would continue
     std::optional<tail_report> torn_tail;
+    // For each position asked about (snapshots'), in the order asked: whether the journal
+    // holds the batch that ends there (verify_prefix's verdicts).
+    std::vector<prefix_verdict> verdicts;
 };
 
 // Progress of a long check (base/progress.h).
 using verify_progress = base::progress_hook<verify_report>;
 
-// `expected`: what the manifest says the journal must hold (reader.h).
-std::expected<verify_report, journal_error> verify(const std::filesystem::path& dir,
-                                                   const verify_progress& progress = {},
-                                                   const journal_expectations& expected = {});
+// `expected`: what the manifest says the journal must hold (position.h). `positions`: ends
+// of prefixes to judge on the way (the snapshots'), answered in verify_report::verdicts.
+std::expected<verify_report, journal_error> verify(
+    const std::filesystem::path& dir, const verify_progress& progress = {},
+    const journal_expectations& expected = {}, std::span<const journal_position> positions = {});
 
 // Whether the journal holds what a snapshot covers (recovery trusts a snapshot only then):
 // batches [0, end.next_batch_number) all verify and the last ends exactly at `end` (same

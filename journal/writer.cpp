@@ -329,8 +329,9 @@ std::expected<void, journal_error> writer::restore_segment_size(const journal_po
 
 std::expected<journal_position, journal_error> writer::close() {
     ORDO_ASSERT(!closed_);
-    ORDO_ASSERT(!claimed_);
     if (poisoned_.has_value()) return std::unexpected(*poisoned_);
+    // A claimed area never published (the sequencer claims ahead) holds nothing: dropped.
+    claimed_ = false;
     if (auto durable = wait_durable(next_batch_); !durable) return std::unexpected(durable.error());
     closed_ = true;
     if (keeper_ != nullptr) {
