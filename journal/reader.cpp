@@ -299,8 +299,10 @@ std::expected<std::optional<batch_view>, journal_error> reader::end_at(std::uint
     ORDO_ASSERT(!ended_);
     ended_ = true;
     if (auto short_of = short_of_durable_end(offset, what)) return std::unexpected(*short_of);
-    if (what == nullptr && short_segment_bytes_ != 0 && cursor_ + 1 == segments_.size()) {
-        // The journal ends where a cut-short last segment ends: what it lost was cut.
+    // The journal ends where a cut-short last segment still holds zeros or nothing: what the
+    // segment lost is reported as cut (the writer restores its size).
+    const bool in_cut_segment = short_segment_bytes_ != 0 && cursor_ + 1 == segments_.size();
+    const auto cut_short = [&] {
         tail_ = tail_report{.path = path_of(cursor_),
                             .segment_index = segments_[cursor_].index,
                             .segment_offset = offset,
@@ -308,24 +310,26 @@ std::expected<std::optional<batch_view>, journal_error> reader::end_at(std::uint
                             .detail = "the segment is cut short (" +
                                       std::to_string(short_segment_bytes_) + " bytes)"};
         return std::optional<batch_view>{};
-    }
-    if (what == nullptr) return std::optional<batch_view>{};
-    const std::string failed_path = path_of(cursor_);
-    const std::uint32_t failed_index = segments_[cursor_].index;
+    };
+    if (what == nullptr) return in_cut_segment ? cut_short() : std::optional<batch_view>{};
+    // map_segment moves cursor_: the failed segment is remembered apart.
+    const std::size_t failed = cursor_;
+    const std::string failed_path = path_of(failed);
+    const std::uint32_t failed_index = segments_[failed].index;
     const bool first_block_zero = all_zero({map_ + offset, block_bytes});
     const std::uint64_t expected = position_.next_batch_number;
     std::uint64_t distance_base = 0;  // bytes from the failure to the mapped segment's start
     std::uint32_t later = 0;
-    for (std::size_t cursor = cursor_; cursor < segments_.size(); ++cursor) {
-        if (cursor != cursor_) {
-            distance_base += map_bytes_ - (cursor - 1 == cursor_ ? offset : 0);
+    for (std::size_t cursor = failed; cursor < segments_.size(); ++cursor) {
+        if (cursor != failed) {
+            distance_base += map_bytes_ - (cursor - 1 == failed ? offset : 0);
             if (auto mapped = map_segment(cursor); !mapped) return std::unexpected(mapped.error());
         }
-        const std::uint64_t begin = cursor == cursor_ ? offset : 0;
+        const std::uint64_t begin = cursor == failed ? offset : 0;
         for (std::uint64_t at = begin; at + batch_header_bytes <= map_bytes_; at += block_bytes) {
             const batch_header h = load_batch_header({map_ + at, batch_header_bytes});
             if (!header_self_consistent(h)) continue;
-            if (at == offset && cursor == cursor_ && h.batch_number == expected) continue;
+            if (at == offset && cursor == failed && h.batch_number == expected) continue;
             const std::uint64_t distance = distance_base + at - begin;
             const bool in_window = distance < torn_window_bytes &&
                                    h.batch_number > expected &&
@@ -341,7 +345,10 @@ std::expected<std::optional<batch_view>, journal_error> reader::end_at(std::uint
             ++later;
         }
     }
-    if (first_block_zero && later == 0) return std::optional<batch_view>{};  // clean end
+    if (first_block_zero && later == 0) {
+        if (in_cut_segment) return cut_short();
+        return std::optional<batch_view>{};  // clean end
+    }
     tail_ = tail_report{.path = failed_path,
                         .segment_index = failed_index,
                         .segment_offset = offset,

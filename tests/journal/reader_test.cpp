@@ -400,3 +400,31 @@ TEST_CASE("a last segment cut short is read as far as it goes; a writer restores
     REQUIRE_FALSE(empty.error.has_value());
     REQUIRE(empty.batches.empty());
 }
+
+TEST_CASE("valid batches early in a later segment, after a failure late in one, are damage") {
+    // Proves the torn-tail scan reads every later segment from its start: with 4 MiB
+    // segments, batch 100 (800 KiB into segment 0) and everything after it in segment 0
+    // zeroed, the 100 valid batches at the start of segment 1 make it damage. The scan once
+    // started each later segment at the failed batch's offset, missed them, and ended the
+    // journal cleanly at batch 100, dropping them.
+    temp_dir tmp;
+    {
+        writer_options options = small_options(tmp.journal());
+        options.segment_bytes = 4 * segment_bytes_min;
+        auto w = writer::open(options, {});
+        REQUIRE(w.has_value());
+        write_batches(**w, std::vector<batch_shape>(612, batch_shape{2, 4040}));
+    }
+    const std::vector<std::filesystem::path> paths = segment_paths(tmp.journal());
+    REQUIRE(paths.size() == 2);
+    const std::uint64_t failed_at = 100 * 8192;
+    auto first = read_file(paths[0]);
+    std::fill(first.begin() + failed_at, first.end(), std::byte{0});
+    write_file(paths[0], first);
+    const read_result read = read_all(tmp.journal());
+    REQUIRE(read.error.has_value());
+    REQUIRE(read.error->code == journal_errc::damaged);
+    REQUIRE(read.error->path == paths[0].string());
+    REQUIRE(read.error->offset == failed_at);
+    REQUIRE(read.error->detail.find(paths[1].string() + " byte 0 ") != std::string::npos);
+}
