@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's "Measured" campaign: every row's command, in one run, so the figures compare.
+# The campaign behind bench/RESULTS.md and the README's "Current figures": every row's
+# command, in one run, so the figures compare.
 # Usage: bench/measure.sh [BUILD_DIR] > measured.log   (about 8 minutes; uses both cores and
 # writes ~3 GB to a temporary directory under $TMPDIR, removed at the end).
 set -uo pipefail

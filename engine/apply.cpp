@@ -12,6 +12,7 @@ void apply_seats_changed(booking_state& state, event_type type, const seats_chan
                          std::uint32_t conference_index, std::uint32_t type_index) noexcept {
     conference_state& c = state.conference(conference_index);
     ORDO_ASSERT(c.id == e.conference);
+    ORDO_ASSERT(c.closed == 0);  // its capacity is fixed once closed
     std::uint32_t t = type_index;
     if (type == event_type::seats_added) {
         if (t == seat_type_index_none) {
@@ -34,6 +35,16 @@ void apply_seats_changed(booking_state& state, event_type type, const seats_chan
     count_record(state, e.now_ms, true);
 }
 
+void apply_conference_closed(booking_state& state, const conference_closed_v1& e,
+                             std::uint32_t conference_index) noexcept {
+    conference_state& c = state.conference(conference_index);
+    ORDO_ASSERT(c.id == e.conference);
+    ORDO_ASSERT(c.closed == 0);  // a second close is a duplicate, never an event
+    for (std::uint32_t t = 0; t < c.type_count; t++) ORDO_ASSERT(c.seats[t].held == 0);
+    c.closed = 1;
+    count_record(state, e.now_ms, true);
+}
+
 apply_result apply_conference_created(booking_state& state, const conference_created_v1& e,
                                       std::span<const seat_item> items) noexcept {
     if (state.conferences_full()) return apply_result::conferences_full;
@@ -42,7 +53,7 @@ apply_result apply_conference_created(booking_state& state, const conference_cre
     ORDO_ASSERT(items.size() == e.seat_type_count);
     conference_state& c = state.conference(state.insert_conference(e.conference));
     c.hold_ttl_ms = e.hold_ttl_ms;
-    c.type_count = e.seat_type_count;
+    c.type_count = static_cast<std::uint16_t>(e.seat_type_count);
     for (std::uint32_t i = 0; i < e.seat_type_count; i++) {
         ORDO_ASSERT(items[i].quantity <= capacity_max);
         c.type_ids[i] = items[i].seat_type;
@@ -179,6 +190,22 @@ ORDO_ALWAYS_INLINE apply_result apply_record(booking_state& state, event_type ty
         case event_type::ticked:
             count_record(state, read_payload<ticked_v1>(payload).now_ms, true);
             return apply_result::applied;
+        case event_type::conference_closed: {
+            const auto e = read_payload<conference_closed_v1>(payload);
+            const std::uint32_t index = state.find_conference(e.conference);
+            ORDO_ASSERT(index != index_none);
+            apply_conference_closed(state, e, index);
+            return apply_result::applied;
+        }
+        case event_type::reservation_expired_at_close: {
+            const auto e = read_payload<reservation_expired_v1>(payload);
+            // Due holds expired before the close was decided: the rest expire early.
+            ORDO_ASSERT(e.expires_at_ms > e.now_ms);
+            apply_status_change(state, e.now_ms, e.reservation,
+                                places.existing(state, e.reservation),
+                                reservation_status::expired);
+            return apply_result::applied;
+        }
     }
     ORDO_ASSERT(false && "unknown event type");
     return apply_result::applied;

@@ -56,6 +56,7 @@ ORDO_ALWAYS_INLINE void apply_held(booking_state& state, const reservation_held_
     ORDO_ASSERT(e.item_count <= reservation_items_max);
     conference_state& c = state.conference(conference_index);
     ORDO_ASSERT(c.id == e.conference);
+    ORDO_ASSERT(c.closed == 0);  // a closed conference takes no holds
     // ids are unique for all time: whoever indexed it found the id missing.
     const std::uint32_t record = state.append_reservation(e.reservation);
     reservation_state& r = state.reservation(record);
@@ -80,8 +81,9 @@ ORDO_ALWAYS_INLINE void apply_held(booking_state& state, const reservation_held_
     count_record(state, e.now_ms, true);
 }
 
-// reservation_confirmed, reservation_cancelled and reservation_expired: the reservation at
-// `record` leaves `held` (or `confirmed`, for a cancel), its seats return or move.
+// reservation_confirmed, reservation_cancelled, reservation_expired and
+// reservation_expired_at_close: the reservation at `record` leaves `held` (or `confirmed`,
+// for a cancel), its seats return or move.
 ORDO_ALWAYS_INLINE void apply_status_change(booking_state& state, std::uint64_t now_ms,
                                             std::uint64_t reservation, std::uint32_t record,
                                             reservation_status to) noexcept {
@@ -94,6 +96,10 @@ ORDO_ALWAYS_INLINE void apply_status_change(booking_state& state, std::uint64_t 
     ORDO_ASSERT(r.item_count <= reservation_items_max);
     conference_state& c = state.conference(r.conference_index);
     const bool was_held = from == reservation_status::held;
+    // A closed conference's confirmed seats are not given back. (It has no holds either: a
+    // close expires them before it closes; not checked here, to keep the conference's
+    // header line off the path of every confirm and expiry.)
+    if (!was_held) ORDO_ASSERT(c.closed == 0);
     for (std::uint32_t i = 0; i < r.item_count; i++) {
         const reserved_item item = r.items[i];
         seat_counts& s = c.seats[item.type_index];
@@ -124,6 +130,11 @@ ORDO_ALWAYS_INLINE void apply_status_change(booking_state& state, std::uint64_t 
 // or seat_type_index_none for an add that creates the type.
 void apply_seats_changed(booking_state& state, event_type type, const seats_changed_v1& e,
                          std::uint32_t conference_index, std::uint32_t type_index) noexcept;
+
+// conference_closed: the conference at `conference_index`, open and with no seat held any
+// more (its holds expired at close in the records just before), is closed for good.
+void apply_conference_closed(booking_state& state, const conference_closed_v1& e,
+                             std::uint32_t conference_index) noexcept;
 
 // conference_created, followed in the record by `items` {capacity, seat type}.
 apply_result apply_conference_created(booking_state& state, const conference_created_v1& e,

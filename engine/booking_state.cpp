@@ -38,12 +38,13 @@ booking_state::booking_state(const state_options& options)
       reservations_(options.reservations_max),
       reservation_index_(index_slots_for(options.reservations_max)),
       index_(reservation_index_.data(), index_slots_for(options.reservations_max)),
-      expiries_(options.reservations_max, reservations_.data()) {
+      expiries_(options.reservations_max, reservations_.data()),
+      close_scratch_(options.reservations_max) {
     ORDO_ASSERT(!validate(options).has_value());
     ORDO_ASSERT(reservation_index_.size() == index_.slot_count());
     ORDO_ASSERT(conference_slots_.size() == std::size_t{conference_mask_} + 1);
     ORDO_ASSERT(conferences_.bytes() + conference_slots_.bytes() + reservations_.bytes() +
-                    reservation_index_.bytes() + expiries_.bytes() ==
+                    reservation_index_.bytes() + expiries_.bytes() + close_scratch_.bytes() ==
                 table_bytes(options));
 }
 
@@ -53,7 +54,8 @@ std::uint64_t booking_state::table_bytes(const state_options& options) noexcept 
            std::uint64_t{options.reservations_max} * sizeof(reservation_state) +
            std::uint64_t{index_slots_for(options.reservations_max)} *
                sizeof(reservation_index_entry) +
-           expiry_queue::bytes_for(options.reservations_max);
+           expiry_queue::bytes_for(options.reservations_max) +
+           std::uint64_t{options.reservations_max} * sizeof(std::uint32_t);  // close scratch
 }
 
 void booking_state::populate_concurrently(std::stop_token stop) const noexcept {

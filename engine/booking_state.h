@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 
@@ -42,8 +43,8 @@ public:
     explicit booking_state(const state_options& options);
 
     const state_options& options() const noexcept { return options_; }
-    // The memory tables of these capacities take once touched (prefault touches it all):
-    // start-up time and RAM both grow with it.
+    // The memory tables of these capacities take once touched (prefault touches all of it
+    // but close_scratch()): start-up time and RAM both grow with it.
     static std::uint64_t table_bytes(const state_options& options) noexcept;
     // Touches every table page now so the sequencer never faults on them later.
     void prefault() noexcept;
@@ -141,6 +142,14 @@ public:
 
     expiry_queue& expiries() noexcept { return expiries_; }
 
+    // Room for the record numbers of one conference's holds while close_conference expires
+    // them (engine/process.h), one entry per possible reservation, so a close never
+    // allocates. Not prefaulted: closes are rare and a close of k holds touches 4k bytes
+    // of it. (The `memory` work replaces it with per-conference lists.)
+    std::span<std::uint32_t> close_scratch() noexcept {
+        return {close_scratch_.data(), close_scratch_.size()};
+    }
+
     // Copies the conferences, the reservation records and the counters of `other` (same
     // options) with plain memcpy: how the snapshotter takes its copy while the sequencer
     // waits. The reservation index and the expiry queue are not copied: encode_state needs
@@ -173,6 +182,7 @@ private:
     reservation_index index_;
     std::uint32_t reservation_count_ = 0;
     expiry_queue expiries_;
+    big_array<std::uint32_t> close_scratch_;  // reservations_max record numbers
 };
 
 }  // namespace ordo::engine

@@ -84,4 +84,8 @@ command make_reservation_op(op kind, std::uint64_t t_ms, std::uint64_t reservati
 
 command make_tick(std::uint64_t t_ms) noexcept { return command{.kind = op::tick, .t_ms = t_ms}; }
 
+command make_close_conference(std::uint64_t t_ms, std::uint64_t conference) noexcept {
+    return command{.kind = op::close_conference, .t_ms = t_ms, .conference = conference};
+}
+
 }  // namespace ordo::engine

@@ -107,5 +107,6 @@ command make_reserve(std::uint64_t t_ms, std::uint64_t conference, std::uint64_t
                      std::uint64_t customer, std::span<const seat_item> seats) noexcept;
 command make_reservation_op(op kind, std::uint64_t t_ms, std::uint64_t reservation) noexcept;
 command make_tick(std::uint64_t t_ms) noexcept;
+command make_close_conference(std::uint64_t t_ms, std::uint64_t conference) noexcept;
 
 }  // namespace ordo::engine

@@ -1,9 +1,11 @@
 #pragma once
-// The conference aggregate: seat types with capacity and the seats held and confirmed.
+// The conference aggregate: seat types with capacity and the seats held and confirmed, and
+// whether its sale is closed (close_conference: for good).
 // The type ids are stored together so the seat-type lookup scans contiguous bytes; each
 // type's three counters are stored together, so deciding and applying a reservation of
 // one type touches two cache lines of its conference (header + ids, then the counters).
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -28,7 +30,11 @@ static_assert(sizeof(seat_counts) == 12);
 struct conference_state {
     std::uint64_t id;  // 0 = unused record
     std::uint32_t hold_ttl_ms;
-    std::uint32_t type_count;  // seat types in creation order; never removed
+    std::uint16_t type_count;  // seat types in creation order; never removed
+    // 1 once its sale is closed (never reopened), else 0. In the header's first 16 bytes,
+    // which every decide about the conference reads anyway (id and type_count).
+    std::uint8_t closed;
+    std::uint8_t reserved_zero;
     std::uint16_t type_ids[seat_types_per_conference_max];
     seat_counts seats[seat_types_per_conference_max];  // by type index
 
@@ -64,7 +70,10 @@ struct conference_state {
     }
 };
 static_assert(std::is_trivially_copyable_v<conference_state>);
+static_assert(std::has_unique_object_representations_v<conference_state>);  // snapshot bytes
 static_assert(sizeof(conference_state) == 16 + 128 + 64 * sizeof(seat_counts));
+static_assert(offsetof(conference_state, closed) < 16, "closed shares the id's 16 bytes");
+static_assert(seat_types_per_conference_max <= 0xffff, "type_count fits 16 bits");
 static_assert(seat_types_per_conference_max % 16 == 0, "find_type loads 16 ids at a time");
 
 }  // namespace ordo::engine

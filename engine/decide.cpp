@@ -1,5 +1,7 @@
 #include "engine/decide.h"
 
+#include <algorithm>
+
 namespace ordo::engine {
 
 bool has_repeated_type(command_view cmd) noexcept {
@@ -35,6 +37,7 @@ outcome decide_seats_change(const booking_state& state, command_view cmd,
     ORDO_ASSERT(cmd.item_count() == 1);
     const seat_item item = cmd.item(0);
     const conference_state& c = state.conference(index);
+    if (c.closed != 0) return outcome::conference_closed;
     const std::uint32_t type = c.find_type(item.seat_type);
     const bool valid_quantity = item.quantity >= 1 && item.quantity <= seats_change_quantity_max;
     if (h.kind == op::add_seats) {
@@ -53,6 +56,44 @@ outcome decide_seats_change(const booking_state& state, command_view cmd,
     conference_index = index;
     type_index = type;
     return outcome::accepted;
+}
+
+outcome decide_close(const booking_state& state, const command_header& h,
+                     std::uint32_t& conference_index) noexcept {
+    ORDO_ASSERT(h.kind == op::close_conference);
+    const std::uint32_t index = state.find_conference(h.conference);
+    if (index == index_none) return outcome::unknown_conference;
+    const conference_state& c = state.conference(index);
+    ORDO_ASSERT(c.closed <= 1);
+    if (c.closed != 0) return outcome::duplicate;
+    conference_index = index;
+    return outcome::accepted;
+}
+
+std::uint32_t find_held_of_conference(const booking_state& state, std::uint32_t conference_index,
+                                      std::span<std::uint32_t> out) noexcept {
+    ORDO_ASSERT(out.size() >= state.reservation_count());
+    const conference_state& c = state.conference(conference_index);
+    ORDO_ASSERT(c.closed == 0);
+    std::uint64_t seats_left = 0;  // held seats of the conference not yet found
+    for (std::uint32_t t = 0; t < c.type_count; t++) seats_left += c.seats[t].held;
+    std::uint32_t found = 0;
+    for (std::uint32_t record = state.reservation_count(); record > 0 && seats_left > 0;) {
+        record--;
+        const reservation_state& r = state.reservation(record);
+        if (r.conference_index != conference_index) continue;
+        if (r.status != reservation_status::held) continue;
+        for (std::uint32_t i = 0; i < r.item_count; i++) {
+            ORDO_ASSERT(r.items[i].quantity <= seats_left);
+            seats_left -= r.items[i].quantity;
+        }
+        out[found++] = record;
+    }
+    ORDO_ASSERT(seats_left == 0);  // every held seat belongs to a hold
+    std::sort(out.begin(), out.begin() + found, [&state](std::uint32_t a, std::uint32_t b) {
+        return state.reservation(a).id < state.reservation(b).id;
+    });
+    return found;
 }
 
 std::optional<expiry_entry> next_due_expiry(booking_state& state, std::uint64_t now_ms) noexcept {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "engine/booking_state.h"
 #include "engine/command.h"
@@ -33,8 +34,8 @@ struct reserve_decision {
     reserved_item items[reservation_items_max];  // the command's items, resolved
 };
 
-// reserve: duplicate, conference, item count, quantities, types, availability, then the
-// table (table_full). `d` is filled when accepted.
+// reserve: duplicate, conference (unknown, then closed), item count, quantities, types,
+// availability, then the table (table_full). `d` is filled when accepted.
 ORDO_ALWAYS_INLINE outcome decide_reserve(const booking_state& state, command_view cmd,
                                           std::uint64_t now_ms, reserve_decision& d) noexcept {
     const command_header& h = cmd.header();
@@ -43,6 +44,7 @@ ORDO_ALWAYS_INLINE outcome decide_reserve(const booking_state& state, command_vi
     const std::uint32_t index = state.find_conference(h.conference);
     if (index == index_none) return outcome::unknown_conference;
     const conference_state& c = state.conference(index);
+    if (c.closed != 0) return outcome::conference_closed;
     const std::uint32_t count = cmd.item_count();
     if (count == 0 || count > reservation_items_max) return outcome::invalid_argument;
     if (count > 1 && has_repeated_type(cmd)) return outcome::invalid_argument;
@@ -70,8 +72,10 @@ ORDO_ALWAYS_INLINE outcome decide_reserve(const booking_state& state, command_vi
     return outcome::accepted;
 }
 
-// confirm and cancel: duplicate (already in the target status), unknown_reservation,
-// not_active. `record` is set when accepted.
+// confirm and cancel: unknown_reservation, duplicate (already in the target status),
+// not_active, then conference_closed (a cancel of a confirmed reservation of a closed
+// conference; a confirm never meets it: a close expires every hold). `record` is set when
+// accepted.
 ORDO_ALWAYS_INLINE outcome decide_status_change(const booking_state& state, const command_header& h,
                                                 std::uint32_t& record) noexcept {
     ORDO_ASSERT(h.kind == op::confirm || h.kind == op::cancel);
@@ -86,6 +90,11 @@ ORDO_ALWAYS_INLINE outcome decide_status_change(const booking_state& state, cons
     const bool active = r.status == reservation_status::held ||
                         (!confirm && r.status == reservation_status::confirmed);
     if (!active) return outcome::not_active;
+    // Only a cancel of a confirmed reservation reads its conference.
+    if (r.status == reservation_status::confirmed &&
+        state.conference(r.conference_index).closed != 0) {
+        return outcome::conference_closed;
+    }
     record = found;
     return outcome::accepted;
 }
@@ -97,6 +106,20 @@ outcome decide_seats_change(const booking_state& state, command_view cmd,
 
 // create_conference: conference_exists, invalid_argument, then table_full.
 outcome decide_create(const booking_state& state, command_view cmd) noexcept;
+
+// close_conference: unknown_conference, duplicate (already closed). `conference_index` is
+// set when accepted.
+outcome decide_close(const booking_state& state, const command_header& h,
+                     std::uint32_t& conference_index) noexcept;
+
+// The record numbers of every held reservation of conference `conference_index`, in
+// ascending reservation id (the order a close expires them), written to the front of
+// `out` (room for reservations_max); returns how many. A scan of the arena from its newest
+// record back (holds are recent: older ones have expired), which stops once the holds
+// found account for every seat the conference has held. Closes are rare; the `memory`
+// work replaces the scan with per-conference lists.
+std::uint32_t find_held_of_conference(const booking_state& state, std::uint32_t conference_index,
+                                      std::span<std::uint32_t> out) noexcept;
 
 // The next hold that expires at `now_ms`, in (expires_at, id) order, or nullopt. Drops
 // queue entries of holds that were confirmed or cancelled on the way (they are stale

@@ -91,6 +91,41 @@ void expire_due(booking_state& state, std::uint64_t now_ms, event_buffer& buffer
     }
 }
 
+// close_conference: the holds of the conference still held expire now, in ascending
+// reservation id, one reservation_expired_at_close record each (they may fill several
+// batches, as a long expiry cascade does), then the conference_closed record. Out of
+// line: closes are rare, and the decide loop stays small.
+template <class EnsureRoom>
+[[gnu::noinline]] outcome process_close(booking_state& state, const command_header& h,
+                                        std::uint64_t now_ms, event_buffer& buffer,
+                                        EnsureRoom& ensure_room) noexcept {
+    std::uint32_t conference_index = index_none;
+    const outcome result = decide_close(state, h, conference_index);
+    if (result != outcome::accepted) return record_rejection(state, h, result, now_ms, buffer);
+    const std::span<std::uint32_t> scratch = state.close_scratch();
+    const std::uint32_t held = find_held_of_conference(state, conference_index, scratch);
+    ORDO_ASSERT(held <= state.counts.held);
+    for (std::uint32_t i = 0; i < held; i++) {
+        const std::uint32_t record = scratch[i];
+        const reservation_state& r = state.reservation(record);
+        ORDO_ASSERT(r.status == reservation_status::held);
+        ORDO_ASSERT(r.expires_at_ms > now_ms);  // due ones expired before the decision
+        if (buffer.free_bytes() < expiry_record_bytes) ensure_room(expiry_record_bytes);
+        const std::uint64_t reservation = r.id;
+        buffer.append(event_type::reservation_expired_at_close,
+                      reservation_expired_v1{.now_ms = now_ms,
+                                             .reservation = reservation,
+                                             .expires_at_ms = r.expires_at_ms});
+        // Its queue entry stays behind, stale, and is dropped when it reaches the top.
+        apply_status_change(state, now_ms, reservation, record, reservation_status::expired);
+    }
+    if (buffer.free_bytes() < decide_record_bytes_max) ensure_room(decide_record_bytes_max);
+    const conference_closed_v1 e{.now_ms = now_ms, .conference = h.conference};
+    buffer.append(event_type::conference_closed, e);
+    apply_conference_closed(state, e, conference_index);
+    return outcome::accepted;
+}
+
 // ensure_room(bytes): guarantees `buffer` has `bytes` free, possibly by sealing the batch
 // and resetting `buffer` onto a new body.
 template <class EnsureRoom>
@@ -116,6 +151,8 @@ ORDO_ALWAYS_INLINE outcome process_command(booking_state& state, command_view cm
             return process_create(state, cmd, now_ms, buffer);
         case op::tick:
             return process_tick(state, now_ms, buffer);
+        case op::close_conference:
+            return process_close(state, h, now_ms, buffer, ensure_room);
     }
     ORDO_ASSERT(false && "unknown op");
     return outcome::invalid_argument;

@@ -17,7 +17,8 @@ std::uint64_t reservation_named(const journal::record_header& header,
         case event_type::reservation_held:
         case event_type::reservation_confirmed:
         case event_type::reservation_cancelled:
-        case event_type::reservation_expired: {
+        case event_type::reservation_expired:
+        case event_type::reservation_expired_at_close: {
             std::uint64_t id;
             std::memcpy(&id, record + sizeof(journal::record_header) + 8, sizeof(id));
             return id;

@@ -1,9 +1,10 @@
 #pragma once
 // Replay's first half: the reservation index. For each journal batch it indexes every new
 // reservation (reservation_held) and finds the record of every reservation a confirm,
-// cancel or expiry names, in order, so that apply_resolved (engine/apply.h) never probes
-// the index. The halves split a replay over two cores (engine/replay.h): hashing and
-// probing here, the records, conferences and expiry queue there.
+// cancel or expiry (reservation_expired, reservation_expired_at_close) names, in order, so
+// that apply_resolved (engine/apply.h) never probes the index. The halves split a replay
+// over two cores (engine/replay.h): hashing and probing here, the records, conferences and
+// expiry queue there.
 //
 // Why they can run at once on one booking_state: the resolver writes only the index, and
 // reads only the ids of records that existed when it was built (an id never changes once

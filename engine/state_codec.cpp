@@ -62,6 +62,18 @@ std::optional<std::string> check_reservation(const reservation_state& r,
     return std::nullopt;
 }
 
+// A restored conference must be one apply() could have made, as check_reservation says.
+std::optional<std::string> check_conference(const conference_state& c,
+                                            const booking_state& into) {
+    if (c.id == 0) return "state snapshot has a conference with id 0";
+    const bool ok = c.type_count >= 1 && c.type_count <= seat_types_per_conference_max &&
+                    c.closed <= 1 && c.reserved_zero == 0;
+    if (!ok || into.find_conference(c.id) != index_none) {
+        return "state snapshot has an invalid conference " + std::to_string(c.id);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<std::byte> encode_state(const booking_state& state) {
@@ -106,6 +118,7 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
     for (std::uint32_t i = 0; i < h.conference_count; i++) {
         conference_state c;
         if (!take(bytes, c)) return std::unexpected("state snapshot truncated");
+        if (auto bad = check_conference(c, into)) return std::unexpected(*bad);
         const std::uint32_t index = into.insert_conference(c.id);
         into.conference(index) = c;
     }

@@ -20,11 +20,12 @@
 namespace ordo::engine {
 
 inline constexpr std::uint64_t state_magic = 0x3174'6174'536f'6472ull;  // "rdoState1"
-// 3: conferences store each seat type's counters together (2: column-wise). 2:
+// 4: a conference's type_count is 16 bits, followed by its `closed` flag (3: type_count 32
+// bits). 3: conferences store each seat type's counters together (2: column-wise). 2:
 // reservation records in the order they were made, without table slots (the index is
 // rebuilt on decode); 1 stored each record with its slot. Older snapshots are refused and
 // recovery replays the journal instead.
-inline constexpr std::uint32_t state_format_version = 3;
+inline constexpr std::uint32_t state_format_version = 4;
 
 std::vector<std::byte> encode_state(const booking_state& state);
 // `into` must be freshly constructed. Fails (one line) when the bytes are not a state of

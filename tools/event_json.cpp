@@ -31,6 +31,8 @@ std::string_view event_type_name(std::uint8_t type) {
         case event_type::reservation_expired: return "reservation_expired";
         case event_type::command_rejected: return "command_rejected";
         case event_type::ticked: return "ticked";
+        case event_type::conference_closed: return "conference_closed";
+        case event_type::reservation_expired_at_close: return "reservation_expired_at_close";
     }
     return "unknown";
 }
@@ -68,10 +70,16 @@ ordered_json event_json(std::uint8_t type, std::uint8_t schema_version,
             out.update({{"now", e.now_ms}, {"reservation", e.reservation}});
             break;
         }
-        case event_type::reservation_expired: {
+        case event_type::reservation_expired:
+        case event_type::reservation_expired_at_close: {
             const auto e = engine::read_payload<engine::reservation_expired_v1>(payload);
             out.update({{"now", e.now_ms}, {"reservation", e.reservation},
                         {"expires_at", e.expires_at_ms}});
+            break;
+        }
+        case event_type::conference_closed: {
+            const auto e = engine::read_payload<engine::conference_closed_v1>(payload);
+            out.update({{"now", e.now_ms}, {"conference", e.conference}});
             break;
         }
         case event_type::command_rejected: {
@@ -105,7 +113,10 @@ event_keys event_keys_of(std::uint8_t type, std::span<const std::byte> payload) 
         case event_type::reservation_cancelled:
             return {0, engine::read_payload<engine::reservation_changed_v1>(payload).reservation};
         case event_type::reservation_expired:
+        case event_type::reservation_expired_at_close:
             return {0, engine::read_payload<engine::reservation_expired_v1>(payload).reservation};
+        case event_type::conference_closed:
+            return {engine::read_payload<engine::conference_closed_v1>(payload).conference, 0};
         case event_type::command_rejected: {
             const auto e = engine::read_payload<engine::command_rejected_v1>(payload);
             return {e.conference, e.reservation};

@@ -30,7 +30,8 @@ std::string state_json(const engine::booking_state& state) {
                                   {"available", c.available(t)}});
         }
         conferences.push_back(
-            {{"id", c.id}, {"hold_ttl_ms", c.hold_ttl_ms}, {"seat_types", std::move(seat_types)}});
+            {{"id", c.id}, {"hold_ttl_ms", c.hold_ttl_ms}, {"closed", c.closed != 0},
+             {"seat_types", std::move(seat_types)}});
     }
     const ordered_json document = {
         {"commands", state.commands},

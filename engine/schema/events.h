@@ -5,7 +5,8 @@
 //
 // Every command ends in exactly one "primary" record (an accepted event, ticked, or
 // command_rejected for rejections and duplicates); the expiries its time triggered come
-// just before it. So the journal alone tells how many commands were sequenced (count of
+// just before it (and, for an accepted close_conference, the expiries of the conference's
+// holds after those). So the journal alone tells how many commands were sequenced (count of
 // primary records) and how each ended.
 //
 // Layouts are versioned by the record's schema_version; when one changes, the old struct
@@ -33,12 +34,18 @@ enum class event_type : std::uint8_t {
     reservation_expired = 7,
     command_rejected = 8,
     ticked = 9,
+    conference_closed = 10,
+    reservation_expired_at_close = 11,
 };
-inline constexpr std::uint8_t event_type_max = 9;
+inline constexpr std::uint8_t event_type_max = 11;
+// Every type is at version 1 (types 10 and 11 were added later as new types, so journals
+// written before them hold only types 1-9 and still replay).
 inline constexpr std::uint8_t event_schema_version = 1;
 
+// The expiries are the only records that do not end a command.
 inline constexpr bool is_primary(event_type type) noexcept {
-    return type != event_type::reservation_expired;
+    return type != event_type::reservation_expired &&
+           type != event_type::reservation_expired_at_close;
 }
 
 struct conference_created_v1 {
@@ -69,9 +76,11 @@ struct reservation_changed_v1 {  // reservation_confirmed and reservation_cancel
     std::uint64_t now_ms;
     std::uint64_t reservation;
 };
-struct reservation_expired_v1 {
+struct reservation_expired_v1 {  // reservation_expired and reservation_expired_at_close
     std::uint64_t now_ms;
     std::uint64_t reservation;
+    // reservation_expired: the hold's expiry, <= now_ms. reservation_expired_at_close: the
+    // expiry it would have had, > now_ms (a hold due by now expired before the close).
     std::uint64_t expires_at_ms;
 };
 struct command_rejected_v1 {  // rejections and duplicates
@@ -86,6 +95,10 @@ struct command_rejected_v1 {  // rejections and duplicates
 struct ticked_v1 {
     std::uint64_t now_ms;
 };
+struct conference_closed_v1 {
+    std::uint64_t now_ms;
+    std::uint64_t conference;
+};
 
 static_assert(sizeof(conference_created_v1) == 24);
 static_assert(sizeof(seats_changed_v1) == 24);
@@ -94,6 +107,9 @@ static_assert(sizeof(reservation_changed_v1) == 16);
 static_assert(sizeof(reservation_expired_v1) == 24);
 static_assert(sizeof(command_rejected_v1) == 32);
 static_assert(sizeof(ticked_v1) == 8);
+static_assert(sizeof(conference_closed_v1) == 16);
+static_assert(std::has_unique_object_representations_v<reservation_expired_v1>);
+static_assert(std::has_unique_object_representations_v<conference_closed_v1>);
 static_assert(std::has_unique_object_representations_v<reservation_held_v1>);
 static_assert(std::has_unique_object_representations_v<command_rejected_v1>);
 static_assert(std::has_unique_object_representations_v<seats_changed_v1>);

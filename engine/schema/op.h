@@ -16,8 +16,9 @@ enum class op : std::uint8_t {
     confirm = 5,
     cancel = 6,
     tick = 7,
+    close_conference = 8,
 };
-inline constexpr std::uint8_t op_max = 7;
+inline constexpr std::uint8_t op_max = 8;
 // Ring filler, never a command: a producer whose next command would run past the end of
 // its ring fills the rest with one padding run (slot_count slots), so that every command
 // lies in contiguous slots where the sequencer reads it; the sequencer skips the run.
@@ -33,6 +34,7 @@ inline constexpr std::string_view op_name(op kind) noexcept {
         case op::confirm: return "confirm";
         case op::cancel: return "cancel";
         case op::tick: return "tick";
+        case op::close_conference: return "close_conference";
     }
     return "unknown";
 }

@@ -26,8 +26,11 @@ enum class outcome : std::uint8_t {
     // Not a business rule: a preallocated table is full. Raise --conferences-max or
     // --reservations-max. Recorded like any rejection so replay stays exact.
     table_full = 10,
+    // The conference's sale was closed (close_conference): no more reserves, capacity
+    // changes or cancels of its confirmed reservations.
+    conference_closed = 11,
 };
-inline constexpr std::uint32_t outcome_count = 11;
+inline constexpr std::uint32_t outcome_count = 12;
 
 inline constexpr bool is_rejection(outcome o) noexcept {
     return o != outcome::accepted && o != outcome::duplicate;
@@ -36,7 +39,7 @@ inline constexpr bool is_rejection(outcome o) noexcept {
 inline constexpr std::array<std::string_view, outcome_count> outcome_names = {
     "accepted",           "duplicate",         "conference_exists", "invalid_argument",
     "unknown_conference", "invalid_quantity",  "unknown_seat_type", "insufficient_seats",
-    "unknown_reservation", "not_active",       "table_full",
+    "unknown_reservation", "not_active",       "table_full",        "conference_closed",
 };
 
 // "accepted", "duplicate" or "rejected".

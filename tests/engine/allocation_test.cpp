@@ -138,7 +138,9 @@ constexpr std::uint64_t measured_commands = 200'000;
 // commands: a hold, its retry (duplicate), a second hold, confirm of the first, cancel of
 // the first (confirmed) or the second (held), a capacity change up and down, and a
 // confirm of a hold from 1500 ms ago (expired or cancelled by then: not_active). Time
-// moves 1 ms per block, so holds expire inside the window.
+// moves 1 ms per block, so holds expire inside the window. Twice in the window that last
+// command closes a conference instead (its ~100 holds expire at close); its later holds
+// and capacity changes are conference_closed.
 command command_at(std::uint64_t i) {
     const std::uint64_t block = i / 8;
     const std::uint64_t t = block;
@@ -165,6 +167,9 @@ command command_at(std::uint64_t i) {
         case 6:
             return make_seats_change(op::remove_seats, t, conference, 4, 2);
         default:
+            if (block == 10'000 || block == 20'000) {
+                return make_close_conference(t, 1 + block % conferences);
+            }
             return make_reservation_op(op::confirm, t, block > 1500 ? second - 3000 : 1);
     }
 }
@@ -231,6 +236,9 @@ TEST_CASE("the sequencer does not allocate per command in steady state",
     CHECK(outcomes[static_cast<std::size_t>(outcome::accepted)] > total / 2);
     CHECK(outcomes[static_cast<std::size_t>(outcome::duplicate)] > 10'000);
     CHECK(outcomes[static_cast<std::size_t>(outcome::not_active)] > 0);
+    CHECK(outcomes[static_cast<std::size_t>(outcome::conference_closed)] > 0);
+    CHECK(state.conference(state.find_conference(1 + 10'000 % conferences)).closed == 1);
+    CHECK(state.conference(state.find_conference(1 + 20'000 % conferences)).closed == 1);
     CHECK(state.counts.expired > expired_before);
     CHECK(state.counts.confirmed > 0);
     CHECK(state.counts.cancelled > 0);

@@ -59,6 +59,9 @@ command confirm(std::uint64_t t, std::uint64_t reservation) {
 command cancel(std::uint64_t t, std::uint64_t reservation) {
     return make_reservation_op(op::cancel, t, reservation);
 }
+command close(std::uint64_t t, std::uint64_t conference) {
+    return make_close_conference(t, conference);
+}
 
 struct seat_row {
     std::uint32_t capacity;
@@ -121,13 +124,17 @@ nlohmann::json business_state(const booking_state& state) {
 // records. Each command's records are kept apart (last_records) and appended to all().
 class domain {
   public:
-    explicit domain(const state_options& options = small_options)
-        : state_(options), body_(std::size_t{1} << 20) {}
+    // `body_bytes`: the batch body each command's records go to; a command whose records
+    // overflow it continues in a new one (as the sequencer seals a batch).
+    explicit domain(const state_options& options = small_options,
+                    std::size_t body_bytes = std::size_t{1} << 20)
+        : state_(options), body_(body_bytes) {}
 
     outcome run(const command& c) {
         std::array<command_slot, command_slots_max> slots;
         encode(c, slots);
         last_.clear();
+        last_bodies_ = 0;
         buffer_.reset(body_);
         auto room = [&](std::uint32_t bytes) {
             if (buffer_.free_bytes() >= bytes) return;
@@ -206,8 +213,22 @@ class domain {
         return out;
     }
 
+    // The reservation_expired_at_close records the last command appended, in order.
+    std::vector<reservation_expired_v1> last_close_expiries() const {
+        std::vector<reservation_expired_v1> out;
+        for (const record& r : last_records()) {
+            if (r.type == event_type::reservation_expired_at_close) {
+                out.push_back(read_payload<reservation_expired_v1>(r.payload));
+            }
+        }
+        return out;
+    }
+    // How many batch bodies the last command's records took.
+    std::size_t last_bodies() const { return last_bodies_; }
+
   private:
     void keep() {
+        last_bodies_++;
         const std::span<const std::byte> body = buffer_.body();
         last_.insert(last_.end(), body.begin(), body.end());
         all_.insert(all_.end(), body.begin(), body.end());
@@ -218,6 +239,7 @@ class domain {
     event_buffer buffer_;
     std::vector<std::byte> last_;
     std::vector<std::byte> all_;
+    std::size_t last_bodies_ = 0;
 };
 
 std::vector<std::uint64_t> expired_ids(const std::vector<reservation_expired_v1>& expiries) {
@@ -737,6 +759,183 @@ TEST_CASE("cancel: unknown_reservation and not_active", "[contract][cancel]") {
     CHECK(d.state().counts.cancelled == 0);
 }
 
+// ---------------------------------------------------------------- close_conference
+
+TEST_CASE("close_conference: its holds expire at now in ascending id, then it is closed",
+          "[contract][close_conference]") {
+    // Proves an accepted close: holds due by now expire first as ordinary expiries (of any
+    // conference), then every hold of the closed conference still held expires at now in
+    // ascending reservation id (their original expires_at kept in the record), then one
+    // conference_closed record; confirmed seats stay, held seats return, and holds of
+    // other conferences are untouched.
+    domain d;
+    REQUIRE(d.run(create(0, 1, {item(1, 100), item(2, 10)}, 5000)) == outcome::accepted);
+    REQUIRE(d.run(create(0, 2, {item(1, 100)}, 1000)) == outcome::accepted);
+    REQUIRE(d.run(reserve(0, 1, 7, {item(1, 1)})) == outcome::accepted);    // due at 5000
+    REQUIRE(d.run(reserve(10, 1, 30, {item(1, 2)})) == outcome::accepted);  // ids not in
+    REQUIRE(d.run(reserve(11, 1, 10, {item(2, 3)})) == outcome::accepted);  // creation order
+    REQUIRE(d.run(reserve(12, 1, 20, {item(1, 1), item(2, 1)})) == outcome::accepted);
+    REQUIRE(d.run(reserve(13, 1, 25, {item(1, 4)})) == outcome::accepted);
+    REQUIRE(d.run(reserve(14, 1, 5, {item(1, 5)})) == outcome::accepted);
+    REQUIRE(d.run(confirm(20, 25)) == outcome::accepted);
+    REQUIRE(d.run(cancel(21, 5)) == outcome::accepted);
+    REQUIRE(d.run(reserve(4500, 2, 40, {item(1, 1)})) == outcome::accepted);  // due at 5500
+    REQUIRE(d.run(reserve(4000, 2, 41, {item(1, 1)})) == outcome::accepted);  // due at 5500
+
+    REQUIRE(d.run(close(5000, 1)) == outcome::accepted);
+    const auto records = d.last_records();
+    REQUIRE(records.size() == 5);
+    REQUIRE(records[0].type == event_type::reservation_expired);
+    const auto due = read_payload<reservation_expired_v1>(records[0].payload);
+    CHECK(due.reservation == 7);
+    CHECK(due.expires_at_ms == 5000);
+    const auto at_close = d.last_close_expiries();
+    CHECK(expired_ids(at_close) == std::vector<std::uint64_t>{10, 20, 30});
+    for (std::size_t i = 0; i < at_close.size(); i++) {
+        CHECK(records[1 + i].type == event_type::reservation_expired_at_close);
+        CHECK(at_close[i].now_ms == 5000);
+        CHECK(at_close[i].expires_at_ms == d.reservation(at_close[i].reservation)->expires_at_ms);
+        CHECK(at_close[i].expires_at_ms > 5000);
+    }
+    REQUIRE(records[4].type == event_type::conference_closed);
+    const auto closed = read_payload<conference_closed_v1>(records[4].payload);
+    CHECK(closed.now_ms == 5000);
+    CHECK(closed.conference == 1);
+    CHECK(d.conference(1).closed == 1);
+    CHECK(d.conference(2).closed == 0);
+    CHECK(d.seat(1, 1) == seat_row{100, 0, 4, 96});
+    CHECK(d.seat(1, 2) == seat_row{10, 0, 0, 10});
+    CHECK(d.seat(2, 1) == seat_row{100, 2, 0, 98});
+    for (const std::uint64_t id : {7, 10, 20, 30}) {
+        CHECK(d.status(id) == reservation_status::expired);
+    }
+    CHECK(d.status(25) == reservation_status::confirmed);
+    CHECK(d.status(40) == reservation_status::held);
+    CHECK(d.state().counts.held == 2);
+    CHECK(d.state().counts.expired == 4);
+    CHECK(d.state().commands == 13);
+    // The stale queue entries of the holds expired at close expire nothing later; the
+    // other conference's holds expire when due.
+    REQUIRE(d.run(make_tick(1'000'000)) == outcome::accepted);
+    CHECK(expired_ids(d.last_expiries()) == std::vector<std::uint64_t>{40, 41});
+    CHECK(d.state().counts.expired == 6);
+    CHECK(nlohmann::json::parse(ordo::tools::state_json(d.state()))["conferences"][0]["closed"] ==
+          true);
+}
+
+TEST_CASE("close_conference: unknown_conference, then duplicate once closed",
+          "[contract][close_conference]") {
+    // Proves the close's own rejections, in order, change nothing: an unknown id is
+    // unknown_conference, and a second close of a closed conference is a duplicate.
+    domain d;
+    CHECK(d.run_unchanged(close(0, 1)) == outcome::unknown_conference);
+    REQUIRE(d.run(create(0, 1, {item(1, 10)})) == outcome::accepted);
+    CHECK(d.conference(1).closed == 0);
+    REQUIRE(d.run(close(1, 1)) == outcome::accepted);
+    const auto records = d.last_records();
+    REQUIRE(records.size() == 1);  // nothing held: the close is its one record
+    CHECK(records[0].type == event_type::conference_closed);
+    CHECK(d.run_unchanged(close(2, 1)) == outcome::duplicate);
+    CHECK(d.run_unchanged(close(3, 2)) == outcome::unknown_conference);
+    CHECK(d.conference(1).closed == 1);
+}
+
+TEST_CASE("a closed conference: no reserve, no capacity change, after the earlier reasons",
+          "[contract][close_conference]") {
+    // Proves reserve, add_seats and remove_seats naming a closed conference are
+    // conference_closed right after unknown_conference (for reserve: after duplicate),
+    // so before every reason that follows; and that its ids stay used (duplicate).
+    domain d;
+    REQUIRE(d.run(create(0, 1, {item(1, 10)})) == outcome::accepted);
+    REQUIRE(d.run(reserve(1, 1, 100, {item(1, 2)})) == outcome::accepted);
+    REQUIRE(d.run(close(2, 1)) == outcome::accepted);
+    CHECK(d.run_unchanged(reserve(3, 1, 100, {item(1, 1)})) == outcome::duplicate);
+    CHECK(d.run_unchanged(reserve(3, 9, 101, {item(1, 1)})) == outcome::unknown_conference);
+    CHECK(d.run_unchanged(reserve(3, 1, 101, {item(1, 1)})) == outcome::conference_closed);
+    CHECK(d.run_unchanged(reserve(3, 1, 101, {})) == outcome::conference_closed);
+    CHECK(d.run_unchanged(reserve(3, 1, 101, {item(1, 0)})) == outcome::conference_closed);
+    CHECK(d.run_unchanged(reserve(3, 1, 101, {item(9, 1)})) == outcome::conference_closed);
+    CHECK(d.run_unchanged(reserve(3, 1, 101, {item(1, 11)})) == outcome::conference_closed);
+    CHECK(d.run_unchanged(add_seats(4, 1, 1, 5)) == outcome::conference_closed);
+    CHECK(d.run_unchanged(add_seats(4, 1, 1, 0)) == outcome::conference_closed);
+    CHECK(d.run_unchanged(add_seats(4, 1, 2, 5)) == outcome::conference_closed);
+    CHECK(d.run_unchanged(add_seats(4, 9, 1, 5)) == outcome::unknown_conference);
+    CHECK(d.run_unchanged(remove_seats(5, 1, 1, 1)) == outcome::conference_closed);
+    CHECK(d.run_unchanged(remove_seats(5, 1, 9, 1)) == outcome::conference_closed);
+    CHECK(d.run_unchanged(remove_seats(5, 1, 1, 0)) == outcome::conference_closed);
+    CHECK(d.run_unchanged(remove_seats(5, 9, 1, 1)) == outcome::unknown_conference);
+    CHECK(d.run_unchanged(create(6, 1, {item(1, 5)})) == outcome::conference_exists);
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 0, 10});
+}
+
+TEST_CASE("a closed conference: confirmed seats cannot be given back",
+          "[contract][close_conference]") {
+    // Proves cancel of a confirmed reservation of a closed conference is conference_closed,
+    // while a cancelled one stays duplicate and an expired one not_active (for cancel and
+    // confirm: the close expired it), a confirmed one's confirm stays duplicate, and a
+    // reservation of another, open conference can still be cancelled.
+    domain d;
+    REQUIRE(d.run(create(0, 1, {item(1, 10)})) == outcome::accepted);
+    REQUIRE(d.run(create(0, 2, {item(1, 10)})) == outcome::accepted);
+    REQUIRE(d.run(reserve(1, 1, 1, {item(1, 2)})) == outcome::accepted);
+    REQUIRE(d.run(reserve(1, 1, 2, {item(1, 1)})) == outcome::accepted);
+    REQUIRE(d.run(reserve(1, 1, 3, {item(1, 1)})) == outcome::accepted);
+    REQUIRE(d.run(reserve(1, 2, 4, {item(1, 1)})) == outcome::accepted);
+    REQUIRE(d.run(confirm(2, 1)) == outcome::accepted);
+    REQUIRE(d.run(confirm(2, 4)) == outcome::accepted);
+    REQUIRE(d.run(cancel(2, 2)) == outcome::accepted);
+    REQUIRE(d.run(close(3, 1)) == outcome::accepted);
+    CHECK(expired_ids(d.last_close_expiries()) == std::vector<std::uint64_t>{3});
+    CHECK(d.run_unchanged(cancel(4, 1)) == outcome::conference_closed);
+    CHECK(d.run_unchanged(confirm(4, 1)) == outcome::duplicate);
+    CHECK(d.run_unchanged(cancel(4, 2)) == outcome::duplicate);
+    CHECK(d.run_unchanged(confirm(4, 2)) == outcome::not_active);
+    CHECK(d.run_unchanged(cancel(4, 3)) == outcome::not_active);
+    CHECK(d.run_unchanged(confirm(4, 3)) == outcome::not_active);
+    CHECK(d.run_unchanged(cancel(4, 99)) == outcome::unknown_reservation);
+    CHECK(d.seat(1, 1) == seat_row{10, 0, 2, 8});
+    REQUIRE(d.run(cancel(5, 4)) == outcome::accepted);
+    CHECK(d.seat(2, 1) == seat_row{10, 0, 0, 10});
+}
+
+TEST_CASE("close_conference: more holds than a batch holds continue in the next batches",
+          "[contract][close_conference][replay]") {
+    // Proves a close whose expiries overflow a batch body (4 KiB: ~120 records) continues
+    // in new bodies with every hold expired once, in ascending id, the conference_closed
+    // record last, and that replaying the records gives the same state.
+    domain d(small_options, 4096);
+    REQUIRE(d.run(create(0, 1, {item(1, 100'000)}, 60'000)) == outcome::accepted);
+    REQUIRE(d.run(create(0, 2, {item(1, 100'000)}, 60'000)) == outcome::accepted);
+    std::uint64_t id = 7919;
+    std::vector<std::uint64_t> held_of_1;
+    for (std::uint64_t i = 0; i < 3000; i++) {
+        id = (id * 2654435761u + 12345) % 1'000'000'007;  // distinct, unordered ids
+        const std::uint64_t conference = 1 + i % 3 / 2;  // two of three to conference 1
+        REQUIRE(d.run(reserve(i, conference, 1 + id, {item(1, 1 + i % 3)})) == outcome::accepted);
+        if (conference == 1 && i % 7 == 0) {
+            REQUIRE(d.run(confirm(i, 1 + id)) == outcome::accepted);
+        } else if (conference == 1) {
+            held_of_1.push_back(1 + id);
+        }
+    }
+    std::sort(held_of_1.begin(), held_of_1.end());
+    REQUIRE(d.run(close(5000, 1)) == outcome::accepted);
+    CHECK(d.last_bodies() > 10);
+    const auto expiries = d.last_close_expiries();
+    CHECK(expired_ids(expiries) == held_of_1);
+    const auto records = d.last_records();
+    REQUIRE(records.size() == held_of_1.size() + 1);
+    CHECK(records.back().type == event_type::conference_closed);
+    CHECK(d.seat(1, 1).held == 0);
+    CHECK(d.seat(2, 1).held > 0);
+    CHECK(d.state().counts.expired == held_of_1.size());
+
+    booking_state replayed(small_options);
+    replay(replayed, d.all());
+    CHECK(ordo::tools::state_json(replayed) == ordo::tools::state_json(d.state()));
+    CHECK(replayed.events == d.state().events);
+}
+
 // ---------------------------------------------------------------- tick and time
 
 TEST_CASE("tick: always accepted, only moves time", "[contract][tick][time]") {
@@ -899,8 +1098,10 @@ TEST_CASE("time: a tick far in the future expires every hold, in order", "[contr
 namespace {
 
 // A deterministic mix of every op over a few conferences with different ttls: retries,
-// unknown ids, sell-outs, capacity changes, time going backwards and expiries.
-std::vector<command> mixed_workload(std::uint64_t seed, std::size_t count) {
+// unknown ids, sell-outs, capacity changes, time going backwards and expiries; with
+// `closes`, in its second half also closes of conference 3 (then its duplicates and its
+// conference_closed rejections) and of the unknown 4.
+std::vector<command> mixed_workload(std::uint64_t seed, std::size_t count, bool closes = false) {
     std::vector<command> out;
     const std::uint32_t ttls[] = {1000, 2500, 7000};
     for (std::uint64_t c = 1; c <= 3; c++) {
@@ -920,6 +1121,10 @@ std::vector<command> mixed_workload(std::uint64_t seed, std::size_t count) {
         const std::uint64_t conference = 1 + next(4);  // 4 is unknown
         const std::uint64_t reservation = 1 + next(400);
         const auto type = static_cast<std::uint16_t>(1 + next(4));  // 4 is unknown
+        if (closes && i > count / 2 && next(100) == 0) {
+            out.push_back(close(when, 3 + next(2)));
+            continue;
+        }
         switch (next(10)) {
             case 0:
                 out.push_back(add_seats(when, conference, type, next(12)));
@@ -960,7 +1165,7 @@ TEST_CASE("determinism: the same commands give the same state, live and replayed
           "[contract][replay]") {
     // Proves running one command sequence twice gives identical state JSON and records,
     // and that replaying the records into a fresh state with apply() gives the same JSON.
-    const std::vector<command> commands = mixed_workload(0x9e3779b97f4a7c15ull, 6000);
+    const std::vector<command> commands = mixed_workload(0x9e3779b97f4a7c15ull, 6000, true);
     domain first;
     domain second;
     std::array<std::uint64_t, outcome_count> outcomes{};
@@ -975,7 +1180,9 @@ TEST_CASE("determinism: the same commands give the same state, live and replayed
     CHECK(outcomes[static_cast<std::size_t>(outcome::duplicate)] > 100);
     CHECK(outcomes[static_cast<std::size_t>(outcome::insufficient_seats)] > 10);
     CHECK(outcomes[static_cast<std::size_t>(outcome::not_active)] > 10);
+    CHECK(outcomes[static_cast<std::size_t>(outcome::conference_closed)] > 10);
     CHECK(first.state().counts.expired > 100);
+    CHECK(first.conference(3).closed == 1);
 
     const std::string live = ordo::tools::state_json(first.state());
     CHECK(ordo::tools::state_json(second.state()) == live);
@@ -991,14 +1198,16 @@ TEST_CASE("determinism: the same commands give the same state, live and replayed
 
 TEST_CASE("expiry against a reference model over a random run", "[contract][time]") {
     // Proves, after every command of a random run, that exactly the holds a plain model
-    // says are due (expires_at <= now) expired, in (expires_at, id) order, with their
-    // seats returned: the sum of held and confirmed quantities matches the model.
-    const std::vector<command> commands = mixed_workload(12345, 6000);
+    // says are due (expires_at <= now) expired, in (expires_at, id) order, and at an
+    // accepted close exactly the closed conference's holds, in id order, with their seats
+    // returned: the sum of held and confirmed quantities matches the model.
+    const std::vector<command> commands = mixed_workload(12345, 6000, true);
     domain d;
     std::map<std::uint64_t, reference_hold> model;
     std::map<std::uint64_t, std::vector<seat_item>> model_items;
     std::map<std::uint64_t, std::uint64_t> model_conference;
     std::uint64_t mismatches = 0;
+    std::uint64_t closes = 0;
     for (const command& c : commands) {
         const std::uint64_t now = std::max(c.t_ms, d.state().now_ms);
         std::vector<std::pair<std::uint64_t, std::uint64_t>> due;
@@ -1013,6 +1222,17 @@ TEST_CASE("expiry against a reference model over a random run", "[contract][time
         for (const auto& e : d.last_expiries()) got.emplace_back(e.expires_at_ms, e.reservation);
         if (got != due) mismatches++;
         for (const auto& [at, id] : due) model[id].status = reservation_status::expired;
+        std::vector<std::uint64_t> closed_holds;  // ascending: the model is a std::map
+        if (result == outcome::accepted && c.kind == op::close_conference) {
+            closes++;
+            for (auto& [id, hold] : model) {
+                if (hold.status != reservation_status::held) continue;
+                if (model_conference[id] != c.conference) continue;
+                closed_holds.push_back(id);
+                hold.status = reservation_status::expired;
+            }
+        }
+        if (expired_ids(d.last_close_expiries()) != closed_holds) mismatches++;
         if (result != outcome::accepted) continue;
         if (c.kind == op::reserve) {
             const std::uint64_t ttl = d.conference(c.conference).hold_ttl_ms;
@@ -1024,6 +1244,7 @@ TEST_CASE("expiry against a reference model over a random run", "[contract][time
         if (c.kind == op::cancel) model[c.reservation].status = reservation_status::cancelled;
     }
     CHECK(mismatches == 0);
+    CHECK(closes == 1);
     std::map<std::pair<std::uint64_t, std::uint16_t>, std::uint32_t> held;
     std::map<std::pair<std::uint64_t, std::uint16_t>, std::uint32_t> confirmed;
     for (const auto& [id, hold] : model) {

@@ -34,7 +34,10 @@ namespace {
 constexpr engine::state_options tables{.conferences_max = 8, .reservations_max = 4096};
 
 // A history decided live into `state`, whose records are returned batch by batch: a
-// batch every `seal_every` reservations.
+// batch every `seal_every` reservations. Every fourth reservation goes to conference 2
+// (long holds), which is closed halfway (its holds expire at close), and then to
+// conference 3: the rest of them, and cancels of conference 2's confirmed ones, are
+// conference_closed.
 std::vector<std::vector<std::byte>> live_history(engine::booking_state& state,
                                                  std::uint64_t reservations = 600,
                                                  std::uint64_t seal_every = 100,
@@ -58,10 +61,16 @@ std::vector<std::vector<std::byte>> live_history(engine::booking_state& state,
     const engine::seat_item types[] = {{.quantity = seats, .seat_type = 1, .reserved_zero = 0},
                                        {.quantity = seats / 2, .seat_type = 2, .reserved_zero = 0}};
     run(engine::make_create_conference(0, 1, types, 2000));
+    run(engine::make_create_conference(0, 2, types, 50'000));
     for (std::uint64_t r = 1; r <= reservations; r++) {
         const engine::seat_item want[] = {
             {.quantity = 1, .seat_type = static_cast<std::uint16_t>(1 + r % 2), .reserved_zero = 0}};
-        run(engine::make_reserve(r * 10, 1, r, 7, want));
+        if (r == reservations / 2) {
+            run(engine::make_close_conference(r * 10, 2));
+            run(engine::make_create_conference(r * 10, 3, types, 50'000));
+        }
+        const std::uint64_t conference = r % 4 != 0 ? 1 : r < reservations / 2 ? 2 : 3;
+        run(engine::make_reserve(r * 10, conference, r, 7, want));
         if (r % 3 == 0) run(engine::make_reservation_op(engine::op::confirm, r * 10 + 1, r));
         if (r % 5 == 0) run(engine::make_reservation_op(engine::op::cancel, r * 10 + 2, r - 1));
         if (r % seal_every == 0) seal();  // several batches; holds expire across them
@@ -69,6 +78,12 @@ std::vector<std::vector<std::byte>> live_history(engine::booking_state& state,
     run(engine::make_tick(100'000));
     seal();
     return batches;
+}
+
+bool closed(const engine::booking_state& state, std::uint64_t conference) {
+    const std::uint32_t index = state.find_conference(conference);
+    REQUIRE(index != engine::index_none);
+    return state.conference(index).closed != 0;
 }
 
 std::uint32_t count_records(const std::vector<std::byte>& body) {
@@ -177,6 +192,7 @@ TEST_CASE("replay equals the live run, tables populated beside the replay or bef
         REQUIRE(recovered->records_replayed == live.events);
         REQUIRE(tools::state_json(*recovered->state) == tools::state_json(live));
         REQUIRE(recovered->state->counts.expired > 0);  // the history expired holds
+        REQUIRE(closed(*recovered->state, 2));
     }
     fs::remove_all(dir);
 }
@@ -228,7 +244,9 @@ TEST_CASE("replay across many batches and segments equals the live run", "[recov
     REQUIRE(recovered->batches_replayed == batches.size());
     REQUIRE(recovered->records_replayed == live.events);
     REQUIRE(tools::state_json(*recovered->state) == tools::state_json(live));
+    REQUIRE(engine::state_digest(*recovered->state) == engine::state_digest(live));
     REQUIRE(recovered->state->counts.expired > 0);
+    REQUIRE(closed(*recovered->state, 2));
     fs::remove_all(dir);
 }
 
@@ -270,6 +288,10 @@ TEST_CASE("newest snapshot + journal tail equals the live run and a full replay"
     REQUIRE_FALSE(full->snapshot.has_value());
     REQUIRE(tools::state_json(*from_snapshot->state) == tools::state_json(live));
     REQUIRE(engine::state_digest(*from_snapshot->state) == engine::state_digest(*full->state));
+    REQUIRE(engine::state_digest(*from_snapshot->state) == engine::state_digest(live));
+    // The close is in the tail and expired holds the snapshot restored.
+    REQUIRE_FALSE(closed(early, 2));
+    REQUIRE(closed(*from_snapshot->state, 2));
     REQUIRE(from_snapshot->state->counts.expired > early.counts.expired);
     fs::remove_all(dir);
 }

@@ -43,6 +43,11 @@ command command_for(std::uint32_t producer, std::uint64_t i) {
         case 2: return make_reservation_op(op::confirm, i, reservation);
         case 3: return make_reservation_op(op::cancel, i, reservation);
         case 4: {  // nine slots, rejected: the conference exists (or 64 types are invalid)
+            // Now and then a close instead, late enough that conference 4 takes holds
+            // first (then duplicates, or unknown_conference for 5).
+            if (i % 14 == 4 && i >= 10'000) {
+                return make_close_conference(i, conference == 4 ? 4 : 5);
+            }
             std::vector<seat_item> seats;
             for (std::uint16_t t = 1; t <= 64; t++) {
                 seats.push_back({.quantity = 1, .seat_type = t, .reserved_zero = 0});
@@ -122,6 +127,9 @@ void run_producers(std::uint32_t producer_count, std::uint64_t per_producer) {
         // Our ring hands out slots in place, so multi-slot commands met its end and padded.
         REQUIRE(seq.stats().padding_slots > 0);
     }
+
+    REQUIRE(state.conference(state.find_conference(4)).closed == 1);
+    REQUIRE(seq.stats().outcomes[static_cast<std::size_t>(outcome::conference_closed)] > 0);
 
     booking_state replayed(state.options());
     replay(replayed, sink.kept_records());

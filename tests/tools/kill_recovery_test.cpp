@@ -64,6 +64,7 @@ std::string command_json(const engine::command& c) {
         case engine::op::confirm:
         case engine::op::cancel: j["reservation"] = c.reservation; break;
         case engine::op::tick: break;
+        case engine::op::close_conference: j["conference"] = c.conference; break;
     }
     return j.dump();
 }

@@ -125,7 +125,7 @@ TEST_CASE("add_seats and remove_seats put their change in items[0]") {
     }
 }
 
-TEST_CASE("reserve, confirm, cancel and tick parse to their fields") {
+TEST_CASE("reserve, confirm, cancel, tick and close_conference parse to their fields") {
     // Proves every remaining op maps each JSON field to the right command field.
     const auto r =
         parsed(R"({"op":"reserve","t":15,"conference":1,"reservation":9001,"customer":77,)"
@@ -155,6 +155,13 @@ TEST_CASE("reserve, confirm, cancel and tick parse to their fields") {
     CHECK(tick.t_ms == 700000);
     CHECK(tick.conference == 0);
     CHECK(tick.item_count == 0);
+    const auto close =
+        parsed(R"({"conference":18446744073709551615,"op":"close_conference","t":40})");
+    CHECK(close.kind == op::close_conference);
+    CHECK(close.t_ms == 40);
+    CHECK(close.conference == 18446744073709551615ull);
+    CHECK(close.reservation == 0);
+    CHECK(close.item_count == 0);
 }
 
 TEST_CASE("business-rule violations are well-formed input") {
@@ -245,6 +252,13 @@ TEST_CASE("every kind of malformed line is refused with its line number and reas
          R"(unexpected field "seats" for op "confirm")"},
         {R"({"op":"tick","t":1,"hold_ttl_ms":1000})",
          R"(unexpected field "hold_ttl_ms" for op "tick")"},
+        {R"({"op":"close_conference","t":1})",
+         R"(missing field "conference" for op "close_conference")"},
+        {R"({"op":"close_conference","t":1,"conference":1,"reservation":2})",
+         R"(unexpected field "reservation" for op "close_conference")"},
+        {R"({"op":"close_conference","t":1,"conference":0})",
+         R"(field "conference": 0 is out of range 1..18446744073709551615)"},
+        {R"({"op":"","t":1})", R"(unknown op "")"},
         {R"({"op":"tick","t":1,"t":2})", R"(duplicate key "t")"},
         {R"({"op":"tick","op":"tick","t":2})", R"(duplicate key "op")"},
         {R"({"op":"create_conference","t":0,"conference":1,"seats":{"1":1,"2":1,"1":3}})",
@@ -383,7 +397,7 @@ TEST_CASE("a directory and an endless line are refused with one clear line") {
     CHECK(too_long.error() == endless.path().string() + ":2: line is longer than 67108864 bytes");
 }
 
-TEST_CASE("contract examples: malformed fails at line 2, rules and random parse whole") {
+TEST_CASE("contract examples: malformed fails at line 2, rules, random and close parse whole") {
     // Proves the shared examples (copied into tests/data) give the contract's verdicts.
     const std::filesystem::path data = ORDO_TEST_DATA_DIR;
     const auto malformed = parse_file(data / "malformed.jsonl");
@@ -411,6 +425,14 @@ TEST_CASE("contract examples: malformed fails at line 2, rules and random parse 
     CHECK(random->back().command.reservation == 20280);
     REQUIRE(random->back().command.item_count == 1);
     CHECK(random->back().command.items[0].seat_type == 70);
+
+    const auto close = parse_file(data / "close.jsonl");
+    REQUIRE(close.has_value());
+    REQUIRE(close->size() == 29);  // 30 lines, the first a comment
+    CHECK((*close)[10].line == 12);
+    CHECK((*close)[10].command.kind == op::close_conference);
+    CHECK((*close)[10].command.conference == 1);
+    CHECK((*close)[10].command.t_ms == 40);
 }
 
 namespace {

@@ -84,7 +84,9 @@ inline constexpr std::array<op_spec, engine::op_max> ops{{
     {"confirm", engine::op::confirm, base_fields | bit(field::reservation), 0},
     {"cancel", engine::op::cancel, base_fields | bit(field::reservation), 0},
     {"tick", engine::op::tick, base_fields, 0},
+    {"close_conference", engine::op::close_conference, base_fields | bit(field::conference), 0},
 }};
+static_assert(ops.back().kind == static_cast<engine::op>(engine::op_max), "every op has a spec");
 
 // Error texts quote what the file said; this keeps them one printable line of bounded
 // length whatever the input holds (decoded strings may contain newlines or controls).
