@@ -130,7 +130,7 @@ int execute(const run_flags& flags) {
     auto opened = open_engine("run", options);
     if (!opened) {
         if (results != nullptr) std::fclose(results);
-        return report_error("run", opened.error(), exit_failure);
+        return report_error("run", opened.error().message, opened.error().exit_status);
     }
     engine::booking_state& state = *opened->state;
     const std::uint64_t commands_before = state.commands;
@@ -149,6 +149,9 @@ int execute(const run_flags& flags) {
         if (const std::string error = opened->snapshots->stop(); !error.empty()) {
             return report_error("run", "snapshot not written: " + error, exit_failure);
         }
+    }
+    if (auto closed = close_engine(*opened); !closed) {
+        return report_error("run", closed.error(), exit_failure);
     }
     ORDO_ASSERT(state.commands - commands_before == totals.answered);
     if (!totals.input_error.empty()) {
