@@ -70,11 +70,14 @@ void snapshotter::write_loop() {
             .segment_offset = covered_.segment_offset,
             .previous_header_checksum = covered_.previous_header_checksum};
         const std::vector<std::byte> encoding = encode_state(*shadow_);
-        auto written = journal::write_snapshot(options_.data_dir, position, encoding);
+        journal::io::file_system& files =
+            options_.files != nullptr ? *options_.files : journal::io::real_file_system();
+        auto written = journal::write_snapshot(options_.data_dir, position, encoding, files);
         std::string error;
         if (!written) {
             error = written.error().message();
-        } else if (auto pruned = journal::prune_snapshots(options_.data_dir, options_.keep); !pruned) {
+        } else if (auto pruned = journal::prune_snapshots(options_.data_dir, options_.keep, files);
+                   !pruned) {
             error = pruned.error().message();
         } else {
             taken_.fetch_add(1, std::memory_order_acq_rel);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/booking_state.h"
+#include "journal/io/file_system.h"
 #include "journal/writer.h"
 
 namespace ordo::engine {
@@ -29,6 +30,8 @@ struct snapshot_options {
     std::uint64_t every_commands = 0;  // 0: never
     std::uint32_t keep = 3;
     int keep_off_cpu = -1;  // the sequencer's CPU: encoding and writing run elsewhere
+    // Where snapshots are written (the durable file layer); nullptr: the real file system.
+    journal::io::file_system* files = nullptr;
 };
 
 class snapshotter {

@@ -51,7 +51,8 @@ struct tail_report {
 class reader {
 public:
     static std::expected<reader, journal_error> open(const std::filesystem::path& dir,
-                                                     const journal_position& start = {});
+                                                     const journal_position& start = {},
+                                                     const journal_expectations& expected = {});
 
     // A segment whose bytes are already in memory (borrowed: they must outlive the reader).
     struct memory_segment {
@@ -98,6 +99,10 @@ private:
     bool zero_tail_of_segment(std::uint64_t offset) const;
     std::expected<std::optional<batch_view>, journal_error> end_at(std::uint64_t offset,
                                                                     const char* what);
+    std::optional<journal_error> short_of_durable_end(std::uint64_t offset,
+                                                      const char* what) const;
+    std::optional<journal_error> check_segment_count(
+        const std::vector<segment_file>& all) const;
     std::string path_of(std::size_t cursor) const;
 
     std::filesystem::path dir_;
@@ -107,8 +112,10 @@ private:
     std::uint64_t map_bytes_ = 0;
     std::uint64_t offset_ = 0;              // next batch in the mapped segment
     journal_position position_{};           // after the last good batch
+    journal_expectations expected_{};
     bool ended_ = false;
     std::optional<tail_report> tail_;
+    std::uint64_t short_segment_bytes_ = 0;  // the last segment's size, when cut short
     std::vector<mapping> retired_;  // oldest first, at most retired_max_
     std::vector<std::span<const std::byte>> memory_;  // open_memory: by cursor, borrowed
     std::uint32_t retired_max_ = 0;

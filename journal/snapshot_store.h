@@ -23,6 +23,7 @@
 
 #include "journal/checksum.h"
 #include "journal/errc.h"
+#include "journal/io/file_system.h"
 
 namespace ordo::journal {
 
@@ -123,13 +124,14 @@ std::expected<snapshot_view, journal_error> check_snapshot_bytes(
     std::span<const std::byte> file, std::uint64_t name_sequence,
     const std::filesystem::path& path);
 
-// Atomic: writes a temp file in the snapshots dir, fdatasyncs it, renames it over the
-// final name and fsyncs the dir. Creates the snapshots dir if missing (data_dir must
-// exist). A crash at any point leaves either the old set of snapshots plus perhaps a temp
-// file (ignored by list, removed by prune) or the new snapshot, durable.
-std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem::path& data_dir,
-                                                           const snapshot_position& position,
-                                                           std::span<const std::byte> payload);
+// Atomic, through the durable file layer (io::replace_file): writes a temp file in the
+// snapshots dir, fdatasyncs it, renames it over the final name and fsyncs the dir. Creates
+// the snapshots dir if missing (data_dir must exist), durably. A crash at any point leaves
+// either the old set of snapshots plus perhaps a temp file (ignored by list, removed by
+// prune) or the new snapshot, durable. `files`: the simulated disk in tests.
+std::expected<snapshot_info, journal_error> write_snapshot(
+    const std::filesystem::path& data_dir, const snapshot_position& position,
+    std::span<const std::byte> payload, io::file_system& files = io::real_file_system());
 
 // Every snapshot file, newest first (by covered sequence). Reads headers, not payloads.
 // A missing snapshots dir is an empty list.
@@ -141,6 +143,9 @@ std::expected<std::vector<snapshot_info>, journal_error> list_snapshots(
 // `info.position`. Damage is journal_errc::damaged naming the file and the byte offset.
 std::expected<std::vector<std::byte>, journal_error> read_snapshot(const snapshot_info& info);
 
+// One snapshot, verified as read_snapshot does, mapped instead of copied.
+std::expected<loaded_snapshot, journal_error> load_snapshot(const snapshot_info& info);
+
 // The newest snapshot that verifies. A damaged (or newer-format) snapshot is skipped for
 // the next older one and reported through `skipped`. nullopt when none verifies or none
 // exists: the caller replays the whole journal. I/O errors are returned, not skipped.
@@ -149,7 +154,8 @@ std::expected<std::optional<loaded_snapshot>, journal_error> load_newest_snapsho
 
 // Keeps the newest `keep` snapshots (by name; snapshot_keep_min..snapshot_keep_max),
 // deletes the older ones and the temp files of crashed writes.
-std::expected<void, journal_error> prune_snapshots(const std::filesystem::path& data_dir,
-                                                   std::uint32_t keep);
+std::expected<void, journal_error> prune_snapshots(
+    const std::filesystem::path& data_dir, std::uint32_t keep,
+    io::file_system& files = io::real_file_system());
 
 }  // namespace ordo::journal

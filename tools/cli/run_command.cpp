@@ -234,7 +234,7 @@ int execute(const run_flags& flags) {
         results.emplace(std::move(*opened));
     }
     auto opened = open_engine("run", options);
-    if (!opened) return report_error("run", opened.error(), exit_failure);
+    if (!opened) return report_error("run", opened.error().message, opened.error().exit_status);
     engine::booking_state& state = *opened->state;
     const std::uint64_t commands_before = state.commands;
     engine::sequencer<base::spsc_ring> seq(
@@ -250,6 +250,9 @@ int execute(const run_flags& flags) {
         if (const std::string error = opened->snapshots->stop(); !error.empty()) {
             return report_error("run", "snapshot not written: " + error, exit_failure);
         }
+    }
+    if (auto closed = close_engine(*opened); !closed) {
+        return report_error("run", closed.error(), exit_failure);
     }
     ORDO_ASSERT(state.commands - commands_before == totals.answered);
     if (const int ending = run_ending(totals, spool->command_count(), out); ending != exit_ok) {

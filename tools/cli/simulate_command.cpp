@@ -142,7 +142,9 @@ int execute(simulate_flags flags) {
     engine.sequencer_cpu = options.sequencer.pin_cpu;
     engine.state = options.state;
     auto opened = open_engine("simulate", engine);
-    if (!opened) return report_error("simulate", opened.error(), exit_failure);
+    if (!opened) {
+        return report_error("simulate", opened.error().message, opened.error().exit_status);
+    }
     if (opened->state->commands > 0) {
         return report_error("simulate", "--data holds a history already: simulate needs a new "
                                         "directory (its load creates conferences 1..N)", exit_usage);
@@ -151,6 +153,9 @@ int execute(simulate_flags flags) {
     options.snapshots = opened->snapshots.get();
     const simulate_result result = run_simulation(options, *opened->state, *opened->sink);
     if (!result.failure.empty()) return report_error("simulate", result.failure, exit_failure);
+    if (auto closed = close_engine(*opened); !closed) {
+        return report_error("simulate", closed.error(), exit_failure);
+    }
     print_summary(flags, result, options.state.reservations_max);
     return result.interrupted_by != 0 ? exit_status_after(result.interrupted_by) : exit_ok;
 }
