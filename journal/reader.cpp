@@ -49,6 +49,7 @@ reader& reader::operator=(reader&& other) noexcept {
     tail_ = std::move(other.tail_);
     retired_ = std::move(other.retired_);
     retired_max_ = other.retired_max_;
+    memory_ = std::move(other.memory_);
     return *this;
 }
 
@@ -68,7 +69,8 @@ void reader::unmap() noexcept {
     map_bytes_ = 0;
 }
 
-void reader::release(const mapping& m) noexcept {
+void reader::release(const mapping& m) const noexcept {
+    if (!memory_.empty()) return;  // borrowed bytes, never mapped here
     const int result = ::munmap(const_cast<std::byte*>(m.data), m.bytes);
     ORDO_ASSERT(result == 0);
 }
@@ -132,6 +134,30 @@ std::expected<reader, journal_error> reader::open(const std::filesystem::path& d
     return result;
 }
 
+reader reader::open_memory(std::span<const memory_segment> segments,
+                           const journal_position& start) {
+    ORDO_ASSERT(start.segment_offset % block_bytes == 0);
+    reader result;
+    result.position_ = start;
+    for (const memory_segment& segment : segments) {
+        ORDO_ASSERT(segment.bytes.size() % block_bytes == 0);
+        ORDO_ASSERT(segment.index == start.segment_index + result.segments_.size());
+        result.segments_.push_back(segment_file{
+            .index = segment.index,
+            .first_sequence = segment.first_sequence,
+            .name = "memory segment " + std::to_string(segment.index)});
+        result.memory_.push_back(segment.bytes);
+    }
+    if (segments.empty()) {
+        result.ended_ = true;  // as a directory without segments
+        return result;
+    }
+    result.offset_ = start.segment_offset;
+    const auto mapped = result.map_segment(0);
+    ORDO_ASSERT(mapped.has_value());  // nothing to open or map
+    return result;
+}
+
 // Segments [0, segment_count) must all be there (sorted_segments already refused a gap).
 std::optional<journal_error> reader::check_segment_count(
     const std::vector<segment_file>& all) const {
@@ -154,6 +180,12 @@ std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
     ORDO_ASSERT(cursor < segments_.size());
     retire_current();
     cursor_ = cursor;
+    if (!memory_.empty()) {
+        ORDO_ASSERT(memory_.size() == segments_.size());
+        map_ = memory_[cursor].data();
+        map_bytes_ = memory_[cursor].size();
+        return {};
+    }
     const std::string path = path_of(cursor);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::unexpected(io::error_from_errno(errno, path, 0, "open segment"));

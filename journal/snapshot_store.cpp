@@ -19,6 +19,7 @@
 #include "base/assert.h"
 #include "journal/data_dir.h"
 #include "journal/io/file_system.h"
+#include "journal/limits.h"
 
 namespace ordo::journal {
 namespace {
@@ -166,6 +167,12 @@ std::expected<void, journal_error> verify_header(const snapshot_header& header,
                           .offset = offsetof(snapshot_header, format_version),
                           .detail = "format version " + std::to_string(header.format_version)});
     }
+    // Where the journal continues must be a place a reader can start: a whole block
+    // inside a segment index that can exist (reader::open asserts the first).
+    if (header.segment_offset % block_bytes != 0 || header.segment_index > segment_index_max) {
+        return std::unexpected(damaged(path, offsetof(snapshot_header, segment_index),
+                                       "journal position is not a block of a segment"));
+    }
     if (header.payload_bytes > snapshot_payload_bytes_max) {
         return std::unexpected(damaged(path, offsetof(snapshot_header, payload_bytes),
                                        "payload_bytes above snapshot_payload_bytes_max"));
@@ -238,16 +245,15 @@ std::expected<loaded_snapshot, journal_error> read_verified(const std::filesyste
     if (map == MAP_FAILED) return std::unexpected(system_error(errno, path, "mmap"));
     ::madvise(map, file_bytes, MADV_SEQUENTIAL);
     snapshot_mapping file(static_cast<const std::byte*>(map), file_bytes);
-    const std::span<const std::byte> payload = file.bytes().subspan(snapshot_header_bytes);
-    if (checksum(payload) != header->payload_checksum) {
-        return std::unexpected(damaged(path, snapshot_header_bytes, "payload checksum mismatch"));
-    }
-    ORDO_ASSERT(payload.size() == header->payload_bytes);
+    // The mapped bytes are checked again, whole, by the function the fuzz target drives.
+    const auto view = check_snapshot_bytes(file.bytes(), *name_sequence, path);
+    if (!view) return std::unexpected(view.error());
+    ORDO_ASSERT(view->payload.size() == header->payload_bytes);
     return loaded_snapshot{.info = {.path = path,
-                                    .position = position_of(*header),
+                                    .position = view->position,
                                     .payload_bytes = header->payload_bytes},
                            .file = std::move(file),
-                           .payload = payload};
+                           .payload = view->payload};
 }
 
 // What the snapshots dir holds, by name only.
@@ -280,6 +286,24 @@ std::expected<dir_listing, journal_error> scan_dir(io::file_system& files,
 }
 
 }  // namespace
+
+std::expected<snapshot_view, journal_error> check_snapshot_bytes(
+    std::span<const std::byte> file, std::uint64_t name_sequence,
+    const std::filesystem::path& path) {
+    if (file.size() < snapshot_header_bytes) {
+        return std::unexpected(damaged(path, file.size(), "truncated inside the header"));
+    }
+    snapshot_header header{};
+    std::memcpy(&header, file.data(), sizeof(header));
+    const auto verified = verify_header(header, path, file.size(), name_sequence);
+    if (!verified) return std::unexpected(verified.error());
+    const std::span<const std::byte> payload = file.subspan(snapshot_header_bytes);
+    ORDO_ASSERT(payload.size() == header.payload_bytes);  // verify_header: exact length
+    if (checksum(payload) != header.payload_checksum) {
+        return std::unexpected(damaged(path, snapshot_header_bytes, "payload checksum mismatch"));
+    }
+    return snapshot_view{.position = position_of(header), .payload = payload};
+}
 
 std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem::path& data_dir,
                                                            const snapshot_position& position,

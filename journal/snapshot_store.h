@@ -109,6 +109,21 @@ struct loaded_snapshot {
     std::span<const std::byte> payload;  // inside `file`, valid as long as it is
 };
 
+// A snapshot file's bytes, checked: what it covers and where its payload lies in them.
+struct snapshot_view {
+    snapshot_position position;
+    std::span<const std::byte> payload;  // inside the bytes given
+};
+
+// The checks read_snapshot makes, over a whole snapshot file already in memory (`path`
+// only names it in errors): the header checksum before any field is believed, magic,
+// version, the payload length against the bytes, the name's sequence, then the payload
+// checksum. Any bytes at all give a view or damage, never an assertion (the snapshot
+// loader's fuzz target drives it, tests/fuzz/).
+std::expected<snapshot_view, journal_error> check_snapshot_bytes(
+    std::span<const std::byte> file, std::uint64_t name_sequence,
+    const std::filesystem::path& path);
+
 // Atomic, through the durable file layer (io::replace_file): writes a temp file in the
 // snapshots dir, fdatasyncs it, renames it over the final name and fsyncs the dir. Creates
 // the snapshots dir if missing (data_dir must exist), durably. A crash at any point leaves

@@ -227,14 +227,14 @@ void add_journal_command(CLI::App& app, std::function<int()>& run) {
         sub->add_option("--data", flags->data, "Data directory")->required();
     }
     dump_cmd->add_option("--from", flags->from, "First record sequence number to print")
-        ->check(whole_number);
+        ->transform(whole_number);
     dump_cmd->add_option("--to", flags->to, "Last record sequence number to print")
-        ->check(whole_number);
+        ->transform(whole_number);
     dump_cmd->add_option("--conference", flags->conference, "Only records naming this conference")
-        ->check(whole_number);
+        ->transform(whole_number);
     dump_cmd
         ->add_option("--reservation", flags->reservation, "Only records naming this reservation")
-        ->check(whole_number);
+        ->transform(whole_number);
     verify_cmd->callback([flags, &run] { run = [flags] { return verify(*flags); }; });
     dump_cmd->callback([flags, &run] { run = [flags] { return dump(*flags); }; });
     stats_cmd->callback([flags, &run] { run = [flags] { return stats(*flags); }; });

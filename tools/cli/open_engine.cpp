@@ -53,21 +53,21 @@ void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durab
            },
            "Journal segment size in MiB of a new data directory (1..16384, default 256); a "
            "directory keeps it for life")
-        ->check(CLI::Range(1, 16384));
+        ->transform(whole_number_in(1, 16384));
     sub.add_flag_function(
         "--no-direct-io", [&options](std::int64_t) { options.direct_io = false; },
         "Write the journal through the page cache instead of O_DIRECT");
     sub.add_option_function<std::uint32_t>(
            "--batch-kib", [&options](std::uint32_t kib) { options.batch_bytes = kib * 1024; },
            "Largest journal batch in KiB (128..1024, default 1024)")
-        ->check(CLI::Range(128, 1024));
+        ->transform(whole_number_in(128, 1024));
     sub.add_option("--flush-delay-us", options.flush_delay_us,
                    "Longest a record waits for its batch to be published while the disk keeps "
                    "up (0..1000000, default 200)")
-        ->check(CLI::Range(0u, engine::flush_delay_us_max));
+        ->transform(whole_number_in(0, engine::flush_delay_us_max));
     sub.add_option("--snapshot-every", options.snapshot_every_commands,
                    "Take a snapshot every N commands (0: never; default 20000000)")
-        ->check(whole_number);
+        ->transform(whole_number);
     sub.add_flag_function(
         "--pwrite", [&options](std::int64_t) { options.force_pwrite = true; },
         "Use pwrite + fdatasync instead of io_uring");

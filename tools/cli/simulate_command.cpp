@@ -32,6 +32,11 @@ struct simulate_flags {
 };
 
 constexpr std::uint64_t commands_default = 10'000'000;
+// A timed run: a millisecond at least (a shorter one measures nothing), a day at most.
+constexpr double seconds_min = 0.001;
+constexpr double seconds_max = 86'400;
+// --conferences and --hot-conferences: the load's conference ids are 1..N.
+constexpr std::uint64_t conferences_load_max = 1u << 22;
 // A run this long takes half a day at 25 M/s: a larger count is a typo.
 constexpr std::uint64_t commands_max = 1'000'000'000'000;
 constexpr std::uint32_t reservations_max_default_cap = 1u << 25;
@@ -162,29 +167,30 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
     CLI::App* sub = app.add_subcommand(
         "simulate", "Drive a generated ticket-sale booking load through the engine and measure it");
     sub->add_option("--producers", flags->producers, "Producer threads, one ring each (1..16)")
-        ->check(CLI::Range(1, 16));
+        ->transform(whole_number_in(1, engine::producers_max));
     sub->add_option("--commands", flags->commands,
                     "Commands to run over all producers (1..1000000000000, default 10000000)")
-        ->check(CLI::Range(std::uint64_t{1}, commands_max));
-    sub->add_option("--seconds", flags->seconds, "Run for this long instead of a count")
-        ->check(CLI::Range(0.001, 86400.0));
+        ->transform(whole_number_in(1, commands_max));
+    sub->add_option("--seconds", flags->seconds,
+                    "Run for this long instead of a count (0.001..86400)")
+        ->check(finite_number_in(seconds_min, seconds_max));
     sub->add_option("--ring", flags->ring, "Ring implementation: own or boost")
         ->check(CLI::IsMember({"own", "boost"}));
     sub->add_option("--seed", flags->seed, "Seed of the load (same seed, same commands)")
-        ->check(whole_number);
+        ->transform(whole_number);
     sub->add_flag("--json", flags->json, "Print the summary as one JSON object");
     sub->add_flag("--no-pin", flags->no_pin, "Do not pin threads to CPUs");
     sub->add_option("--conferences", flags->load.conferences, "Conferences created (1..4194304)")
-        ->check(CLI::Range(1, 1 << 22));
+        ->transform(whole_number_in(1, conferences_load_max));
     sub->add_option("--hot-conferences", flags->load.hot_conferences,
                     "Conferences taking 90% of the traffic")
-        ->check(CLI::Range(1, 1 << 22));
+        ->transform(whole_number_in(1, conferences_load_max));
     sub->add_option("--hold-ttl-ms", flags->load.hold_ttl_ms,
                     "Hold time of the load's conferences in ms (1000..86400000, default 60000)")
-        ->check(CLI::Range(engine::hold_ttl_ms_min, engine::hold_ttl_ms_max));
+        ->transform(whole_number_in(engine::hold_ttl_ms_min, engine::hold_ttl_ms_max));
     sub->add_option("--reservations-max", flags->reservations_max,
                     "Reservation table capacity (default: sized from the run)")
-        ->check(CLI::Range(1u, engine::reservations_max_limit));
+        ->transform(whole_number_in(1, engine::reservations_max_limit));
     add_engine_flags(*sub, flags->engine, flags->durability, durability::none);
     sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
 }

@@ -14,6 +14,8 @@
 #include "journal/segment.h"
 #include "tools/cli/exit_codes.h"
 
+#include "tools/cli/whole_number.h"
+
 namespace ordo::tools {
 namespace {
 
@@ -108,12 +110,12 @@ void add_table_flags(CLI::App& sub, table_flags& flags) {
            "--conferences-max", [&flags](std::uint32_t v) { flags.conferences_max = v; },
            "Conference table capacity of a new data directory (default 16384); a directory "
            "keeps it for life")
-        ->check(CLI::Range(1u, engine::conferences_max_limit));
+        ->transform(whole_number_in(1, engine::conferences_max_limit));
     sub.add_option_function<std::uint32_t>(
            "--reservations-max", [&flags](std::uint32_t v) { flags.reservations_max = v; },
            "Reservation table capacity of a new data directory; every reservation ever made "
            "needs a place (default 1048576); a directory keeps it for life")
-        ->check(CLI::Range(1u, engine::reservations_max_limit));
+        ->transform(whole_number_in(1, engine::reservations_max_limit));
 }
 
 std::expected<data_dir_contents, refusal> inspect_data_dir(const std::filesystem::path& dir) {
