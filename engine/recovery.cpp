@@ -1,6 +1,7 @@
 #include "engine/recovery.h"
 
 #include <cstring>
+#include <limits>
 #include <stop_token>
 #include <thread>
 
@@ -8,12 +9,16 @@
 #include "engine/schema/events.h"
 #include "engine/state_codec.h"
 #include "base/clock.h"
+#include "journal/data_dir.h"
 #include "journal/reader.h"
 #include "journal/record.h"
 #include "journal/snapshot_store.h"
 
 namespace ordo::engine {
 namespace {
+
+constexpr std::size_t conferences_word = 0;
+constexpr std::size_t reservations_word = 1;
 
 journal::journal_position position_of(const journal::snapshot_position& p) {
     return journal::journal_position{.next_batch_number = p.next_batch_number,
@@ -23,71 +28,52 @@ journal::journal_position position_of(const journal::snapshot_position& p) {
                                      .previous_header_checksum = p.previous_header_checksum};
 }
 
-// Loads the newest snapshot that verifies and decodes; skipped ones become notes. Returns
-// false when the state was left half decoded (the caller replaces it).
-std::expected<bool, std::string> restore_snapshot(const std::filesystem::path& data_dir,
-                                                  recovery_result& result) {
-    std::vector<journal::journal_error> skipped;
-    auto loaded = journal::load_newest_snapshot(data_dir, &skipped);
-    for (const journal::journal_error& e : skipped) {
-        result.notes.push_back("skipped damaged snapshot: " + e.message());
-    }
-    if (!loaded) return std::unexpected(loaded.error().message());
-    if (!loaded->has_value()) return true;
-    const journal::loaded_snapshot& snapshot = **loaded;
-    auto decoded = decode_state(snapshot.payload, *result.state);
-    if (!decoded) {
-        // The snapshot verifies but does not fit this configuration: replay everything.
-        result.notes.push_back("not using snapshot " + snapshot.info.path.string() + ": " +
-                               decoded.error());
-        return false;
-    }
-    result.snapshot = snapshot.info.path;
-    result.position = position_of(snapshot.info.position);
-    return true;
-}
+enum class attempt : std::uint8_t { used, not_used };
 
-}  // namespace
-
-std::string describe(const journal::tail_report& tail) {
-    return tail.path + " at byte " + std::to_string(tail.segment_offset) + ": " + tail.detail;
-}
-
-std::filesystem::path journal_dir(const std::filesystem::path& data_dir) {
-    return data_dir / "journal";
-}
-
-std::expected<recovery_result, std::string> recover(const std::filesystem::path& data_dir,
-                                                    const state_options& options,
-                                                    const recovery_options& how) {
-    if (auto bad = validate(options)) return std::unexpected(*bad);
-    recovery_result result;
-    // The tables' pages fault in on the other core while this one replays; the jthread
-    // stops and joins on every way out of this function, before `result` goes.
+// One recovery: the state being rebuilt, the thread faulting its tables in, and what it
+// found. The populator is declared after the result, so it stops and joins before the
+// state it touches could go.
+struct recovery_run {
+    const std::filesystem::path& data_dir;
+    const state_options& options;
+    const recovery_options& how;
+    journal::journal_expectations expected{};
+    recovery_result result{};
     std::jthread populator;
-    auto fresh_state = [&] {
-        if (populator.joinable()) {
-            populator.request_stop();
-            populator.join();
-        }
-        result.state = std::make_unique<booking_state>(options);
-        if (how.population == table_population::before_replay) {
-            result.state->prefault();
-            return;
-        }
-        const booking_state& tables = *result.state;
-        populator = std::jthread([&tables](std::stop_token stop) {
-            tables.populate_concurrently(stop);
-        });
-    };
-    fresh_state();
-    if (how.use_snapshots) {
-        auto restored = restore_snapshot(data_dir, result);
-        if (!restored) return std::unexpected(restored.error());
-        if (!*restored) fresh_state();  // the snapshot did not fit: replay everything
+
+    void fresh_state();
+    std::expected<void, std::string> replay_from(const journal::journal_position& start);
+    std::expected<attempt, std::string> try_snapshot(const journal::snapshot_info& info);
+};
+
+// Empty tables (again, when a snapshot was decoded into them and then not used): the
+// tables' pages fault in on the other core while this one replays.
+void recovery_run::fresh_state() {
+    if (populator.joinable()) {
+        populator.request_stop();
+        populator.join();
     }
+    result.state = std::make_unique<booking_state>(options);
+    result.position = {};
+    result.snapshot.reset();
+    result.torn_tail.reset();
+    result.records_replayed = 0;
+    result.batches_replayed = 0;
+    result.batches_verified = 0;
+    result.replay_ns = 0;
+    if (how.population == table_population::before_replay) {
+        result.state->prefault();
+        return;
+    }
+    const booking_state& tables = *result.state;
+    populator = std::jthread([&tables](std::stop_token stop) {
+        tables.populate_concurrently(stop);
+    });
+}
+
+std::expected<void, std::string> recovery_run::replay_from(const journal::journal_position& start) {
     const std::uint64_t replay_start_ns = base::monotonic_ns();
-    auto reader = journal::reader::open(journal_dir(data_dir), result.position);
+    auto reader = journal::reader::open(journal_dir(data_dir), start, expected);
     if (!reader) return std::unexpected(reader.error().message());
     auto replayed = replay_journal(*reader, *result.state, how.on_progress);
     if (!replayed) return std::unexpected(replayed.error());
@@ -96,7 +82,124 @@ std::expected<recovery_result, std::string> recover(const std::filesystem::path&
     result.replay_ns = base::monotonic_ns() - replay_start_ns;
     if (auto torn = reader->torn_tail()) result.torn_tail = describe(*torn);
     result.position = reader->position();
-    return result;
+    return {};
+}
+
+// Decodes the snapshot and replays the journal after it while another thread checks that
+// the journal holds what the snapshot covers (every batch before it, the last one the same).
+// Damage found by either is the error; a snapshot the journal does not vouch for, or one
+// that does not decode, is not used (a note says why) and the caller starts again.
+std::expected<attempt, std::string> recovery_run::try_snapshot(const journal::snapshot_info& info) {
+    auto loaded = journal::load_snapshot(info);
+    if (!loaded) {
+        // Damage and newer formats fall back to an older snapshot (the journal replays
+        // the difference); a file pruned meanwhile is simply gone. I/O errors stop here.
+        const journal::journal_errc code = loaded.error().code;
+        if (code != journal::journal_errc::damaged &&
+            code != journal::journal_errc::format_version &&
+            code != journal::journal_errc::not_found) {
+            return std::unexpected(loaded.error().message());
+        }
+        result.notes.push_back("skipped damaged snapshot: " + loaded.error().message());
+        return attempt::not_used;
+    }
+    const journal::journal_position covered = position_of(loaded->info.position);
+    std::optional<std::expected<journal::prefix_report, journal::journal_error>> prefix;
+    std::jthread verifier([&] {
+        prefix = journal::verify_prefix(journal_dir(data_dir), covered, expected, how.on_verify);
+    });
+    auto decoded = decode_state(loaded->payload, *result.state);
+    std::expected<void, std::string> tail;
+    if (decoded) tail = replay_from(covered);
+    verifier.join();
+    if (!*prefix) return std::unexpected(prefix->error().message());
+    const std::string name = "not using snapshot " + info.path.string() + ": ";
+    const journal::prefix_report& checked = **prefix;
+    if (checked.verdict == journal::prefix_verdict::ends_before) {
+        result.notes.push_back(name + "it covers " + std::to_string(covered.next_batch_number) +
+                               " batches, the journal holds " +
+                               std::to_string(checked.reached.next_batch_number) +
+                               " (a snapshot of another or a longer history)");
+        return attempt::not_used;
+    }
+    if (checked.verdict == journal::prefix_verdict::differs) {
+        result.notes.push_back(name + "the journal's batch " +
+                               std::to_string(covered.next_batch_number - 1) +
+                               " is not the one it covers (a snapshot of another history)");
+        return attempt::not_used;
+    }
+    if (!decoded) {
+        // The snapshot verifies but does not fit this configuration.
+        result.notes.push_back(name + decoded.error());
+        return attempt::not_used;
+    }
+    if (!tail) return std::unexpected(tail.error());
+    result.snapshot = info.path;
+    result.batches_verified = covered.next_batch_number;
+    return attempt::used;
+}
+
+}  // namespace
+
+std::array<std::uint64_t, journal::manifest_parameters_count> manifest_parameters(
+    const state_options& tables) {
+    ORDO_ASSERT(!validate(tables).has_value());
+    std::array<std::uint64_t, journal::manifest_parameters_count> words{};
+    words[conferences_word] = tables.conferences_max;
+    words[reservations_word] = tables.reservations_max;
+    return words;
+}
+
+std::expected<state_options, std::string> tables_of(const journal::manifest& recorded) {
+    const auto& words = recorded.parameters;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i == conferences_word || i == reservations_word) continue;
+        if (words[i] != 0) return std::unexpected("the manifest holds parameters this ordo "
+                                                  "does not know: upgrade ordo");
+    }
+    constexpr std::uint64_t u32_max = std::numeric_limits<std::uint32_t>::max();
+    if (words[conferences_word] > u32_max || words[reservations_word] > u32_max) {
+        return std::unexpected("the manifest's table capacities are out of range");
+    }
+    const state_options tables{
+        .conferences_max = static_cast<std::uint32_t>(words[conferences_word]),
+        .reservations_max = static_cast<std::uint32_t>(words[reservations_word])};
+    if (auto bad = validate(tables)) return std::unexpected("the manifest's " + *bad);
+    return tables;
+}
+
+std::string describe(const journal::tail_report& tail) {
+    return tail.path + " at byte " + std::to_string(tail.segment_offset) + ": " + tail.detail;
+}
+
+std::filesystem::path journal_dir(const std::filesystem::path& data_dir) {
+    return journal::data_dir_layout::journal(data_dir);
+}
+
+std::expected<recovery_result, std::string> recover(const std::filesystem::path& data_dir,
+                                                    const state_options& options,
+                                                    const recovery_options& how) {
+    if (auto bad = validate(options)) return std::unexpected(*bad);
+    recovery_run run{.data_dir = data_dir, .options = options, .how = how};
+    auto recorded = journal::read_manifest(data_dir);
+    if (!recorded) return std::unexpected(recorded.error().message());
+    run.result.manifest = *recorded;
+    if (*recorded) run.expected = journal::expectations_of(**recorded);
+    run.fresh_state();
+    if (how.use_snapshots) {
+        auto listed = journal::list_snapshots(data_dir);
+        if (!listed) return std::unexpected(listed.error().message());
+        for (const journal::snapshot_info& info : *listed) {
+            auto tried = run.try_snapshot(info);
+            if (!tried) return std::unexpected(tried.error());
+            if (*tried == attempt::used) return std::move(run.result);
+            run.fresh_state();  // it may have been decoded into, and replayed after
+        }
+    }
+    if (auto replayed = run.replay_from({}); !replayed) {
+        return std::unexpected(replayed.error());
+    }
+    return std::move(run.result);
 }
 
 }  // namespace ordo::engine

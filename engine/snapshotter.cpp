@@ -102,7 +102,9 @@ bool snapshotter::wait_durable(std::uint64_t batches) {
 }
 
 std::string snapshotter::write_one() {
-    auto stream = journal::snapshot_stream::create(options_.data_dir, covered_.next_sequence);
+    journal::io::file_system& files =
+        options_.files != nullptr ? *options_.files : journal::io::real_file_system();
+    auto stream = journal::snapshot_stream::create(options_.data_dir, covered_.next_sequence, files);
     std::string error;
     if (stream) {
         auto put = [&](std::span<const std::byte> piece) {
@@ -129,7 +131,8 @@ std::string snapshotter::write_one() {
     if (auto finished = stream->finish(position); !finished) return finished.error().message();
     if (!wait_durable(covered_.next_batch_number)) return "";
     if (auto published = stream->publish(); !published) return published.error().message();
-    if (auto pruned = journal::prune_snapshots(options_.data_dir, options_.keep); !pruned) {
+    if (auto pruned = journal::prune_snapshots(options_.data_dir, options_.keep, files);
+        !pruned) {
         return pruned.error().message();
     }
     taken_.fetch_add(1, std::memory_order_acq_rel);

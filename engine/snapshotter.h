@@ -26,6 +26,7 @@
 #include "engine/booking_state.h"
 #include "engine/snapshot_guard.h"
 #include "engine/state_codec.h"
+#include "journal/io/file_system.h"
 #include "journal/writer.h"
 
 namespace ordo::engine {
@@ -35,6 +36,8 @@ struct snapshot_options {
     std::uint64_t every_commands = 0;  // 0: never
     std::uint32_t keep = 3;
     int keep_off_cpu = -1;  // the sequencer's CPU: streaming and writing run elsewhere
+    // Where snapshots are written (the durable file layer); nullptr: the real file system.
+    journal::io::file_system* files = nullptr;
 };
 
 class snapshotter {

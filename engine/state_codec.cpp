@@ -1,6 +1,7 @@
 #include "engine/state_codec.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <optional>
@@ -43,26 +44,63 @@ std::optional<std::string> check_reservation(const reservation_state& r,
     const bool status_ok = r.status >= reservation_status::held &&
                            r.status <= reservation_status::expired;
     const bool items_ok = r.item_count >= 1 && r.item_count <= reservation_items_max;
-    if (!status_ok || !items_ok || r.conference_index >= into.conference_count()) {
+    const bool fields_ok = r.customer != 0 && r.reserved_zero == 0;
+    if (!status_ok || !items_ok || !fields_ok || r.conference_index >= into.conference_count()) {
         return "state snapshot has an invalid reservation " + std::to_string(r.id);
     }
     const conference_state& c = into.conference(r.conference_index);
-    for (std::uint32_t i = 0; i < r.item_count; i++) {
-        if (r.items[i].type_index >= c.type_count) {
-            return "state snapshot has an invalid reservation " + std::to_string(r.id);
+    for (std::uint32_t i = 0; i < reservation_items_max; i++) {
+        const reserved_item& item = r.items[i];
+        const bool ok = i < r.item_count
+                            ? item.type_index < c.type_count && item.quantity >= 1 &&
+                                  item.quantity <= reserve_quantity_max && item.reserved_zero == 0
+                            : item.type_index == 0 && item.quantity == 0 && item.reserved_zero == 0;
+        if (!ok) return "state snapshot has an invalid reservation " + std::to_string(r.id);
+    }
+    return std::nullopt;
+}
+
+// A restored conference must be one apply() could have made, for the same reason: an id
+// used once, a ttl in range, 1..64 distinct seat types (create_conference makes at least
+// one and none is ever removed), counters that add up (apply and the state printer assert
+// `held + confirmed <= capacity`), unused type slots all zero, `closed` 0 or 1.
+std::optional<std::string> check_conference(const conference_state& c,
+                                            const booking_state& into) {
+    const std::string bad = "state snapshot has an invalid conference " + std::to_string(c.id);
+    if (c.id == 0) return "state snapshot has a conference with id 0";
+    if (into.find_conference(c.id) != index_none) {
+        return "state snapshot has conference " + std::to_string(c.id) + " twice";
+    }
+    if (c.hold_ttl_ms < hold_ttl_ms_min || c.hold_ttl_ms > hold_ttl_ms_max) return bad;
+    if (c.type_count < 1 || c.type_count > seat_types_per_conference_max) return bad;
+    if (c.closed > 1 || c.reserved_zero != 0) return bad;
+    for (std::uint32_t i = 0; i < seat_types_per_conference_max; i++) {
+        const seat_counts& s = c.seats[i];
+        if (i >= c.type_count) {
+            if (c.type_ids[i] != 0 || s.capacity != 0 || s.held != 0 || s.confirmed != 0) {
+                return bad;
+            }
+            continue;
+        }
+        if (c.type_ids[i] == 0) return bad;
+        for (std::uint32_t j = 0; j < i; j++) {
+            if (c.type_ids[j] == c.type_ids[i]) return bad;  // find_type would find j
+        }
+        if (s.capacity > capacity_max || std::uint64_t{s.held} + s.confirmed > s.capacity) {
+            return bad;
         }
     }
     return std::nullopt;
 }
 
-// A restored conference must be one apply() could have made, as check_reservation says.
-std::optional<std::string> check_conference(const conference_state& c,
-                                            const booking_state& into) {
-    if (c.id == 0) return "state snapshot has a conference with id 0";
-    const bool ok = c.type_count >= 1 && c.type_count <= seat_types_per_conference_max &&
-                    c.closed <= 1 && c.reserved_zero == 0;
-    if (!ok || into.find_conference(c.id) != index_none) {
-        return "state snapshot has an invalid conference " + std::to_string(c.id);
+// The header's counters must describe the records that follow, before any is trusted
+// (held sizes an allocation).
+std::optional<std::string> check_counts(const state_header_v2& h) {
+    const std::uint64_t finished = h.cancelled + h.expired;
+    const std::uint64_t live = h.held + h.confirmed;
+    const bool overflow = finished < h.cancelled || live < h.held || live + finished < live;
+    if (overflow || live + finished != h.reservation_count || h.reserved_zero != 0) {
+        return "state snapshot's reservation counts do not add up";
     }
     return std::nullopt;
 }
@@ -120,6 +158,7 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
         return std::unexpected("the snapshot holds " + std::to_string(h.reservation_count) +
                                " reservations: raise --reservations-max");
     }
+    if (auto bad = check_counts(h)) return std::unexpected(*bad);
     for (std::uint32_t i = 0; i < h.conference_count; i++) {
         conference_state c;
         if (!take(bytes, c)) return std::unexpected("state snapshot truncated");
@@ -146,6 +185,7 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
     // The indexer's: where it found an id twice. This thread stops there too (a hint while
     // the indexer runs, the answer after the join).
     std::atomic<std::uint64_t> duplicate_at{count};
+    std::array<std::uint64_t, 5> by_status{};  // by reservation_status (1..4)
     {
         const reservation_index index = into.reservation_index_view();
         std::jthread indexer([&, index] {
@@ -184,6 +224,7 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
                 held.push_back({.expires_at_ms = r.expires_at_ms, .reservation = r.id,
                                 .record = record, .reserved_zero = 0});
             }
+            by_status[static_cast<std::size_t>(r.status)]++;
         }
     }  // joined
     if (const std::uint64_t twice = duplicate_at.load(std::memory_order_relaxed); twice < count) {
@@ -192,6 +233,10 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
     }
     bytes = bytes.subspan(h.reservation_count * sizeof(reservation_state));
     if (!bytes.empty()) return std::unexpected("state snapshot has trailing bytes");
+    if (by_status[1] != h.held || by_status[2] != h.confirmed || by_status[3] != h.cancelled ||
+        by_status[4] != h.expired) {
+        return std::unexpected("state snapshot's reservation counts disagree with its records");
+    }
     std::sort(held.begin(), held.end(),
               [](const expiry_entry& a, const expiry_entry& b) { return a.before(b); });
     for (const expiry_entry& e : held) into.expiries().push(e);

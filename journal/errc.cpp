@@ -15,6 +15,7 @@ std::string_view journal_errc_name(journal_errc code) noexcept {
         case journal_errc::unsupported: return "unsupported";
         case journal_errc::format_version: return "unknown format version";
         case journal_errc::invalid_argument: return "invalid argument";
+        case journal_errc::locked: return "in use by another process";
     }
     return "unknown error";
 }

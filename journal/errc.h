@@ -18,6 +18,7 @@ enum class journal_errc : std::uint8_t {
     unsupported,          // e.g. O_DIRECT refused by the file system, io_uring unavailable
     format_version,       // written by a newer format we cannot read
     invalid_argument,     // an option outside its limits (checked at the boundary)
+    locked,               // another process holds the data directory's lock (a writer)
 };
 
 std::string_view journal_errc_name(journal_errc code) noexcept;

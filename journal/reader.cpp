@@ -43,10 +43,13 @@ reader& reader::operator=(reader&& other) noexcept {
     map_bytes_ = std::exchange(other.map_bytes_, 0);
     offset_ = other.offset_;
     position_ = other.position_;
+    expected_ = other.expected_;
+    short_segment_bytes_ = other.short_segment_bytes_;
     ended_ = other.ended_;
     tail_ = std::move(other.tail_);
     retired_ = std::move(other.retired_);
     retired_max_ = other.retired_max_;
+    memory_ = std::move(other.memory_);
     return *this;
 }
 
@@ -66,7 +69,8 @@ void reader::unmap() noexcept {
     map_bytes_ = 0;
 }
 
-void reader::release(const mapping& m) noexcept {
+void reader::release(const mapping& m) const noexcept {
+    if (!memory_.empty()) return;  // borrowed bytes, never mapped here
     const int result = ::munmap(const_cast<std::byte*>(m.data), m.bytes);
     ORDO_ASSERT(result == 0);
 }
@@ -88,14 +92,17 @@ std::string reader::path_of(std::size_t cursor) const {
 }
 
 std::expected<reader, journal_error> reader::open(const std::filesystem::path& dir,
-                                                  const journal_position& start) {
+                                                  const journal_position& start,
+                                                  const journal_expectations& expected) {
     ORDO_ASSERT(start.segment_offset % block_bytes == 0);
+    if (expected.durable_end.next_batch_number > 0) ORDO_ASSERT(expected.segment_count > 0);
     reader result;
     result.dir_ = dir;
     result.position_ = start;
+    result.expected_ = expected;
     std::error_code error;
     if (!std::filesystem::exists(dir, error)) {
-        if (start.next_batch_number == 0) {
+        if (start.next_batch_number == 0 && expected.segment_count == 0) {
             result.ended_ = true;  // a missing directory is an empty journal
             return result;
         }
@@ -108,6 +115,7 @@ std::expected<reader, journal_error> reader::open(const std::filesystem::path& d
     if (error) return std::unexpected(io::error_from_errno(error.value(), dir, 0, "list"));
     auto segments = sorted_segments(names, dir);
     if (!segments) return std::unexpected(segments.error());
+    if (auto missing = result.check_segment_count(*segments)) return std::unexpected(*missing);
     auto first = std::find_if(segments->begin(), segments->end(), [&](const segment_file& s) {
         return s.index == start.segment_index;
     });
@@ -126,10 +134,58 @@ std::expected<reader, journal_error> reader::open(const std::filesystem::path& d
     return result;
 }
 
+reader reader::open_memory(std::span<const memory_segment> segments,
+                           const journal_position& start) {
+    ORDO_ASSERT(start.segment_offset % block_bytes == 0);
+    reader result;
+    result.position_ = start;
+    for (const memory_segment& segment : segments) {
+        ORDO_ASSERT(segment.bytes.size() % block_bytes == 0);
+        ORDO_ASSERT(segment.index == start.segment_index + result.segments_.size());
+        result.segments_.push_back(segment_file{
+            .index = segment.index,
+            .first_sequence = segment.first_sequence,
+            .name = "memory segment " + std::to_string(segment.index)});
+        result.memory_.push_back(segment.bytes);
+    }
+    if (segments.empty()) {
+        result.ended_ = true;  // as a directory without segments
+        return result;
+    }
+    result.offset_ = start.segment_offset;
+    const auto mapped = result.map_segment(0);
+    ORDO_ASSERT(mapped.has_value());  // nothing to open or map
+    return result;
+}
+
+// Segments [0, segment_count) must all be there (sorted_segments already refused a gap).
+std::optional<journal_error> reader::check_segment_count(
+    const std::vector<segment_file>& all) const {
+    const std::uint32_t count = expected_.segment_count;
+    if (count == 0) return std::nullopt;
+    std::uint32_t missing = 0;
+    if (all.empty() || all.front().index != 0) {
+        missing = 0;
+    } else if (all.back().index + 1 < count) {
+        missing = all.back().index + 1;
+    } else {
+        return std::nullopt;
+    }
+    return damage(dir_.string(), 0,
+                  "segment " + std::to_string(missing) + " is missing: the manifest records " +
+                      std::to_string(count) + " segments (restore it from a backup)");
+}
+
 std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
     ORDO_ASSERT(cursor < segments_.size());
     retire_current();
     cursor_ = cursor;
+    if (!memory_.empty()) {
+        ORDO_ASSERT(memory_.size() == segments_.size());
+        map_ = memory_[cursor].data();
+        map_bytes_ = memory_[cursor].size();
+        return {};
+    }
     const std::string path = path_of(cursor);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::unexpected(io::error_from_errno(errno, path, 0, "open segment"));
@@ -137,17 +193,29 @@ std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
     const int stat_result = ::fstat(fd, &status);
     ORDO_ASSERT(stat_result == 0);
     const auto bytes = static_cast<std::uint64_t>(status.st_size);
-    if (bytes < segment_bytes_min || bytes % block_bytes != 0) {
+    // The last segment may have been cut short (an interrupted copy, a truncation): it is
+    // read as far as whole blocks go, and what it lost ends the journal as a torn write
+    // would (or is damage, before the durable end). Any other segment must be whole.
+    const bool last = cursor + 1 == segments_.size();
+    if (!last && (bytes < segment_bytes_min || bytes % block_bytes != 0)) {
         ::close(fd);
         return std::unexpected(damage(path, bytes, "segment size not a block multiple >= 1 MiB"));
     }
-    void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    const std::uint64_t mapped_bytes = bytes / block_bytes * block_bytes;
+    const bool cut_short = bytes != mapped_bytes || bytes < segment_bytes_min ||
+                           (expected_.segment_bytes != 0 && bytes < expected_.segment_bytes);
+    if (last && cut_short) short_segment_bytes_ = bytes;
+    if (mapped_bytes == 0) {
+        ::close(fd);
+        return {};  // nothing to read: map_ stays null, map_bytes_ 0
+    }
+    void* map = ::mmap(nullptr, mapped_bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     const int map_errno = errno;
     ::close(fd);
     if (map == MAP_FAILED) return std::unexpected(io::error_from_errno(map_errno, path, 0, "mmap"));
-    ::madvise(map, bytes, MADV_SEQUENTIAL);
+    ::madvise(map, mapped_bytes, MADV_SEQUENTIAL);
     map_ = static_cast<const std::byte*>(map);
-    map_bytes_ = bytes;
+    map_bytes_ = mapped_bytes;
     return {};
 }
 
@@ -217,11 +285,41 @@ std::expected<std::optional<batch_view>, journal_error> reader::next() {
                                      .segment_index = header.segment_index,
                                      .segment_offset = offset_,
                                      .previous_header_checksum = header.header_checksum};
+        if (position_.next_batch_number == expected_.durable_end.next_batch_number &&
+            position_ != expected_.durable_end) {
+            ended_ = true;
+            return std::unexpected(damage(
+                path_of(cursor_), view.segment_offset,
+                "batch " + std::to_string(header.batch_number) +
+                    " is not the one the manifest records as the last durable batch (another "
+                    "position or header checksum): the journal is not the one it describes"));
+        }
         return view;
     }
     return std::optional<batch_view>{};
 }
 
+
+// The journal ends (or fails `what`) at `offset` before the durable end the manifest
+// records: acknowledged batches are damaged or missing. nullopt when it is past it.
+std::optional<journal_error> reader::short_of_durable_end(std::uint64_t offset,
+                                                          const char* what) const {
+    const std::uint64_t expected = position_.next_batch_number;
+    const std::uint64_t durable = expected_.durable_end.next_batch_number;
+    if (expected >= durable) return std::nullopt;
+    const std::string counted = "the manifest records " + std::to_string(durable) +
+                                " durable batches";
+    if (what == nullptr) {
+        return damage(path_of(cursor_), offset,
+                      "the journal ends before batch " + std::to_string(expected) + ", but " +
+                          counted + ": acknowledged batches are missing (a segment cut short "
+                                    "or removed?)");
+    }
+    return damage(path_of(cursor_), offset,
+                  std::string(what) + " in batch " + std::to_string(expected) + ", before the "
+                      "durable end (" + counted + "): damage, not a torn tail (restore the file "
+                      "from a backup)");
+}
 
 // The first batch at `offset` failed `what` (nullptr: the last segment simply ends). Decides
 // clean end, torn tail or damage by the rule of FORMAT.md "Torn tail or damage": every
@@ -232,23 +330,38 @@ std::expected<std::optional<batch_view>, journal_error> reader::end_at(std::uint
                                                                         const char* what) {
     ORDO_ASSERT(!ended_);
     ended_ = true;
-    if (what == nullptr) return std::optional<batch_view>{};
-    const std::string failed_path = path_of(cursor_);
-    const std::uint32_t failed_index = segments_[cursor_].index;
+    if (auto short_of = short_of_durable_end(offset, what)) return std::unexpected(*short_of);
+    // The journal ends where a cut-short last segment still holds zeros or nothing: what the
+    // segment lost is reported as cut (the writer restores its size).
+    const bool in_cut_segment = short_segment_bytes_ != 0 && cursor_ + 1 == segments_.size();
+    const auto cut_short = [&] {
+        tail_ = tail_report{.path = path_of(cursor_),
+                            .segment_index = segments_[cursor_].index,
+                            .segment_offset = offset,
+                            .later_batches = 0,
+                            .detail = "the segment is cut short (" +
+                                      std::to_string(short_segment_bytes_) + " bytes)"};
+        return std::optional<batch_view>{};
+    };
+    if (what == nullptr) return in_cut_segment ? cut_short() : std::optional<batch_view>{};
+    // map_segment moves cursor_: the failed segment is remembered apart.
+    const std::size_t failed = cursor_;
+    const std::string failed_path = path_of(failed);
+    const std::uint32_t failed_index = segments_[failed].index;
     const bool first_block_zero = all_zero({map_ + offset, block_bytes});
     const std::uint64_t expected = position_.next_batch_number;
     std::uint64_t distance_base = 0;  // bytes from the failure to the mapped segment's start
     std::uint32_t later = 0;
-    for (std::size_t cursor = cursor_; cursor < segments_.size(); ++cursor) {
-        if (cursor != cursor_) {
-            distance_base += map_bytes_ - (cursor - 1 == cursor_ ? offset : 0);
+    for (std::size_t cursor = failed; cursor < segments_.size(); ++cursor) {
+        if (cursor != failed) {
+            distance_base += map_bytes_ - (cursor - 1 == failed ? offset : 0);
             if (auto mapped = map_segment(cursor); !mapped) return std::unexpected(mapped.error());
         }
-        const std::uint64_t begin = cursor == cursor_ ? offset : 0;
+        const std::uint64_t begin = cursor == failed ? offset : 0;
         for (std::uint64_t at = begin; at + batch_header_bytes <= map_bytes_; at += block_bytes) {
             const batch_header h = load_batch_header({map_ + at, batch_header_bytes});
             if (!header_self_consistent(h)) continue;
-            if (at == offset && cursor == cursor_ && h.batch_number == expected) continue;
+            if (at == offset && cursor == failed && h.batch_number == expected) continue;
             const std::uint64_t distance = distance_base + at - begin;
             const bool in_window = distance < torn_window_bytes &&
                                    h.batch_number > expected &&
@@ -264,7 +377,10 @@ std::expected<std::optional<batch_view>, journal_error> reader::end_at(std::uint
             ++later;
         }
     }
-    if (first_block_zero && later == 0) return std::optional<batch_view>{};  // clean end
+    if (first_block_zero && later == 0) {
+        if (in_cut_segment) return cut_short();
+        return std::optional<batch_view>{};  // clean end
+    }
     tail_ = tail_report{.path = failed_path,
                         .segment_index = failed_index,
                         .segment_offset = offset,

@@ -51,7 +51,22 @@ struct tail_report {
 class reader {
 public:
     static std::expected<reader, journal_error> open(const std::filesystem::path& dir,
-                                                     const journal_position& start = {});
+                                                     const journal_position& start = {},
+                                                     const journal_expectations& expected = {});
+
+    // A segment whose bytes are already in memory (borrowed: they must outlive the reader).
+    struct memory_segment {
+        std::uint32_t index = 0;
+        std::uint64_t first_sequence = 0;
+        std::span<const std::byte> bytes;  // a whole number of blocks
+    };
+    // Reads segments held in memory, with consecutive indexes from start.segment_index,
+    // exactly as open() and next() read a directory of segment files: every paired check,
+    // torn tail against damage. No file system is touched: this is how the batch decoder
+    // is fuzzed (tests/fuzz/), so any bytes at all must end in a batch, the end, a torn
+    // tail or an error, never in an assertion.
+    static reader open_memory(std::span<const memory_segment> segments,
+                              const journal_position& start = {});
     reader(reader&& other) noexcept;
     reader& operator=(reader&& other) noexcept;
     ~reader();
@@ -78,12 +93,16 @@ private:
         std::uint64_t bytes;
     };
     void unmap() noexcept;  // every mapping, kept ones too
-    static void release(const mapping& m) noexcept;
+    void release(const mapping& m) const noexcept;  // munmap, unless the bytes are borrowed
     void retire_current() noexcept;  // keeps it if asked to, else releases it
     const char* check_batch(std::uint64_t offset, std::uint64_t* disk_bytes) const;
     bool zero_tail_of_segment(std::uint64_t offset) const;
     std::expected<std::optional<batch_view>, journal_error> end_at(std::uint64_t offset,
                                                                     const char* what);
+    std::optional<journal_error> short_of_durable_end(std::uint64_t offset,
+                                                      const char* what) const;
+    std::optional<journal_error> check_segment_count(
+        const std::vector<segment_file>& all) const;
     std::string path_of(std::size_t cursor) const;
 
     std::filesystem::path dir_;
@@ -93,9 +112,12 @@ private:
     std::uint64_t map_bytes_ = 0;
     std::uint64_t offset_ = 0;              // next batch in the mapped segment
     journal_position position_{};           // after the last good batch
+    journal_expectations expected_{};
     bool ended_ = false;
     std::optional<tail_report> tail_;
+    std::uint64_t short_segment_bytes_ = 0;  // the last segment's size, when cut short
     std::vector<mapping> retired_;  // oldest first, at most retired_max_
+    std::vector<std::span<const std::byte>> memory_;  // open_memory: by cursor, borrowed
     std::uint32_t retired_max_ = 0;
 };
 

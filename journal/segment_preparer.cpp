@@ -51,16 +51,17 @@ static_assert(segment_preparer::zero_lead_bytes >= batch_bytes_max, "a whole bat
 static_assert(segment_preparer::zero_tick_us_min <= segment_preparer::zero_tick_us_max);
 static_assert(segment_preparer::zero_idle_us >= 2 * segment_preparer::zero_tick_us_max);
 
-segment_preparer::segment_preparer(io::io_backend* backend, std::filesystem::path dir,
+segment_preparer::segment_preparer(io::file_system* files, std::filesystem::path dir,
                                    std::uint64_t segment_bytes, std::uint32_t named_through,
-                                   int keep_off_cpu)
-    : backend_(backend),
+                                   int keep_off_cpu, name_durable_hook on_name_durable)
+    : files_(files),
       dir_(std::move(dir)),
       segment_bytes_(segment_bytes),
       lead_bytes_(zero_lead_bytes_for(segment_bytes)),
+      on_name_durable_(std::move(on_name_durable)),
       named_through_(named_through),
       writer_remaining_bytes_(segment_bytes) {
-    ORDO_ASSERT(backend != nullptr);
+    ORDO_ASSERT(files != nullptr);
     ORDO_ASSERT(segment_bytes >= segment_bytes_min);
     ORDO_ASSERT(segment_bytes % block_bytes == 0);
     ORDO_ASSERT(lead_bytes_ > 0);
@@ -189,7 +190,7 @@ std::expected<void, journal_error> segment_preparer::prepare(std::uint32_t index
         ORDO_ASSERT(next.bytes % block_bytes == 0);
         ORDO_ASSERT(zeroed + next.bytes <= segment_bytes_);
         if (zeroed + next.bytes == segment_bytes_) ORDO_ASSERT(next.sync);
-        auto written = backend_->append_zeros(path, zeroed, next.bytes, next.sync);
+        auto written = files_->append_zeros(path, zeroed, next.bytes, next.sync);
         if (!written) return written;
         zeroed += next.bytes;
     }
@@ -206,7 +207,8 @@ void segment_preparer::run() {
         if (name_sync_requested_.has_value()) {
             const std::uint32_t index = *name_sync_requested_;
             lock.unlock();
-            auto synced = backend_->sync_dir(dir_);
+            auto synced = files_->sync_dir(dir_);
+            if (synced && on_name_durable_) synced = on_name_durable_(index);
             lock.lock();
             name_sync_requested_.reset();
             if (synced) {

@@ -29,12 +29,13 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "journal/errc.h"
-#include "journal/io/io_backend.h"
+#include "journal/io/file_system.h"
 
 namespace ordo::journal {
 
@@ -65,11 +66,16 @@ public:
     // to fill (a quarter of the segment if that is less).
     static constexpr std::uint64_t zero_lead_bytes = 4u << 20;
 
+    // Called on the preparer's thread once segment `index`'s name is durable and before
+    // names_durable_through() covers it (the writer records the segment in its manifest);
+    // an error fails the preparer as a failed sync would.
+    using name_durable_hook = std::function<std::expected<void, journal_error>(std::uint32_t)>;
+
     // `named_through`: segments with index <= this already have durable names.
     // `keep_off_cpu` >= 0: the thread never runs there (the sequencer's CPU).
-    segment_preparer(io::io_backend* backend, std::filesystem::path dir,
+    segment_preparer(io::file_system* files, std::filesystem::path dir,
                      std::uint64_t segment_bytes, std::uint32_t named_through,
-                     int keep_off_cpu = -1);
+                     int keep_off_cpu = -1, name_durable_hook on_name_durable = {});
     ~segment_preparer();
     segment_preparer(const segment_preparer&) = delete;
     segment_preparer& operator=(const segment_preparer&) = delete;
@@ -110,10 +116,11 @@ private:
     std::expected<void, journal_error> prepare(std::uint32_t index);
     piece next_piece(std::uint64_t zeroed, pace* seen);
 
-    io::io_backend* backend_;
+    io::file_system* files_;
     const std::filesystem::path dir_;
     const std::uint64_t segment_bytes_;
     const std::uint64_t lead_bytes_;
+    const name_durable_hook on_name_durable_;
 
     std::mutex mutex_;
     std::condition_variable changed_;

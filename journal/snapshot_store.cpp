@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +17,9 @@
 #include <utility>
 
 #include "base/assert.h"
+#include "journal/data_dir.h"
+#include "journal/io/file_system.h"
+#include "journal/limits.h"
 
 namespace ordo::journal {
 namespace {
@@ -28,7 +30,6 @@ static_assert(snapshot_payload_bytes_max <= std::uint64_t{PTRDIFF_MAX} - snapsho
 static_assert(snapshot_keep_min >= 1);
 static_assert(snapshot_keep_min <= snapshot_keep_max);
 
-constexpr std::string_view snapshots_dir_name = "snapshots";
 constexpr std::string_view name_prefix = "snapshot-";
 constexpr std::string_view name_suffix = ".snap";
 // A temp file is the final name plus this suffix: it cannot parse as a snapshot name,
@@ -37,40 +38,10 @@ constexpr std::string_view temp_suffix = ".snap.tmp";
 constexpr std::size_t name_digits = 20;  // UINT64_MAX has 20 decimal digits
 constexpr std::size_t header_checksummed_bytes = offsetof(snapshot_header, header_checksum);
 
-// Maps an errno from a call we built to its error code on purpose. EBADF, EFAULT and
-// EINVAL mean we passed a bad descriptor, buffer or flag: bugs, so they trap.
-journal_errc errc_from_errno(int error) {
-    ORDO_ASSERT(error != 0);
-    ORDO_ASSERT(error != EBADF);
-    ORDO_ASSERT(error != EFAULT);
-    ORDO_ASSERT(error != EINVAL);
-    switch (error) {
-        case ENOSPC:
-        case EDQUOT:
-            return journal_errc::no_space;
-        case EACCES:
-        case EPERM:
-        case EROFS:
-            return journal_errc::permission_denied;
-        case ENOENT:
-        case ENOTDIR:
-            return journal_errc::not_found;
-        case ENAMETOOLONG:
-        case ELOOP:
-        case EISDIR:
-            return journal_errc::invalid_argument;
-        default:
-            return journal_errc::io_error;  // EIO, EMFILE, ENOMEM, ...
-    }
-}
-
+// The one errno mapping of the data directory (journal/io/file_system.h).
 journal_error system_error(int error, const std::filesystem::path& path, std::string detail,
                            std::uint64_t offset = 0) {
-    return journal_error{.code = errc_from_errno(error),
-                         .system_errno = error,
-                         .path = path.string(),
-                         .offset = offset,
-                         .detail = std::move(detail)};
+    return io::error_from_errno(error, path, offset, detail);
 }
 
 journal_error damaged(const std::filesystem::path& path, std::uint64_t offset, std::string detail) {
@@ -128,43 +99,6 @@ class file_descriptor {
     int fd_;
 };
 
-// Writes both buffers whole, continuing after partial writes and EINTR.
-std::expected<void, journal_error> write_all(int fd, std::span<const std::byte> first,
-                                             std::span<const std::byte> second,
-                                             const std::filesystem::path& path) {
-    ORDO_ASSERT(fd >= 0);
-    iovec parts[2] = {{const_cast<std::byte*>(first.data()), first.size()},
-                      {const_cast<std::byte*>(second.data()), second.size()}};
-    const std::uint64_t total_bytes = first.size() + second.size();
-    std::uint64_t written_bytes = 0;
-    int part = 0;
-    while (written_bytes < total_bytes) {
-        while (parts[part].iov_len == 0) ++part;
-        ORDO_ASSERT(part < 2);
-        const ssize_t result = ::writev(fd, parts + part, 2 - part);
-        if (result < 0) {
-            if (errno == EINTR) continue;
-            return std::unexpected(system_error(errno, path, "write", written_bytes));
-        }
-        if (result == 0) {
-            return std::unexpected(journal_error{.code = journal_errc::short_write,
-                                                 .path = path.string(),
-                                                 .offset = written_bytes,
-                                                 .detail = "write returned 0"});
-        }
-        written_bytes += static_cast<std::uint64_t>(result);
-        for (auto left = static_cast<std::size_t>(result); left > 0;) {
-            const std::size_t taken = std::min(left, parts[part].iov_len);
-            parts[part].iov_base = static_cast<std::byte*>(parts[part].iov_base) + taken;
-            parts[part].iov_len -= taken;
-            left -= taken;
-            if (parts[part].iov_len == 0 && part == 0) part = 1;
-        }
-    }
-    ORDO_ASSERT(written_bytes == total_bytes);
-    return {};
-}
-
 // Reads up to `size_bytes` at `offset`; fewer only at end of file (the caller decides
 // whether that is damage).
 std::expected<std::uint64_t, journal_error> read_at(int fd, void* into, std::uint64_t size_bytes,
@@ -186,44 +120,6 @@ std::expected<std::uint64_t, journal_error> read_at(int fd, void* into, std::uin
     }
     ORDO_ASSERT(done_bytes <= size_bytes);
     return done_bytes;
-}
-
-// Makes the directory's entries (a rename, a new or removed file) durable.
-std::expected<void, journal_error> fsync_dir(const std::filesystem::path& dir) {
-    ORDO_ASSERT(!dir.empty());
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return std::unexpected(system_error(errno, dir, "open directory"));
-    file_descriptor owned(fd);
-    if (::fsync(owned.get()) != 0) {
-        // EINVAL here is the file system refusing to sync a directory, not a bug of ours.
-        if (errno == EINVAL) {
-            return std::unexpected(journal_error{.code = journal_errc::unsupported,
-                                                 .system_errno = EINVAL,
-                                                 .path = dir.string(),
-                                                 .detail = "fsync of a directory"});
-        }
-        return std::unexpected(system_error(errno, dir, "fsync directory"));
-    }
-    const int close_error = owned.close_checked();
-    if (close_error != 0) return std::unexpected(system_error(close_error, dir, "close"));
-    return {};
-}
-
-// Creates <data_dir>/snapshots when missing, and makes its entry durable in data_dir.
-std::expected<void, journal_error> ensure_snapshots_dir(const std::filesystem::path& data_dir,
-                                                        const std::filesystem::path& dir) {
-    ORDO_ASSERT(!data_dir.empty());
-    ORDO_ASSERT(dir.filename() == snapshots_dir_name);
-    if (::mkdir(dir.c_str(), 0755) == 0) return fsync_dir(data_dir);
-    if (errno != EEXIST) return std::unexpected(system_error(errno, dir, "create directory"));
-    struct stat status {};
-    if (::stat(dir.c_str(), &status) != 0) {
-        return std::unexpected(system_error(errno, dir, "stat directory"));
-    }
-    if (!S_ISDIR(status.st_mode)) {
-        return std::unexpected(system_error(ENOTDIR, dir, "exists and is not a directory"));
-    }
-    return {};
 }
 
 snapshot_header make_header(const snapshot_position& position, std::uint64_t payload_bytes,
@@ -271,6 +167,12 @@ std::expected<void, journal_error> verify_header(const snapshot_header& header,
                           .path = path.string(),
                           .offset = offsetof(snapshot_header, format_version),
                           .detail = "format version " + std::to_string(header.format_version)});
+    }
+    // Where the journal continues must be a place a reader can start: a whole block
+    // inside a segment index that can exist (reader::open asserts the first).
+    if (header.segment_offset % block_bytes != 0 || header.segment_index > segment_index_max) {
+        return std::unexpected(damaged(path, offsetof(snapshot_header, segment_index),
+                                       "journal position is not a block of a segment"));
     }
     if (header.payload_bytes > snapshot_payload_bytes_max) {
         return std::unexpected(damaged(path, offsetof(snapshot_header, payload_bytes),
@@ -344,16 +246,15 @@ std::expected<loaded_snapshot, journal_error> read_verified(const std::filesyste
     if (map == MAP_FAILED) return std::unexpected(system_error(errno, path, "mmap"));
     ::madvise(map, file_bytes, MADV_SEQUENTIAL);
     snapshot_mapping file(static_cast<const std::byte*>(map), file_bytes);
-    const std::span<const std::byte> payload = file.bytes().subspan(snapshot_header_bytes);
-    if (checksum(payload) != header->payload_checksum) {
-        return std::unexpected(damaged(path, snapshot_header_bytes, "payload checksum mismatch"));
-    }
-    ORDO_ASSERT(payload.size() == header->payload_bytes);
+    // The mapped bytes are checked again, whole, by the function the fuzz target drives.
+    const auto view = check_snapshot_bytes(file.bytes(), *name_sequence, path);
+    if (!view) return std::unexpected(view.error());
+    ORDO_ASSERT(view->payload.size() == header->payload_bytes);
     return loaded_snapshot{.info = {.path = path,
-                                    .position = position_of(*header),
+                                    .position = view->position,
                                     .payload_bytes = header->payload_bytes},
                            .file = std::move(file),
-                           .payload = payload};
+                           .payload = view->payload};
 }
 
 // What the snapshots dir holds, by name only.
@@ -362,20 +263,19 @@ struct dir_listing {
     std::vector<std::filesystem::path> temps;
 };
 
-std::expected<dir_listing, journal_error> scan_dir(const std::filesystem::path& dir) {
+std::expected<dir_listing, journal_error> scan_dir(io::file_system& files,
+                                                   const std::filesystem::path& dir) {
     dir_listing listing;
-    std::error_code error;
-    std::filesystem::directory_iterator entries(dir, error);
-    if (error == std::errc::no_such_file_or_directory) return listing;  // no snapshot yet
-    for (; !error && entries != std::filesystem::directory_iterator{}; entries.increment(error)) {
-        const std::string name = entries->path().filename().native();
+    auto names = files.list_dir(dir);
+    if (!names && names.error().code == journal_errc::not_found) return listing;  // none yet
+    if (!names) return std::unexpected(names.error());
+    for (const std::string& name : *names) {
         if (const auto sequence = parse_name(name, name_suffix)) {
-            listing.snapshots.emplace_back(*sequence, entries->path());
+            listing.snapshots.emplace_back(*sequence, dir / name);
         } else if (parse_name(name, temp_suffix)) {
-            listing.temps.push_back(entries->path());
+            listing.temps.push_back(dir / name);
         }
     }
-    if (error) return std::unexpected(system_error(error.value(), dir, "list directory"));
     std::sort(listing.snapshots.begin(), listing.snapshots.end(),
               [](const auto& a, const auto& b) { return a.first > b.first; });
     // Names are canonical (20 digits), so two files never share a sequence.
@@ -388,9 +288,28 @@ std::expected<dir_listing, journal_error> scan_dir(const std::filesystem::path& 
 
 }  // namespace
 
+std::expected<snapshot_view, journal_error> check_snapshot_bytes(
+    std::span<const std::byte> file, std::uint64_t name_sequence,
+    const std::filesystem::path& path) {
+    if (file.size() < snapshot_header_bytes) {
+        return std::unexpected(damaged(path, file.size(), "truncated inside the header"));
+    }
+    snapshot_header header{};
+    std::memcpy(&header, file.data(), sizeof(header));
+    const auto verified = verify_header(header, path, file.size(), name_sequence);
+    if (!verified) return std::unexpected(verified.error());
+    const std::span<const std::byte> payload = file.subspan(snapshot_header_bytes);
+    ORDO_ASSERT(payload.size() == header.payload_bytes);  // verify_header: exact length
+    if (checksum(payload) != header.payload_checksum) {
+        return std::unexpected(damaged(path, snapshot_header_bytes, "payload checksum mismatch"));
+    }
+    return snapshot_view{.position = position_of(header), .payload = payload};
+}
+
 std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem::path& data_dir,
                                                            const snapshot_position& position,
-                                                           std::span<const std::byte> payload) {
+                                                           std::span<const std::byte> payload,
+                                                           io::file_system& files) {
     if (payload.size() > snapshot_payload_bytes_max) {
         return std::unexpected(journal_error{.code = journal_errc::invalid_argument,
                                              .path = data_dir.string(),
@@ -403,39 +322,24 @@ std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem
             journal_error{.code = journal_errc::invalid_argument, .detail = "empty data dir"});
     }
     ORDO_ASSERT(payload.data() != nullptr || payload.empty());
-    const std::filesystem::path dir = data_dir / snapshots_dir_name;
-    if (auto made = ensure_snapshots_dir(data_dir, dir); !made) {
-        return std::unexpected(made.error());
+    const std::filesystem::path dir = data_dir_layout::snapshots(data_dir);
+    // One level: the data dir must exist. A new snapshots/ is durable once data_dir is synced.
+    auto made = files.make_dir(dir);
+    if (!made) return std::unexpected(made.error());
+    if (*made) {
+        if (auto synced = files.sync_dir(io::directory_of(dir)); !synced) {
+            return std::unexpected(synced.error());
+        }
     }
     const snapshot_header header = make_header(position, payload.size(), checksum(payload));
     const std::string name = snapshot_name(position.next_sequence);
     const std::filesystem::path final_path = dir / name;
-    const std::filesystem::path temp_path = dir / (name + ".tmp");
-    ORDO_ASSERT(parse_name(temp_path.filename().native(), temp_suffix) == position.next_sequence);
-
-    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return std::unexpected(system_error(errno, temp_path, "create"));
-    auto written = [&]() -> std::expected<void, journal_error> {
-        file_descriptor owned(fd);
-        auto result =
-            write_all(owned.get(), std::as_bytes(std::span(&header, 1)), payload, temp_path);
-        if (!result) return result;
-        // fdatasync also covers the file size: the file is new, its length is its data.
-        if (::fdatasync(owned.get()) != 0) {
-            return std::unexpected(system_error(errno, temp_path, "fdatasync"));
-        }
-        const int close_error = owned.close_checked();
-        if (close_error != 0) return std::unexpected(system_error(close_error, temp_path, "close"));
-        if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
-            return std::unexpected(system_error(errno, final_path, "rename"));
-        }
-        return {};
-    }();
-    if (!written) {
-        ::unlink(temp_path.c_str());  // best effort: prune removes it otherwise
-        return std::unexpected(written.error());
+    ORDO_ASSERT(parse_name(name + ".tmp", temp_suffix) == position.next_sequence);
+    const std::span<const std::byte> parts[] = {std::as_bytes(std::span(&header, 1)), payload};
+    // The temp file is the final name + ".tmp" (SNAPSHOT_FORMAT.md): replace_file's.
+    if (auto replaced = io::replace_file(files, final_path, parts); !replaced) {
+        return std::unexpected(replaced.error());
     }
-    if (auto synced = fsync_dir(dir); !synced) return std::unexpected(synced.error());
     return snapshot_info{.path = final_path, .position = position, .payload_bytes = payload.size()};
 }
 
@@ -443,9 +347,9 @@ struct snapshot_stream::hash_state {
     XXH3_state_t state;  // 64-byte aligned by its own declaration
 };
 
-snapshot_stream::snapshot_stream(std::filesystem::path dir, std::uint64_t next_sequence, int fd,
-                                 hash_state* hash) noexcept
-    : dir_(std::move(dir)), next_sequence_(next_sequence), fd_(fd), hash_(hash) {
+snapshot_stream::snapshot_stream(std::filesystem::path dir, std::uint64_t next_sequence,
+                                 io::file_system& files, hash_state* hash) noexcept
+    : dir_(std::move(dir)), next_sequence_(next_sequence), files_(&files), hash_(hash) {
     const std::string name = snapshot_name(next_sequence);
     final_path_ = dir_ / name;
     temp_path_ = dir_ / (name + ".tmp");
@@ -458,46 +362,49 @@ snapshot_stream::snapshot_stream(snapshot_stream&& other) noexcept
       next_sequence_(other.next_sequence_),
       payload_bytes_(other.payload_bytes_),
       position_(other.position_),
-      fd_(std::exchange(other.fd_, -1)),
+      files_(other.files_),
       hash_(std::exchange(other.hash_, nullptr)),
       finished_(other.finished_),
       published_(std::exchange(other.published_, true)) {}  // the moved-from owns no file
 
 snapshot_stream::~snapshot_stream() {
-    if (fd_ >= 0) ::close(fd_);
     delete hash_;
     // Best effort: a temp file left behind is ignored by list and removed by prune.
-    if (!published_) ::unlink(temp_path_.c_str());
+    if (!published_) static_cast<void>(files_->remove_file(temp_path_));
 }
 
 std::expected<snapshot_stream, journal_error> snapshot_stream::create(
-    const std::filesystem::path& data_dir, std::uint64_t next_sequence) {
+    const std::filesystem::path& data_dir, std::uint64_t next_sequence, io::file_system& files) {
     if (data_dir.empty()) {
         return std::unexpected(
             journal_error{.code = journal_errc::invalid_argument, .detail = "empty data dir"});
     }
-    std::filesystem::path dir = data_dir / snapshots_dir_name;
-    if (auto made = ensure_snapshots_dir(data_dir, dir); !made) {
-        return std::unexpected(made.error());
+    std::filesystem::path dir = data_dir_layout::snapshots(data_dir);
+    // One level: the data dir must exist. A new snapshots/ is durable once data_dir is synced.
+    auto made = files.make_dir(dir);
+    if (!made) return std::unexpected(made.error());
+    if (*made) {
+        if (auto synced = files.sync_dir(io::directory_of(dir)); !synced) {
+            return std::unexpected(synced.error());
+        }
     }
-    const std::filesystem::path temp_path = dir / (snapshot_name(next_sequence) + ".tmp");
-    ORDO_ASSERT(parse_name(temp_path.filename().native(), temp_suffix) == next_sequence);
-    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return std::unexpected(system_error(errno, temp_path, "create"));
+    ORDO_ASSERT(parse_name(snapshot_name(next_sequence) + ".tmp", temp_suffix) == next_sequence);
     auto* hash = new hash_state;
     XXH3_128bits_reset(&hash->state);
-    snapshot_stream stream(std::move(dir), next_sequence, fd, hash);
+    snapshot_stream stream(std::move(dir), next_sequence, files, hash);
     // The header's place: zeros until finish() writes it, so a file cut short by a crash
-    // never verifies (its header checksum cannot hold).
+    // never verifies (its header checksum cannot hold). write_file truncates a temp file a
+    // crashed write left behind.
     const snapshot_header placeholder{};
-    auto written = write_all(stream.fd_, std::as_bytes(std::span(&placeholder, 1)), {},
-                             stream.temp_path_);
-    if (!written) return std::unexpected(written.error());
+    const std::span<const std::byte> parts[] = {std::as_bytes(std::span(&placeholder, 1))};
+    if (auto written = files.write_file(stream.temp_path_, parts); !written) {
+        return std::unexpected(written.error());
+    }
     return stream;
 }
 
 std::expected<void, journal_error> snapshot_stream::append(std::span<const std::byte> bytes) {
-    ORDO_ASSERT(fd_ >= 0);
+    ORDO_ASSERT(hash_ != nullptr);
     ORDO_ASSERT(!finished_);
     if (bytes.size() > snapshot_payload_bytes_max - payload_bytes_) {
         return std::unexpected(journal_error{.code = journal_errc::invalid_argument,
@@ -506,39 +413,26 @@ std::expected<void, journal_error> snapshot_stream::append(std::span<const std::
                                                        "snapshot_payload_bytes_max"});
     }
     XXH3_128bits_update(&hash_->state, bytes.data(), bytes.size());
-    auto written = write_all(fd_, bytes, {}, temp_path_);
+    auto written = files_->write_at(temp_path_, snapshot_header_bytes + payload_bytes_, bytes);
     if (!written) return written;
     payload_bytes_ += bytes.size();
     return {};
 }
 
 std::expected<void, journal_error> snapshot_stream::finish(const snapshot_position& position) {
-    ORDO_ASSERT(fd_ >= 0);
+    ORDO_ASSERT(hash_ != nullptr);
     ORDO_ASSERT(!finished_);
     ORDO_ASSERT(position.next_sequence == next_sequence_);  // the name says which records
     const XXH128_hash_t digest = XXH3_128bits_digest(&hash_->state);
     const snapshot_header header =
         make_header(position, payload_bytes_,
                     checksum128{.low = digest.low64, .high = digest.high64});
-    const auto* bytes = reinterpret_cast<const std::byte*>(&header);
-    for (std::uint64_t done = 0; done < snapshot_header_bytes;) {
-        const ssize_t result = ::pwrite(fd_, bytes + done, snapshot_header_bytes - done,
-                                        static_cast<off_t>(done));
-        if (result < 0 && errno == EINTR) continue;
-        if (result < 0) return std::unexpected(system_error(errno, temp_path_, "write", done));
-        if (result == 0) {
-            return std::unexpected(journal_error{.code = journal_errc::short_write,
-                                                 .path = temp_path_.string(),
-                                                 .offset = done,
-                                                 .detail = "write returned 0"});
-        }
-        done += static_cast<std::uint64_t>(result);
+    if (auto written = files_->write_at(temp_path_, 0, std::as_bytes(std::span(&header, 1)));
+        !written) {
+        return written;
     }
     // fdatasync also covers the file size: the file is new, its length is its data.
-    if (::fdatasync(fd_) != 0) return std::unexpected(system_error(errno, temp_path_, "fdatasync"));
-    file_descriptor owned(std::exchange(fd_, -1));
-    const int close_error = owned.close_checked();
-    if (close_error != 0) return std::unexpected(system_error(close_error, temp_path_, "close"));
+    if (auto synced = files_->sync_file(temp_path_); !synced) return synced;
     position_ = position;
     finished_ = true;
     return {};
@@ -547,18 +441,18 @@ std::expected<void, journal_error> snapshot_stream::finish(const snapshot_positi
 std::expected<snapshot_info, journal_error> snapshot_stream::publish() {
     ORDO_ASSERT(finished_);
     ORDO_ASSERT(!published_);
-    if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
-        return std::unexpected(system_error(errno, final_path_, "rename"));
+    if (auto renamed = files_->rename_file(temp_path_, final_path_); !renamed) {
+        return std::unexpected(renamed.error());
     }
     published_ = true;
-    if (auto synced = fsync_dir(dir_); !synced) return std::unexpected(synced.error());
+    if (auto synced = files_->sync_dir(dir_); !synced) return std::unexpected(synced.error());
     return snapshot_info{
         .path = final_path_, .position = position_, .payload_bytes = payload_bytes_};
 }
 
 std::expected<std::vector<snapshot_info>, journal_error> list_snapshots(
     const std::filesystem::path& data_dir) {
-    const auto listing = scan_dir(data_dir / snapshots_dir_name);
+    const auto listing = scan_dir(io::real_file_system(), data_dir_layout::snapshots(data_dir));
     if (!listing) return std::unexpected(listing.error());
     std::vector<snapshot_info> infos;
     infos.reserve(listing->snapshots.size());
@@ -599,6 +493,11 @@ std::expected<std::vector<std::byte>, journal_error> read_snapshot(const snapsho
     return std::vector<std::byte>(loaded->payload.begin(), loaded->payload.end());
 }
 
+std::expected<loaded_snapshot, journal_error> load_snapshot(const snapshot_info& info) {
+    ORDO_ASSERT(!info.path.empty());
+    return read_verified(info.path);
+}
+
 std::expected<std::optional<loaded_snapshot>, journal_error> load_newest_snapshot(
     const std::filesystem::path& data_dir, std::vector<journal_error>* skipped) {
     const auto infos = list_snapshots(data_dir);
@@ -622,31 +521,25 @@ std::expected<std::optional<loaded_snapshot>, journal_error> load_newest_snapsho
 }
 
 std::expected<void, journal_error> prune_snapshots(const std::filesystem::path& data_dir,
-                                                   std::uint32_t keep) {
+                                                   std::uint32_t keep, io::file_system& files) {
     if (keep < snapshot_keep_min || keep > snapshot_keep_max) {
         return std::unexpected(journal_error{
             .code = journal_errc::invalid_argument,
             .path = data_dir.string(),
             .detail = "keep " + std::to_string(keep) + " outside snapshot_keep_min.._max"});
     }
-    const std::filesystem::path dir = data_dir / snapshots_dir_name;
-    const auto listing = scan_dir(dir);
+    const std::filesystem::path dir = data_dir_layout::snapshots(data_dir);
+    const auto listing = scan_dir(files, dir);
     if (!listing) return std::unexpected(listing.error());
     std::vector<std::filesystem::path> doomed = listing->temps;
     for (std::size_t index = keep; index < listing->snapshots.size(); ++index) {
         doomed.push_back(listing->snapshots[index].second);
     }
-    std::uint32_t removed_count = 0;
     for (const std::filesystem::path& path : doomed) {
-        if (::unlink(path.c_str()) == 0) {
-            ++removed_count;
-        } else if (errno != ENOENT) {
-            return std::unexpected(system_error(errno, path, "unlink"));
-        }
+        if (auto removed = files.remove_file(path); !removed) return removed;
     }
-    ORDO_ASSERT(removed_count <= doomed.size());
-    if (removed_count == 0) return {};
-    return fsync_dir(dir);
+    if (doomed.empty()) return {};
+    return files.sync_dir(dir);
 }
 
 }  // namespace ordo::journal

@@ -23,6 +23,7 @@
 
 #include "journal/checksum.h"
 #include "journal/errc.h"
+#include "journal/io/file_system.h"
 
 namespace ordo::journal {
 
@@ -108,13 +109,29 @@ struct loaded_snapshot {
     std::span<const std::byte> payload;  // inside `file`, valid as long as it is
 };
 
-// Atomic: writes a temp file in the snapshots dir, fdatasyncs it, renames it over the
-// final name and fsyncs the dir. Creates the snapshots dir if missing (data_dir must
-// exist). A crash at any point leaves either the old set of snapshots plus perhaps a temp
-// file (ignored by list, removed by prune) or the new snapshot, durable.
-std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem::path& data_dir,
-                                                           const snapshot_position& position,
-                                                           std::span<const std::byte> payload);
+// A snapshot file's bytes, checked: what it covers and where its payload lies in them.
+struct snapshot_view {
+    snapshot_position position;
+    std::span<const std::byte> payload;  // inside the bytes given
+};
+
+// The checks read_snapshot makes, over a whole snapshot file already in memory (`path`
+// only names it in errors): the header checksum before any field is believed, magic,
+// version, the payload length against the bytes, the name's sequence, then the payload
+// checksum. Any bytes at all give a view or damage, never an assertion (the snapshot
+// loader's fuzz target drives it, tests/fuzz/).
+std::expected<snapshot_view, journal_error> check_snapshot_bytes(
+    std::span<const std::byte> file, std::uint64_t name_sequence,
+    const std::filesystem::path& path);
+
+// Atomic, through the durable file layer (io::replace_file): writes a temp file in the
+// snapshots dir, fdatasyncs it, renames it over the final name and fsyncs the dir. Creates
+// the snapshots dir if missing (data_dir must exist), durably. A crash at any point leaves
+// either the old set of snapshots plus perhaps a temp file (ignored by list, removed by
+// prune) or the new snapshot, durable. `files`: the simulated disk in tests.
+std::expected<snapshot_info, journal_error> write_snapshot(
+    const std::filesystem::path& data_dir, const snapshot_position& position,
+    std::span<const std::byte> payload, io::file_system& files = io::real_file_system());
 
 // A snapshot written while its payload is being produced (the engine's snapshotter streams
 // its tables out piece by piece instead of encoding them into one buffer first). The same
@@ -127,10 +144,12 @@ std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem
 // Thread: one thread at a time. Lifecycle: create, append..., finish, publish (or drop).
 class snapshot_stream {
 public:
-    // Creates `<data_dir>/snapshots/` if missing and the temp file of the snapshot that
-    // will cover records [0, next_sequence).
+    // Creates `<data_dir>/snapshots/` if missing (durably) and the temp file of the snapshot
+    // that will cover records [0, next_sequence), through the durable file layer (`files`:
+    // the simulated disk in tests; it must outlive the stream).
     static std::expected<snapshot_stream, journal_error> create(
-        const std::filesystem::path& data_dir, std::uint64_t next_sequence);
+        const std::filesystem::path& data_dir, std::uint64_t next_sequence,
+        io::file_system& files = io::real_file_system());
     snapshot_stream(snapshot_stream&& other) noexcept;
     snapshot_stream& operator=(snapshot_stream&&) = delete;
     snapshot_stream(const snapshot_stream&) = delete;
@@ -149,8 +168,8 @@ public:
 
 private:
     struct hash_state;  // XXH3-128 streaming state, 64-byte aligned
-    snapshot_stream(std::filesystem::path dir, std::uint64_t next_sequence, int fd,
-                    hash_state* hash) noexcept;
+    snapshot_stream(std::filesystem::path dir, std::uint64_t next_sequence,
+                    io::file_system& files, hash_state* hash) noexcept;
 
     std::filesystem::path dir_;
     std::filesystem::path temp_path_;
@@ -158,7 +177,7 @@ private:
     std::uint64_t next_sequence_ = 0;
     std::uint64_t payload_bytes_ = 0;
     snapshot_position position_{};
-    int fd_ = -1;  // open until finish()
+    io::file_system* files_ = nullptr;
     hash_state* hash_ = nullptr;
     bool finished_ = false;
     bool published_ = false;
@@ -174,6 +193,9 @@ std::expected<std::vector<snapshot_info>, journal_error> list_snapshots(
 // `info.position`. Damage is journal_errc::damaged naming the file and the byte offset.
 std::expected<std::vector<std::byte>, journal_error> read_snapshot(const snapshot_info& info);
 
+// One snapshot, verified as read_snapshot does, mapped instead of copied.
+std::expected<loaded_snapshot, journal_error> load_snapshot(const snapshot_info& info);
+
 // The newest snapshot that verifies. A damaged (or newer-format) snapshot is skipped for
 // the next older one and reported through `skipped`. nullopt when none verifies or none
 // exists: the caller replays the whole journal. I/O errors are returned, not skipped.
@@ -182,7 +204,8 @@ std::expected<std::optional<loaded_snapshot>, journal_error> load_newest_snapsho
 
 // Keeps the newest `keep` snapshots (by name; snapshot_keep_min..snapshot_keep_max),
 // deletes the older ones and the temp files of crashed writes.
-std::expected<void, journal_error> prune_snapshots(const std::filesystem::path& data_dir,
-                                                   std::uint32_t keep);
+std::expected<void, journal_error> prune_snapshots(
+    const std::filesystem::path& data_dir, std::uint32_t keep,
+    io::file_system& files = io::real_file_system());
 
 }  // namespace ordo::journal

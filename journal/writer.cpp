@@ -6,8 +6,10 @@
 #include <cstring>
 
 #include "base/assert.h"
+#include "journal/data_dir.h"
 #include "journal/format.h"
-#include "journal/io/posix_files.h"
+#include "journal/io/file_system.h"
+#include "journal/io/simulated_backend.h"
 #include "journal/record.h"
 #include "journal/segment.h"
 #include "journal/segment_preparer.h"
@@ -42,6 +44,22 @@ std::expected<void, journal_error> check_options(const writer_options& options,
     }
     if (tail.segment_offset % block_bytes != 0) {
         return std::unexpected(invalid("tail segment_offset not block-aligned"));
+    }
+    if (options.manifest.has_value()) {
+        const manifest_keeping& keeping = *options.manifest;
+        if (keeping.lock == nullptr || !keeping.lock->held()) {
+            return std::unexpected(invalid("manifest keeping needs the data directory's lock"));
+        }
+        if (options.dir != data_dir_layout::journal(keeping.data_dir)) {
+            return std::unexpected(invalid("the writer's dir is not the data dir's journal"));
+        }
+        if (keeping.written.segment_bytes != options.segment_bytes) {
+            return std::unexpected(invalid("segment_bytes differs from the manifest's"));
+        }
+        if (keeping.interval_ms < manifest_keeper::interval_ms_min ||
+            keeping.interval_ms > manifest_keeper::interval_ms_max) {
+            return std::unexpected(invalid("manifest interval_ms outside [1, 60000]"));
+        }
     }
     return {};
 }
@@ -102,13 +120,19 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
         io::make_backend(options_.backend, 2 * batches_in_flight_max, options_.simulated_disk);
     if (!backend) return std::unexpected(backend.error());
     io_ = std::move(*backend);
+    files_ = options_.backend == io_backend_kind::simulated
+                 ? static_cast<io::file_system*>(options_.simulated_disk)
+                 : &io::real_file_system();
     if (options_.keep_off_cpu >= 0) {
         io_->keep_workers_off_cpu(static_cast<std::uint32_t>(options_.keep_off_cpu));
     }
-    if (auto made = io_->make_dir(options_.dir); !made) return made;
+    if (auto made = io::make_dirs_durable(*files_, options_.dir); !made) return made;
     if (auto checked = check_tail_is_the_end(tail); !checked) return checked;
-    if (auto removed = remove_leftovers(tail.segment_index); !removed) return removed;
     if (auto opened = open_tail_segment(tail); !opened) return opened;
+    // The manifest first: it may count a later segment that holds nothing durable, which
+    // must not be missing when a crash comes before the new manifest is.
+    if (auto written = write_manifest_at_open(tail); !written) return written;
+    if (auto removed = remove_leftovers(tail.segment_index); !removed) return removed;
 
     // Buffers are allocated and touched once, here: first touch costs 1-3 GB/s (MACHINE.md).
     const std::size_t total = std::size_t{options_.batch_bytes_max} * options_.batches_in_flight;
@@ -122,11 +146,46 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
         slots_.push_back(slot{.buffer = spans.back()});
     }
     if (auto attached = io_->attach_buffers(spans); !attached) return attached;
-    preparer_ = std::make_unique<segment_preparer>(io_.get(), options_.dir,
-                                                   options_.segment_bytes, segment_index_,
-                                                   options_.keep_off_cpu);
+    segment_preparer::name_durable_hook on_name_durable;
+    if (keeper_ != nullptr) {
+        on_name_durable = [keeper = keeper_.get()](std::uint32_t index) {
+            return keeper->record_segments(index + 1);
+        };
+    }
+    preparer_ = std::make_unique<segment_preparer>(files_, options_.dir, options_.segment_bytes,
+                                                   segment_index_, options_.keep_off_cpu,
+                                                   std::move(on_name_durable));
     preparer_->note_progress(segment_capacity_bytes_ - segment_offset_);
     preparer_->request_prepare(segment_index_ + 1);
+    return {};
+}
+
+// What the journal holds up to `tail` is made durable (a crash may have left the last
+// batches written but not flushed: they are in flight in the previous segment or this one),
+// then recorded as the durable end, with every segment up to the tail's.
+std::expected<void, journal_error> writer::write_manifest_at_open(const journal_position& tail) {
+    if (!options_.manifest.has_value()) return {};
+    const manifest_keeping& keeping = *options_.manifest;
+    auto names = files_->list_dir(options_.dir);
+    if (!names) return std::unexpected(names.error());
+    for (const std::string& name : *names) {
+        const auto parsed = parse_segment_name(name);
+        if (!parsed || parsed->index > tail.segment_index || parsed->index + 1 < tail.segment_index) {
+            continue;
+        }
+        if (auto synced = files_->sync_file(options_.dir / name); !synced) return synced;
+    }
+    manifest opened = keeping.written;
+    opened.write_count += 1;
+    opened.segment_count = tail.segment_index + 1;
+    opened.state = manifest_state::open;
+    opened.durable_end = tail;
+    if (auto written = journal::write_manifest(keeping.data_dir, opened, *files_); !written) {
+        return written;
+    }
+    durable_end_.store(tail);
+    keeper_ = std::make_unique<manifest_keeper>(files_, keeping.data_dir, opened, &durable_end_,
+                                                keeping.interval_ms, options_.keep_off_cpu);
     return {};
 }
 
@@ -158,7 +217,7 @@ std::optional<segment_file> segment_with_index(const std::vector<std::string>& n
 // opening there would zero and then overwrite acknowledged batches. Refused before anything
 // is changed. A batch whose body does not verify is what the reader cut as a torn tail.
 std::expected<void, journal_error> writer::check_tail_is_the_end(const journal_position& tail) {
-    auto names = io_->list_dir(options_.dir);
+    auto names = files_->list_dir(options_.dir);
     if (!names) return std::unexpected(names.error());
     const std::pair<std::uint32_t, std::uint64_t> places[] = {
         {tail.segment_index, tail.segment_offset}, {tail.segment_index + 1, 0}};
@@ -167,14 +226,14 @@ std::expected<void, journal_error> writer::check_tail_is_the_end(const journal_p
         if (!segment) continue;
         const std::filesystem::path path = options_.dir / segment->name;
         batch_header header{};
-        auto got = io_->read_at(path, offset,
+        auto got = files_->read_at(path, offset,
                                 std::as_writable_bytes(std::span<batch_header, 1>(&header, 1)));
         if (!got) return std::unexpected(got.error());
         if (*got < batch_header_bytes || !header_self_consistent(header)) continue;
         if (header.body_bytes > batch_bytes_max - batch_header_bytes) continue;
         if (successor_mismatch(header, index, tail) != nullptr) continue;
         std::vector<std::byte> body(header.body_bytes);
-        got = io_->read_at(path, offset + batch_header_bytes, body);
+        got = files_->read_at(path, offset + batch_header_bytes, body);
         if (!got) return std::unexpected(got.error());
         if (*got < body.size() || checksum(std::span<const std::byte>(body)) != header.body_checksum) {
             continue;
@@ -193,27 +252,28 @@ std::expected<void, journal_error> writer::check_tail_is_the_end(const journal_p
 // Segments after the tail and prepared files hold nothing acknowledged: the reader refused
 // to recover if anything valid lay beyond the torn-tail window (FORMAT.md).
 std::expected<void, journal_error> writer::remove_leftovers(std::uint32_t tail_index) {
-    auto names = io_->list_dir(options_.dir);
+    auto names = files_->list_dir(options_.dir);
     if (!names) return std::unexpected(names.error());
     bool removed_any = false;
     for (const std::string& name : *names) {
         const auto parsed = parse_segment_name(name);
         const bool later = parsed.has_value() && parsed->index > tail_index;
         if (!later && !is_prepared_segment_name(name)) continue;
-        if (auto removed = io_->remove_file(options_.dir / name); !removed) return removed;
+        if (auto removed = files_->remove_file(options_.dir / name); !removed) return removed;
         removed_any = true;
     }
-    if (removed_any) return io_->sync_dir(options_.dir);
+    if (removed_any) return files_->sync_dir(options_.dir);
     return {};
 }
 
 std::expected<void, journal_error> writer::open_tail_segment(const journal_position& tail) {
-    auto names = io_->list_dir(options_.dir);
+    auto names = files_->list_dir(options_.dir);
     if (!names) return std::unexpected(names.error());
     const std::optional<segment_file> found = segment_with_index(*names, tail.segment_index);
     if (found.has_value()) {
         file_path_ = options_.dir / found->name;
-        auto bytes = io_->file_bytes(file_path_);
+        if (auto restored = restore_segment_size(tail); !restored) return restored;
+        auto bytes = files_->file_bytes(file_path_);
         if (!bytes) return std::unexpected(bytes.error());
         segment_capacity_bytes_ = *bytes;
         ORDO_ASSERT(tail.segment_offset <= segment_capacity_bytes_);
@@ -222,7 +282,7 @@ std::expected<void, journal_error> writer::open_tail_segment(const journal_posit
         const std::uint64_t zero_bytes =
             std::min(torn_window_bytes, segment_capacity_bytes_ - tail.segment_offset);
         if (zero_bytes > 0) {
-            auto zeroed = io_->zero_range(file_path_, tail.segment_offset, zero_bytes);
+            auto zeroed = files_->zero_range(file_path_, tail.segment_offset, zero_bytes);
             if (!zeroed) return zeroed;
         }
     } else {
@@ -234,11 +294,11 @@ std::expected<void, journal_error> writer::open_tail_segment(const journal_posit
         const auto prepared = options_.dir / prepared_segment_name(tail.segment_index);
         file_path_ = options_.dir / segment_name(tail.segment_index, tail.next_sequence);
         segment_capacity_bytes_ = options_.segment_bytes;
-        if (auto created = io_->create_zeroed(prepared, segment_capacity_bytes_); !created) {
+        if (auto created = files_->create_zeroed(prepared, segment_capacity_bytes_); !created) {
             return created;
         }
-        if (auto renamed = io_->rename_file(prepared, file_path_); !renamed) return renamed;
-        if (auto synced = io_->sync_dir(options_.dir); !synced) return synced;
+        if (auto renamed = files_->rename_file(prepared, file_path_); !renamed) return renamed;
+        if (auto synced = files_->sync_dir(options_.dir); !synced) return synced;
     }
     auto opened = io_->open_file(file_path_, options_.direct_io);
     if (!opened) return std::unexpected(opened.error());
@@ -249,6 +309,38 @@ std::expected<void, journal_error> writer::open_tail_segment(const journal_posit
                      options_.dir.c_str());
     }
     return {};
+}
+
+// A last segment shorter than a segment (cut by an interrupted copy or a truncation) was
+// read up to what it still holds, the rest cut as a torn tail (FORMAT.md "Reading"); its
+// size comes back, as synced zeros, before anything is written after the tail.
+std::expected<void, journal_error> writer::restore_segment_size(const journal_position& tail) {
+    auto bytes = files_->file_bytes(file_path_);
+    if (!bytes) return std::unexpected(bytes.error());
+    const std::uint64_t whole_bytes = *bytes / block_bytes * block_bytes;
+    ORDO_ASSERT(tail.segment_offset <= whole_bytes);  // the reader read no further
+    if (whole_bytes != *bytes) {
+        if (auto cut = files_->resize_file(file_path_, whole_bytes); !cut) return cut;
+    }
+    if (whole_bytes >= options_.segment_bytes) return {};
+    return files_->append_zeros(file_path_, whole_bytes, options_.segment_bytes - whole_bytes,
+                                true);
+}
+
+std::expected<journal_position, journal_error> writer::close() {
+    ORDO_ASSERT(!closed_);
+    if (poisoned_.has_value()) return std::unexpected(*poisoned_);
+    // A claimed area never published (the sequencer claims ahead) holds nothing: dropped.
+    claimed_ = false;
+    if (auto durable = wait_durable(next_batch_); !durable) return std::unexpected(durable.error());
+    closed_ = true;
+    if (keeper_ != nullptr) {
+        if (auto closed = keeper_->close(position()); !closed) {
+            (void)poison(closed.error());
+            return std::unexpected(*poisoned_);
+        }
+    }
+    return position();
 }
 
 io_backend_kind writer::backend() const noexcept { return io_->kind(); }
@@ -278,6 +370,7 @@ const std::filesystem::path& writer::path_of(const slot& batch) const {
 
 
 std::expected<std::span<std::byte>, journal_error> writer::claim() {
+    ORDO_ASSERT(!closed_);
     if (poisoned_.has_value()) return std::unexpected(*poisoned_);
     slot& next = slots_[next_batch_ % slots_.size()];
     // The buffer is free once the batch that used it is durable (it may be complete but
@@ -343,6 +436,11 @@ std::expected<std::uint64_t, journal_error> writer::publish(std::uint32_t record
     previous_header_checksum_ = header.header_checksum;
     next_sequence_ += record_count;
     segment_offset_ += disk_bytes;
+    batch.end = journal_position{.next_batch_number = next_batch_ + 1,
+                                 .next_sequence = next_sequence_,
+                                 .segment_index = segment_index_,
+                                 .segment_offset = segment_offset_,
+                                 .previous_header_checksum = header.header_checksum};
     preparer_->note_progress(segment_capacity_bytes_ - segment_offset_);
     return next_batch_++;
 }
@@ -360,7 +458,7 @@ std::expected<void, journal_error> writer::roll_over() {
     auto prepared = preparer_->take(index);
     if (!prepared) return poison(prepared.error());
     std::filesystem::path path = options_.dir / segment_name(index, next_sequence_);
-    if (auto renamed = io_->rename_file(*prepared, path); !renamed) {
+    if (auto renamed = files_->rename_file(*prepared, path); !renamed) {
         return poison(renamed.error());
     }
     auto opened = io_->open_file(path, options_.direct_io);
@@ -386,6 +484,9 @@ std::expected<void, journal_error> writer::roll_over() {
 
 std::expected<void, journal_error> writer::reap(bool wait) {
     ORDO_ASSERT(!poisoned_.has_value());
+    ORDO_ASSERT(!closed_);
+    // A manifest the keeper could not write is a durability failure like a failed sync.
+    if (keeper_ != nullptr && keeper_->failed()) return poison(keeper_->failure());
     if (wait && in_flight_ == 0) {
         // Everything is written; only a segment name can be pending.
         const std::uint32_t index = slots_[durable_ % slots_.size()].segment_index;
@@ -423,6 +524,7 @@ std::expected<void, journal_error> writer::reap(bool wait) {
 
 void writer::advance_watermark() {
     const std::uint32_t named = preparer_->names_durable_through();
+    const std::uint64_t before = durable_;
     while (durable_ < next_batch_) {
         slot& batch = slots_[durable_ % slots_.size()];
         ORDO_ASSERT(batch.batch_number == durable_);
@@ -430,6 +532,12 @@ void writer::advance_watermark() {
         if (batch.segment_index > named) break;
         batch.complete = false;
         ++durable_;
+    }
+    // The keeper's thread records it in the manifest within its interval.
+    if (keeper_ != nullptr && durable_ > before) {
+        const journal_position& end = slots_[(durable_ - 1) % slots_.size()].end;
+        ORDO_ASSERT(end.next_batch_number == durable_);
+        durable_end_.store(end);
     }
     if (retired_file_ >= 0 && durable_ > retired_last_batch_) {
         io_->close_file(retired_file_);

@@ -21,8 +21,12 @@
 
 #include "journal/checksum.h"
 #include "journal/errc.h"
+#include "journal/io/file_system.h"
 #include "journal/io/io_backend.h"
 #include "journal/limits.h"
+#include "journal/manifest.h"
+#include "journal/manifest_keeper.h"
+#include "journal/position.h"
 
 namespace ordo::journal {
 
@@ -33,6 +37,20 @@ class segment_preparer;
 
 enum class sync_mode : std::uint8_t { buffered, fdatasync };  // "none" = no writer at all
 
+// How a writer keeps DIR/manifest (manifest.h) current: at open, at each rollover (before
+// any batch of the new segment is reported durable), about every `interval_ms` while
+// batches become durable (manifest_keeper.h), and at close(). Only one writer may do that
+// for a directory: `lock` is the data directory's lock, held by the caller for the
+// writer's life.
+struct manifest_keeping {
+    std::filesystem::path data_dir;      // the writer's `dir` is its journal directory
+    const io::file_lock* lock = nullptr;
+    // The manifest as recovery read it (or a new one: write_count 0, segment_count 0): its
+    // parameters and segment_bytes are kept, its write_count continues.
+    manifest written;
+    std::uint32_t interval_ms = manifest_keeper::interval_ms_default;
+};
+
 struct writer_options {
     std::filesystem::path dir;
     sync_mode sync = sync_mode::fdatasync;
@@ -41,20 +59,13 @@ struct writer_options {
     std::uint32_t batches_in_flight = batches_in_flight_default;  // 1..batches_in_flight_max
     bool direct_io = true;  // O_DIRECT where the file system supports it, else buffered
     io_backend_kind backend = io_backend_kind::automatic;  // automatic: io_uring, else pwrite
-    io::simulated_disk* simulated_disk = nullptr;  // required for backend simulated
+    // Required for backend simulated: then also the file system of every other file call.
+    io::simulated_disk* simulated_disk = nullptr;
     // The sequencer's CPU, when it is pinned: the journal's background work (the segment
     // preparer, io_uring's workers) runs on the other CPUs. -1: anywhere.
     int keep_off_cpu = -1;
-};
-
-// Where the next batch goes; produced by recovery (reader::position()), consumed by open().
-struct journal_position {
-    std::uint64_t next_batch_number = 0;
-    std::uint64_t next_sequence = 0;
-    std::uint32_t segment_index = 0;
-    std::uint64_t segment_offset = 0;
-    checksum128 previous_header_checksum{};  // chain value for the next batch
-    friend bool operator==(const journal_position&, const journal_position&) = default;
+    // Keep DIR/manifest (a command's writer); none for a bare journal (tests, benchmarks).
+    std::optional<manifest_keeping> manifest;
 };
 
 struct batch_header;  // journal/format.h
@@ -91,6 +102,11 @@ public:
     // Blocks until batches [0, batch_count) are durable; returns the watermark.
     std::expected<std::uint64_t, journal_error> wait_durable(std::uint64_t batch_count);
 
+    // Waits until every published batch is durable, then records the exact end in the
+    // manifest (state closed) and returns it. The last call: only the destructor follows.
+    // Without it (a crash, an error path) the manifest keeps the last durable end it had.
+    std::expected<journal_position, journal_error> close();
+
     io_backend_kind backend() const noexcept;  // what is really used (fallback visible)
     bool direct_io() const noexcept { return direct_used_; }
     std::uint32_t record_bytes_max() const noexcept;
@@ -104,11 +120,14 @@ private:
         std::uint64_t segment_offset = 0;
         bool in_flight = false;  // submitted, completion not reaped
         bool complete = false;   // write (+ sync) succeeded
+        journal_position end;    // where the journal continues after this batch
     };
 
     writer(const writer_options& options, const journal_position& tail);
     std::expected<void, journal_error> start(const journal_position& tail);
     std::expected<void, journal_error> open_tail_segment(const journal_position& tail);
+    std::expected<void, journal_error> restore_segment_size(const journal_position& tail);
+    std::expected<void, journal_error> write_manifest_at_open(const journal_position& tail);
     std::expected<void, journal_error> remove_leftovers(std::uint32_t tail_index);
     std::expected<void, journal_error> check_tail_is_the_end(const journal_position& tail);
     std::expected<void, journal_error> roll_over();
@@ -118,6 +137,7 @@ private:
     const std::filesystem::path& path_of(const slot& batch) const;
 
     writer_options options_;
+    io::file_system* files_ = nullptr;  // the real file system, or the simulated disk
     std::unique_ptr<io::io_backend> io_;
     std::unique_ptr<segment_preparer> preparer_;
     std::byte* buffer_memory_ = nullptr;
@@ -141,7 +161,11 @@ private:
     std::uint64_t in_flight_ = 0;
     bool claimed_ = false;
     bool direct_used_ = false;
+    bool closed_ = false;
     std::optional<journal_error> poisoned_;
+    // With manifest keeping: the durable end, published for the keeper's thread.
+    durable_end_cell durable_end_;
+    std::unique_ptr<manifest_keeper> keeper_;
 };
 
 }  // namespace ordo::journal

@@ -4,9 +4,9 @@
 // when io_uring is unavailable (pwrite_backend.h), and an in-memory simulator with fault
 // injection for tests (simulated_backend.h).
 //
-// Threads: submit/reap/open/close and buffer attachment belong to the writer's thread (the
-// sequencer). The synchronous file-system calls (create_zeroed ... list_dir) are also made
-// by the segment preparer thread and must be thread-safe.
+// Threads: every call belongs to the writer's thread (the sequencer). The synchronous
+// file-system calls (creating, zeroing, renaming, syncing names) are not here: they go
+// through the durable file layer (file_system.h), which the other threads use too.
 
 #include <cstdint>
 #include <expected>
@@ -78,34 +78,6 @@ public:
     // threads (io_uring's) stay off it, and work that would make the submitter wait goes to
     // them. A hint: backends without workers ignore it.
     virtual void keep_workers_off_cpu(std::uint32_t /*cpu*/) noexcept {}
-
-    // Any thread; every call is durable when it returns (data and, for names, directory).
-    virtual std::expected<void, journal_error> create_zeroed(const std::filesystem::path&,
-                                                             std::uint64_t bytes) = 0;
-    virtual std::expected<void, journal_error> zero_range(const std::filesystem::path&,
-                                                          std::uint64_t offset,
-                                                          std::uint64_t bytes) = 0;
-    // Writes zeros over [offset, offset + bytes) of a file that ends at `offset`, creating it
-    // empty first when `offset` is 0: the segment preparer fills a segment a piece at a time.
-    // Durable when it returns only with `sync` (else once the file or device is next synced).
-    virtual std::expected<void, journal_error> append_zeros(const std::filesystem::path&,
-                                                            std::uint64_t offset,
-                                                            std::uint64_t bytes, bool sync) = 0;
-    // rename/remove/make_dir are NOT durable until sync_dir of the directory.
-    virtual std::expected<void, journal_error> rename_file(const std::filesystem::path& from,
-                                                           const std::filesystem::path& to) = 0;
-    virtual std::expected<void, journal_error> remove_file(const std::filesystem::path&) = 0;
-    virtual std::expected<void, journal_error> make_dir(const std::filesystem::path&) = 0;
-    virtual std::expected<void, journal_error> sync_dir(const std::filesystem::path&) = 0;
-    virtual std::expected<std::vector<std::string>, journal_error> list_dir(
-        const std::filesystem::path&) = 0;
-    virtual std::expected<std::uint64_t, journal_error> file_bytes(
-        const std::filesystem::path&) = 0;
-    // Reads up to out.size() bytes at `offset` (fewer at the end of the file); returns how
-    // many. Start-up only (the writer checks where it is told to continue).
-    virtual std::expected<std::uint64_t, journal_error> read_at(const std::filesystem::path&,
-                                                                std::uint64_t offset,
-                                                                std::span<std::byte> out) = 0;
 };
 
 // Builds the backend. `automatic` tries io_uring and falls back to pwrite when the kernel

@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +21,35 @@ namespace {
 // Zeros for pre-writing segments: in .bss, aligned for O_DIRECT, never written.
 constexpr std::size_t zero_chunk_bytes = 1u << 20;
 alignas(block_bytes) std::byte zero_chunk[zero_chunk_bytes];
+
+// The most parts write_file takes (a snapshot is two: header and payload).
+constexpr std::size_t write_parts_max = 8;
+// The most of a lock file's holder line that is read back to name the holder.
+constexpr std::size_t holder_bytes_max = 256;
+
+// Owns one descriptor. Failure paths close it here and ignore the result: the first error
+// is the one reported. Success paths call close_checked() to see a late EIO.
+class descriptor {
+public:
+    explicit descriptor(int fd) noexcept : fd_(fd) { ORDO_ASSERT(fd >= 0); }
+    descriptor(const descriptor&) = delete;
+    descriptor& operator=(const descriptor&) = delete;
+    ~descriptor() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const noexcept { return fd_; }
+    // 0 or the errno of close. EINTR still closed the descriptor on Linux: not an error.
+    int close_checked() noexcept {
+        ORDO_ASSERT(fd_ >= 0);
+        const int result = ::close(fd_);
+        fd_ = -1;
+        if (result == 0) return 0;
+        return errno == EINTR ? 0 : errno;
+    }
+
+private:
+    int fd_;
+};
 
 std::expected<void, journal_error> write_zeros(int fd, const std::filesystem::path& path,
                                                std::uint64_t offset, std::uint64_t bytes,
@@ -56,12 +87,275 @@ std::expected<int, journal_error> open_checked(const std::filesystem::path& path
     return fd;
 }
 
+// Writes every part whole, continuing after partial writes and EINTR.
+std::expected<void, journal_error> write_all(int fd, const std::filesystem::path& path,
+                                             std::span<const std::span<const std::byte>> parts) {
+    ORDO_ASSERT(fd >= 0);
+    ORDO_ASSERT(parts.size() <= write_parts_max);
+    iovec vectors[write_parts_max];
+    std::uint64_t total_bytes = 0;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        vectors[i] = iovec{const_cast<std::byte*>(parts[i].data()), parts[i].size()};
+        total_bytes += parts[i].size();
+    }
+    std::uint64_t written_bytes = 0;
+    std::size_t first = 0;
+    while (written_bytes < total_bytes) {
+        while (vectors[first].iov_len == 0) ++first;
+        ORDO_ASSERT(first < parts.size());
+        const int count = static_cast<int>(std::min<std::size_t>(parts.size() - first, IOV_MAX));
+        const ssize_t result = ::writev(fd, vectors + first, count);
+        if (result < 0) {
+            if (errno == EINTR) continue;
+            return std::unexpected(error_from_errno(errno, path, written_bytes, "write"));
+        }
+        if (result == 0) {
+            return std::unexpected(journal_error{.code = journal_errc::short_write,
+                                                 .path = path.string(),
+                                                 .offset = written_bytes,
+                                                 .detail = "write returned 0"});
+        }
+        written_bytes += static_cast<std::uint64_t>(result);
+        for (auto left = static_cast<std::size_t>(result); left > 0;) {
+            const std::size_t taken = std::min(left, vectors[first].iov_len);
+            vectors[first].iov_base = static_cast<std::byte*>(vectors[first].iov_base) + taken;
+            vectors[first].iov_len -= taken;
+            left -= taken;
+            if (vectors[first].iov_len == 0 && first + 1 < parts.size()) ++first;
+        }
+    }
+    ORDO_ASSERT(written_bytes == total_bytes);
+    return {};
+}
+
+class posix_file_system final : public file_system {
+public:
+    std::expected<void, journal_error> create_zeroed(const std::filesystem::path& path,
+                                                     std::uint64_t bytes) override {
+        ORDO_ASSERT(bytes % block_bytes == 0);
+        auto fd = open_checked(path, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT);
+        if (!fd) return std::unexpected(fd.error());
+        descriptor owned(*fd);
+        return write_zeros(owned.get(), path, 0, bytes, true);
+    }
+
+    std::expected<void, journal_error> zero_range(const std::filesystem::path& path,
+                                                  std::uint64_t offset,
+                                                  std::uint64_t bytes) override {
+        ORDO_ASSERT(offset % block_bytes == 0);
+        ORDO_ASSERT(bytes % block_bytes == 0);
+        auto fd = open_checked(path, O_WRONLY | O_DIRECT);
+        if (!fd) return std::unexpected(fd.error());
+        descriptor owned(*fd);
+        return write_zeros(owned.get(), path, offset, bytes, true);
+    }
+
+    std::expected<void, journal_error> append_zeros(const std::filesystem::path& path,
+                                                    std::uint64_t offset, std::uint64_t bytes,
+                                                    bool sync) override {
+        ORDO_ASSERT(offset % block_bytes == 0);
+        ORDO_ASSERT(bytes % block_bytes == 0);
+        ORDO_ASSERT(bytes > 0);
+        const int create = offset == 0 ? O_CREAT | O_TRUNC : 0;
+        auto fd = open_checked(path, O_WRONLY | O_DIRECT | create);
+        if (!fd) return std::unexpected(fd.error());
+        descriptor owned(*fd);
+        return write_zeros(owned.get(), path, offset, bytes, sync);
+    }
+
+    std::expected<void, journal_error> write_file(
+        const std::filesystem::path& path,
+        std::span<const std::span<const std::byte>> parts) override {
+        auto fd = open_checked(path, O_WRONLY | O_CREAT | O_TRUNC);
+        if (!fd) return std::unexpected(fd.error());
+        descriptor owned(*fd);
+        if (auto written = write_all(owned.get(), path, parts); !written) return written;
+        // fdatasync also covers the file size: the file is new, its length is its data.
+        if (::fdatasync(owned.get()) != 0) {
+            return std::unexpected(error_from_errno(errno, path, 0, "fdatasync"));
+        }
+        if (const int error = owned.close_checked(); error != 0) {
+            return std::unexpected(error_from_errno(error, path, 0, "close"));
+        }
+        return {};
+    }
+
+    std::expected<void, journal_error> write_at(const std::filesystem::path& path,
+                                                std::uint64_t offset,
+                                                std::span<const std::byte> bytes) override {
+        auto fd = open_checked(path, O_WRONLY | O_CREAT);
+        if (!fd) return std::unexpected(fd.error());
+        descriptor owned(*fd);
+        for (std::uint64_t done = 0; done < bytes.size();) {
+            const ssize_t result = ::pwrite(owned.get(), bytes.data() + done, bytes.size() - done,
+                                            static_cast<off_t>(offset + done));
+            if (result < 0 && errno == EINTR) continue;
+            if (result < 0) return std::unexpected(error_from_errno(errno, path, offset + done, "write"));
+            if (result == 0) {
+                return std::unexpected(journal_error{.code = journal_errc::short_write,
+                                                     .path = path.string(),
+                                                     .offset = offset + done,
+                                                     .detail = "write returned 0"});
+            }
+            done += static_cast<std::uint64_t>(result);
+        }
+        if (const int error = owned.close_checked(); error != 0) {
+            return std::unexpected(error_from_errno(error, path, offset, "close"));
+        }
+        return {};
+    }
+
+    std::expected<void, journal_error> resize_file(const std::filesystem::path& path,
+                                                   std::uint64_t bytes) override {
+        auto fd = open_checked(path, O_WRONLY);
+        if (!fd) return std::unexpected(fd.error());
+        descriptor owned(*fd);
+        if (::ftruncate(owned.get(), static_cast<off_t>(bytes)) != 0) {
+            return std::unexpected(error_from_errno(errno, path, bytes, "ftruncate"));
+        }
+        if (::fdatasync(owned.get()) != 0) {
+            return std::unexpected(error_from_errno(errno, path, bytes, "fdatasync"));
+        }
+        return {};
+    }
+
+    std::expected<void, journal_error> sync_file(const std::filesystem::path& path) override {
+        auto fd = open_checked(path, O_RDONLY);
+        if (!fd) return std::unexpected(fd.error());
+        descriptor owned(*fd);
+        if (::fdatasync(owned.get()) != 0) {
+            return std::unexpected(error_from_errno(errno, path, 0, "fdatasync"));
+        }
+        return {};
+    }
+
+    std::expected<void, journal_error> rename_file(const std::filesystem::path& from,
+                                                   const std::filesystem::path& to) override {
+        if (::rename(from.c_str(), to.c_str()) != 0) {
+            return std::unexpected(error_from_errno(errno, from, 0, "rename to " + to.string()));
+        }
+        return {};
+    }
+
+    std::expected<void, journal_error> remove_file(const std::filesystem::path& path) override {
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+            return std::unexpected(error_from_errno(errno, path, 0, "unlink"));
+        }
+        return {};
+    }
+
+    std::expected<bool, journal_error> make_dir(const std::filesystem::path& path) override {
+        if (::mkdir(path.c_str(), 0755) == 0) return true;
+        if (errno == EEXIST) {
+            struct stat status {};
+            if (::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode)) return false;
+            return std::unexpected(journal_error{.code = journal_errc::invalid_argument,
+                                                 .system_errno = ENOTDIR,
+                                                 .path = path.string(),
+                                                 .detail = "exists and is not a directory"});
+        }
+        return std::unexpected(error_from_errno(errno, path, 0, "mkdir"));
+    }
+
+    std::expected<void, journal_error> sync_dir(const std::filesystem::path& path) override {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return std::unexpected(error_from_errno(errno, path, 0, "open directory"));
+        descriptor owned(fd);
+        if (::fsync(owned.get()) != 0) {
+            // EINVAL: a file system that cannot sync a directory, not a bug of ours.
+            return std::unexpected(error_from_errno(errno, path, 0, "fsync directory", true));
+        }
+        return {};
+    }
+
+    std::expected<std::vector<std::string>, journal_error> list_dir(
+        const std::filesystem::path& path) override {
+        DIR* dir = ::opendir(path.c_str());
+        if (dir == nullptr) return std::unexpected(error_from_errno(errno, path, 0, "opendir"));
+        std::vector<std::string> names;
+        while (const dirent* entry = ::readdir(dir)) {
+            const std::string_view name = entry->d_name;
+            if (name == "." || name == "..") continue;
+            names.emplace_back(name);
+        }
+        ::closedir(dir);
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+
+    std::expected<std::uint64_t, journal_error> file_bytes(
+        const std::filesystem::path& path) override {
+        struct stat status {};
+        if (::stat(path.c_str(), &status) != 0) {
+            return std::unexpected(error_from_errno(errno, path, 0, "stat"));
+        }
+        ORDO_ASSERT(status.st_size >= 0);
+        return static_cast<std::uint64_t>(status.st_size);
+    }
+
+    std::expected<std::uint64_t, journal_error> read_at(const std::filesystem::path& path,
+                                                        std::uint64_t offset,
+                                                        std::span<std::byte> out) override {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return std::unexpected(error_from_errno(errno, path, offset, "open"));
+        descriptor owned(fd);
+        std::uint64_t got = 0;
+        while (got < out.size()) {
+            const ssize_t n = ::pread(owned.get(), out.data() + got, out.size() - got,
+                                      static_cast<off_t>(offset + got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return std::unexpected(error_from_errno(errno, path, offset + got, "read"));
+            if (n == 0) break;  // end of file
+            got += static_cast<std::uint64_t>(n);
+        }
+        return got;
+    }
+
+    std::expected<file_lock, journal_error> lock_file(const std::filesystem::path& path,
+                                                      std::string_view holder) override;
+};
+
+// flock, not fcntl locks: an flock belongs to the open file, so two openings in one
+// process exclude each other as two processes do (tests rely on it), and it goes with the
+// descriptor, which the kernel closes however the process ends.
+std::expected<file_lock, journal_error> posix_file_system::lock_file(
+    const std::filesystem::path& path, std::string_view holder) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return std::unexpected(error_from_errno(errno, path, 0, "open lock file"));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
+        if (error != EWOULDBLOCK) {
+            ::close(fd);
+            return std::unexpected(error_from_errno(error, path, 0, "flock"));
+        }
+        char text[holder_bytes_max];
+        const ssize_t got = ::pread(fd, text, sizeof(text), 0);
+        ::close(fd);
+        std::string named = got > 0 ? std::string(text, static_cast<std::size_t>(got)) : "";
+        while (!named.empty() && (named.back() == '\n' || named.back() == '\0')) named.pop_back();
+        return std::unexpected(journal_error{
+            .code = journal_errc::locked,
+            .path = path.string(),
+            .detail = "held by " + (named.empty() ? std::string("another process") : named)});
+    }
+    // Who holds it, for the message a second writer prints. Not synced: it means nothing
+    // after a crash, when the lock is gone.
+    const std::string line = std::string(holder) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, line.data(), line.size(), 0) < 0) {
+        const int error = errno;
+        ::close(fd);
+        return std::unexpected(error_from_errno(error, path, 0, "write lock holder"));
+    }
+    return file_lock([fd] { ::close(fd); });
+}
+
 }  // namespace
 
 journal_error error_from_errno(int error, const std::filesystem::path& path,
                                std::uint64_t offset, std::string_view detail,
                                bool einval_is_unsupported) {
     // Our own calls never pass a bad descriptor or pointer: those are bugs.
+    ORDO_ASSERT(error != 0);
     ORDO_ASSERT(error != EBADF);
     ORDO_ASSERT(error != EFAULT);
     if (!einval_is_unsupported) ORDO_ASSERT(error != EINVAL);
@@ -72,10 +366,14 @@ journal_error error_from_errno(int error, const std::filesystem::path& path,
         case EROFS:
         case EACCES:
         case EPERM: code = journal_errc::permission_denied; break;
-        case ENOENT: code = journal_errc::not_found; break;
+        case ENOENT:
+        case ENOTDIR: code = journal_errc::not_found; break;
+        case ENAMETOOLONG:
+        case ELOOP:
+        case EISDIR: code = journal_errc::invalid_argument; break;
         case EINVAL:
         case EOPNOTSUPP: code = journal_errc::unsupported; break;
-        default: code = journal_errc::io_error; break;
+        default: code = journal_errc::io_error; break;  // EIO, EMFILE, ENOMEM, ...
     }
     return journal_error{.code = code,
                          .system_errno = error,
@@ -110,115 +408,9 @@ void posix_backend_base::close_file(file_id file) noexcept {
     ORDO_ASSERT(result == 0 || errno == EINTR || errno == EIO);
 }
 
-std::expected<void, journal_error> posix_backend_base::create_zeroed(
-    const std::filesystem::path& path, std::uint64_t bytes) {
-    ORDO_ASSERT(bytes % block_bytes == 0);
-    auto fd = open_checked(path, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT);
-    if (!fd) return std::unexpected(fd.error());
-    auto written = write_zeros(*fd, path, 0, bytes, true);
-    ::close(*fd);
-    return written;
-}
-
-std::expected<void, journal_error> posix_backend_base::zero_range(
-    const std::filesystem::path& path, std::uint64_t offset, std::uint64_t bytes) {
-    ORDO_ASSERT(offset % block_bytes == 0);
-    ORDO_ASSERT(bytes % block_bytes == 0);
-    auto fd = open_checked(path, O_WRONLY | O_DIRECT);
-    if (!fd) return std::unexpected(fd.error());
-    auto written = write_zeros(*fd, path, offset, bytes, true);
-    ::close(*fd);
-    return written;
-}
-
-std::expected<void, journal_error> posix_backend_base::append_zeros(
-    const std::filesystem::path& path, std::uint64_t offset, std::uint64_t bytes, bool sync) {
-    ORDO_ASSERT(offset % block_bytes == 0);
-    ORDO_ASSERT(bytes % block_bytes == 0);
-    ORDO_ASSERT(bytes > 0);
-    const int create = offset == 0 ? O_CREAT | O_TRUNC : 0;
-    auto fd = open_checked(path, O_WRONLY | O_DIRECT | create);
-    if (!fd) return std::unexpected(fd.error());
-    auto written = write_zeros(*fd, path, offset, bytes, sync);
-    ::close(*fd);
-    return written;
-}
-
-std::expected<void, journal_error> posix_backend_base::rename_file(
-    const std::filesystem::path& from, const std::filesystem::path& to) {
-    if (::rename(from.c_str(), to.c_str()) != 0) {
-        return std::unexpected(error_from_errno(errno, from, 0, "rename to " + to.string()));
-    }
-    return {};
-}
-
-std::expected<void, journal_error> posix_backend_base::remove_file(
-    const std::filesystem::path& path) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        return std::unexpected(error_from_errno(errno, path, 0, "unlink"));
-    }
-    return {};
-}
-
-std::expected<void, journal_error> posix_backend_base::make_dir(
-    const std::filesystem::path& path) {
-    std::error_code error;
-    std::filesystem::create_directories(path, error);
-    if (error) return std::unexpected(error_from_errno(error.value(), path, 0, "mkdir"));
-    return {};
-}
-
-std::expected<void, journal_error> posix_backend_base::sync_dir(
-    const std::filesystem::path& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return std::unexpected(error_from_errno(errno, path, 0, "open directory"));
-    const int result = ::fsync(fd);
-    const int error = errno;
-    ::close(fd);
-    if (result != 0) return std::unexpected(error_from_errno(error, path, 0, "fsync directory"));
-    return {};
-}
-
-std::expected<std::vector<std::string>, journal_error> posix_backend_base::list_dir(
-    const std::filesystem::path& path) {
-    DIR* dir = ::opendir(path.c_str());
-    if (dir == nullptr) return std::unexpected(error_from_errno(errno, path, 0, "opendir"));
-    std::vector<std::string> names;
-    while (const dirent* entry = ::readdir(dir)) names.emplace_back(entry->d_name);
-    ::closedir(dir);
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-std::expected<std::uint64_t, journal_error> posix_backend_base::file_bytes(
-    const std::filesystem::path& path) {
-    struct stat status {};
-    if (::stat(path.c_str(), &status) != 0) {
-        return std::unexpected(error_from_errno(errno, path, 0, "stat"));
-    }
-    ORDO_ASSERT(status.st_size >= 0);
-    return static_cast<std::uint64_t>(status.st_size);
-}
-
-std::expected<std::uint64_t, journal_error> posix_backend_base::read_at(
-    const std::filesystem::path& path, std::uint64_t offset, std::span<std::byte> out) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::unexpected(error_from_errno(errno, path, offset, "open"));
-    std::uint64_t got = 0;
-    while (got < out.size()) {
-        const ssize_t n = ::pread(fd, out.data() + got, out.size() - got,
-                                  static_cast<off_t>(offset + got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            const int error = errno;
-            ::close(fd);
-            return std::unexpected(error_from_errno(error, path, offset + got, "read"));
-        }
-        if (n == 0) break;  // end of file
-        got += static_cast<std::uint64_t>(n);
-    }
-    ::close(fd);
-    return got;
+file_system& real_file_system() {
+    static posix_file_system files;
+    return files;
 }
 
 }  // namespace ordo::journal::io

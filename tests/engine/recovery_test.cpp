@@ -19,6 +19,8 @@
 #include "engine/process.h"
 #include "engine/recovery.h"
 #include "engine/state_codec.h"
+#include "journal/data_dir.h"
+#include "journal/manifest.h"
 #include "journal/snapshot_store.h"
 #include "journal/record.h"
 #include "journal/writer.h"
@@ -136,6 +138,41 @@ std::unique_ptr<long_history> write_long_history(const char* name, std::uint64_t
     h->dir = fresh_dir(name);
     write_journal(h->dir, h->batches);
     return h;
+}
+
+// The state after the first `count` batches of `batches`, replayed on one thread.
+std::unique_ptr<engine::booking_state> state_after(const std::vector<std::vector<std::byte>>& batches,
+                                                   std::size_t count) {
+    auto state = std::make_unique<engine::booking_state>(big_tables);
+    for (std::size_t b = 0; b < count; b++) {
+        const engine::replay_result replayed =
+            engine::replay_records(*state, batches[b], count_records(batches[b]));
+        REQUIRE(replayed.applied == count_records(batches[b]));
+    }
+    return state;
+}
+
+// The journal's position after its first `count` batches.
+journal::journal_position position_after(const fs::path& dir, std::size_t count) {
+    auto reader = journal::reader::open(engine::journal_dir(dir));
+    REQUIRE(reader.has_value());
+    for (std::size_t b = 0; b < count; b++) REQUIRE(reader->next().value().has_value());
+    return reader->position();
+}
+
+// A snapshot of the state after `count` batches, stamped with `at`.
+void write_snapshot_at(const fs::path& dir, const std::vector<std::vector<std::byte>>& batches,
+                       std::size_t count, const journal::journal_position& at) {
+    const auto early = state_after(batches, count);
+    REQUIRE(journal::write_snapshot(dir,
+                                    journal::snapshot_position{
+                                        .next_batch_number = at.next_batch_number,
+                                        .next_sequence = at.next_sequence,
+                                        .segment_index = at.segment_index,
+                                        .segment_offset = at.segment_offset,
+                                        .previous_header_checksum = at.previous_header_checksum},
+                                    engine::encode_state(*early))
+                .has_value());
 }
 
 }  // namespace
@@ -334,4 +371,109 @@ TEST_CASE("replay_records stops at the first record it cannot apply", "[recovery
     REQUIRE(result.applied == 4);
     REQUIRE(result.unknown.has_value());
     CHECK(result.unknown->type == 200);
+}
+
+TEST_CASE("damage in the part of the journal a snapshot covers stops recovery", "[recovery]") {
+    // Proves: a flipped byte in a batch the newest snapshot covers (its replay is skipped)
+    // is still found, on the thread that checks the covered journal beside the tail's
+    // replay: recovery fails naming the segment file and the batch's offset.
+    const auto history = write_long_history("ordo_recovery_test_covered_", 6'000);
+    const auto& [live, batches, dir] = *history;
+    write_snapshot_at(dir, batches, 120, position_after(dir, 120));
+    REQUIRE(engine::recover(dir, big_tables)->snapshot.has_value());
+    std::vector<fs::path> segments;
+    for (const auto& entry : fs::directory_iterator(engine::journal_dir(dir))) {
+        if (entry.path().extension() == ".journal") segments.push_back(entry.path());
+    }
+    std::sort(segments.begin(), segments.end());
+    {
+        std::fstream file(segments[0], std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(4096 + 200);
+        file.put('\x5a');
+    }
+    auto recovered = engine::recover(dir, big_tables);
+    REQUIRE_FALSE(recovered.has_value());
+    CHECK(recovered.error().find(segments[0].filename().string()) != std::string::npos);
+    CHECK(recovered.error().find("damaged") != std::string::npos);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("a snapshot the journal does not hold is not used", "[recovery]") {
+    // Proves: a snapshot covering more batches than the journal holds (one of a longer
+    // history), or one whose last covered batch is another batch (another history), is
+    // not trusted: recovery says why in a note and replays the whole journal, whose state
+    // it returns; before, the first was loaded as if the journal held it.
+    const auto history = write_long_history("ordo_recovery_test_foreign_", 6'000);
+    const auto& [live, batches, dir] = *history;
+    const journal::journal_position at_120 = position_after(dir, 120);
+    const fs::path shorter = fresh_dir("ordo_recovery_test_shorter_");
+    write_journal(shorter, std::vector<std::vector<std::byte>>(batches.begin(),
+                                                               batches.begin() + 100));
+    write_snapshot_at(shorter, batches, 120, at_120);
+    auto recovered = engine::recover(shorter, big_tables);
+    REQUIRE(recovered.has_value());
+    REQUIRE_FALSE(recovered->snapshot.has_value());
+    REQUIRE(recovered->notes.size() == 1);
+    CHECK(recovered->notes[0].find("covers 120 batches, the journal holds 100") !=
+          std::string::npos);
+    REQUIRE(recovered->batches_replayed == 100);
+    REQUIRE(engine::state_digest(*recovered->state) ==
+            engine::state_digest(*state_after(batches, 100)));
+
+    journal::journal_position other = at_120;
+    other.previous_header_checksum.high ^= 1;
+    write_snapshot_at(dir, batches, 120, other);
+    auto fallback = engine::recover(dir, big_tables);
+    REQUIRE(fallback.has_value());
+    REQUIRE_FALSE(fallback->snapshot.has_value());
+    REQUIRE(fallback->notes.size() == 1);
+    CHECK(fallback->notes[0].find("is not the one it covers") != std::string::npos);
+    REQUIRE(tools::state_json(*fallback->state) == tools::state_json(live));
+    fs::remove_all(shorter);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("recovery holds the journal to the manifest's durable end", "[recovery]") {
+    // Proves: with DIR/manifest recording the durable end at the journal's end, a journal
+    // cut short (its last segment truncated) is damage, where without the manifest it was
+    // cut as a torn tail; the same directory recovers with the whole journal back.
+    const auto history = write_long_history("ordo_recovery_test_manifest_", 6'000);
+    const auto& [live, batches, dir] = *history;
+    const journal::journal_position end = position_after(dir, batches.size());
+    REQUIRE(journal::write_manifest(dir, journal::manifest{.segment_bytes = 1u << 20,
+                                                           .segment_count = end.segment_index + 1,
+                                                           .durable_end = end,
+                                                           .parameters = engine::manifest_parameters(
+                                                               big_tables)})
+                .has_value());
+    REQUIRE(engine::recover(dir, big_tables).has_value());
+    std::vector<fs::path> segments;
+    for (const auto& entry : fs::directory_iterator(engine::journal_dir(dir))) {
+        if (entry.path().extension() == ".journal") segments.push_back(entry.path());
+    }
+    std::sort(segments.begin(), segments.end());
+    const std::uintmax_t size = fs::file_size(segments.back());
+    fs::resize_file(segments.back(), 8192);
+    auto recovered = engine::recover(dir, big_tables);
+    REQUIRE_FALSE(recovered.has_value());
+    CHECK(recovered.error().find("the journal ends before batch") != std::string::npos);
+    fs::remove(journal::data_dir_layout::manifest(dir));
+    REQUIRE(engine::recover(dir, big_tables).has_value());
+    CHECK(size > 8192);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("the table capacities round-trip through the manifest's parameters", "[recovery]") {
+    // Proves: tables_of reads back what manifest_parameters wrote, and refuses words it
+    // does not know or capacities outside their limits.
+    journal::manifest recorded{.parameters = engine::manifest_parameters(big_tables)};
+    const auto tables = engine::tables_of(recorded);
+    REQUIRE(tables.has_value());
+    REQUIRE(tables->conferences_max == big_tables.conferences_max);
+    REQUIRE(tables->reservations_max == big_tables.reservations_max);
+    recorded.parameters[5] = 1;
+    REQUIRE_FALSE(engine::tables_of(recorded).has_value());
+    recorded.parameters[5] = 0;
+    recorded.parameters[1] = 0;
+    REQUIRE_FALSE(engine::tables_of(recorded).has_value());
 }

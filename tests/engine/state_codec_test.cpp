@@ -1,10 +1,15 @@
 // Snapshot encoding: a decoded state equals the original byte for byte, and keeps deciding
-// exactly like it (snapshot + tail == full run), including held reservations' expiries.
+// exactly like it (snapshot + tail == full run), including held reservations' expiries,
+// closed conferences and the contract examples' outcomes.
 #include <catch2/catch.hpp>
 
 #include <cstddef>
 
 #include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/process.h"
@@ -108,6 +113,22 @@ TEST_CASE("decode refuses bytes that are not a state or do not fit the tables", 
     REQUIRE_FALSE(zero.has_value());
     REQUIRE(zero.error().find("id 0") != std::string::npos);
 
+    // So is a conference whose closed flag is neither 0 nor 1 (the state header is 88
+    // bytes, the first conference follows it).
+    constexpr std::size_t first_conference = 88;
+    std::vector<std::byte> bad_flag = bytes;
+    bad_flag[first_conference + offsetof(conference_state, closed)] = std::byte{2};
+    booking_state fresh_flag(state_options{.conferences_max = 8, .reservations_max = 64});
+    auto flag = decode_state(bad_flag, fresh_flag);
+    REQUIRE_FALSE(flag.has_value());
+    REQUIRE(flag.error().find("invalid conference") != std::string::npos);
+    // A snapshot of an older format (3: before closed conferences) is refused by version.
+    std::vector<std::byte> older = bytes;
+    const std::uint32_t version_3 = 3;
+    std::memcpy(older.data() + 8, &version_3, sizeof(version_3));
+    booking_state fresh_older(state_options{.conferences_max = 8, .reservations_max = 64});
+    REQUIRE(decode_state(older, fresh_older).error() == "state format version 3 is not supported");
+
     std::vector<std::byte> truncated(bytes.begin(), bytes.end() - 1);
     booking_state fresh(state_options{.conferences_max = 8, .reservations_max = 64});
     REQUIRE_FALSE(decode_state(truncated, fresh).has_value());
@@ -115,4 +136,65 @@ TEST_CASE("decode refuses bytes that are not a state or do not fit the tables", 
     bytes[0] = std::byte{0};
     booking_state fresh2(state_options{.conferences_max = 8, .reservations_max = 64});
     REQUIRE(decode_state(bytes, fresh2).error() == "not a state snapshot");
+}
+
+namespace {
+
+// What the contract's results files say of an outcome: {"outcome": ..., "reason": ...}.
+nlohmann::json result_json(outcome o) {
+    nlohmann::json out = {{"outcome", outcome_status_name(o)}};
+    if (is_rejection(o)) out["reason"] = outcome_name(o);
+    return out;
+}
+
+nlohmann::json read_json(const std::string& path) {
+    std::ifstream in(path);
+    return nlohmann::json::parse(in);
+}
+
+}  // namespace
+
+TEST_CASE("the contract examples: a snapshot after any command, then the tail, decides alike",
+          "[snapshot][contract]") {
+    // Proves, for close.jsonl at every command, and rules.jsonl and random.jsonl at a
+    // spread of them, that a state snapshotted there (closed flags, holds expired at close)
+    // decides the rest of the file exactly like the live state: the contract's outcomes
+    // line by line, the contract's final state, equal digests.
+    const std::string data = ORDO_TEST_DATA_DIR;
+    const std::pair<std::string, std::size_t> examples[] = {
+        {"close", 1}, {"rules", 5}, {"random", 500}};
+    for (const auto& [name, step] : examples) {
+        INFO(name);
+        auto parsed = ordo::workload::parse_file(data + "/" + name + ".jsonl");
+        REQUIRE(parsed.has_value());
+        std::vector<nlohmann::json> results;
+        std::ifstream results_file(data + "/" + name + ".results.jsonl");
+        for (std::string line; std::getline(results_file, line);) {
+            results.push_back(nlohmann::json::parse(line));
+        }
+        REQUIRE(results.size() == parsed->size());
+        nlohmann::json expected = read_json(data + "/" + name + ".state.json");
+        expected.erase("events");
+        const state_options options{.conferences_max = 64, .reservations_max = 4096};
+        for (std::size_t cut = 0; cut <= parsed->size(); cut += step) {
+            INFO("snapshot after command " << cut);
+            domain_runner live(options);
+            for (std::size_t i = 0; i < cut; i++) live.run((*parsed)[i].command);
+            domain_runner restored(options);
+            REQUIRE(decode_state(encode_state(live.state), restored.state).has_value());
+            std::size_t mismatches = 0;
+            for (std::size_t i = cut; i < parsed->size(); i++) {
+                const outcome a = live.run((*parsed)[i].command);
+                const outcome b = restored.run((*parsed)[i].command);
+                nlohmann::json want = results[i];
+                want.erase("line");
+                if (a != b || result_json(b) != want) mismatches++;
+            }
+            CHECK(mismatches == 0);
+            REQUIRE(state_digest(restored.state) == state_digest(live.state));
+            nlohmann::json got = nlohmann::json::parse(ordo::tools::state_json(restored.state));
+            got.erase("events");
+            CHECK(got == expected);
+        }
+    }
 }

@@ -95,9 +95,10 @@ struct read_result {
 };
 
 // Reads everything, checking every record payload against payload_byte().
-inline read_result read_all(const std::filesystem::path& dir, const journal_position& start = {}) {
+inline read_result read_all(const std::filesystem::path& dir, const journal_position& start = {},
+                            const journal_expectations& expected = {}) {
     read_result result;
-    auto opened = reader::open(dir, start);
+    auto opened = reader::open(dir, start, expected);
     if (!opened) {
         result.error = opened.error();
         return result;

@@ -271,3 +271,160 @@ TEST_CASE("kept segments keep earlier batch views readable") {
     REQUIRE(batches.size() == 40);
     REQUIRE(batches.back().view.segment_index >= 3);
 }
+
+TEST_CASE("before the manifest's durable end, a flipped bit in the last batches is damage") {
+    // Proves: with the durable end recorded after the last batch (a clean close), a flipped
+    // bit in any of the last four batches, which the torn-tail rule alone cuts as a torn
+    // tail, is damage naming the segment and the batch's offset; without the manifest it
+    // is still cut as before.
+    temp_dir tmp;
+    const built_journal built = build(tmp, 12);
+    const read_result clean = read_all(tmp.journal());
+    const journal_expectations expected{.segment_count = 1, .durable_end = clean.position};
+    REQUIRE_FALSE(read_all(tmp.journal(), {}, expected).error.has_value());
+    const auto original = read_file(built.segment);
+    for (std::size_t b = 8; b < 12; ++b) {
+        const std::uint64_t at = built.batches[b].segment_offset + 3000;
+        auto flipped = original;
+        flipped[at] ^= std::byte{0x10};
+        write_file(built.segment, flipped);
+        INFO("batch " << b);
+        const read_result bare = read_all(tmp.journal());
+        REQUIRE_FALSE(bare.error.has_value());
+        REQUIRE(bare.batches.size() == b);
+        REQUIRE(bare.tail.has_value());
+        const read_result checked = read_all(tmp.journal(), {}, expected);
+        REQUIRE(checked.error.has_value());
+        REQUIRE(checked.error->code == journal_errc::damaged);
+        REQUIRE(checked.error->path == built.segment.string());
+        REQUIRE(checked.error->offset == built.batches[b].segment_offset);
+        REQUIRE(checked.error->detail.find("before the durable end") != std::string::npos);
+    }
+    // After the durable end the torn-tail rule still applies: recorded after batch 9, a
+    // flip in batch 11 is cut.
+    write_file(built.segment, original);
+    auto scan = reader::open(tmp.journal());
+    REQUIRE(scan.has_value());
+    for (int i = 0; i < 10; ++i) REQUIRE(scan->next().value().has_value());
+    const journal_expectations earlier{.segment_count = 1, .durable_end = scan->position()};
+    auto flipped = original;
+    flipped[built.batches[11].segment_offset + 3000] ^= std::byte{0x10};
+    write_file(built.segment, flipped);
+    const read_result cut = read_all(tmp.journal(), {}, earlier);
+    REQUIRE_FALSE(cut.error.has_value());
+    REQUIRE(cut.batches.size() == 11);
+    REQUIRE(cut.tail.has_value());
+    write_file(built.segment, original);
+}
+
+TEST_CASE("a journal shorter than the durable end or missing a segment is damage") {
+    // Proves: with three segments and the durable end in the last, removing the last
+    // segment is damage naming the missing segment, and truncating it before the durable
+    // end is damage, where without the manifest both read as a clean or torn end; a
+    // durable end whose batch is another one (a different chain value) is damage too.
+    temp_dir tmp;
+    {
+        auto w = writer::open(small_options(tmp.journal()), {});
+        REQUIRE(w.has_value());
+        write_batches(**w, std::vector<batch_shape>(300, batch_shape{2, 4040}));
+    }
+    const read_result clean = read_all(tmp.journal());
+    REQUIRE(clean.position.segment_index == 2);
+    const journal_expectations expected{.segment_count = 3,
+                                        .segment_bytes = segment_bytes_min,
+                                        .durable_end = clean.position};
+    const std::vector<std::filesystem::path> paths = segment_paths(tmp.journal());
+    REQUIRE(paths.size() == 3);
+    const auto last = read_file(paths[2]);
+
+    std::filesystem::remove(paths[2]);
+    REQUIRE_FALSE(read_all(tmp.journal()).error.has_value());
+    const read_result missing = read_all(tmp.journal(), {}, expected);
+    REQUIRE(missing.error.has_value());
+    REQUIRE(missing.error->code == journal_errc::damaged);
+    REQUIRE(missing.error->detail.find("segment 2 is missing") != std::string::npos);
+
+    {
+        std::ofstream out(paths[2], std::ios::binary);
+        out.write(reinterpret_cast<const char*>(last.data()), 10 * 8192);
+    }
+    const read_result bare = read_all(tmp.journal());
+    REQUIRE_FALSE(bare.error.has_value());
+    REQUIRE(bare.tail.has_value());  // the segment is cut short
+    const read_result shorter = read_all(tmp.journal(), {}, expected);
+    REQUIRE(shorter.error.has_value());
+    REQUIRE(shorter.error->code == journal_errc::damaged);
+    REQUIRE(shorter.error->path == paths[2].string());
+    REQUIRE(shorter.error->detail.find("the journal ends before batch") != std::string::npos);
+
+    {
+        std::ofstream out(paths[2], std::ios::binary);
+        out.write(reinterpret_cast<const char*>(last.data()),
+                  static_cast<std::streamsize>(last.size()));
+    }
+    journal_expectations other = expected;
+    other.durable_end.previous_header_checksum.low ^= 1;
+    const read_result foreign = read_all(tmp.journal(), {}, other);
+    REQUIRE(foreign.error.has_value());
+    REQUIRE(foreign.error->code == journal_errc::damaged);
+    REQUIRE(foreign.error->detail.find("not the one the manifest records") != std::string::npos);
+}
+
+TEST_CASE("a last segment cut short is read as far as it goes; a writer restores its size") {
+    // Proves: a last segment cut inside a batch (not a block multiple, shorter than a
+    // segment) is not refused: the batches it still holds are read and the rest is a torn
+    // tail; a writer opened there gives the segment its size back and continues the chain.
+    temp_dir tmp;
+    const built_journal built = build(tmp, 6);
+    const auto original = read_file(built.segment);
+    ::truncate(built.segment.c_str(), static_cast<off_t>(3 * 8192 + 5000));
+    const read_result cut = read_all(tmp.journal());
+    REQUIRE_FALSE(cut.error.has_value());
+    REQUIRE(cut.batches.size() == 3);
+    REQUIRE(cut.tail.has_value());
+    REQUIRE(cut.tail->segment_offset == 3 * 8192);
+    {
+        auto w = writer::open(small_options(tmp.journal()), cut.position);
+        REQUIRE(w.has_value());
+        REQUIRE(std::filesystem::file_size(built.segment) == segment_bytes_min);
+        write_batches(**w, std::vector<batch_shape>(4, batch_shape{2, 4040}));
+    }
+    const read_result after = read_all(tmp.journal());
+    REQUIRE_FALSE(after.error.has_value());
+    REQUIRE_FALSE(after.tail.has_value());
+    REQUIRE(after.batches.size() == 7);
+    REQUIRE(after.payloads_match);
+
+    ::truncate(built.segment.c_str(), 0);  // nothing left at all: an empty journal
+    const read_result empty = read_all(tmp.journal());
+    REQUIRE_FALSE(empty.error.has_value());
+    REQUIRE(empty.batches.empty());
+}
+
+TEST_CASE("valid batches early in a later segment, after a failure late in one, are damage") {
+    // Proves the torn-tail scan reads every later segment from its start: with 4 MiB
+    // segments, batch 100 (800 KiB into segment 0) and everything after it in segment 0
+    // zeroed, the 100 valid batches at the start of segment 1 make it damage. The scan once
+    // started each later segment at the failed batch's offset, missed them, and ended the
+    // journal cleanly at batch 100, dropping them.
+    temp_dir tmp;
+    {
+        writer_options options = small_options(tmp.journal());
+        options.segment_bytes = 4 * segment_bytes_min;
+        auto w = writer::open(options, {});
+        REQUIRE(w.has_value());
+        write_batches(**w, std::vector<batch_shape>(612, batch_shape{2, 4040}));
+    }
+    const std::vector<std::filesystem::path> paths = segment_paths(tmp.journal());
+    REQUIRE(paths.size() == 2);
+    const std::uint64_t failed_at = 100 * 8192;
+    auto first = read_file(paths[0]);
+    std::fill(first.begin() + failed_at, first.end(), std::byte{0});
+    write_file(paths[0], first);
+    const read_result read = read_all(tmp.journal());
+    REQUIRE(read.error.has_value());
+    REQUIRE(read.error->code == journal_errc::damaged);
+    REQUIRE(read.error->path == paths[0].string());
+    REQUIRE(read.error->offset == failed_at);
+    REQUIRE(read.error->detail.find(paths[1].string() + " byte 0 ") != std::string::npos);
+}

@@ -61,9 +61,9 @@ TEST_CASE("with an idle writer the next segment is zero-filled completely, in sy
     // Proves: a writer that makes no progress counts as idle only after zero_idle_us; then the
     // whole segment is written in pieces of at most 1 MiB, and take() returns it complete.
     io::simulated_disk disk;
-    io::simulated_backend backend(&disk);
+    REQUIRE(io::make_dirs_durable(disk, sim_dir).has_value());
     constexpr std::uint64_t segment = 4ull << 20;
-    segment_preparer preparer(&backend, sim_dir, segment, 0);
+    segment_preparer preparer(&disk, sim_dir, segment, 0);
     preparer.note_progress(segment);  // the writer stands at the start of its segment
     const std::uint64_t start_ns = ordo::base::monotonic_ns();
     preparer.request_prepare(1);
@@ -85,10 +85,10 @@ TEST_CASE("while the writer makes progress the zeros keep in step with it") {
     // test detects and then stops checking), and it is complete once the writer reaches the
     // lead. An observer thread reads the disk, so its waits never delay the writer.
     io::simulated_disk disk;
-    io::simulated_backend backend(&disk);
+    REQUIRE(io::make_dirs_durable(disk, sim_dir).has_value());
     constexpr std::uint64_t segment = 64ull << 20;
     const std::uint64_t lead = zero_lead_bytes_for(segment);
-    segment_preparer preparer(&backend, sim_dir, segment, 0);
+    segment_preparer preparer(&disk, sim_dir, segment, 0);
     std::atomic<std::uint64_t> written{0};
     std::atomic<std::uint64_t> noted_ns{ordo::base::monotonic_ns()};
     std::atomic<bool> stalled{false};
@@ -145,9 +145,9 @@ TEST_CASE("take() finishes a preparation the writer needs now") {
     // Proves: a writer that reaches rollover before the next segment is ready gets it
     // complete from take() at once (without waiting to look idle), for several segments.
     io::simulated_disk disk;
-    io::simulated_backend backend(&disk);
+    REQUIRE(io::make_dirs_durable(disk, sim_dir).has_value());
     constexpr std::uint64_t segment = 8ull << 20;
-    segment_preparer preparer(&backend, sim_dir, segment, 0);
+    segment_preparer preparer(&disk, sim_dir, segment, 0);
     for (std::uint32_t index = 1; index <= 3; ++index) {
         preparer.note_progress(segment - 4096);  // far from the lead: nothing owed yet
         preparer.request_prepare(index);

@@ -71,7 +71,7 @@ snapshot_position make_position(std::uint64_t next_sequence) {
     return snapshot_position{.next_batch_number = next_sequence / 3 + 7,
                              .next_sequence = next_sequence,
                              .segment_index = static_cast<std::uint32_t>(next_sequence % 97),
-                             .segment_offset = next_sequence * 64 + 4096,
+                             .segment_offset = next_sequence * 4096 + 4096,  // whole blocks
                              .previous_header_checksum = checksum(&next_sequence, 8)};
 }
 

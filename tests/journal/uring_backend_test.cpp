@@ -106,7 +106,7 @@ struct uring_segment {
     aligned_buffers buffers;
     io::file_id file = -1;
     explicit uring_segment(std::uint32_t buffer_count) : buffers(buffer_count) {
-        REQUIRE(backend->create_zeroed(path, 1u << 20).has_value());
+        REQUIRE(io::real_file_system().create_zeroed(path, 1u << 20).has_value());
         auto opened = backend->open_file(path, true);
         REQUIRE(opened.has_value());
         file = opened->file;
@@ -158,7 +158,7 @@ TEST_CASE("a failed io_uring write is reported with its errno and whether it was
     temp_dir tmp;
     const auto path = tmp.path() / "segment";
     auto backend = make_uring();
-    REQUIRE(backend->create_zeroed(path, 1u << 20).has_value());
+    REQUIRE(io::real_file_system().create_zeroed(path, 1u << 20).has_value());
     const int read_only = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     REQUIRE(read_only >= 0);
     aligned_buffers buffers(2);
@@ -193,7 +193,7 @@ TEST_CASE("every synced io_uring write makes the device flush its write cache") 
         return;
     }
     auto backend = make_uring();
-    REQUIRE(backend->create_zeroed(path, 2u << 20).has_value());
+    REQUIRE(io::real_file_system().create_zeroed(path, 2u << 20).has_value());
     auto opened = backend->open_file(path, true);
     REQUIRE(opened.has_value());
     aligned_buffers buffers(1);

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -514,10 +515,12 @@ TEST_CASE("ordo state: a directory with no journal is the empty state, said on s
     CHECK(json::parse(real.out).at("commands").get<std::uint64_t>() >= 20000);
 }
 
-// Starts `ordo <args>` with stdout and stderr into `capture`/out and /err, sends it
-// `signal_number` after `delay`, and returns its wait status.
+// Starts `ordo <args>` with stdout and stderr into `capture`/out and /err, waits until
+// `ready()` holds (when given), then `delay`, sends it `signal_number` and returns its wait
+// status. A child that exits before it is ready is not signalled.
 int ordo_signalled(const std::vector<std::string>& args, const fs::path& capture,
-                   std::chrono::milliseconds delay, int signal_number) {
+                   std::chrono::milliseconds delay, int signal_number,
+                   const std::function<bool()>& ready = {}) {
     std::vector<std::string> argv_text{ORDO_BINARY};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -533,9 +536,15 @@ int ordo_signalled(const std::vector<std::string>& args, const fs::path& capture
         ::execv(argv[0], argv.data());
         ::_exit(121);
     }
+    int status = 0;
+    while (ready && !ready()) {
+        const pid_t done = ::waitpid(child, &status, WNOHANG);
+        REQUIRE(done != -1);
+        if (done == child) return status;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     std::this_thread::sleep_for(delay);
     REQUIRE(::kill(child, signal_number) == 0);
-    int status = 0;
     REQUIRE(::waitpid(child, &status, 0) == child);
     return status;
 }
@@ -574,8 +583,10 @@ TEST_CASE("ordo simulate: SIGINT or SIGTERM ends the run with its summary", "[cl
 TEST_CASE("ordo run: SIGTERM finishes the commands sent and names how far it got", "[cli]") {
     // Proves an interrupted workload run leaves a consistent directory: the results file is
     // the first N lines in order, the journal recovers exactly N commands, and the exit
-    // status (143) and one stderr line say it stopped early. A run that finished before
-    // the signal must be complete instead.
+    // status (143) and one stderr line say it stopped early. The signal is sent once the
+    // first results are in the file, so sequencing has begun (an interruption while the
+    // workload is checked is run_input_test's). A run that finished before the signal must
+    // be complete instead.
     const temp_dir dir;
     const fs::path workload = dir.path() / "long.jsonl";
     constexpr std::uint64_t reserves = 400'000;
@@ -589,10 +600,16 @@ TEST_CASE("ordo run: SIGTERM finishes the commands sent and names how far it got
     }
     const std::string data = (dir.path() / "data").string();
     const fs::path results = dir.path() / "results.jsonl";
+    const auto results_begun = [&] {
+        std::error_code error;
+        return fs::file_size(results, error) > 0 && !error;
+    };
     const int status = ordo_signalled({"run", "--workload", workload.string(), "--data", data,
                                        "--results", results.string()},
-                                      dir.path(), std::chrono::milliseconds(700), SIGTERM);
+                                      dir.path(), std::chrono::milliseconds(0), SIGTERM,
+                                      results_begun);
     REQUIRE(WIFEXITED(status));
+    CHECK(read_text(dir.path() / "err").find("while checking the workload") == std::string::npos);
     const std::vector<std::string> lines = lines_of(read_text(results));
     std::size_t in_order = 0;
     while (in_order < lines.size() && json::parse(lines[in_order]).at("line") == in_order + 1) {

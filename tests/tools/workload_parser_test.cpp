@@ -2,7 +2,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -617,6 +620,235 @@ TEST_CASE("a large workload streams in bounded memory") {
 #if defined(__SANITIZE_ADDRESS__)
     SUCCEED("memory bound not checked under AddressSanitizer");
 #else
+    CHECK(growth_kib < 24 * 1024);
+#endif
+}
+
+TEST_CASE("byte-level holes: NUL, byte order marks, invalid UTF-8, control bytes") {
+    // Proves bytes the JSON lexer would read past or skip are refused with their line:
+    // a NUL ended the line for it (so `{...}<NUL>junk` passed), a byte order mark was
+    // skipped on every line; invalid UTF-8 and raw control bytes are not JSON.
+    const std::string tick = R"({"op":"tick","t":1})";
+    CHECK(line_error(tick + std::string(1, '\0') + "junk") == "NUL byte at column 20");
+    CHECK(line_error(std::string(R"({"op":"ti)") + '\0' + R"(ck","t":1})") ==
+          "NUL byte at column 10");
+    CHECK(file_error("# c\n" + tick + std::string(1, '\0') + "\n").ends_with(
+        ":2: NUL byte at column 20"));
+    CHECK(file_error(tick + "\n" + std::string(1, '\0') + "\n").ends_with(
+        ":2: NUL byte at column 1"));
+
+    const std::string bom = "\xef\xbb\xbf";
+    CHECK(line_error(bom + tick) ==
+          "byte order mark (U+FEFF): allowed only at the start of the file");
+    CHECK(file_error(tick + "\n" + bom + tick + "\n").ends_with(
+        ":2: byte order mark (U+FEFF): allowed only at the start of the file"));
+    for (const std::string& first : {bom + tick, bom + "# comment", bom}) {
+        const temp_file file(first + "\n" + tick + "\n");
+        const auto result = parse_file(file.path());
+        INFO(first);
+        REQUIRE(result.has_value());
+        CHECK(result->size() == (first == bom + tick ? 2u : 1u));
+    }
+
+    for (const std::string bad_utf8 : {"\xff", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "a\x80"}) {
+        for (const std::string& line : {R"({"op":")" + bad_utf8 + R"(","t":1})",
+                                       R"({")" + bad_utf8 + R"(":1})", "{" + bad_utf8 + "}"}) {
+            const std::string error = line_error(line);
+            INFO(line);
+            CHECK(error.starts_with("not valid JSON at column "));
+            // The error line itself stays printable ASCII whatever bytes the line had.
+            CHECK(std::all_of(error.begin(), error.end(), [](char c) {
+                return static_cast<unsigned char>(c) >= 0x20 &&
+                       static_cast<unsigned char>(c) < 0x7f;
+            }));
+        }
+    }
+    CHECK(line_error(R"({"op":"ti)" + std::string(1, '\x01') + R"(ck","t":1})")
+              .starts_with("not valid JSON at column "));
+    // Valid UTF-8 beyond ASCII is a well-formed string (here an unknown op, quoted back).
+    CHECK(line_error(R"({"op":"r\u00e9serve","t":1})") == "unknown op \"r\xc3\xa9serve\"");
+}
+
+TEST_CASE("numbers the contract's integer fields refuse, and the ones they take") {
+    // Proves the spellings of CONTRACT.md section 2's integers: a JSON integer only, in
+    // range; a float spelling of an integer value is the wrong type, not rounded.
+    CHECK(parsed(R"({"op":"tick","t":-0})").t_ms == 0);
+    CHECK(parsed(R"({"op":"tick","t":0})").t_ms == 0);
+    for (const std::string t : {"1.0", "1e3", "1E3", "0.0", "-0.0", "1e-3", "10E+2"}) {
+        CHECK(line_error(R"({"op":"tick","t":)" + t + "}") ==
+              R"(field "t": expected an integer, got )" + t);
+    }
+    for (const std::string t : {"01", "00", "-01", "+1", ".5", "0x10", "1_000", "Infinity",
+                                "NaN", "-"}) {
+        INFO(t);
+        CHECK(line_error(R"({"op":"tick","t":)" + t + "}").starts_with("not valid JSON"));
+    }
+    CHECK(line_error(R"({"op":"tick","t":18446744073709551616})") ==
+          R"(field "t": 18446744073709551616 is out of range 0..9223372036854775807)");
+    CHECK(line_error(R"({"op":"tick","t":-9223372036854775809})") ==
+          R"(field "t": -9223372036854775809 is out of range 0..9223372036854775807)");
+    // Past a double's range the lexer itself refuses the number (overflow): still one line.
+    const std::string huge = line_error(R"({"op":"tick","t":1)" + std::string(400, '0') + "}");
+    CHECK(huge.find('\n') == std::string::npos);
+    CHECK(huge.size() < 400);
+}
+
+namespace {
+
+using ordo::workload::check_error;
+using ordo::workload::check_options;
+using ordo::workload::check_workload;
+using ordo::workload::command_spool;
+
+// Every command a spool holds, in order.
+std::vector<workload_command> drained(command_spool& spool) {
+    std::vector<workload_command> out;
+    workload_command c{};
+    while (true) {
+        const auto got = spool.next(c);
+        REQUIRE(got.has_value());
+        if (!*got) return out;
+        out.push_back(c);
+    }
+}
+
+check_options spool_here() {
+    return check_options{.spool_dir = std::filesystem::temp_directory_path()};
+}
+
+}  // namespace
+
+TEST_CASE("check_workload reads once and gives back exactly what parse_file sees") {
+    // Proves the one-pass check spools every command of the contract examples with its
+    // line, in order, equal to parse_file's; and refuses what parse_file refuses with
+    // the same one-line error.
+    const std::filesystem::path data = ORDO_TEST_DATA_DIR;
+    for (const char* name : {"rules.jsonl", "random.jsonl"}) {
+        INFO(name);
+        const auto whole = parse_file(data / name);
+        REQUIRE(whole.has_value());
+        auto spool = check_workload(data / name, spool_here());
+        REQUIRE(spool.has_value());
+        CHECK(spool->command_count() == whole->size());
+        const std::vector<workload_command> seen = drained(*spool);
+        REQUIRE(seen.size() == whole->size());
+        for (std::size_t i = 0; i < seen.size(); i++) {
+            if (seen[i].line != (*whole)[i].line) FAIL("line differs at command " << i);
+            if (!same_command(seen[i].command, (*whole)[i].command)) {
+                FAIL("command differs at line " << seen[i].line);
+            }
+        }
+    }
+    const auto malformed = check_workload(data / "malformed.jsonl", spool_here());
+    REQUIRE_FALSE(malformed.has_value());
+    CHECK(malformed.error().what == check_error::kind::input);
+    CHECK(malformed.error().message == parse_file(data / "malformed.jsonl").error());
+
+    const std::string seats = seats_json(70, 1);  // a command of 65 stored items: 9 slots
+    const temp_file wide(R"({"op":"create_conference","t":5,"conference":3,"seats":)" + seats +
+                         "}\n");
+    auto spool = check_workload(wide.path(), spool_here());
+    REQUIRE(spool.has_value());
+    const std::vector<workload_command> one = drained(*spool);
+    REQUIRE(one.size() == 1);
+    CHECK(same_command(one[0].command, (*parse_file(wide.path()))[0].command));
+}
+
+TEST_CASE("check_workload takes a pipe, and stops on the interrupt flag while it waits") {
+    // Proves the workload can come from a pipe (read once: the old two-pass run read
+    // nothing the second time), and that a set flag stops a check blocked on a pipe whose
+    // writer never finishes, as Ctrl-C must (the signal interrupts the read; here the flag
+    // is already set when the read would wait).
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    const pid_t writer = ::fork();
+    REQUIRE(writer >= 0);
+    if (writer == 0) {
+        ::close(fds[0]);
+        std::string text;
+        for (int t = 0; t < 50'000; t++) text += R"({"op":"tick","t":)" + std::to_string(t) + "}\n";
+        std::size_t done = 0;
+        while (done < text.size()) {
+            const ssize_t got = ::write(fds[1], text.data() + done, text.size() - done);
+            if (got <= 0) ::_exit(1);
+            done += static_cast<std::size_t>(got);
+        }
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    const std::string path = "/dev/fd/" + std::to_string(fds[0]);
+    auto spool = check_workload(path, spool_here());
+    ::close(fds[0]);
+    int status = 0;
+    REQUIRE(::waitpid(writer, &status, 0) == writer);
+    REQUIRE(spool.has_value());
+    const std::vector<workload_command> seen = drained(*spool);
+    REQUIRE(seen.size() == 50'000);
+    CHECK(seen.back().line == 50'000);
+    CHECK(seen.back().command.t_ms == 49'999);
+
+    REQUIRE(::pipe(fds) == 0);  // a writer that never writes nor closes
+    std::atomic<int> interrupted{SIGINT};
+    auto options = spool_here();
+    options.interrupted = &interrupted;
+    const auto stopped = check_workload("/dev/fd/" + std::to_string(fds[0]), options);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    REQUIRE_FALSE(stopped.has_value());
+    CHECK(stopped.error().what == check_error::kind::interrupted);
+}
+
+TEST_CASE("check_workload: a spool directory it cannot write is a spool error") {
+    // Proves the copy's own failures are told apart from bad input (the CLI exits 1 for
+    // them, 2 for input) and name the directory.
+    const std::filesystem::path data = ORDO_TEST_DATA_DIR;
+    const auto missing = check_workload(
+        data / "rules.jsonl", check_options{.spool_dir = "/nonexistent/ordo/spool"});
+    REQUIRE_FALSE(missing.has_value());
+    CHECK(missing.error().what == check_error::kind::spool);
+    CHECK(missing.error().message ==
+          "cannot create a temporary file in /nonexistent/ordo/spool: No such file or directory");
+}
+
+TEST_CASE("a large workload is checked and spooled in bounded memory") {
+    // Proves check_workload keeps nothing per command in memory: 200k commands go through
+    // the check and back out of the spool in a child whose resident set grows by less than
+    // 24 MiB (the same bound as streaming alone), in order with their lines.
+#if defined(__SANITIZE_ADDRESS__)
+    constexpr std::uint64_t count = 20'000;
+#else
+    constexpr std::uint64_t count = 200'000;
+#endif
+    std::string content;
+    for (std::uint64_t i = 0; i < count; i++) {
+        content += R"({"op":"reserve","t":)" + std::to_string(i) +
+                   R"(,"conference":1,"reservation":)" + std::to_string(i + 1) +
+                   R"(,"customer":7,"seats":{"1":2,"5":1}})" + "\n";
+    }
+    const temp_file big(content);
+    content = std::string();
+    const long resident_before_kib = resident_kib();
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        auto spool = check_workload(big.path(), spool_here());
+        if (!spool || spool->command_count() != count) ::_exit(1);
+        workload_command c{};
+        for (std::uint64_t i = 0; i < count; i++) {
+            const auto got = spool->next(c);
+            if (!got || !*got || c.line != i + 1 || c.command.reservation != i + 1) ::_exit(2);
+        }
+        const auto end = spool->next(c);
+        ::_exit(end && !*end ? 0 : 3);
+    }
+    int status = 0;
+    rusage usage{};
+    REQUIRE(::wait4(child, &status, 0, &usage) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    const long growth_kib = usage.ru_maxrss - resident_before_kib;
+    INFO("child resident set grew by " << growth_kib << " KiB");
+#if !defined(__SANITIZE_ADDRESS__)
     CHECK(growth_kib < 24 * 1024);
 #endif
 }

@@ -11,9 +11,11 @@
 #include "engine/recovery.h"
 #include "journal/reader.h"
 #include "journal/record.h"
+#include "journal/snapshot_store.h"
 #include "journal/verify.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/report_error.h"
+#include "tools/cli/table_options.h"
 #include "tools/cli/whole_number.h"
 #include "tools/event_json.h"
 
@@ -36,18 +38,96 @@ bool data_dir_ok(const std::string& command, const std::string& data, int& code)
     return false;
 }
 
+// What DIR/manifest says the journal must hold (no lock: a writer may be running; the
+// manifest is read before the journal, which only grows past what it records). A journal
+// without a manifest (or a pre-manifest tables.json) is refused as every command refuses it.
+std::expected<std::pair<data_dir_contents, journal::journal_expectations>, refusal> expectations_for(
+    const std::string& data) {
+    auto contents = inspect_data_dir(data);
+    if (!contents) return std::unexpected(contents.error());
+    if (auto tables = resolve_tables(data, *contents, {}, {}); !tables) {
+        return std::unexpected(tables.error());
+    }
+    journal::journal_expectations expected;
+    if (contents->manifest) expected = journal::expectations_of(*contents->manifest);
+    return std::pair{*contents, expected};
+}
+
+void print_manifest(const data_dir_contents& contents) {
+    if (!contents.manifest) {
+        fmt::print("manifest: none (a directory written before manifests: the next ordo run "
+                   "adds one)\n");
+        return;
+    }
+    const journal::manifest& m = *contents.manifest;
+    if (m.state == journal::manifest_state::closed) {
+        fmt::print("manifest: ok, closed cleanly after batch {} ({} segments)\n",
+                   m.durable_end.next_batch_number, m.segment_count);
+    } else {
+        fmt::print("manifest: ok, open (a writer is running or did not close), {} batches durable "
+                   "when last written ({} segments)\n",
+                   m.durable_end.next_batch_number, m.segment_count);
+    }
+}
+
+// Each snapshot: whole (its checksums) and held by the journal (the batch it ends at).
+// A bad one is reported, not an error: recovery skips it and replays instead.
+void print_snapshots(const std::vector<journal::snapshot_info>& snapshots,
+                     const journal::verify_report& report) {
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+        const journal::snapshot_info& info = snapshots[i];
+        auto loaded = journal::load_snapshot(info);
+        if (!loaded) {
+            fmt::print("damaged snapshot: {} (recovery skips it and replays the journal "
+                       "instead: nothing is lost; the next snapshots replace it)\n",
+                       loaded.error().message());
+            continue;
+        }
+        const std::uint64_t covered = loaded->info.position.next_batch_number;
+        if (report.verdicts[i] == journal::prefix_verdict::holds) {
+            fmt::print("snapshot: ok, {} covers {} batches\n", info.path.filename().string(),
+                       covered);
+            continue;
+        }
+        fmt::print("snapshot not held by the journal: {} covers {} batches, but the journal {} "
+                   "(recovery skips it)\n",
+                   info.path.string(), covered,
+                   report.verdicts[i] == journal::prefix_verdict::ends_before
+                       ? "ends before"
+                       : "holds another batch there");
+    }
+}
+
 int verify(const journal_flags& flags) {
     int code = exit_ok;
     if (!data_dir_ok("journal verify", flags.data, code)) return code;
+    auto expected = expectations_for(flags.data);
+    if (!expected) {
+        return report_error("journal verify", expected.error().message, exit_failure);
+    }
+    auto snapshots = journal::list_snapshots(flags.data);
+    if (!snapshots) return report_error("journal verify", snapshots.error().message(), exit_failure);
+    std::vector<journal::journal_position> positions;
+    for (const journal::snapshot_info& info : *snapshots) {
+        const journal::snapshot_position& p = info.position;
+        positions.push_back({.next_batch_number = p.next_batch_number,
+                             .next_sequence = p.next_sequence,
+                             .segment_index = p.segment_index,
+                             .segment_offset = p.segment_offset,
+                             .previous_header_checksum = p.previous_header_checksum});
+    }
     auto report = journal::verify(
         engine::journal_dir(flags.data),
         {.call = [](const journal::verify_report& so_far, double seconds) {
             fmt::print(stderr, "ordo journal verify: {} batches, {:.2f} GB checked, {:.1f} s\n",
                        so_far.batches, static_cast<double>(so_far.disk_bytes) / 1e9, seconds);
-        }});
+        }},
+        expected->second, positions);
     if (!report) return report_error("journal verify", report.error().message(), exit_failure);
     fmt::print("ok: {} segments, {} batches, {} records, {} bytes of records\n",
                report->segments, report->batches, report->records, report->body_bytes);
+    print_manifest(expected->first);
+    print_snapshots(*snapshots, *report);
     if (report->torn_tail) {
         fmt::print("torn tail (an unfinished last write, not an error): {}\n",
                    engine::describe(*report->torn_tail));
@@ -60,7 +140,9 @@ template <class OnBatch>
 int walk(const std::string& command, const std::string& data, OnBatch&& on_batch) {
     int code = exit_ok;
     if (!data_dir_ok(command, data, code)) return code;
-    auto reader = journal::reader::open(engine::journal_dir(data));
+    auto expected = expectations_for(data);
+    if (!expected) return report_error(command, expected.error().message, exit_failure);
+    auto reader = journal::reader::open(engine::journal_dir(data), {}, expected->second);
     if (!reader) return report_error(command, reader.error().message(), exit_failure);
     for (;;) {
         auto batch = reader->next();
@@ -134,7 +216,10 @@ void add_journal_command(CLI::App& app, std::function<int()>& run) {
     CLI::App* journal = app.add_subcommand("journal", "Inspect a data directory's journal");
     journal->require_subcommand(1);
     CLI::App* verify_cmd = journal->add_subcommand(
-        "verify", "Check every checksum and the hash chain; exit 1 on damage (a torn tail is ok)");
+        "verify",
+        "Check every checksum and the hash chain against DIR/manifest, and every snapshot; exit "
+        "1 on damage to the journal or the manifest (a torn tail after the durable end is ok; "
+        "a damaged snapshot is reported, not an error: recovery skips it)");
     CLI::App* dump_cmd = journal->add_subcommand("dump", "Print records as JSON lines");
     CLI::App* stats_cmd = journal->add_subcommand(
         "stats", "Segments, batches, records by type, bytes, batch sizes, time span (JSON)");
@@ -142,14 +227,14 @@ void add_journal_command(CLI::App& app, std::function<int()>& run) {
         sub->add_option("--data", flags->data, "Data directory")->required();
     }
     dump_cmd->add_option("--from", flags->from, "First record sequence number to print")
-        ->check(whole_number);
+        ->transform(whole_number);
     dump_cmd->add_option("--to", flags->to, "Last record sequence number to print")
-        ->check(whole_number);
+        ->transform(whole_number);
     dump_cmd->add_option("--conference", flags->conference, "Only records naming this conference")
-        ->check(whole_number);
+        ->transform(whole_number);
     dump_cmd
         ->add_option("--reservation", flags->reservation, "Only records naming this reservation")
-        ->check(whole_number);
+        ->transform(whole_number);
     verify_cmd->callback([flags, &run] { run = [flags] { return verify(*flags); }; });
     dump_cmd->callback([flags, &run] { run = [flags] { return dump(*flags); }; });
     stats_cmd->callback([flags, &run] { run = [flags] { return stats(*flags); }; });

@@ -1,6 +1,10 @@
 #pragma once
-// Opening a data directory for a command that sequences: recover the state (snapshot +
-// journal tail), then open the journal writer where recovery ended. With durability none
+// Opening a data directory for a command that sequences (a writer): take DIR's lock (one
+// writer per directory; readers take none), decide the table capacities (DIR/manifest keeps
+// them for life, table_options.h) and check that the machine can hold them, before anything
+// is written; write DIR/manifest for a new directory (or migrate DIR/tables.json); recover
+// the state (snapshot + journal tail, the whole journal checked against the manifest), then
+// open the journal writer where recovery ended, keeping the manifest. With durability none
 // there is no directory: a fresh state and an in-memory sink.
 
 #include <expected>
@@ -17,6 +21,9 @@
 #include "engine/replay.h"
 #include "engine/sequencer_options.h"
 #include "engine/snapshotter.h"
+#include "journal/io/file_system.h"
+#include "journal/verify.h"
+#include "journal/writer.h"
 #include "tools/cli/table_options.h"
 
 namespace ordo::tools {
@@ -33,6 +40,7 @@ struct engine_options {
     std::uint32_t batch_bytes = 1u << 20;
     std::uint32_t flush_delay_us = engine::sequencer_options{}.flush_delay_us;
     std::uint64_t segment_bytes = 256ull << 20;
+    bool segment_bytes_given = false;  // --segment-mib: a directory keeps its segment size
     bool direct_io = true;
     bool force_pwrite = false;  // skip io_uring (for comparisons and the fallback test)
     // 0: no periodic snapshots. A snapshot writes the whole tables (330 MB for 5 M
@@ -43,9 +51,12 @@ struct engine_options {
 };
 
 struct opened_engine {
+    // First, so it goes last: the writer and snapshots stop before another may write.
+    journal::io::file_lock lock;
     std::unique_ptr<engine::booking_state> state;
     std::unique_ptr<engine::batch_sink> sink;
     std::unique_ptr<engine::snapshotter> snapshots;  // with a journal only
+    journal::writer* writer = nullptr;  // the sink's, with a journal
 };
 
 // Adds --data, --durability, --segment-mib and --no-direct-io to a subcommand;
@@ -64,10 +75,19 @@ std::expected<durability, std::string> resolve_durability(std::string_view durab
 // A progress line on stderr for each second of a long journal replay ("ordo COMMAND:
 // replaying the journal: ..."), so a restart that takes seconds does not look like a hang.
 engine::replay_progress replay_progress_line(std::string_view command);
+// The same for checking the journal a snapshot covers (beside the replay of its tail).
+journal::verify_progress verify_progress_line(std::string_view command);
 
 // `command` names the subcommand in the notes printed to stderr (torn tail cut, io_uring
-// fallback, snapshots skipped): each is one line and none is an error.
-std::expected<opened_engine, std::string> open_engine(std::string_view command,
-                                                      const engine_options& options);
+// fallback, snapshots skipped) and in the lock's holder: each is one line and none is an
+// error. A refusal carries its exit status (a refused flag: 2; DIR in use, damaged or
+// incomplete, a disk error: 1).
+std::expected<opened_engine, refusal> open_engine(std::string_view command,
+                                                  const engine_options& options);
+
+// After the sequencer stopped cleanly: the journal records its exact end in DIR/manifest
+// (state closed), so that any damage up to it is reported as damage later. Not called
+// after a failure: the manifest then keeps the last durable end it recorded.
+std::expected<void, std::string> close_engine(opened_engine& opened);
 
 }  // namespace ordo::tools

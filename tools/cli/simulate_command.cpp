@@ -32,6 +32,11 @@ struct simulate_flags {
 };
 
 constexpr std::uint64_t commands_default = 10'000'000;
+// A timed run: a millisecond at least (a shorter one measures nothing), a day at most.
+constexpr double seconds_min = 0.001;
+constexpr double seconds_max = 86'400;
+// --conferences and --hot-conferences: the load's conference ids are 1..N.
+constexpr std::uint64_t conferences_load_max = 1u << 22;
 // A run this long takes half a day at 25 M/s: a larger count is a typo.
 constexpr std::uint64_t commands_max = 1'000'000'000'000;
 constexpr std::uint32_t reservations_max_default_cap = 1u << 25;
@@ -176,7 +181,9 @@ int execute(simulate_flags flags) {
     engine.sequencer_cpu = options.sequencer.pin_cpu;
     engine.state = options.state;
     auto opened = open_engine("simulate", engine);
-    if (!opened) return report_error("simulate", opened.error(), exit_failure);
+    if (!opened) {
+        return report_error("simulate", opened.error().message, opened.error().exit_status);
+    }
     if (opened->state->commands > 0) {
         return report_error("simulate",
                             "--data holds a history already: simulate needs a new directory "
@@ -187,6 +194,9 @@ int execute(simulate_flags flags) {
     options.snapshots = opened->snapshots.get();
     const simulate_result result = run_simulation(options, *opened->state, *opened->sink);
     if (!result.failure.empty()) return report_error("simulate", result.failure, exit_failure);
+    if (auto closed = close_engine(*opened); !closed) {
+        return report_error("simulate", closed.error(), exit_failure);
+    }
     print_summary(flags, result, options.state.reservations_max);
     return result.interrupted_by != 0 ? exit_status_after(result.interrupted_by) : exit_ok;
 }
@@ -196,31 +206,31 @@ void add_market_flags(CLI::App& sub, load_options& load) {
     sub.add_option("--conferences", load.conferences,
                    "Conferences on sale at once, at most, per producer (1..4096, default 32): a "
                    "new one opens when a hot one sells out")
-        ->check(CLI::Range(1, 4096));
+        ->transform(whole_number_in(1, 4096));
     sub.add_option("--hot-conferences", load.hot_conferences,
                    "The newest conferences on sale, taking 90% of new bookings (default 4)")
-        ->check(CLI::Range(1, 4096));
+        ->transform(whole_number_in(1, 4096));
     sub.add_option("--seat-types", load.seat_types, "Seat types per conference (1..3, default 3)")
-        ->check(CLI::Range(1u, engine::header_items));
+        ->transform(whole_number_in(1, engine::header_items));
     sub.add_option("--capacity-min", load.capacity_min,
                    "Fewest seats of a type in a new conference (default 100)")
-        ->check(CLI::Range(1u, engine::capacity_max));
+        ->transform(whole_number_in(1, engine::capacity_max));
     sub.add_option("--capacity-max", load.capacity_max,
                    "Most seats of a type in a new conference (default 10000; drawn log-uniformly "
                    "between the two)")
-        ->check(CLI::Range(1u, engine::capacity_max));
+        ->transform(whole_number_in(1, engine::capacity_max));
     sub.add_option("--hold-ttl-ms", load.hold_ttl_ms,
                    "Hold time in simulated ms (1000..86400000, default 300000: 5 minutes at 64 "
                    "commands a ms)")
-        ->check(CLI::Range(engine::hold_ttl_ms_min, engine::hold_ttl_ms_max));
+        ->transform(whole_number_in(engine::hold_ttl_ms_min, engine::hold_ttl_ms_max));
     sub.add_option("--pay-ms", load.pay_ms,
                    "Simulated ms from a hold to its payment (confirm) or drop (cancel) "
                    "(default 5000)")
-        ->check(CLI::Range(std::uint64_t{1}, engine::hold_ttl_ms_max));
+        ->transform(whole_number_in(1, engine::hold_ttl_ms_max));
     sub.add_option("--sale-ms", load.sale_ms,
                    "A sale closes (close_conference) 0.5-1.5x this many simulated ms after it "
                    "opened (default 7200000: 2 hours; 0: never)")
-        ->check(whole_number);
+        ->transform(whole_number);
 }
 
 }  // namespace
@@ -230,22 +240,23 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
     CLI::App* sub = app.add_subcommand(
         "simulate", "Drive a generated ticket-sale booking load through the engine and measure it");
     sub->add_option("--producers", flags->producers, "Producer threads, one ring each (1..16)")
-        ->check(CLI::Range(1, 16));
+        ->transform(whole_number_in(1, engine::producers_max));
     sub->add_option("--commands", flags->commands,
                     "Commands to run over all producers (1..1000000000000, default 10000000)")
-        ->check(CLI::Range(std::uint64_t{1}, commands_max));
-    sub->add_option("--seconds", flags->seconds, "Run for this long instead of a count")
-        ->check(CLI::Range(0.001, 86400.0));
+        ->transform(whole_number_in(1, commands_max));
+    sub->add_option("--seconds", flags->seconds,
+                    "Run for this long instead of a count (0.001..86400)")
+        ->check(finite_number_in(seconds_min, seconds_max));
     sub->add_option("--ring", flags->ring, "Ring implementation: own or boost")
         ->check(CLI::IsMember({"own", "boost"}));
     sub->add_option("--seed", flags->seed, "Seed of the load (same seed, same commands)")
-        ->check(whole_number);
+        ->transform(whole_number);
     sub->add_flag("--json", flags->json, "Print the summary as one JSON object");
     sub->add_flag("--no-pin", flags->no_pin, "Do not pin threads to CPUs");
     add_market_flags(*sub, flags->load);
     sub->add_option("--reservations-max", flags->reservations_max,
                     "Reservation table capacity (default: sized from the run)")
-        ->check(CLI::Range(1u, engine::reservations_max_limit));
+        ->transform(whole_number_in(1, engine::reservations_max_limit));
     add_engine_flags(*sub, flags->engine, flags->durability, durability::none);
     sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
 }

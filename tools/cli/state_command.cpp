@@ -25,12 +25,19 @@ int execute(const state_flags& flags) {
     if (!std::filesystem::is_directory(flags.data)) {
         return report_error("state", "--data " + flags.data + " is not a directory", exit_usage);
     }
-    const auto options = resolve_tables(flags.data, flags.tables, engine::state_options{});
-    if (!options) return report_error("state", options.error(), exit_usage);
+    // No lock: a writer may be running; what it made durable is what is read.
+    const auto contents = inspect_data_dir(flags.data);
+    if (!contents) return report_error("state", contents.error().message, contents.error().exit_status);
+    const auto options = resolve_tables(flags.data, *contents, flags.tables, engine::state_options{});
+    if (!options) return report_error("state", options.error().message, options.error().exit_status);
+    if (auto too_big = tables_do_not_fit(*options, false)) {
+        return report_error("state", *too_big, exit_usage);
+    }
     auto recovered = engine::recover(
         flags.data, *options,
         engine::recovery_options{.use_snapshots = !flags.no_snapshots,
-                                 .on_progress = replay_progress_line("state")});
+                                 .on_progress = replay_progress_line("state"),
+                                 .on_verify = verify_progress_line("state")});
     if (!recovered) return report_error("state", recovered.error(), exit_failure);
     // A directory nothing ever ran in recovers to the empty state, as it should; but a
     // mistyped --data does too, so say so (stderr: stdout stays the state alone).

@@ -1,7 +1,12 @@
 #pragma once
-// The table capacities a data directory was written with, kept in DIR/tables.json so that
-// `ordo state` and later runs size their tables the same way without being told (a
-// snapshot restores reservations at their table slots, which needs the same capacity).
+// What a data directory holds that decides how a command may open it, and the table
+// capacities a command runs with. A directory keeps its capacities for life in
+// DIR/manifest (journal/manifest.h): the outcomes in its history (table_full among them)
+// were decided with them, and later runs and replays must size their tables the same way.
+// So: the manifest's capacities; else, in a directory written before manifests, those of
+// DIR/tables.json (the next writer migrates it); else, for a new directory, the flags or
+// the defaults. A flag that differs from what the directory keeps is refused, never
+// silently applied; a journal with neither file is refused, never guessed.
 
 #include <cstdint>
 #include <expected>
@@ -12,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "engine/booking_state.h"
+#include "journal/manifest.h"
 
 namespace ordo::tools {
 
@@ -23,13 +29,32 @@ struct table_flags {
 // Adds --conferences-max and --reservations-max.
 void add_table_flags(CLI::App& sub, table_flags& flags);
 
-// Flags win; then what DIR/tables.json says; then `defaults`.
-std::expected<engine::state_options, std::string> resolve_tables(
-    const std::filesystem::path& data_dir, const table_flags& flags,
-    const engine::state_options& defaults);
+// Why a command will not open a directory: the one line to print and the exit status
+// (exit_failure: the directory is damaged or incomplete; exit_usage: a flag is refused).
+struct refusal {
+    std::string message;
+    int exit_status = 1;
+};
 
-// Records the capacities in DIR/tables.json (temp file + rename).
-std::expected<void, std::string> store_tables(const std::filesystem::path& data_dir,
-                                              const engine::state_options& options);
+// What DIR holds (read only; no lock: a writer may be running).
+struct data_dir_contents {
+    std::optional<journal::manifest> manifest;
+    std::optional<engine::state_options> legacy_tables;  // DIR/tables.json, no manifest
+    bool has_segments = false;                          // DIR/journal holds segment files
+    std::uint64_t largest_segment_bytes = 0;
+};
+std::expected<data_dir_contents, refusal> inspect_data_dir(const std::filesystem::path& dir);
+
+// The capacities to run with (the rules above); `defaults` for a new directory.
+std::expected<engine::state_options, refusal> resolve_tables(
+    const std::filesystem::path& dir, const data_dir_contents& contents,
+    const table_flags& flags, const engine::state_options& defaults);
+
+// Checks that tables of these capacities (twice, with the snapshot copy) fit in what this
+// machine can give the process now: MemAvailable, the commit limit under strict
+// overcommit, and RLIMIT_AS. nullopt when they fit; else the one line naming the bytes and
+// the fix. Asked before anything is written, so a refused size leaves DIR as it was.
+std::optional<std::string> tables_do_not_fit(const engine::state_options& tables,
+                                             bool snapshot_copy);
 
 }  // namespace ordo::tools

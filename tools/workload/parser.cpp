@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <bitset>
 #include <cerrno>
@@ -147,6 +148,9 @@ std::expected<std::uint16_t, std::string> parse_seat_type_key(std::string_view k
     return static_cast<std::uint16_t>(value);
 }
 
+// UTF-8's encoding of U+FEFF, which some editors write at the start of a file.
+inline constexpr std::string_view byte_order_mark = "\xef\xbb\xbf";
+
 // Receives one line's SAX events and builds the command in place. Reused across the lines
 // of a file so that nothing here allocates per line (only nlohmann's lexer does). Owned
 // by one parse_file / parse_line call on the caller's thread.
@@ -155,6 +159,16 @@ class line_parser {
     // Returns false and sets error() when the line is not a well-formed command.
     bool parse(std::string_view text) {
         reset();
+        // Byte-level checks the JSON lexer would not make: it takes a NUL byte for the end
+        // of its input (so `{...}<NUL>junk` would pass), and skips a byte order mark at
+        // the start of each input it is given, which here is every line.
+        if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
+            const auto column = static_cast<const char*>(nul) - text.data() + 1;
+            return fail(fmt::format("NUL byte at column {}", column));
+        }
+        if (text.starts_with(byte_order_mark)) {
+            return fail("byte order mark (U+FEFF): allowed only at the start of the file");
+        }
         const bool ok = json::sax_parse(text.data(), text.data() + text.size(), this);
         if (ok) ORDO_ASSERT(state_ == state::done);
         if (!ok) ORDO_ASSERT(!error_.empty());
@@ -425,18 +439,33 @@ bool line_parser::parse_error(std::size_t position, const std::string&, const js
     constexpr std::size_t reason_bytes_max = 160;
     std::string reason_text(reason.substr(0, reason_bytes_max));
     if (reason.size() > reason_bytes_max) reason_text += "...";
-    for (char& c : reason_text) {
-        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    // The lexer quotes what it read, raw: keep the line printable and valid UTF-8.
+    std::string shown_reason;
+    for (const char c : reason_text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20) {
+            shown_reason += ' ';
+        } else if (byte >= 0x7f) {
+            shown_reason += fmt::format("\\x{:02x}", byte);
+        } else {
+            shown_reason += c;
+        }
     }
-    return fail(fmt::format("not valid JSON at column {}: {}", position, reason_text));
+    return fail(fmt::format("not valid JSON at column {}: {}", position, shown_reason));
 }
 
 // Reads a file as lines in large chunks into one reused buffer, so that a workload of
-// millions of lines costs a few hundred read() calls and no allocation per line. Owned by
-// one parse_file call.
+// millions of lines costs a few hundred read() calls and no allocation per line. Any
+// readable file works (a pipe, a FIFO, a terminal): it is read once, front to back. Owned
+// by one scan on the caller's thread.
 class line_reader {
   public:
-    explicit line_reader(int fd) : fd_(fd), buffer_(chunk_bytes) { ORDO_ASSERT(fd_ >= 0); }
+    line_reader(int fd, const std::atomic<int>* interrupted)
+        : fd_(fd), interrupted_(interrupted), buffer_(first_buffer_bytes(fd)) {
+        ORDO_ASSERT(fd_ >= 0);
+        ORDO_ASSERT(buffer_.size() >= block_bytes);
+        ORDO_ASSERT(buffer_.size() <= chunk_bytes);
+    }
     line_reader(const line_reader&) = delete;
     line_reader& operator=(const line_reader&) = delete;
     ~line_reader() { ::close(fd_); }
@@ -474,7 +503,7 @@ class line_reader {
         }
     }
 
-    enum class status : std::uint8_t { line, end, too_long, read_error };
+    enum class status : std::uint8_t { line, end, too_long, read_error, interrupted };
     // On status::line, `line` views the buffer until the next call; on read_error, errno
     // holds the cause.
     status next(std::string_view& line) {
@@ -495,35 +524,58 @@ class line_reader {
                 return status::line;
             }
             scanned_ = end_;
-            if (!fill()) return status::read_error;
+            if (const status filled = fill(); filled != status::line) return filled;
         }
     }
 
   private:
     static constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
+    static constexpr std::size_t block_bytes = 4096;
 
-    // Moves the unfinished line to the front, grows the buffer if that line fills it,
-    // then reads one more chunk.
-    bool fill() {
+    // A chunk, or less for a regular file smaller than one: the whole file and a byte to
+    // see its end in one buffer, so checking a small file does not fault in a MiB of fresh
+    // pages (the parser's fuzz target runs thousands a second). A file that grows meanwhile
+    // still reads whole: fill() grows the buffer as it must.
+    static std::size_t first_buffer_bytes(int fd) {
+        struct stat info {};
+        if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return chunk_bytes;
+        const auto file_bytes = static_cast<std::size_t>(info.st_size);
+        if (file_bytes >= chunk_bytes) return chunk_bytes;
+        return (file_bytes + block_bytes) / block_bytes * block_bytes;  // > file_bytes
+    }
+
+    bool interrupted() const noexcept {
+        return interrupted_ != nullptr && interrupted_->load(std::memory_order_relaxed) != 0;
+    }
+
+    // Moves the unfinished line to the front, doubles the buffer if that line fills more
+    // than half of it (or of a chunk), then reads once more (status::line when it did). A pipe's read() that a signal
+    // interrupts returns EINTR (the CLI's handlers do not ask for restarts): the flag is
+    // checked then, so Ctrl-C stops a check waiting on a writer that never finishes.
+    status fill() {
         const std::size_t kept = end_ - begin_;
         std::memmove(buffer_.data(), buffer_.data() + begin_, kept);
         begin_ = 0;
         end_ = kept;
         scanned_ = kept;
-        if (buffer_.size() - end_ < chunk_bytes / 2) buffer_.resize(buffer_.size() * 2);
+        if (buffer_.size() - end_ < std::min(buffer_.size(), chunk_bytes) / 2) {
+            buffer_.resize(buffer_.size() * 2);
+        }
         ORDO_ASSERT(end_ < buffer_.size());
         while (true) {
+            if (interrupted()) return status::interrupted;
             const ssize_t got = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
             if (got < 0 && errno == EINTR) continue;
-            if (got < 0) return false;
+            if (got < 0) return status::read_error;
             if (got == 0) eof_ = true;
             end_ += static_cast<std::size_t>(got);
             ORDO_ASSERT(end_ <= buffer_.size());
-            return true;
+            return status::line;
         }
     }
 
     int fd_;
+    const std::atomic<int>* interrupted_;
     std::vector<char> buffer_;
     std::size_t begin_ = 0;    // first byte of the next line
     std::size_t scanned_ = 0;  // bytes before this hold no newline of the next line
@@ -541,16 +593,40 @@ std::string errno_text(int error) {
     return std::error_code(error, std::generic_category()).message();
 }
 
-// Reads `path` line by line and hands each command to on_command; on_open(reader) runs
-// once the file is open (parse_file sizes its vector there). The one loop behind
-// parse_file, for_each_command and validate_file, so they refuse exactly the same files.
+check_error input_error(std::string message) {
+    return check_error{.what = check_error::kind::input, .message = std::move(message)};
+}
+
+// What a scan is told besides its file: every field may stay empty.
+struct scan_hooks {
+    const std::atomic<int>* interrupted = nullptr;
+    const std::function<void(std::uint64_t)>* on_progress = nullptr;
+};
+
+// Reads `path` line by line and hands each command to on_command, which returns true to
+// go on, false to stop, or a check_error to fail; on_open(reader) runs once the file is
+// open (parse_file sizes its vector there). The one loop behind every entry point, so they
+// accept and refuse exactly the same files with the same error text.
 template <class OnOpen, class OnCommand>
-std::expected<std::uint64_t, std::string> scan_file(const std::filesystem::path& path,
-                                                    OnOpen&& on_open, OnCommand&& on_command) {
+std::expected<std::uint64_t, check_error> scan_file(const std::filesystem::path& path,
+                                                    const scan_hooks& hooks, OnOpen&& on_open,
+                                                    OnCommand&& on_command) {
     const std::string name = path.string();
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::unexpected(fmt::format("{}: cannot open: {}", name, errno_text(errno)));
-    line_reader reader(fd);
+    // Opening a FIFO waits for its writer; a signal interrupts that wait (EINTR, the CLI's
+    // handlers ask for no restart): Ctrl-C then stops the check, another signal retries.
+    int fd = -1;
+    while (true) {
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 || errno != EINTR) break;
+        if (hooks.interrupted != nullptr && hooks.interrupted->load(std::memory_order_relaxed)) {
+            return std::unexpected(check_error{.what = check_error::kind::interrupted});
+        }
+    }
+    if (fd < 0) {
+        return std::unexpected(
+            input_error(fmt::format("{}: cannot open: {}", name, errno_text(errno))));
+    }
+    line_reader reader(fd, hooks.interrupted);
     on_open(reader);
     const auto parser = std::make_unique<line_parser>();
     std::uint64_t line_number = 0;
@@ -559,29 +635,49 @@ std::expected<std::uint64_t, std::string> scan_file(const std::filesystem::path&
     while (true) {
         const line_reader::status status = reader.next(line);
         if (status == line_reader::status::end) break;
+        if (status == line_reader::status::interrupted ||
+            (hooks.interrupted != nullptr && hooks.interrupted->load(std::memory_order_relaxed))) {
+            return std::unexpected(check_error{.what = check_error::kind::interrupted});
+        }
         line_number++;
         if (status == line_reader::status::read_error) {
-            return std::unexpected(fmt::format("{}: cannot read: {}", name, errno_text(errno)));
+            return std::unexpected(
+                input_error(fmt::format("{}: cannot read: {}", name, errno_text(errno))));
         }
         if (status == line_reader::status::too_long) {
-            return std::unexpected(fmt::format("{}:{}: line is longer than {} bytes", name,
-                                               line_number, line_bytes_max));
+            return std::unexpected(input_error(fmt::format("{}:{}: line is longer than {} bytes",
+                                                           name, line_number, line_bytes_max)));
         }
         if (line_number > std::numeric_limits<std::uint32_t>::max()) {
-            return std::unexpected(fmt::format("{}: more than {} lines", name,
-                                               std::numeric_limits<std::uint32_t>::max()));
+            return std::unexpected(input_error(fmt::format(
+                "{}: more than {} lines", name, std::numeric_limits<std::uint32_t>::max())));
+        }
+        if (hooks.on_progress != nullptr && line_number % progress_lines == 0) {
+            (*hooks.on_progress)(line_number);
+        }
+        // A byte order mark may open the file (editors write one); it is not part of line 1.
+        if (line_number == 1 && line.starts_with(byte_order_mark)) {
+            line.remove_prefix(byte_order_mark.size());
         }
         if (skipped(line)) continue;
         if (!parser->parse(line)) {
-            return std::unexpected(fmt::format("{}:{}: {}", name, line_number, parser->error()));
+            return std::unexpected(
+                input_error(fmt::format("{}:{}: {}", name, line_number, parser->error())));
         }
         count++;
-        if (!on_command(workload_command{static_cast<std::uint32_t>(line_number),
-                                         parser->command()})) {
-            break;
-        }
+        const std::expected<bool, check_error> go_on = on_command(
+            workload_command{static_cast<std::uint32_t>(line_number), parser->command()});
+        if (!go_on) return std::unexpected(go_on.error());
+        if (!*go_on) break;
     }
     return count;
+}
+
+std::expected<std::uint64_t, std::string> as_text(
+    const std::expected<std::uint64_t, check_error>& scanned) {
+    if (scanned) return *scanned;
+    ORDO_ASSERT(scanned.error().what == check_error::kind::input);  // no hooks, no spool
+    return std::unexpected(scanned.error().message);
 }
 
 }  // namespace
@@ -590,13 +686,44 @@ std::expected<std::uint64_t, std::string> for_each_command(
     const std::filesystem::path& path,
     const std::function<bool(const workload_command&)>& on_command) {
     ORDO_ASSERT(static_cast<bool>(on_command));
-    return scan_file(
-        path, [](line_reader&) {}, on_command);
+    return as_text(scan_file(
+        path, scan_hooks{}, [](line_reader&) {},
+        [&](const workload_command& c) -> std::expected<bool, check_error> {
+            return on_command(c);
+        }));
 }
 
 std::expected<std::uint64_t, std::string> validate_file(const std::filesystem::path& path) {
-    return scan_file(
-        path, [](line_reader&) {}, [](const workload_command&) { return true; });
+    return as_text(scan_file(
+        path, scan_hooks{}, [](line_reader&) {},
+        [](const workload_command&) -> std::expected<bool, check_error> { return true; }));
+}
+
+std::expected<command_spool, check_error> check_workload(const std::filesystem::path& path,
+                                                         const check_options& options) {
+    auto spool = command_spool::create(options.spool_dir);
+    if (!spool) {
+        return std::unexpected(
+            check_error{.what = check_error::kind::spool, .message = spool.error()});
+    }
+    const scan_hooks hooks{.interrupted = options.interrupted,
+                           .on_progress = options.on_progress ? &options.on_progress : nullptr};
+    const auto scanned = scan_file(
+        path, hooks, [](line_reader&) {},
+        [&](const workload_command& c) -> std::expected<bool, check_error> {
+            if (auto appended = spool->append(c); !appended) {
+                return std::unexpected(
+                    check_error{.what = check_error::kind::spool, .message = appended.error()});
+            }
+            return true;
+        });
+    if (!scanned) return std::unexpected(scanned.error());
+    if (auto finished = spool->finish(); !finished) {
+        return std::unexpected(
+            check_error{.what = check_error::kind::spool, .message = finished.error()});
+    }
+    ORDO_ASSERT(spool->command_count() == *scanned);
+    return std::move(*spool);
 }
 
 std::expected<std::vector<workload_command>, std::string> parse_file(
@@ -610,11 +737,12 @@ std::expected<std::vector<workload_command>, std::string> parse_file(
             // and is refused at its first line anyway. Real workloads fit as it grows.
         }
     };
-    const auto scanned =
-        scan_file(path, reserve, [&commands](const workload_command& c) {
+    const auto scanned = as_text(scan_file(
+        path, scan_hooks{}, reserve,
+        [&commands](const workload_command& c) -> std::expected<bool, check_error> {
             commands.push_back(c);
             return true;
-        });
+        }));
     if (!scanned) return std::unexpected(scanned.error());
     ORDO_ASSERT(*scanned == commands.size());
     return commands;
