@@ -104,27 +104,28 @@ std::uint32_t booking_state::insert_conference(std::uint64_t id) noexcept {
         slot = (slot + 1) & conference_mask_;
     }
     const std::uint32_t index = conference_count_++;
+    guard_write(snapshot_table::conferences, index);
     conference_slots_[slot] = conference_slot{.id = id, .index = index, .reserved_zero = 0};
     conferences_[index] = conference_state{};
     conferences_[index].id = id;
     return index;
 }
 
-void booking_state::copy_tables_from(const booking_state& other) noexcept {
-    ORDO_ASSERT(other.options_.conferences_max == options_.conferences_max);
-    ORDO_ASSERT(other.options_.reservations_max == options_.reservations_max);
-    std::memcpy(static_cast<void*>(conferences_.data()), other.conferences_.data(),
-                sizeof(conference_state) * other.conference_count_);
-    std::memcpy(static_cast<void*>(conference_slots_.data()), other.conference_slots_.data(),
-                sizeof(conference_slot) * conference_slots_.size());
-    std::memcpy(static_cast<void*>(reservations_.data()), other.reservations_.data(),
-                sizeof(reservation_state) * other.reservation_count_);
-    conference_count_ = other.conference_count_;
-    reservation_count_ = other.reservation_count_;
-    now_ms = other.now_ms;
-    commands = other.commands;
-    events = other.events;
-    counts = other.counts;
+std::array<snapshot_table_span, 2> booking_state::snapshot_tables() const noexcept {
+    static_assert(static_cast<int>(snapshot_table::conferences) == 0);
+    static_assert(static_cast<int>(snapshot_table::reservations) == 1);
+    return {snapshot_table_span{.base = reinterpret_cast<const std::byte*>(conferences_.data()),
+                                .bytes = sizeof(conference_state) * conference_count_,
+                                .element_bytes = sizeof(conference_state)},
+            snapshot_table_span{.base = reinterpret_cast<const std::byte*>(reservations_.data()),
+                                .bytes = sizeof(reservation_state) * reservation_count_,
+                                .element_bytes = sizeof(reservation_state)}};
+}
+
+std::array<std::uint64_t, 2> booking_state::snapshot_table_capacity_bytes(
+    const state_options& options) noexcept {
+    return {std::uint64_t{options.conferences_max} * sizeof(conference_state),
+            std::uint64_t{options.reservations_max} * sizeof(reservation_state)};
 }
 
 }  // namespace ordo::engine

@@ -8,6 +8,7 @@
 // During a replay or a snapshot decode, one helper thread owns the reservation index
 // (engine/reservation_index.h) while the owner changes the rest.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -21,6 +22,7 @@
 #include "engine/limits.h"
 #include "engine/reservation.h"
 #include "engine/reservation_index.h"
+#include "engine/snapshot_guard.h"
 
 namespace ordo::engine {
 
@@ -72,6 +74,7 @@ public:
     bool conferences_full() const noexcept { return conference_count_ >= options_.conferences_max; }
     conference_state& conference(std::uint32_t index) noexcept {
         ORDO_ASSERT(index < conference_count_);
+        guard_write(snapshot_table::conferences, index);
         return conferences_.data()[index];  // index < count <= size
     }
     const conference_state& conference(std::uint32_t index) const noexcept {
@@ -102,6 +105,7 @@ public:
     void prefetch_reservation(std::uint64_t id) const noexcept { index_.prefetch(id); }
     reservation_state& reservation(std::uint32_t record) noexcept {
         ORDO_ASSERT(record < reservation_count_);
+        guard_write(snapshot_table::reservations, record);
         return reservations_.data()[record];  // record < count <= size
     }
     const reservation_state& reservation(std::uint32_t record) const noexcept {
@@ -133,6 +137,7 @@ public:
         ORDO_ASSERT(id != 0);
         ORDO_ASSERT(!reservations_full());
         const std::uint32_t number = reservation_count_++;
+        guard_write(snapshot_table::reservations, number);
         // The arena is append-only and starts zeroed, so the record is still all zero: only
         // the fields the caller sets differ from zero. (Not asserted: reading the fresh
         // line first would turn this store, which can retire before its miss is served,
@@ -152,11 +157,21 @@ public:
         return {close_scratch_.data(), close_scratch_.size()};
     }
 
-    // Copies the conferences, the reservation records and the counters of `other` (same
-    // options) with plain memcpy: how the snapshotter takes its copy while the sequencer
-    // waits. The reservation index and the expiry queue are not copied: encode_state needs
-    // neither (a decoded state rebuilds both).
-    void copy_tables_from(const booking_state& other) noexcept;
+    // --- Snapshots (engine/snapshot_guard.h). A snapshot holds the counters below and the
+    // tables snapshot_tables() names (the index and the expiry queue are rebuilt from them
+    // on decode). While one is being written, every write to those tables goes through the
+    // guard first (the non-const accessors above call guard_write): a new table in the
+    // snapshot, or a write that bypasses the accessors, must do the same, or the snapshot
+    // could hold a change made after its instant.
+    // The snapshotted tables as they are now, in snapshot_table order.
+    std::array<snapshot_table_span, 2> snapshot_tables() const noexcept;
+    // The most bytes each snapshotted table can hold, in the same order.
+    static std::array<std::uint64_t, 2> snapshot_table_capacity_bytes(
+        const state_options& options) noexcept;
+    // The sequencer's snapshotter attaches its guard while a snapshot is being copied out,
+    // and detaches it (nullptr) when that is done.
+    void set_snapshot_guard(snapshot_guard* guard) noexcept { guard_ = guard; }
+    bool snapshot_guarded() const noexcept { return guard_ != nullptr; }
 
     // --- Time and counters ---
     std::uint64_t now_ms = 0;
@@ -166,6 +181,11 @@ public:
 
 private:
     static_assert(reservations_max_limit < 0xffff'ffffu, "record + 1 fits 32 bits");
+
+    // One load and a branch that is almost never taken while no snapshot is being written.
+    void guard_write(snapshot_table table, std::uint64_t element) noexcept {
+        if (guard_ != nullptr) [[unlikely]] guard_->before_write(table, element);
+    }
 
     struct conference_slot {
         std::uint64_t id;  // 0 = empty
@@ -185,6 +205,7 @@ private:
     std::uint32_t reservation_count_ = 0;
     expiry_queue expiries_;
     big_array<std::uint32_t> close_scratch_;  // reservations_max record numbers
+    snapshot_guard* guard_ = nullptr;
 };
 
 }  // namespace ordo::engine

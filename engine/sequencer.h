@@ -53,6 +53,11 @@ struct sequencer_stats {
     // mode costs the sequencer beyond what in-memory mode does.
     std::uint64_t publish_ns = 0;
     std::uint64_t claim_wait_ns = 0;
+    // The longest busy round: draining up to drain_slots_max slots of each producer, with
+    // the batch it published and the replies it released. A round of commands takes
+    // microseconds; anything longer is a pause of some cause (starting a snapshot, page
+    // faults, the thread preempted, a long expiry cascade, every batch buffer in flight).
+    std::uint64_t round_ns_max = 0;
 };
 
 template <template <class> class Ring>
@@ -218,6 +223,7 @@ private:
         base::backoff wait(base::backoff_options{});
         std::uint64_t idle_since_ns = 0;
         while (!failed()) {
+            const std::uint64_t round_start_ns = base::monotonic_ns();
             const std::uint32_t drained = drain_round();
             if (failed()) break;
             if (drained > 0) {
@@ -231,6 +237,7 @@ private:
                     if (!publish_body()) break;
                 }
                 if (!release_durable()) break;
+                note_round(round_start_ns);
                 continue;
             }
             // The rings ran dry: publish what we have so its producers get answers, unless
@@ -238,6 +245,7 @@ private:
             // become durable before them anyway) until the flush delay says enough.
             if (buffer_.record_count() > 0 && should_publish_when_dry() && !publish_body()) break;
             if (!release_durable()) break;
+            note_round(round_start_ns);
             if (marks_count_ > 0) {
                 wait.idle();  // batches in flight: keep reaping completions
                 continue;
@@ -253,6 +261,11 @@ private:
                 wait.idle();
             }
         }
+    }
+
+    void note_round(std::uint64_t start_ns) noexcept {
+        const std::uint64_t took_ns = base::monotonic_ns() - start_ns;
+        if (took_ns > stats_.round_ns_max) stats_.round_ns_max = took_ns;
     }
 
     bool disk_keeps_up() const noexcept {

@@ -28,13 +28,6 @@ static_assert(sizeof(state_header_v2) == 88);
 static_assert(std::has_unique_object_representations_v<state_header_v2>);
 
 template <class T>
-void put(std::vector<std::byte>& out, const T& value) {
-    const std::size_t at = out.size();
-    out.resize(at + sizeof(T));
-    std::memcpy(out.data() + at, &value, sizeof(T));
-}
-
-template <class T>
 bool take(std::span<const std::byte>& in, T& value) {
     if (in.size() < sizeof(T)) return false;
     std::memcpy(&value, in.data(), sizeof(T));
@@ -114,24 +107,36 @@ std::optional<std::string> check_counts(const state_header_v2& h) {
 
 }  // namespace
 
+state_parts describe_state(const booking_state& state) noexcept {
+    static_assert(sizeof(state_header_v2) == state_header_bytes);
+    state_parts parts;
+    const state_header_v2 header{.magic = state_magic, .version = state_format_version,
+                                 .conference_count = state.conference_count(),
+                                 .now_ms = state.now_ms, .commands = state.commands,
+                                 .events = state.events, .held = state.counts.held,
+                                 .confirmed = state.counts.confirmed,
+                                 .cancelled = state.counts.cancelled,
+                                 .expired = state.counts.expired,
+                                 .reservation_count = state.reservation_count(),
+                                 .reserved_zero = 0};
+    std::memcpy(parts.header.data(), &header, sizeof(header));
+    parts.tables = state.snapshot_tables();
+    // The layout decode_state reads: the conference records, then the reservation arena.
+    ORDO_ASSERT(parts.tables[0].bytes == state.conference_count() * sizeof(conference_state));
+    ORDO_ASSERT(parts.tables[1].bytes == state.reservation_count() * sizeof(reservation_state));
+    return parts;
+}
+
 std::vector<std::byte> encode_state(const booking_state& state) {
-    std::vector<std::byte> out;
-    out.reserve(sizeof(state_header_v2) + state.conference_count() * sizeof(conference_state) +
-                state.reservation_count() * sizeof(reservation_state));
-    put(out, state_header_v2{.magic = state_magic, .version = state_format_version,
-                             .conference_count = state.conference_count(),
-                             .now_ms = state.now_ms, .commands = state.commands,
-                             .events = state.events, .held = state.counts.held,
-                             .confirmed = state.counts.confirmed,
-                             .cancelled = state.counts.cancelled,
-                             .expired = state.counts.expired,
-                             .reservation_count = state.reservation_count(),
-                             .reserved_zero = 0});
-    for (std::uint32_t i = 0; i < state.conference_count(); i++) put(out, state.conference(i));
-    const std::size_t at = out.size();
-    const std::size_t bytes = std::size_t{state.reservation_count()} * sizeof(reservation_state);
-    out.resize(at + bytes);
-    if (bytes > 0) std::memcpy(out.data() + at, &state.reservation(0), bytes);  // the arena
+    const state_parts parts = describe_state(state);
+    std::vector<std::byte> out(parts.bytes());
+    std::memcpy(out.data(), parts.header.data(), parts.header.size());
+    std::size_t at = parts.header.size();
+    for (const snapshot_table_span& t : parts.tables) {
+        if (t.bytes > 0) std::memcpy(out.data() + at, t.base, t.bytes);
+        at += t.bytes;
+    }
+    ORDO_ASSERT(at == out.size());
     return out;
 }
 

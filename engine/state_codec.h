@@ -5,9 +5,10 @@
 // record with its table slot. The expiry queue is not stored: it is rebuilt from the held
 // reservations, in (expires_at, id) order.
 //
-// Thread: the thread that owns the state (encode: a snapshot taker with a private copy,
-// or the sequencer between batches; decode: recovery before the sequencer starts).
+// Thread: the thread that owns the state (encode and describe: the sequencer between
+// batches, or a test; decode: recovery before the sequencer starts).
 
+#include <array>
 #include <cstddef>
 #include <expected>
 #include <span>
@@ -26,6 +27,24 @@ inline constexpr std::uint64_t state_magic = 0x3174'6174'536f'6472ull;  // "rdoS
 // rebuilt on decode); 1 stored each record with its slot. Older snapshots are refused and
 // recovery replays the journal instead.
 inline constexpr std::uint32_t state_format_version = 4;
+
+// The header's bytes: the counters and the tables' lengths.
+inline constexpr std::size_t state_header_bytes = 88;
+
+// The encoding as parts at one instant: the header's bytes, then the snapshotted tables'
+// bytes where they lie, in order (booking_state::snapshot_tables()). The snapshotter keeps
+// the header and streams the tables out behind the sequencer (engine/snapshot_guard.h);
+// encode_state() copies them.
+struct state_parts {
+    std::array<std::byte, state_header_bytes> header{};
+    std::array<snapshot_table_span, 2> tables{};
+    std::uint64_t bytes() const noexcept {
+        std::uint64_t total = header.size();
+        for (const snapshot_table_span& t : tables) total += t.bytes;
+        return total;
+    }
+};
+state_parts describe_state(const booking_state& state) noexcept;
 
 std::vector<std::byte> encode_state(const booking_state& state);
 // `into` must be freshly constructed. Fails (one line) when the bytes are not a state of

@@ -122,17 +122,18 @@ std::expected<std::uint64_t, journal_error> read_at(int fd, void* into, std::uin
     return done_bytes;
 }
 
-snapshot_header make_header(const snapshot_position& position, std::span<const std::byte> payload) {
-    ORDO_ASSERT(payload.size() <= snapshot_payload_bytes_max);
+snapshot_header make_header(const snapshot_position& position, std::uint64_t payload_bytes,
+                            const checksum128& payload_checksum) {
+    ORDO_ASSERT(payload_bytes <= snapshot_payload_bytes_max);
     snapshot_header header{.magic = snapshot_magic,
                            .format_version = snapshot_format_version,
                            .segment_index = position.segment_index,
                            .next_batch_number = position.next_batch_number,
                            .next_sequence = position.next_sequence,
                            .segment_offset = position.segment_offset,
-                           .payload_bytes = payload.size(),
+                           .payload_bytes = payload_bytes,
                            .previous_header_checksum = position.previous_header_checksum,
-                           .payload_checksum = checksum(payload),
+                           .payload_checksum = payload_checksum,
                            .header_checksum = {}};
     header.header_checksum = checksum(&header, header_checksummed_bytes);
     ORDO_ASSERT(header.header_checksum != checksum128{});
@@ -330,7 +331,7 @@ std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem
             return std::unexpected(synced.error());
         }
     }
-    const snapshot_header header = make_header(position, payload);
+    const snapshot_header header = make_header(position, payload.size(), checksum(payload));
     const std::string name = snapshot_name(position.next_sequence);
     const std::filesystem::path final_path = dir / name;
     ORDO_ASSERT(parse_name(name + ".tmp", temp_suffix) == position.next_sequence);
@@ -340,6 +341,113 @@ std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem
         return std::unexpected(replaced.error());
     }
     return snapshot_info{.path = final_path, .position = position, .payload_bytes = payload.size()};
+}
+
+struct snapshot_stream::hash_state {
+    XXH3_state_t state;  // 64-byte aligned by its own declaration
+};
+
+snapshot_stream::snapshot_stream(std::filesystem::path dir, std::uint64_t next_sequence,
+                                 io::file_system& files, hash_state* hash) noexcept
+    : dir_(std::move(dir)), next_sequence_(next_sequence), files_(&files), hash_(hash) {
+    const std::string name = snapshot_name(next_sequence);
+    final_path_ = dir_ / name;
+    temp_path_ = dir_ / (name + ".tmp");
+}
+
+snapshot_stream::snapshot_stream(snapshot_stream&& other) noexcept
+    : dir_(std::move(other.dir_)),
+      temp_path_(std::move(other.temp_path_)),
+      final_path_(std::move(other.final_path_)),
+      next_sequence_(other.next_sequence_),
+      payload_bytes_(other.payload_bytes_),
+      position_(other.position_),
+      files_(other.files_),
+      hash_(std::exchange(other.hash_, nullptr)),
+      finished_(other.finished_),
+      published_(std::exchange(other.published_, true)) {}  // the moved-from owns no file
+
+snapshot_stream::~snapshot_stream() {
+    delete hash_;
+    // Best effort: a temp file left behind is ignored by list and removed by prune.
+    if (!published_) static_cast<void>(files_->remove_file(temp_path_));
+}
+
+std::expected<snapshot_stream, journal_error> snapshot_stream::create(
+    const std::filesystem::path& data_dir, std::uint64_t next_sequence, io::file_system& files) {
+    if (data_dir.empty()) {
+        return std::unexpected(
+            journal_error{.code = journal_errc::invalid_argument, .detail = "empty data dir"});
+    }
+    std::filesystem::path dir = data_dir_layout::snapshots(data_dir);
+    // One level: the data dir must exist. A new snapshots/ is durable once data_dir is synced.
+    auto made = files.make_dir(dir);
+    if (!made) return std::unexpected(made.error());
+    if (*made) {
+        if (auto synced = files.sync_dir(io::directory_of(dir)); !synced) {
+            return std::unexpected(synced.error());
+        }
+    }
+    ORDO_ASSERT(parse_name(snapshot_name(next_sequence) + ".tmp", temp_suffix) == next_sequence);
+    auto* hash = new hash_state;
+    XXH3_128bits_reset(&hash->state);
+    snapshot_stream stream(std::move(dir), next_sequence, files, hash);
+    // The header's place: zeros until finish() writes it, so a file cut short by a crash
+    // never verifies (its header checksum cannot hold). write_file truncates a temp file a
+    // crashed write left behind.
+    const snapshot_header placeholder{};
+    const std::span<const std::byte> parts[] = {std::as_bytes(std::span(&placeholder, 1))};
+    if (auto written = files.write_file(stream.temp_path_, parts); !written) {
+        return std::unexpected(written.error());
+    }
+    return stream;
+}
+
+std::expected<void, journal_error> snapshot_stream::append(std::span<const std::byte> bytes) {
+    ORDO_ASSERT(hash_ != nullptr);
+    ORDO_ASSERT(!finished_);
+    if (bytes.size() > snapshot_payload_bytes_max - payload_bytes_) {
+        return std::unexpected(journal_error{.code = journal_errc::invalid_argument,
+                                             .path = temp_path_.string(),
+                                             .detail = "snapshot payload above "
+                                                       "snapshot_payload_bytes_max"});
+    }
+    XXH3_128bits_update(&hash_->state, bytes.data(), bytes.size());
+    auto written = files_->write_at(temp_path_, snapshot_header_bytes + payload_bytes_, bytes);
+    if (!written) return written;
+    payload_bytes_ += bytes.size();
+    return {};
+}
+
+std::expected<void, journal_error> snapshot_stream::finish(const snapshot_position& position) {
+    ORDO_ASSERT(hash_ != nullptr);
+    ORDO_ASSERT(!finished_);
+    ORDO_ASSERT(position.next_sequence == next_sequence_);  // the name says which records
+    const XXH128_hash_t digest = XXH3_128bits_digest(&hash_->state);
+    const snapshot_header header =
+        make_header(position, payload_bytes_,
+                    checksum128{.low = digest.low64, .high = digest.high64});
+    if (auto written = files_->write_at(temp_path_, 0, std::as_bytes(std::span(&header, 1)));
+        !written) {
+        return written;
+    }
+    // fdatasync also covers the file size: the file is new, its length is its data.
+    if (auto synced = files_->sync_file(temp_path_); !synced) return synced;
+    position_ = position;
+    finished_ = true;
+    return {};
+}
+
+std::expected<snapshot_info, journal_error> snapshot_stream::publish() {
+    ORDO_ASSERT(finished_);
+    ORDO_ASSERT(!published_);
+    if (auto renamed = files_->rename_file(temp_path_, final_path_); !renamed) {
+        return std::unexpected(renamed.error());
+    }
+    published_ = true;
+    if (auto synced = files_->sync_dir(dir_); !synced) return std::unexpected(synced.error());
+    return snapshot_info{
+        .path = final_path_, .position = position_, .payload_bytes = payload_bytes_};
 }
 
 std::expected<std::vector<snapshot_info>, journal_error> list_snapshots(

@@ -133,6 +133,56 @@ std::expected<snapshot_info, journal_error> write_snapshot(
     const std::filesystem::path& data_dir, const snapshot_position& position,
     std::span<const std::byte> payload, io::file_system& files = io::real_file_system());
 
+// A snapshot written while its payload is being produced (the engine's snapshotter streams
+// its tables out piece by piece instead of encoding them into one buffer first). The same
+// file, names and atomicity as write_snapshot: the payload is appended and checksummed on
+// the way, the header (which holds the payload's length and checksum) is written last at
+// offset 0 by finish(), which also fdatasyncs the temp file, and the file becomes a snapshot
+// only at publish() (rename over the final name, directory fsync). A crash at any point
+// before publish() leaves only the temp file; destroying an unpublished stream removes it.
+//
+// Thread: one thread at a time. Lifecycle: create, append..., finish, publish (or drop).
+class snapshot_stream {
+public:
+    // Creates `<data_dir>/snapshots/` if missing (durably) and the temp file of the snapshot
+    // that will cover records [0, next_sequence), through the durable file layer (`files`:
+    // the simulated disk in tests; it must outlive the stream).
+    static std::expected<snapshot_stream, journal_error> create(
+        const std::filesystem::path& data_dir, std::uint64_t next_sequence,
+        io::file_system& files = io::real_file_system());
+    snapshot_stream(snapshot_stream&& other) noexcept;
+    snapshot_stream& operator=(snapshot_stream&&) = delete;
+    snapshot_stream(const snapshot_stream&) = delete;
+    snapshot_stream& operator=(const snapshot_stream&) = delete;
+    ~snapshot_stream();
+
+    // The next payload bytes, in order (at most snapshot_payload_bytes_max in all).
+    std::expected<void, journal_error> append(std::span<const std::byte> bytes);
+    // Writes the header for `position` (its next_sequence is the one given to create) and
+    // fdatasyncs the temp file. Call publish() only once the journal holds the position.
+    std::expected<void, journal_error> finish(const snapshot_position& position);
+    // Renames the finished temp file over the final name and fsyncs the directory.
+    std::expected<snapshot_info, journal_error> publish();
+
+    std::uint64_t payload_bytes() const noexcept { return payload_bytes_; }
+
+private:
+    struct hash_state;  // XXH3-128 streaming state, 64-byte aligned
+    snapshot_stream(std::filesystem::path dir, std::uint64_t next_sequence,
+                    io::file_system& files, hash_state* hash) noexcept;
+
+    std::filesystem::path dir_;
+    std::filesystem::path temp_path_;
+    std::filesystem::path final_path_;
+    std::uint64_t next_sequence_ = 0;
+    std::uint64_t payload_bytes_ = 0;
+    snapshot_position position_{};
+    io::file_system* files_ = nullptr;
+    hash_state* hash_ = nullptr;
+    bool finished_ = false;
+    bool published_ = false;
+};
+
 // Every snapshot file, newest first (by covered sequence). Reads headers, not payloads.
 // A missing snapshots dir is an empty list.
 std::expected<std::vector<snapshot_info>, journal_error> list_snapshots(

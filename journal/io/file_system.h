@@ -83,6 +83,12 @@ public:
     // Creates (or truncates) `path`, writes the parts back to back and fdatasyncs it.
     virtual std::expected<void, journal_error> write_file(
         const std::filesystem::path&, std::span<const std::span<const std::byte>> parts) = 0;
+    // Writes `bytes` at `offset` of `path`, creating the file empty when it is missing: a
+    // file built a piece at a time (a snapshot streamed out while the sequencer runs). NOT
+    // durable until sync_file.
+    virtual std::expected<void, journal_error> write_at(const std::filesystem::path&,
+                                                        std::uint64_t offset,
+                                                        std::span<const std::byte> bytes) = 0;
     // Cuts (or extends with a hole) the file to `bytes`, synced.
     virtual std::expected<void, journal_error> resize_file(const std::filesystem::path&,
                                                            std::uint64_t bytes) = 0;

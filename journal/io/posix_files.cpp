@@ -180,6 +180,31 @@ public:
         return {};
     }
 
+    std::expected<void, journal_error> write_at(const std::filesystem::path& path,
+                                                std::uint64_t offset,
+                                                std::span<const std::byte> bytes) override {
+        auto fd = open_checked(path, O_WRONLY | O_CREAT);
+        if (!fd) return std::unexpected(fd.error());
+        descriptor owned(*fd);
+        for (std::uint64_t done = 0; done < bytes.size();) {
+            const ssize_t result = ::pwrite(owned.get(), bytes.data() + done, bytes.size() - done,
+                                            static_cast<off_t>(offset + done));
+            if (result < 0 && errno == EINTR) continue;
+            if (result < 0) return std::unexpected(error_from_errno(errno, path, offset + done, "write"));
+            if (result == 0) {
+                return std::unexpected(journal_error{.code = journal_errc::short_write,
+                                                     .path = path.string(),
+                                                     .offset = offset + done,
+                                                     .detail = "write returned 0"});
+            }
+            done += static_cast<std::uint64_t>(result);
+        }
+        if (const int error = owned.close_checked(); error != 0) {
+            return std::unexpected(error_from_errno(error, path, offset, "close"));
+        }
+        return {};
+    }
+
     std::expected<void, journal_error> resize_file(const std::filesystem::path& path,
                                                    std::uint64_t bytes) override {
         auto fd = open_checked(path, O_WRONLY);

@@ -295,6 +295,28 @@ std::expected<void, journal_error> simulated_disk::write_file(
     return {};
 }
 
+// Into `current` only: what a crash keeps is the file as last synced (sync_file). Not a
+// batch write, so crash() never tears it.
+std::expected<void, journal_error> simulated_disk::write_at(const std::filesystem::path& path,
+                                                            std::uint64_t offset,
+                                                            std::span<const std::byte> bytes) {
+    std::lock_guard lock(mutex_);
+    const std::string key = key_of(path);
+    inode* f = file_of(key);
+    if (f == nullptr) {
+        auto created = create_file(key, "create");
+        if (!created) return std::unexpected(created.error());
+        f = *created;
+    }
+    ++file_writes_;
+    if (file_writes_ == faults_.fail_file_write_at) {
+        return std::unexpected(error_from_errno(faults_.file_write_errno, path, offset, "write"));
+    }
+    if (f->current.size() < offset + bytes.size()) f->current.resize(offset + bytes.size());
+    std::copy(bytes.begin(), bytes.end(), f->current.begin() + static_cast<std::ptrdiff_t>(offset));
+    return {};
+}
+
 std::expected<void, journal_error> simulated_disk::resize_file(const std::filesystem::path& path,
                                                                std::uint64_t bytes) {
     std::lock_guard lock(mutex_);

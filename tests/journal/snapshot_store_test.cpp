@@ -481,3 +481,43 @@ TEST_CASE("snapshot_write_64_mib_timing", "[.][timing]") {
     WARN("64 MiB snapshot: write+fsync " << write_us.count() << " us, read+verify "
                                          << read_us.count() << " us");
 }
+
+TEST_CASE("snapshot_stream_written_in_pieces_reads_back_and_appears_only_when_published",
+          "[snapshot]") {
+    // A stream's pieces make the same file write_snapshot makes of their concatenation; the
+    // snapshot is invisible until publish(), and a dropped stream leaves no file behind.
+    temp_data_dir dir;
+    const std::vector<std::byte> payload = make_payload(3 * 4096 + 17, 5);
+    const snapshot_position position = make_position(777);
+    {
+        auto stream = snapshot_stream::create(dir.path(), position.next_sequence);
+        REQUIRE(stream.has_value());
+        for (std::size_t at = 0; at < payload.size(); at += 5000) {
+            const std::size_t size = std::min<std::size_t>(5000, payload.size() - at);
+            REQUIRE(stream->append(std::span(payload).subspan(at, size)).has_value());
+        }
+        REQUIRE(stream->finish(position).has_value());
+        auto listed = list_snapshots(dir.path());
+        REQUIRE(listed.has_value());
+        REQUIRE(listed->empty());  // finished, fdatasynced, but not yet a snapshot
+        auto published = stream->publish();
+        REQUIRE(published.has_value());
+        REQUIRE(published->position == position);
+        REQUIRE(published->payload_bytes == payload.size());
+    }
+    auto loaded = load_newest_snapshot(dir.path());
+    REQUIRE(loaded.has_value());
+    REQUIRE(loaded->has_value());
+    REQUIRE((*loaded)->info.position == position);
+    REQUIRE(as_vector((*loaded)->payload) == payload);
+    {
+        auto dropped = snapshot_stream::create(dir.path(), 999);
+        REQUIRE(dropped.has_value());
+        REQUIRE(dropped->append(payload).has_value());
+        REQUIRE(fs::exists(dir.snapshots() / "snapshot-00000000000000000999.snap.tmp"));
+    }  // destroyed unpublished: its temp file goes with it
+    REQUIRE_FALSE(fs::exists(dir.snapshots() / "snapshot-00000000000000000999.snap.tmp"));
+    auto listed = list_snapshots(dir.path());
+    REQUIRE(listed.has_value());
+    REQUIRE(listed->size() == 1);
+}

@@ -442,6 +442,37 @@ TEST_CASE("ordo simulate: bad values are one error line, exit 2", "[cli]") {
     }
 }
 
+TEST_CASE("ordo simulate: the market's shape is checked, and it closes its sales", "[cli]") {
+    // Proves the market options refuse what cannot be (one line, exit 2), and that with short
+    // sales the load closes them and then names closed ones (conference_closed), while the
+    // summary reports its per-second figures and memory.
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"simulate", "--conferences", "0"},
+             {"simulate", "--conferences", "4", "--hot-conferences", "5"},
+             {"simulate", "--seat-types", "4"},
+             {"simulate", "--capacity-min", "500", "--capacity-max", "400"},
+             {"simulate", "--capacity-max", "1000001"},
+             {"simulate", "--sale-ms", "999"},
+             {"simulate", "--pay-ms", "0"}}) {
+        const run_result run = ordo(args);
+        INFO(args[1] << " " << args[2]);
+        check_one_error_line(run);
+    }
+    // 400 000 commands are 6 simulated seconds: a few sales of one second close.
+    const run_result run = ordo({"simulate", "--commands", "400000", "--json", "--sale-ms",
+                                 "1000", "--conferences", "4", "--hot-conferences", "2"});
+    INFO(run.err);
+    REQUIRE(run.exit_status == 0);
+    const json summary = json::parse(run.out);
+    const json& outcomes = summary.at("outcomes");
+    CHECK(outcomes.at("conference_closed").get<std::uint64_t>() > 0);
+    CHECK(outcomes.at("insufficient_seats").get<std::uint64_t>() > 0);
+    CHECK(summary.at("max_rss_bytes").get<std::uint64_t>() > 0);
+    CHECK(summary.at("per_second").is_array());
+    CHECK(summary.at("rss_bytes_per_second").size() == summary.at("per_second").size());
+    CHECK(summary.at("sequencer_stall_ms_max").get<double>() > 0);
+}
+
 TEST_CASE("ordo: a negative or overflowing 64-bit value is refused, not wrapped", "[cli]") {
     // Proves `--seed -1` and friends are one error line naming the option, where CLI11 alone
     // would run with 2^64 - 1; and that the largest value is still taken.

@@ -116,13 +116,11 @@ namespace {
 // silent start-up does not look like a hang.
 constexpr std::uint64_t table_note_bytes_min = 1ull << 30;
 
-void note_large_tables(std::string_view command, const engine::state_options& tables,
-                       bool snapshot_copy) {
-    const std::uint64_t bytes = engine::booking_state::table_bytes(tables) * (snapshot_copy ? 2 : 1);
+void note_large_tables(std::string_view command, const engine::state_options& tables) {
+    const std::uint64_t bytes = engine::booking_state::table_bytes(tables);
     if (bytes < table_note_bytes_min) return;
-    fmt::print(stderr, "ordo {}: preparing {:.1f} GB of tables for {} reservations{}\n", command,
-               static_cast<double>(bytes) / 1e9, tables.reservations_max,
-               snapshot_copy ? " (half of it the snapshot copy)" : "");
+    fmt::print(stderr, "ordo {}: preparing {:.1f} GB of tables for {} reservations\n", command,
+               static_cast<double>(bytes) / 1e9, tables.reservations_max);
 }
 
 // The manifest of a directory that has none: a new one (nothing in it is durable yet), or
@@ -255,7 +253,7 @@ std::expected<opened_engine, refusal> open_engine(std::string_view command,
         if (auto too_big = tables_do_not_fit(*tables, false)) {
             return std::unexpected(refusal{*too_big, exit_usage});
         }
-        note_large_tables(command, *tables, false);
+        note_large_tables(command, *tables);
         opened.state = std::make_unique<engine::booking_state>(*tables);
         opened.sink = std::make_unique<engine::memory_sink>(options.batch_bytes);
         return opened;
@@ -267,7 +265,7 @@ std::expected<opened_engine, refusal> open_engine(std::string_view command,
     auto prepared = prepare_data_dir(options);
     if (!prepared) return std::unexpected(prepared.error());
     const engine::state_options tables = prepared->first;
-    note_large_tables(command, tables, options.snapshot_every_commands > 0);
+    note_large_tables(command, tables);
     auto recovered = engine::recover(
         options.data_dir, tables,
         engine::recovery_options{.on_progress = replay_progress_line(command),

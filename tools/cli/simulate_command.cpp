@@ -43,22 +43,48 @@ constexpr std::uint32_t reservations_max_default_cap = 1u << 25;
 // A generous guess of the commands/s one run does, to size tables for timed runs.
 constexpr std::uint64_t commands_per_s_guess = 30'000'000;
 
-std::uint32_t reservations_for(const simulate_flags& flags) {
-    if (flags.reservations_max != 0) return flags.reservations_max;
-    const std::uint64_t commands =
-        flags.commands > 0 ? flags.commands
-                           : static_cast<std::uint64_t>(flags.seconds * commands_per_s_guess);
-    // About half the load creates a reservation (load_generator.cpp).
-    const std::uint64_t wanted = commands / 2 + 65'536;
-    return static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, reservations_max_default_cap));
+// The commands a run is sized for: --commands, or --seconds at a generous guess of the rate.
+std::uint64_t commands_for(const simulate_flags& flags) {
+    return flags.commands > 0 ? flags.commands
+                              : static_cast<std::uint64_t>(flags.seconds * commands_per_s_guess);
 }
 
-void print_summary(const simulate_flags& flags, const simulate_result& r, std::uint32_t reservations_max) {
+std::uint32_t reservations_for(const simulate_flags& flags) {
+    if (flags.reservations_max != 0) return flags.reservations_max;
+    // Every reservation ever made keeps its record, so the table holds the run's history:
+    // at most one booking a command (the market accepts far fewer once its sales sell out).
+    const std::uint64_t wanted = commands_for(flags) / 2 + 65'536;
+    return static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(wanted, reservations_max_default_cap));
+}
+
+// Every sale the producers' markets may open over the run (closed ones keep their record).
+std::uint32_t conferences_for(const simulate_flags& flags) {
+    const std::uint64_t per_producer = commands_for(flags) / flags.producers + 1;
+    const std::uint64_t wanted =
+        conferences_created_max(flags.load, per_producer) * flags.producers;
+    return static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(wanted, engine::conferences_max_limit));
+}
+
+// The first, median and last whole second's rate, so a run that slows down shows it.
+void print_per_second(const simulate_result& r) {
+    if (r.per_second.empty()) return;
+    std::vector<std::uint64_t> sorted = r.per_second;
+    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+    fmt::print("per second    first {:.2f}, median {:.2f}, last {:.2f} M commands/s ({} s)\n",
+               r.per_second.front() / 1e6, sorted[sorted.size() / 2] / 1e6,
+               r.per_second.back() / 1e6, r.per_second.size());
+}
+
+void print_summary(const simulate_flags& flags, const simulate_result& r,
+                   std::uint32_t reservations_max) {
     const double rate = r.seconds > 0 ? r.commands / r.seconds : 0;
     if (flags.json) {
         nlohmann::ordered_json outcomes = nlohmann::ordered_json::object();
         for (std::uint32_t o = 0; o < engine::outcome_count; o++) {
-            outcomes[std::string(engine::outcome_name(static_cast<engine::outcome>(o)))] = r.outcomes[o];
+            const auto name = engine::outcome_name(static_cast<engine::outcome>(o));
+            outcomes[std::string(name)] = r.outcomes[o];
         }
         const nlohmann::ordered_json summary = {
             {"commands", r.commands},       {"seconds", r.seconds},
@@ -73,6 +99,12 @@ void print_summary(const simulate_flags& flags, const simulate_result& r, std::u
             {"sink_claim_wait_seconds", r.sink_claim_wait_seconds},
             {"snapshots", r.snapshots},
             {"snapshot_pause_ms_max", r.snapshot_pause_ns_max / 1e6},
+            {"snapshot_pause_ms_p50", r.snapshot_pause_ns_p50 / 1e6},
+            {"snapshot_copied_chunks", r.snapshot_chunks},
+            {"sequencer_stall_ms_max", r.sequencer_round_ns_max / 1e6},
+            {"max_rss_bytes", r.max_rss_bytes},
+            {"per_second", r.per_second},
+            {"rss_bytes_per_second", r.rss_bytes_per_second},
             {"interrupted", r.interrupted_by != 0}};
         fmt::print("{}\n", summary.dump());
         return;
@@ -92,11 +124,17 @@ void print_summary(const simulate_flags& flags, const simulate_result& r, std::u
         fmt::print("  {:<20} {:>12}  {:5.1f}%\n", engine::outcome_name(result), r.outcomes[o],
                    100.0 * r.outcomes[o] / std::max<std::uint64_t>(r.commands, 1));
     }
-    fmt::print("live holds+confirmed  {} (table limit {})\n", r.live_reservations, reservations_max);
+    fmt::print("live holds+confirmed  {} (table limit {})\n", r.live_reservations,
+               reservations_max);
     fmt::print("batches       {} ({:.1f} MB of records)\n", r.batches, r.record_bytes / 1e6);
+    print_per_second(r);
+    fmt::print("memory        {:.1f} MB peak resident\n", r.max_rss_bytes / 1e6);
+    fmt::print("longest pause {:.3f} ms (the sequencer's slowest round, any cause)\n",
+               r.sequencer_round_ns_max / 1e6);
     if (r.snapshots > 0) {
-        fmt::print("snapshots     {} (longest sequencer pause {:.2f} ms)\n", r.snapshots,
-                   r.snapshot_pause_ns_max / 1e6);
+        fmt::print("snapshots     {} (starting one paused the sequencer {:.3f} ms at most, "
+                   "{:.3f} ms p50)\n",
+                   r.snapshots, r.snapshot_pause_ns_max / 1e6, r.snapshot_pause_ns_p50 / 1e6);
     }
 }
 
@@ -110,9 +148,7 @@ int execute(simulate_flags flags) {
     if (flags.commands == 0 && flags.seconds == 0) flags.commands = commands_default;
     const auto ring = base::ring_kind_from_name(flags.ring);
     if (!ring) return report_error("simulate", "--ring must be own or boost", exit_usage);
-    if (flags.load.hot_conferences > flags.load.conferences) {
-        return report_error("simulate", "--hot-conferences must not exceed --conferences", exit_usage);
-    }
+    if (auto bad = validate(flags.load)) return report_error("simulate", *bad, exit_usage);
     simulate_options options;
     options.commands = flags.commands;
     options.seconds = flags.seconds;
@@ -120,13 +156,16 @@ int execute(simulate_flags flags) {
     options.load = flags.load;
     options.interrupted = &interrupt_watch::signal();
     options.load.seed = flags.seed;
-    options.state = engine::state_options{
-        .conferences_max = std::max<std::uint32_t>(flags.load.conferences, 1),
-        .reservations_max = reservations_for(flags)};
+    options.state = engine::state_options{.conferences_max = conferences_for(flags),
+                                          .reservations_max = reservations_for(flags)};
     options.sequencer.producers = flags.producers;
     options.sequencer.flush_delay_us = flags.engine.flush_delay_us;
-    if (auto bad = engine::validate(options.state)) return report_error("simulate", *bad, exit_usage);
-    if (auto bad = engine::validate(options.sequencer)) return report_error("simulate", *bad, exit_usage);
+    if (auto bad = engine::validate(options.state)) {
+        return report_error("simulate", *bad, exit_usage);
+    }
+    if (auto bad = engine::validate(options.sequencer)) {
+        return report_error("simulate", *bad, exit_usage);
+    }
     const bool show_progress = !flags.json || isatty(STDERR_FILENO);
     options.on_progress = [&](const simulate_progress& p) {
         if (!show_progress) return;
@@ -146,8 +185,10 @@ int execute(simulate_flags flags) {
         return report_error("simulate", opened.error().message, opened.error().exit_status);
     }
     if (opened->state->commands > 0) {
-        return report_error("simulate", "--data holds a history already: simulate needs a new "
-                                        "directory (its load creates conferences 1..N)", exit_usage);
+        return report_error("simulate",
+                            "--data holds a history already: simulate needs a new directory "
+                            "(its market opens its own conferences from id 1)",
+                            exit_usage);
     }
     opened->state->prefault();  // page faults belong to start-up, not to the measured run
     options.snapshots = opened->snapshots.get();
@@ -158,6 +199,38 @@ int execute(simulate_flags flags) {
     }
     print_summary(flags, result, options.state.reservations_max);
     return result.interrupted_by != 0 ? exit_status_after(result.interrupted_by) : exit_ok;
+}
+
+// The market's shape (tools/simulate/load_generator.h); validate() checks how they relate.
+void add_market_flags(CLI::App& sub, load_options& load) {
+    sub.add_option("--conferences", load.conferences,
+                   "Conferences on sale at once, at most, per producer (1..4096, default 32): a "
+                   "new one opens when a hot one sells out")
+        ->transform(whole_number_in(1, 4096));
+    sub.add_option("--hot-conferences", load.hot_conferences,
+                   "The newest conferences on sale, taking 90% of new bookings (default 4)")
+        ->transform(whole_number_in(1, 4096));
+    sub.add_option("--seat-types", load.seat_types, "Seat types per conference (1..3, default 3)")
+        ->transform(whole_number_in(1, engine::header_items));
+    sub.add_option("--capacity-min", load.capacity_min,
+                   "Fewest seats of a type in a new conference (default 100)")
+        ->transform(whole_number_in(1, engine::capacity_max));
+    sub.add_option("--capacity-max", load.capacity_max,
+                   "Most seats of a type in a new conference (default 10000; drawn log-uniformly "
+                   "between the two)")
+        ->transform(whole_number_in(1, engine::capacity_max));
+    sub.add_option("--hold-ttl-ms", load.hold_ttl_ms,
+                   "Hold time in simulated ms (1000..86400000, default 300000: 5 minutes at 64 "
+                   "commands a ms)")
+        ->transform(whole_number_in(engine::hold_ttl_ms_min, engine::hold_ttl_ms_max));
+    sub.add_option("--pay-ms", load.pay_ms,
+                   "Simulated ms from a hold to its payment (confirm) or drop (cancel) "
+                   "(default 5000)")
+        ->transform(whole_number_in(1, engine::hold_ttl_ms_max));
+    sub.add_option("--sale-ms", load.sale_ms,
+                   "A sale closes (close_conference) 0.5-1.5x this many simulated ms after it "
+                   "opened (default 7200000: 2 hours; 0: never)")
+        ->transform(whole_number);
 }
 
 }  // namespace
@@ -180,14 +253,7 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
         ->transform(whole_number);
     sub->add_flag("--json", flags->json, "Print the summary as one JSON object");
     sub->add_flag("--no-pin", flags->no_pin, "Do not pin threads to CPUs");
-    sub->add_option("--conferences", flags->load.conferences, "Conferences created (1..4194304)")
-        ->transform(whole_number_in(1, conferences_load_max));
-    sub->add_option("--hot-conferences", flags->load.hot_conferences,
-                    "Conferences taking 90% of the traffic")
-        ->transform(whole_number_in(1, conferences_load_max));
-    sub->add_option("--hold-ttl-ms", flags->load.hold_ttl_ms,
-                    "Hold time of the load's conferences in ms (1000..86400000, default 60000)")
-        ->transform(whole_number_in(engine::hold_ttl_ms_min, engine::hold_ttl_ms_max));
+    add_market_flags(*sub, flags->load);
     sub->add_option("--reservations-max", flags->reservations_max,
                     "Reservation table capacity (default: sized from the run)")
         ->transform(whole_number_in(1, engine::reservations_max_limit));

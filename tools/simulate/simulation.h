@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "engine/batch_sink.h"
 #include "engine/booking_state.h"
@@ -50,7 +51,15 @@ struct simulate_result {
     double sink_claim_wait_seconds = 0;  // ... and waiting for a free batch buffer
     std::uint64_t record_bytes = 0;
     std::uint64_t snapshots = 0;
-    std::uint64_t snapshot_pause_ns_max = 0;
+    std::uint64_t snapshot_pause_ns_max = 0;  // the sequencer starting a snapshot
+    std::uint64_t snapshot_pause_ns_p50 = 0;
+    std::uint64_t snapshot_chunks = 0;        // 4 KiB chunks the sequencer copied aside
+    std::uint64_t sequencer_round_ns_max = 0;  // its longest pause of any cause
+    // Commands answered in each whole second of the load phase (the last, partial second
+    // is left out), and the process's resident memory at the end of each.
+    std::vector<std::uint64_t> per_second;
+    std::vector<std::uint64_t> rss_bytes_per_second;
+    std::uint64_t max_rss_bytes = 0;  // the process's peak, start-up included
     int interrupted_by = 0;  // the `interrupted` value that stopped the load early, or 0
     std::string failure;  // empty when the run completed
 };
