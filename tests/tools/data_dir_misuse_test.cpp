@@ -79,9 +79,13 @@ run_result ordo(const std::vector<std::string>& args, const std::string& prefix 
     command += " 2>" + quoted((capture.path() / "err").string()) + " </dev/null";
     const int status = std::system(command.c_str());
     REQUIRE(status != -1);
+    run_result result{-1, read_text(capture.path() / "out"), read_text(capture.path() / "err")};
+    // A process killed by a signal fails here with its signal and what it printed first.
+    INFO(command << "\nstderr: " << result.err);
+    REQUIRE_FALSE(WIFSIGNALED(status));
     REQUIRE(WIFEXITED(status));
-    return run_result{WEXITSTATUS(status), read_text(capture.path() / "out"),
-                      read_text(capture.path() / "err")};
+    result.exit_status = WEXITSTATUS(status);
+    return result;
 }
 
 json state_of(const fs::path& data) {
@@ -384,7 +388,7 @@ TEST_CASE("capacities stay with the directory: a lost manifest or a changed one 
 
 TEST_CASE("tables the machine cannot hold are refused before anything is written",
           "[cli][misuse]") {
-    // Proves: under a 3 GB address-space limit, `ordo run --reservations-max 100000000`
+    // Proves: under an 8 GB address-space limit, `ordo run --reservations-max 100000000`
     // (several GB of tables) exits 2 naming the bytes and the flag, and leaves the directory
     // without a manifest or a journal, so a run with a size that fits then works (before,
     // tables.json was written and the kernel killed the process).
@@ -394,7 +398,7 @@ TEST_CASE("tables the machine cannot hold are refused before anything is written
     const run_result refused =
         ordo({"run", "--data", data.string(), "--workload", workload.string(),
               "--reservations-max", "100000000"},
-             "ulimit -v 3000000;");
+             "ulimit -v 8000000;");
     INFO(refused.err);
     CHECK(refused.exit_status == 2);
     CHECK(refused.err.find("GB of tables") != std::string::npos);
