@@ -13,8 +13,7 @@ bool past_stop(const booking_state& state, const replay_stop& stop) noexcept {
 }
 
 batch_prefix records_before_stop(std::span<const std::byte> body, std::uint32_t record_count,
-                                  std::uint64_t& commands_before,
-                                  const replay_stop& stop) noexcept {
+                                 std::uint64_t& commands_before, const replay_stop& stop) noexcept {
     batch_prefix taken;
     for (const journal::record_view r : journal::record_range(body, record_count)) {
         // Every payload starts with now_ms (engine/EVENTS.md); a record too short to hold it

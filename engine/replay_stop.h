@@ -33,7 +33,6 @@ struct batch_prefix {
 // Given `commands_before` commands applied before the batch (updated to the count after
 // the prefix).
 batch_prefix records_before_stop(std::span<const std::byte> body, std::uint32_t record_count,
-                                  std::uint64_t& commands_before,
-                                  const replay_stop& stop) noexcept;
+                                 std::uint64_t& commands_before, const replay_stop& stop) noexcept;
 
 }  // namespace ordo::engine

@@ -93,8 +93,7 @@ void availability::on_cancelled(const event_context&, std::uint64_t reservation)
     live_.erase(found);
 }
 
-void availability::on_expired(const event_context&, const engine::reservation_expired_v1& e,
-                              bool) {
+void availability::on_expired(const event_context&, const engine::reservation_expired_v1& e, bool) {
     auto found = live_.find(e.reservation);
     ORDO_ASSERT(found != live_.end());
     ORDO_ASSERT(!found->second.confirmed);  // only holds expire

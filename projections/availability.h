@@ -39,7 +39,7 @@ struct status_counts {
 };
 
 class availability final : public projection {
-public:
+  public:
     std::string_view name() const noexcept override { return "availability"; }
     // Ascending id.
     const std::map<std::uint64_t, conference_view>& conferences() const noexcept {
@@ -47,7 +47,7 @@ public:
     }
     const status_counts& reservations() const noexcept { return counts_; }
 
-private:
+  private:
     // What a live reservation holds (it is dropped once cancelled or expired).
     struct live_reservation {
         std::uint64_t conference = 0;

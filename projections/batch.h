@@ -17,8 +17,8 @@ struct durable_batch {
     std::uint64_t batch_number = 0;
     std::uint64_t first_sequence = 0;  // the sequence of its first record
     std::uint32_t record_count = 0;
-    std::span<const std::byte> body;   // the records (framing validated by the source)
-    journal::journal_position end;     // where the next batch starts (and its chain value)
+    std::span<const std::byte> body;  // the records (framing validated by the source)
+    journal::journal_position end;    // where the next batch starts (and its chain value)
 };
 
 }  // namespace ordo::projections

@@ -53,7 +53,8 @@ std::expected<catch_up_result, std::string> catch_up(const std::filesystem::path
     if (!read && result.from_checkpoint) {
         result.notes.push_back("rebuilding " + std::string(view.name()) +
                                " from the journal: the journal does not continue its "
-                               "checkpoint (" + read.error() + ")");
+                               "checkpoint (" +
+                               read.error() + ")");
         view.reset();
         result = catch_up_result{.notes = std::move(result.notes)};
         read = read_journal(data_dir, view, how, result);

@@ -48,13 +48,13 @@ std::expected<void, std::string> save_checkpoint(const std::filesystem::path& da
                              .state_checksum = journal::checksum(out.bytes()),
                              .header_checksum = {}};
     header.header_checksum = journal::checksum(&header, header_checked_bytes);
-    if (auto made = journal::io::make_dirs_durable(
-            files, journal::data_dir_layout::projections(data_dir));
+    if (auto made =
+            journal::io::make_dirs_durable(files, journal::data_dir_layout::projections(data_dir));
         !made) {
         return std::unexpected(made.error().message());
     }
-    const std::array<std::span<const std::byte>, 2> parts = {
-        std::as_bytes(std::span(&header, 1)), out.bytes()};
+    const std::array<std::span<const std::byte>, 2> parts = {std::as_bytes(std::span(&header, 1)),
+                                                             out.bytes()};
     if (auto written = journal::io::replace_file(files, checkpoint_path(data_dir, view), parts);
         !written) {
         return std::unexpected(written.error().message());

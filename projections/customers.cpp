@@ -8,10 +8,14 @@ namespace ordo::projections {
 
 std::string_view status_name(reservation_status status) noexcept {
     switch (status) {
-        case reservation_status::held: return "held";
-        case reservation_status::confirmed: return "confirmed";
-        case reservation_status::cancelled: return "cancelled";
-        case reservation_status::expired: return "expired";
+        case reservation_status::held:
+            return "held";
+        case reservation_status::confirmed:
+            return "confirmed";
+        case reservation_status::cancelled:
+            return "cancelled";
+        case reservation_status::expired:
+            return "expired";
     }
     return "unknown";
 }
@@ -41,8 +45,7 @@ void customers::on_held(const event_context& at, const engine::reservation_held_
     by_customer_[e.customer].push_back(e.reservation);
 }
 
-void customers::change(std::uint64_t reservation, reservation_status status,
-                       std::uint64_t now_ms) {
+void customers::change(std::uint64_t reservation, reservation_status status, std::uint64_t now_ms) {
     auto found = reservations_.find(reservation);
     ORDO_ASSERT(found != reservations_.end());
     ORDO_ASSERT(found->second.status != status);
@@ -56,8 +59,7 @@ void customers::on_confirmed(const event_context& at, std::uint64_t reservation)
 void customers::on_cancelled(const event_context& at, std::uint64_t reservation) {
     change(reservation, reservation_status::cancelled, at.now_ms);
 }
-void customers::on_expired(const event_context& at, const engine::reservation_expired_v1& e,
-                           bool) {
+void customers::on_expired(const event_context& at, const engine::reservation_expired_v1& e, bool) {
     change(e.reservation, reservation_status::expired, at.now_ms);
 }
 

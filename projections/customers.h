@@ -30,12 +30,12 @@ struct reservation_view {
 };
 
 class customers final : public projection {
-public:
+  public:
     std::string_view name() const noexcept override { return "customers"; }
     // A customer's reservations, ascending id (empty for a customer with none).
     std::vector<reservation_view> of_customer(std::uint64_t customer) const;
 
-private:
+  private:
     void on_held(const event_context&, const engine::reservation_held_v1&,
                  std::span<const engine::seat_item>) override;
     void on_confirmed(const event_context&, std::uint64_t reservation) override;

@@ -34,7 +34,7 @@ struct poll_result {
 };
 
 class follower {
-public:
+  public:
     // Loads each projection's checkpoint (one that does not load or that the journal does
     // not continue is rebuilt from the start, with a note).
     static std::expected<follower, std::string> open(const std::filesystem::path& data_dir);
@@ -55,7 +55,7 @@ public:
         return {&availability_, &customers_, &history_, &sales_};
     }
 
-private:
+  private:
     explicit follower(std::filesystem::path data_dir) : data_dir_(std::move(data_dir)) {}
     std::array<projection*, 4> views_mutable() noexcept {
         return {&availability_, &customers_, &history_, &sales_};

@@ -9,8 +9,7 @@ namespace {
 
 const std::vector<history_entry> no_entries;
 
-history_entry accepted_entry(const event_context& at, engine::op kind,
-                             std::uint64_t reservation) {
+history_entry accepted_entry(const event_context& at, engine::op kind, std::uint64_t reservation) {
     return history_entry{.command = at.command,
                          .t_ms = at.now_ms,
                          .reservation = reservation,
@@ -88,8 +87,7 @@ void history::record(std::uint64_t conference, const history_entry& entry) {
     if (conference != 0) by_conference_[conference].push_back(entry);
 }
 
-void history::on_conference_created(const event_context& at,
-                                    const engine::conference_created_v1& e,
+void history::on_conference_created(const event_context& at, const engine::conference_created_v1& e,
                                     std::span<const engine::seat_item>) {
     record(e.conference, accepted_entry(at, engine::op::create_conference, 0));
 }
@@ -117,15 +115,13 @@ void history::on_cancelled(const event_context& at, std::uint64_t reservation) {
     record(conference_of(reservation), accepted_entry(at, engine::op::cancel, reservation));
 }
 
-void history::on_expired(const event_context& at, const engine::reservation_expired_v1& e,
-                         bool) {
+void history::on_expired(const event_context& at, const engine::reservation_expired_v1& e, bool) {
     ORDO_ASSERT(conference_of(e.reservation) != 0);
-    record(conference_of(e.reservation),
-           history_entry{.command = at.command,
-                         .t_ms = at.now_ms,
-                         .reservation = e.reservation,
-                         .op = op_expire,
-                         .result = engine::outcome::accepted});
+    record(conference_of(e.reservation), history_entry{.command = at.command,
+                                                       .t_ms = at.now_ms,
+                                                       .reservation = e.reservation,
+                                                       .op = op_expire,
+                                                       .result = engine::outcome::accepted});
 }
 
 void history::on_rejected(const event_context& at, const engine::command_rejected_v1& e) {

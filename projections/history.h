@@ -27,12 +27,12 @@ struct history_entry {
 };
 
 class history final : public projection {
-public:
+  public:
     std::string_view name() const noexcept override { return "history"; }
     const std::vector<history_entry>& of_reservation(std::uint64_t reservation) const;
     const std::vector<history_entry>& of_conference(std::uint64_t conference) const;
 
-private:
+  private:
     void on_conference_created(const event_context&, const engine::conference_created_v1&,
                                std::span<const engine::seat_item>) override;
     void on_seats_changed(const event_context&, const engine::seats_changed_v1&,

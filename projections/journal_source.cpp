@@ -21,8 +21,8 @@ std::expected<journal_source, std::string> journal_source::open(
             durable_batches = (*recorded)->durable_end.next_batch_number;
         }
     }
-    auto reader = journal::reader::open(journal::data_dir_layout::journal(data_dir), start,
-                                        expected);
+    auto reader =
+        journal::reader::open(journal::data_dir_layout::journal(data_dir), start, expected);
     if (!reader) return std::unexpected(reader.error().message());
     return journal_source(std::move(*reader), durable_batches, start);
 }

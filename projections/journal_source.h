@@ -22,7 +22,7 @@
 namespace ordo::projections {
 
 class journal_source {
-public:
+  public:
     // `start` must be a batch boundary of this journal (a checkpoint's position, or {}).
     static std::expected<journal_source, std::string> open(const std::filesystem::path& data_dir,
                                                            const journal::journal_position& start);
@@ -35,7 +35,7 @@ public:
     // Where reading stopped: after the last batch handed out.
     const journal::journal_position& position() const noexcept { return position_; }
 
-private:
+  private:
     journal_source(journal::reader reader, std::uint64_t durable_batches,
                    const journal::journal_position& start)
         : reader_(std::move(reader)), durable_batches_(durable_batches), position_(start) {}

@@ -122,7 +122,8 @@ std::optional<std::string> projection::apply_record(std::uint8_t type, std::uint
             if (!fits<engine::command_rejected_v1>(payload)) return unknown;
             on_rejected(context, engine::read_payload<engine::command_rejected_v1>(payload));
             break;
-        case event_type::ticked: break;
+        case event_type::ticked:
+            break;
         case event_type::conference_closed:
             if (!fits<engine::conference_closed_v1>(payload)) return unknown;
             on_closed(context, engine::read_payload<engine::conference_closed_v1>(payload));
@@ -157,8 +158,8 @@ bool projection::decode(std::span<const std::byte> bytes) {
     in.u64(commands_);
     in.u64(now_ms_);
     position_.segment_index = static_cast<std::uint32_t>(segment_index);
-    const bool decoded = in.ok() && segment_index <= UINT32_MAX && decode_view(in) && in.ok() &&
-                         in.at_end();
+    const bool decoded =
+        in.ok() && segment_index <= UINT32_MAX && decode_view(in) && in.ok() && in.at_end();
     if (!decoded) reset();
     return decoded;
 }

@@ -50,7 +50,7 @@ enum class applied : std::uint8_t {
 };
 
 class projection {
-public:
+  public:
     virtual ~projection() = default;
     virtual std::string_view name() const noexcept = 0;
 
@@ -71,18 +71,16 @@ public:
     // Back to the empty state at position 0.
     void reset();
 
-protected:
+  protected:
     // Handlers, one per event (engine/EVENTS.md); the default ignores the event.
     virtual void on_conference_created(const event_context&, const engine::conference_created_v1&,
                                        std::span<const engine::seat_item>) {}
-    virtual void on_seats_changed(const event_context&, const engine::seats_changed_v1&,
-                                  bool) {}
+    virtual void on_seats_changed(const event_context&, const engine::seats_changed_v1&, bool) {}
     virtual void on_held(const event_context&, const engine::reservation_held_v1&,
                          std::span<const engine::seat_item>) {}
     virtual void on_confirmed(const event_context&, std::uint64_t) {}
     virtual void on_cancelled(const event_context&, std::uint64_t) {}
-    virtual void on_expired(const event_context&, const engine::reservation_expired_v1&,
-                            bool) {}
+    virtual void on_expired(const event_context&, const engine::reservation_expired_v1&, bool) {}
     virtual void on_rejected(const event_context&, const engine::command_rejected_v1&) {}
     virtual void on_closed(const event_context&, const engine::conference_closed_v1&) {}
 
@@ -90,7 +88,7 @@ protected:
     virtual bool decode_view(state_reader& in) = 0;
     virtual void clear_view() = 0;
 
-private:
+  private:
     std::optional<std::string> apply_record(std::uint8_t type, std::uint8_t version,
                                             std::span<const std::byte> payload);
 

@@ -66,8 +66,7 @@ void sales::on_cancelled(const event_context& when, std::uint64_t reservation) {
     at(conference_of(reservation), when.now_ms).cancelled++;
 }
 
-void sales::on_expired(const event_context& when, const engine::reservation_expired_v1& e,
-                       bool) {
+void sales::on_expired(const event_context& when, const engine::reservation_expired_v1& e, bool) {
     ORDO_ASSERT(conference_of(e.reservation) != 0);
     at(conference_of(e.reservation), when.now_ms).expired++;
 }

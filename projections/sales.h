@@ -32,12 +32,12 @@ struct sales_bucket {
 };
 
 class sales final : public projection {
-public:
+  public:
     std::string_view name() const noexcept override { return "sales"; }
     // The buckets [from, from + width_ms) that hold anything, ascending; width_ms > 0.
     std::vector<sales_bucket> buckets(std::uint64_t conference, std::uint64_t width_ms) const;
 
-private:
+  private:
     struct point {
         std::uint64_t t_ms = 0;
         sales_counts counts;

@@ -14,7 +14,7 @@
 namespace ordo::projections {
 
 class state_writer {
-public:
+  public:
     void u64(std::uint64_t value) {
         const std::size_t at = bytes_.size();
         bytes_.resize(at + sizeof(value));
@@ -22,12 +22,12 @@ public:
     }
     std::span<const std::byte> bytes() const noexcept { return bytes_; }
 
-private:
+  private:
     std::vector<std::byte> bytes_;
 };
 
 class state_reader {
-public:
+  public:
     explicit state_reader(std::span<const std::byte> bytes) noexcept : bytes_(bytes) {}
     // False (and 0) once the bytes ran out; the reader stays failed.
     bool u64(std::uint64_t& value) noexcept {
@@ -49,7 +49,7 @@ public:
     bool ok() const noexcept { return !failed_; }
     bool at_end() const noexcept { return offset_ == bytes_.size(); }
 
-private:
+  private:
     std::span<const std::byte> bytes_;
     std::size_t offset_ = 0;
     bool failed_ = false;

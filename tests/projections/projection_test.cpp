@@ -30,8 +30,7 @@ std::string close_dir(const temp_dir& dir) {
 
 }  // namespace
 
-TEST_CASE("projection: batches applied twice change nothing; a gap is refused",
-          "[projections]") {
+TEST_CASE("projection: batches applied twice change nothing; a gap is refused", "[projections]") {
     const temp_dir dir("projection");
     const std::string d = close_dir(dir);
     projections::availability once;

@@ -105,7 +105,8 @@ TEST_CASE("follow: tailing a live writer, never a torn batch", "[cli][follow]") 
         const pid_t writer = spawn_ordo(writer_args);
         // The follower starts once the writer created the directory, and stops on SIGTERM
         // after the writer ended (exit 128 + SIGTERM: stopped by the signal, no damage met).
-        while (!fs::exists(d / "manifest")) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        while (!fs::exists(d / "manifest"))
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
         const pid_t follower = spawn_ordo({"follow", "--data", d.string()});
         REQUIRE(wait_exit(writer) == 0);
         REQUIRE(::kill(follower, SIGTERM) == 0);

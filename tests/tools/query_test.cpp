@@ -54,9 +54,9 @@ TEST_CASE("query: the contract's outputs on close.jsonl", "[cli][query]") {
                 .exit_status == 0);
     for (const char* how : {"fresh", "checkpoint", "--no-checkpoint"}) {
         INFO(how);
-        const std::vector<std::string> extra =
-            std::string(how) == "--no-checkpoint" ? std::vector<std::string>{how}
-                                                  : std::vector<std::string>{};
+        const std::vector<std::string> extra = std::string(how) == "--no-checkpoint"
+                                                   ? std::vector<std::string>{how}
+                                                   : std::vector<std::string>{};
         auto with = [&](std::vector<std::string> args) {
             args.insert(args.end(), extra.begin(), extra.end());
             return query(args).out;
@@ -78,11 +78,12 @@ TEST_CASE("query: the contract's outputs on close.jsonl", "[cli][query]") {
     // A customer with none; an unknown conference is exit 1 with one line.
     CHECK(json::parse(query({"customer", "--data", d, "--customer", "12345"}).out) ==
           json::parse(R"({"customer":12345,"reservations":[]})"));
-    const run_result unknown = run_ordo({"query", "availability", "--data", d, "--conference", "5"});
+    const run_result unknown =
+        run_ordo({"query", "availability", "--data", d, "--conference", "5"});
     CHECK(unknown.exit_status == 1);
     CHECK(lines_of(unknown.err).size() == 1);
-    const run_result past = run_ordo({"query", "sales", "--data", d, "--conference", "1",
-                                      "--until-command", "30"});
+    const run_result past =
+        run_ordo({"query", "sales", "--data", d, "--conference", "1", "--until-command", "30"});
     CHECK(past.exit_status == 2);
     CHECK(past.err.find("29 commands") != std::string::npos);
     for (const char* sub : {"availability", "customer", "history", "sales"}) {
@@ -98,7 +99,8 @@ TEST_CASE("query: time travel on close.jsonl equals state --until", "[cli][query
     REQUIRE(run_ordo({"run", "--data", d, "--workload", (data_dir / "close.jsonl").string()})
                 .exit_status == 0);
     query({"availability", "--data", d});  // leaves a checkpoint at the end
-    const json at11 = json::parse(query({"availability", "--data", d, "--until-command", "11"}).out);
+    const json at11 =
+        json::parse(query({"availability", "--data", d, "--until-command", "11"}).out);
     const json want11 = json::parse(read_text(data_dir / "close.until-command-11.json"));
     CHECK(at11["commands"] == want11["commands"]);
     CHECK(at11["conferences"] == want11["conferences"]);
@@ -125,7 +127,8 @@ TEST_CASE("query: availability equals the engine's aggregates on random workload
     }
     for (std::size_t part = 0; part < 2; part++) {
         std::string text;
-        for (std::size_t i = part * commands.size() / 2; i < (part + 1) * commands.size() / 2; i++) {
+        for (std::size_t i = part * commands.size() / 2; i < (part + 1) * commands.size() / 2;
+             i++) {
             text += commands[i] + "\n";
         }
         write_text(dir.path() / "part.jsonl", text);

@@ -39,7 +39,7 @@ json state_of_prefix(const std::vector<std::string>& commands, std::size_t count
     for (std::size_t i = 0; i < count; i++) text += commands[i] + "\n";
     write_text(dir.path() / "w.jsonl", text);
     const run_result run = run_ordo({"run", "--data", (dir.path() / "d").string(), "--workload",
-                                 (dir.path() / "w.jsonl").string()});
+                                     (dir.path() / "w.jsonl").string()});
     REQUIRE(run.exit_status == 0);
     return state_json({"state", "--data", (dir.path() / "d").string()});
 }
@@ -84,10 +84,10 @@ TEST_CASE("state --until: any point of random.jsonl, from snapshots or from the 
             text += commands[i] + "\n";
         }
         write_text(dir.path() / "part.jsonl", text);
-        const run_result run = run_ordo(
-            {"run", "--data", d, "--workload", (dir.path() / "part.jsonl").string(),
-             "--snapshot-every", "300", "--snapshot-keep", "100", "--reservations-max", "8192",
-             "--conferences-max", "64"});
+        const run_result run =
+            run_ordo({"run", "--data", d, "--workload", (dir.path() / "part.jsonl").string(),
+                      "--snapshot-every", "300", "--snapshot-keep", "100", "--reservations-max",
+                      "8192", "--conferences-max", "64"});
         INFO(run.err);
         REQUIRE(run.exit_status == 0);
     }

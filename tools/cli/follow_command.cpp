@@ -4,12 +4,12 @@
 #include "tools/cli/follow_command.h"
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "base/clock.h"
@@ -52,11 +52,11 @@ int follow(const follow_flags& flags) {
         if (!polled) return report_error("follow", polled.error(), exit_failure);
         records += polled->records;
         bytes += polled->bytes;
-        lag_batches = polled->durable_batches - std::min(polled->durable_batches,
-                                                         f.next_batch_number());
+        lag_batches =
+            polled->durable_batches - std::min(polled->durable_batches, f.next_batch_number());
         const std::uint64_t now_ns = base::monotonic_ns();
-        const bool leaving = flags.exit_at_end || interrupt_watch::signal().load(
-                                                      std::memory_order_relaxed) != 0;
+        const bool leaving =
+            flags.exit_at_end || interrupt_watch::signal().load(std::memory_order_relaxed) != 0;
         if (leaving || now_ns - last_checkpoint_ns >= checkpoint_every_ns) {
             if (auto saved = f.checkpoint(); !saved) {
                 return report_error("follow", "checkpoint not saved: " + saved.error(),

@@ -53,15 +53,15 @@ std::optional<int> bring_up(const query_flags& flags, projections::projection& v
         return report_error(command, "--data " + flags.data + " is not a directory", exit_usage);
     }
     const auto stop = stop_of(flags.until);
-    auto caught = projections::catch_up(
-        flags.data, view,
-        projections::catch_up_options{.use_checkpoint = !flags.no_checkpoint,
-                                      .stop = stop ? &*stop : nullptr});
+    auto caught =
+        projections::catch_up(flags.data, view,
+                              projections::catch_up_options{.use_checkpoint = !flags.no_checkpoint,
+                                                            .stop = stop ? &*stop : nullptr});
     if (!caught) return report_error(command, caught.error(), exit_failure);
-    for (const std::string& note : caught->notes) fmt::print(stderr, "ordo {}: {}\n", command, note);
+    for (const std::string& note : caught->notes)
+        fmt::print(stderr, "ordo {}: {}\n", command, note);
     if (flags.until.command && view.commands() < *flags.until.command) {
-        return report_error(command,
-                            past_the_end_message(*flags.until.command, view.commands()),
+        return report_error(command, past_the_end_message(*flags.until.command, view.commands()),
                             exit_usage);
     }
     // A view at the durable end is worth keeping: the next query starts from it. One that
@@ -98,8 +98,8 @@ int customer_query(const query_flags& flags) {
 
 int history_query(const query_flags& flags) {
     if ((flags.reservation == 0) == (flags.conference == 0)) {
-        return report_error("query history",
-                            "name one stream: --reservation ID or --conference ID", exit_usage);
+        return report_error("query history", "name one stream: --reservation ID or --conference ID",
+                            exit_usage);
     }
     projections::history view;
     if (auto stopped = bring_up(flags, view, "query history")) return *stopped;
@@ -119,7 +119,8 @@ int sales_query(const query_flags& flags) {
     projections::sales view;
     if (auto stopped = bring_up(flags, view, "query sales")) return *stopped;
     std::string out;
-    for (const projections::sales_bucket& bucket : view.buckets(flags.conference, flags.bucket_ms)) {
+    for (const projections::sales_bucket& bucket :
+         view.buckets(flags.conference, flags.bucket_ms)) {
         out += sales_line(bucket);
         out += '\n';
     }
@@ -144,8 +145,9 @@ CLI::App* add_query(CLI::App& query, const char* name, const char* description,
 void add_query_command(CLI::App& app, std::function<int()>& run) {
     auto flags = std::make_shared<query_flags>();
     CLI::App* query = app.add_subcommand(
-        "query", "Answer from the projections (views the journal is replayed into; the engine "
-                 "is not asked), as of DIR's durable end or --until-command/--until-time");
+        "query",
+        "Answer from the projections (views the journal is replayed into; the engine "
+        "is not asked), as of DIR's durable end or --until-command/--until-time");
     query->require_subcommand(1);
     const auto ids = whole_number_in(1, UINT64_MAX);
 
@@ -156,27 +158,28 @@ void add_query_command(CLI::App& app, std::function<int()>& run) {
         ->transform(ids);
     availability->callback([flags, &run] { run = [flags] { return availability_query(*flags); }; });
 
-    CLI::App* customer = add_query(*query, "customer",
-                                   "Every reservation ever accepted for a customer", *flags);
+    CLI::App* customer =
+        add_query(*query, "customer", "Every reservation ever accepted for a customer", *flags);
     customer->add_option("--customer", flags->customer, "Customer id")->required()->transform(ids);
     customer->callback([flags, &run] { run = [flags] { return customer_query(*flags); }; });
 
     CLI::App* history = add_query(
         *query, "history",
         "JSON lines, in history order: every command naming a reservation or a conference, "
-        "and every expiry of it", *flags);
+        "and every expiry of it",
+        *flags);
     CLI::Option* reservation =
-        history->add_option("--reservation", flags->reservation, "Reservation id")
-            ->transform(ids);
+        history->add_option("--reservation", flags->reservation, "Reservation id")->transform(ids);
     CLI::Option* conference =
         history->add_option("--conference", flags->conference, "Conference id")->transform(ids);
     reservation->excludes(conference);
     history->callback([flags, &run] { run = [flags] { return history_query(*flags); }; });
 
-    CLI::App* sales = add_query(
-        *query, "sales",
-        "JSON lines, one per time bucket that holds anything: reserves, seats, confirms, "
-        "cancels, expiries and rejections of a conference", *flags);
+    CLI::App* sales =
+        add_query(*query, "sales",
+                  "JSON lines, one per time bucket that holds anything: reserves, seats, confirms, "
+                  "cancels, expiries and rejections of a conference",
+                  *flags);
     sales->add_option("--conference", flags->conference, "Conference id")
         ->required()
         ->transform(ids);

@@ -3,7 +3,6 @@
 // history that `ordo state` and every `ordo query` answer as of, instead of its end.
 
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
