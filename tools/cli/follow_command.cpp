@@ -1,6 +1,6 @@
 // `ordo follow --data DIR`: keeps the four projections of DIR current while another process
 // writes it (projections/follower.h): polls DIR/manifest's durable end with a bounded wait,
-// applies what became durable, checkpoints every second and before leaving. No lock.
+// applies what became durable, checkpoints now and then (below) and before leaving. No lock.
 #include "tools/cli/follow_command.h"
 
 #include <fmt/core.h>
@@ -24,7 +24,11 @@ namespace {
 // The longest a follower sleeps between two looks at an idle journal: its lag behind a
 // writer that just went quiet is at most this (plus the writer's manifest interval).
 constexpr std::uint64_t poll_wait_us_max = 2'000;
-constexpr std::uint64_t checkpoint_every_ns = 1'000'000'000;
+// Checkpoints come at most every second, and never take more than a fifth of the
+// follower's time: the interval is at least 4x what the last one took (a large history's
+// views take a while to write).
+constexpr std::uint64_t checkpoint_every_ns_min = 1'000'000'000;
+constexpr std::uint64_t checkpoint_cost_ratio = 4;
 
 struct follow_flags {
     std::string data;
@@ -42,6 +46,7 @@ int follow(const follow_flags& flags) {
     projections::follower& f = *opened;
     const std::uint64_t start_ns = base::monotonic_ns();
     std::uint64_t last_checkpoint_ns = start_ns;
+    std::uint64_t checkpoint_every_ns = checkpoint_every_ns_min;
     std::uint64_t records = 0;
     std::uint64_t bytes = 0;
     std::uint64_t wait_us = 50;
@@ -62,7 +67,9 @@ int follow(const follow_flags& flags) {
                 return report_error("follow", "checkpoint not saved: " + saved.error(),
                                     exit_failure);
             }
-            last_checkpoint_ns = now_ns;
+            last_checkpoint_ns = base::monotonic_ns();
+            checkpoint_every_ns = std::max(checkpoint_every_ns_min,
+                                           checkpoint_cost_ratio * (last_checkpoint_ns - now_ns));
         }
         if (leaving) break;
         if (polled->batches == 0) {
