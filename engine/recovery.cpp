@@ -75,7 +75,8 @@ std::expected<void, std::string> recovery_run::replay_from(const journal::journa
     const std::uint64_t replay_start_ns = base::monotonic_ns();
     auto reader = journal::reader::open(journal_dir(data_dir), start, expected);
     if (!reader) return std::unexpected(reader.error().message());
-    auto replayed = replay_journal(*reader, *result.state, how.on_progress);
+    auto replayed = replay_journal(*reader, *result.state, how.on_progress,
+                                   how.until ? &*how.until : nullptr);
     if (!replayed) return std::unexpected(replayed.error());
     result.records_replayed = replayed->records;
     result.batches_replayed = replayed->batches;
@@ -104,11 +105,19 @@ std::expected<attempt, std::string> recovery_run::try_snapshot(const journal::sn
         return attempt::not_used;
     }
     const journal::journal_position covered = position_of(loaded->info.position);
+    // Time travel decodes first: a snapshot past the point is passed over before the
+    // journal it covers is checked (the check of an older one covers less).
+    std::optional<std::expected<void, std::string>> decoded_first;
+    if (how.until) {
+        decoded_first = decode_state(loaded->payload, *result.state);
+        if (*decoded_first && past_stop(*result.state, *how.until)) return attempt::not_used;
+    }
     std::optional<std::expected<journal::prefix_report, journal::journal_error>> prefix;
     std::jthread verifier([&] {
         prefix = journal::verify_prefix(journal_dir(data_dir), covered, expected, how.on_verify);
     });
-    auto decoded = decode_state(loaded->payload, *result.state);
+    auto decoded =
+        decoded_first ? *decoded_first : decode_state(loaded->payload, *result.state);
     std::expected<void, std::string> tail;
     if (decoded) tail = replay_from(covered);
     verifier.join();

@@ -51,6 +51,11 @@ struct recovery_options {
     replay_progress on_progress;  // optional: progress of a long journal replay
     // Optional: progress of checking the journal a snapshot covers (another thread).
     journal::verify_progress on_verify;
+    // Time travel: the state at this point of the history instead of its end. The newest
+    // snapshot not past the point is used, then the journal is replayed up to the point
+    // (the journal after it is not read). `position` is then meaningless: no writer may
+    // continue from such a state.
+    std::optional<replay_stop> until;
 };
 
 struct recovery_result {

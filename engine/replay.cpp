@@ -61,7 +61,7 @@ std::optional<std::string> why_not_applied(const replay_result& replayed,
 
 // The reader thread: verify a batch, wait for a free slot, resolve into it, publish it.
 void read_and_resolve(journal::reader& reader, booking_state& state, std::vector<slot>& slots,
-                      handoff& h) {
+                      handoff& h, const replay_stop* stop, std::uint64_t commands_before) {
     // Built here, on this thread's stack: its fields change with every hold and must not
     // share a line with the applier's.
     reservation_resolver resolver(state);
@@ -75,6 +75,17 @@ void read_and_resolve(journal::reader& reader, booking_state& state, std::vector
         }
         if (!batch->has_value()) break;
         const journal::batch_view& b = **batch;
+        std::span<const std::byte> body = b.body;
+        std::uint32_t record_count = b.record_count;
+        bool last = false;
+        if (stop != nullptr) {
+            const batch_prefix prefix =
+                records_before_stop(body, record_count, commands_before, *stop);
+            if (prefix.records == 0) break;
+            last = prefix.records < record_count;
+            body = body.first(prefix.bytes);
+            record_count = prefix.records;
+        }
         bool stopped = false;
         while (filled - h.applied.load(std::memory_order_acquire) == slots.size()) {
             stopped = h.stop.load(std::memory_order_relaxed);
@@ -85,16 +96,17 @@ void read_and_resolve(journal::reader& reader, booking_state& state, std::vector
         wait.reset();
         slot& s = slots[filled % slots.size()];
         ORDO_ASSERT(b.body.size() <= journal::batch_bytes_max);
-        s.body = b.body.data();
+        s.body = body.data();
         s.batch_number = b.batch_number;
-        s.body_bytes = static_cast<std::uint32_t>(b.body.size());
-        s.record_count = b.record_count;
+        s.body_bytes = static_cast<std::uint32_t>(body.size());
+        s.record_count = record_count;
         s.found_count =
             resolver.resolve(std::span<const std::byte>(s.body, s.body_bytes), s.record_count,
                              std::span<std::uint32_t>(s.found.data(), s.found.size()));
         filled++;
         h.filled.store(filled, std::memory_order_release);
         if (resolver.stopped()) break;  // the applier fails at that record
+        if (last) break;                // the stop point cut this batch
     }
     h.reader_done.store(true, std::memory_order_release);
 }
@@ -112,13 +124,18 @@ replay_result replay_records(booking_state& state, std::span<const std::byte> bo
 
 std::expected<replay_totals, std::string> replay_journal(journal::reader& reader,
                                                          booking_state& state,
-                                                         const replay_progress& on_progress) {
+                                                         const replay_progress& on_progress,
+                                                         const replay_stop* stop) {
+    if (stop != nullptr) ORDO_ASSERT(!past_stop(state, *stop));
     std::vector<slot> slots(slots_count);
     // A slot's batch and the one the reader is returning: slots_count + 1 segments at most.
     static_assert(slots_count + 1 <= journal::reader::kept_segments_max);
     reader.keep_mapped_segments(slots_count + 1);
     handoff h;
-    std::jthread reader_thread([&] { read_and_resolve(reader, state, slots, h); });
+    // Read here, before the applier starts changing it.
+    const std::uint64_t commands_before = state.commands;
+    std::jthread reader_thread(
+        [&] { read_and_resolve(reader, state, slots, h, stop, commands_before); });
     replay_totals totals;
     base::backoff wait;
     std::uint64_t applied = 0;

@@ -17,6 +17,7 @@
 
 #include "engine/apply.h"
 #include "engine/booking_state.h"
+#include "engine/replay_stop.h"
 #include "base/progress.h"
 #include "journal/reader.h"
 
@@ -38,8 +39,11 @@ using replay_progress = base::progress_hook<replay_totals>;
 // reader's error (damage before the tail) or with what could not be applied (a record this
 // ordo does not know, a full table: the fix is in the message). Afterwards the reader's
 // torn_tail() and position() tell where the journal ended.
+// With `stop`, the replay ends at that point of the history (engine/replay_stop.h), which
+// may cut a batch after one of its commands; the state must not be past it already.
 std::expected<replay_totals, std::string> replay_journal(journal::reader& reader,
                                                          booking_state& state,
-                                                         const replay_progress& on_progress = {});
+                                                         const replay_progress& on_progress = {},
+                                                         const replay_stop* stop = nullptr);
 
 }  // namespace ordo::engine

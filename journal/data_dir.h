@@ -6,6 +6,7 @@
 //   DIR/manifest.tmp            a manifest being replaced (io::replace_file)
 //   DIR/journal/                segment files (FORMAT.md "Files")
 //   DIR/snapshots/              snapshot files (SNAPSHOT_FORMAT.md)
+//   DIR/projections/            readers' checkpoints (projections/README.md)
 //   DIR/tables.json             written by ordo before manifests; migrated once, then removed
 //
 // Stateless; any thread.
@@ -26,6 +27,9 @@ struct data_dir_layout {
     }
     static std::filesystem::path snapshots(const std::filesystem::path& dir) {
         return dir / "snapshots";
+    }
+    static std::filesystem::path projections(const std::filesystem::path& dir) {
+        return dir / "projections";
     }
     static std::filesystem::path legacy_tables(const std::filesystem::path& dir) {
         return dir / "tables.json";

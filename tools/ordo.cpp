@@ -6,8 +6,10 @@
 #include <functional>
 
 #include "tools/cli/exit_codes.h"
+#include "tools/cli/follow_command.h"
 #include "tools/cli/journal_command.h"
 #include "tools/cli/parse_error.h"
+#include "tools/cli/query_command.h"
 #include "tools/cli/run_command.h"
 #include "tools/cli/simulate_command.h"
 #include "tools/cli/state_command.h"
@@ -21,6 +23,8 @@ int main(int argc, char** argv) {
     ordo::tools::add_run_command(app, run);
     ordo::tools::add_state_command(app, run);
     ordo::tools::add_journal_command(app, run);
+    ordo::tools::add_query_command(app, run);
+    ordo::tools::add_follow_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {

@@ -12,6 +12,7 @@
 #include "journal/data_dir.h"
 #include "journal/limits.h"
 #include "journal/manifest.h"
+#include "journal/snapshot_store.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/whole_number.h"
 
@@ -68,6 +69,11 @@ void add_engine_flags(CLI::App& sub, engine_options& options, std::string& durab
     sub.add_option("--snapshot-every", options.snapshot_every_commands,
                    "Take a snapshot every N commands (0: never; default 20000000)")
         ->transform(whole_number);
+    sub.add_option("--snapshot-keep", options.snapshot_keep,
+                   "Snapshots kept, the newest (1..1024, default 3); time travel "
+                   "(ordo state --until-command) replays from the newest kept one before the "
+                   "point, so keep more for fast answers about older points")
+        ->transform(whole_number_in(journal::snapshot_keep_min, journal::snapshot_keep_max));
     sub.add_flag_function(
         "--pwrite", [&options](std::int64_t) { options.force_pwrite = true; },
         "Use pwrite + fdatasync instead of io_uring");
@@ -283,7 +289,7 @@ std::expected<opened_engine, refusal> open_engine(std::string_view command,
     opened.sink = std::make_unique<engine::journal_sink>(std::move(*writer));
     opened.snapshots = std::make_unique<engine::snapshotter>(engine::snapshot_options{
         .data_dir = options.data_dir, .every_commands = options.snapshot_every_commands,
-        .keep_off_cpu = options.sequencer_cpu},
+        .keep = options.snapshot_keep, .keep_off_cpu = options.sequencer_cpu},
         tables);
     return opened;
 }

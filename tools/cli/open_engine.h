@@ -47,6 +47,10 @@ struct engine_options {
     // reservations) and replay runs at ~20 M records/s, so 20 M commands keeps the tail a
     // restart replays near a second without writing snapshots faster than the journal.
     std::uint64_t snapshot_every_commands = 20'000'000;
+    // Snapshots kept (the newest): time travel (--until-command/--until-time) starts from
+    // the newest kept one at or before the point, so with every snapshot of a history kept
+    // any point is reached by replaying at most snapshot_every_commands commands.
+    std::uint32_t snapshot_keep = 3;
     int sequencer_cpu = -1;  // where the sequencer is pinned: the journal's threads stay off it
 };
 

@@ -10,6 +10,7 @@
 #include "tools/cli/open_engine.h"
 #include "tools/cli/report_error.h"
 #include "tools/cli/table_options.h"
+#include "tools/cli/until_flags.h"
 #include "tools/state_json.h"
 
 namespace ordo::tools {
@@ -19,7 +20,20 @@ struct state_flags {
     std::string data;
     bool no_snapshots = false;
     table_flags tables;
+    until_flags until;
 };
+
+std::optional<engine::replay_stop> stop_of(const until_flags& until) {
+    if (until.command) {
+        return engine::replay_stop{.by = engine::replay_stop::kind::commands,
+                                   .value = *until.command};
+    }
+    if (until.time_ms) {
+        return engine::replay_stop{.by = engine::replay_stop::kind::time_ms,
+                                   .value = *until.time_ms};
+    }
+    return std::nullopt;
+}
 
 int execute(const state_flags& flags) {
     if (!std::filesystem::is_directory(flags.data)) {
@@ -37,8 +51,15 @@ int execute(const state_flags& flags) {
         flags.data, *options,
         engine::recovery_options{.use_snapshots = !flags.no_snapshots,
                                  .on_progress = replay_progress_line("state"),
-                                 .on_verify = verify_progress_line("state")});
+                                 .on_verify = verify_progress_line("state"),
+                                 .until = stop_of(flags.until)});
     if (!recovered) return report_error("state", recovered.error(), exit_failure);
+    if (flags.until.command && recovered->state->commands < *flags.until.command) {
+        return report_error("state",
+                            past_the_end_message(*flags.until.command,
+                                                 recovered->state->commands),
+                            exit_usage);
+    }
     // A directory nothing ever ran in recovers to the empty state, as it should; but a
     // mistyped --data does too, so say so (stderr: stdout stays the state alone).
     if (!recovered->snapshot && recovered->records_replayed == 0 &&
@@ -64,6 +85,7 @@ void add_state_command(CLI::App& app, std::function<int()>& run) {
         ->required();
     sub->add_flag("--no-snapshots", flags->no_snapshots, "Replay the whole journal");
     add_table_flags(*sub, flags->tables);
+    add_until_flags(*sub, flags->until);
     sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
 }
 

@@ -1,0 +1,83 @@
+#pragma once
+// Availability by conference and seat type: for each seat type its capacity, held and
+// confirmed seats (available = capacity - held - confirmed), whether the sale is closed,
+// and the reservations by status. Always equal to the engine's aggregates (`ordo state`)
+// at the same position: it applies the same events, without deciding anything.
+//
+// Thread and lifecycle: projection.h.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+#include "projections/projection.h"
+
+namespace ordo::projections {
+
+struct seat_type_view {
+    std::uint32_t type = 0;
+    std::uint64_t capacity = 0;
+    std::uint64_t held = 0;
+    std::uint64_t confirmed = 0;
+    std::uint64_t available() const noexcept { return capacity - held - confirmed; }
+};
+
+struct conference_view {
+    std::uint64_t id = 0;
+    std::uint64_t hold_ttl_ms = 0;
+    bool closed = false;
+    std::vector<seat_type_view> seat_types;  // ascending type
+};
+
+struct status_counts {
+    std::uint64_t held = 0;
+    std::uint64_t confirmed = 0;
+    std::uint64_t cancelled = 0;
+    std::uint64_t expired = 0;
+};
+
+class availability final : public projection {
+  public:
+    std::string_view name() const noexcept override { return "availability"; }
+    // Ascending id.
+    const std::map<std::uint64_t, conference_view>& conferences() const noexcept {
+        return conferences_;
+    }
+    const status_counts& reservations() const noexcept { return counts_; }
+
+  private:
+    // What a live reservation holds (it is dropped once cancelled or expired).
+    struct live_reservation {
+        std::uint64_t conference = 0;
+        bool confirmed = false;
+        std::uint32_t item_count = 0;
+        std::array<engine::seat_item, engine::reservation_items_max> items{};
+    };
+
+    void on_conference_created(const event_context&, const engine::conference_created_v1&,
+                               std::span<const engine::seat_item>) override;
+    void on_seats_changed(const event_context&, const engine::seats_changed_v1&,
+                          bool added) override;
+    void on_held(const event_context&, const engine::reservation_held_v1&,
+                 std::span<const engine::seat_item>) override;
+    void on_confirmed(const event_context&, std::uint64_t reservation) override;
+    void on_cancelled(const event_context&, std::uint64_t reservation) override;
+    void on_expired(const event_context&, const engine::reservation_expired_v1&,
+                    bool at_close) override;
+    void on_closed(const event_context&, const engine::conference_closed_v1&) override;
+    void encode_view(state_writer& out) const override;
+    bool decode_view(state_reader& in) override;
+    void clear_view() override;
+
+    seat_type_view& seat_type(std::uint64_t conference, std::uint32_t type);
+    // Moves a live reservation's seats out of held (and into confirmed when asked).
+    void release_held(const live_reservation& r, bool to_confirmed);
+
+    std::map<std::uint64_t, conference_view> conferences_;
+    std::unordered_map<std::uint64_t, live_reservation> live_;
+    status_counts counts_;
+};
+
+}  // namespace ordo::projections

@@ -1,0 +1,66 @@
+#include "projections/catch_up.h"
+
+#include "projections/checkpoint.h"
+#include "projections/journal_source.h"
+
+namespace ordo::projections {
+namespace {
+
+// Applies every durable batch after the view's position (or up to the stop point).
+std::expected<void, std::string> read_journal(const std::filesystem::path& data_dir,
+                                              projection& view, const catch_up_options& how,
+                                              catch_up_result& result) {
+    auto source = journal_source::open(data_dir, view.position());
+    if (!source) return std::unexpected(source.error());
+    for (;;) {
+        auto batch = source->next();
+        if (!batch) return std::unexpected(batch.error());
+        if (!batch->has_value()) return {};
+        auto done = view.apply(**batch, how.stop);
+        if (!done) return std::unexpected(done.error());
+        if (*done == applied::cut) {
+            result.cut = true;
+            return {};
+        }
+        result.batches++;
+        result.records += (*batch)->record_count;
+        result.bytes += (*batch)->body.size();
+    }
+}
+
+}  // namespace
+
+std::expected<catch_up_result, std::string> catch_up(const std::filesystem::path& data_dir,
+                                                     projection& view,
+                                                     const catch_up_options& how) {
+    catch_up_result result;
+    view.reset();
+    if (how.use_checkpoint) {
+        auto loaded = load_checkpoint(data_dir, view);
+        if (!loaded) {
+            result.notes.push_back("rebuilding " + std::string(view.name()) +
+                                   " from the journal: " + loaded.error());
+        } else if (*loaded == checkpoint_load::loaded) {
+            result.from_checkpoint = true;
+            // A checkpoint past the point cannot be wound back: start from the beginning.
+            if (how.stop != nullptr && view.past(*how.stop)) {
+                view.reset();
+                result.from_checkpoint = false;
+            }
+        }
+    }
+    auto read = read_journal(data_dir, view, how, result);
+    if (!read && result.from_checkpoint) {
+        result.notes.push_back("rebuilding " + std::string(view.name()) +
+                               " from the journal: the journal does not continue its "
+                               "checkpoint (" +
+                               read.error() + ")");
+        view.reset();
+        result = catch_up_result{.notes = std::move(result.notes)};
+        read = read_journal(data_dir, view, how, result);
+    }
+    if (!read) return std::unexpected(read.error());
+    return result;
+}
+
+}  // namespace ordo::projections

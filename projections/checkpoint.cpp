@@ -1,0 +1,103 @@
+#include "projections/checkpoint.h"
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "base/assert.h"
+#include "journal/data_dir.h"
+
+namespace ordo::projections {
+namespace {
+
+struct checkpoint_header {
+    std::uint64_t magic;
+    std::uint32_t format_version;
+    std::uint32_t reserved_zero;
+    std::uint64_t state_bytes;
+    journal::checksum128 state_checksum;
+    journal::checksum128 header_checksum;  // over every byte before it
+};
+static_assert(sizeof(checkpoint_header) == 56);
+static_assert(std::has_unique_object_representations_v<checkpoint_header>);
+constexpr std::size_t header_checked_bytes = offsetof(checkpoint_header, header_checksum);
+
+}  // namespace
+
+std::filesystem::path checkpoint_path(const std::filesystem::path& data_dir,
+                                      const projection& view) {
+    return journal::data_dir_layout::projections(data_dir) /
+           (std::string(view.name()) + ".checkpoint");
+}
+
+journal::checksum128 state_checksum(const projection& view) {
+    state_writer out;
+    view.encode(out);
+    return journal::checksum(out.bytes());
+}
+
+std::expected<void, std::string> save_checkpoint(const std::filesystem::path& data_dir,
+                                                 const projection& view,
+                                                 journal::io::file_system& files) {
+    state_writer out;
+    view.encode(out);
+    checkpoint_header header{.magic = checkpoint_magic,
+                             .format_version = checkpoint_format_version,
+                             .reserved_zero = 0,
+                             .state_bytes = out.bytes().size(),
+                             .state_checksum = journal::checksum(out.bytes()),
+                             .header_checksum = {}};
+    header.header_checksum = journal::checksum(&header, header_checked_bytes);
+    if (auto made =
+            journal::io::make_dirs_durable(files, journal::data_dir_layout::projections(data_dir));
+        !made) {
+        return std::unexpected(made.error().message());
+    }
+    const std::array<std::span<const std::byte>, 2> parts = {std::as_bytes(std::span(&header, 1)),
+                                                             out.bytes()};
+    if (auto written = journal::io::replace_file(files, checkpoint_path(data_dir, view), parts);
+        !written) {
+        return std::unexpected(written.error().message());
+    }
+    return {};
+}
+
+std::expected<checkpoint_load, std::string> load_checkpoint(const std::filesystem::path& data_dir,
+                                                            projection& view,
+                                                            journal::io::file_system& files) {
+    view.reset();
+    const std::filesystem::path path = checkpoint_path(data_dir, view);
+    auto size = files.file_bytes(path);
+    if (!size) {
+        if (size.error().code == journal::journal_errc::not_found) return checkpoint_load::none;
+        return std::unexpected(size.error().message());
+    }
+    const std::string where = path.string() + ": ";
+    if (*size < sizeof(checkpoint_header) || *size > checkpoint_bytes_max) {
+        return std::unexpected(where + "too short or too long for a checkpoint");
+    }
+    std::vector<std::byte> bytes(*size);
+    auto read = files.read_at(path, 0, bytes);
+    if (!read) return std::unexpected(read.error().message());
+    if (*read != bytes.size()) return std::unexpected(where + "shorter than it was");
+    checkpoint_header header;
+    std::memcpy(&header, bytes.data(), sizeof(header));
+    if (header.header_checksum != journal::checksum(bytes.data(), header_checked_bytes)) {
+        return std::unexpected(where + "header checksum mismatch");
+    }
+    if (header.magic != checkpoint_magic || header.format_version != checkpoint_format_version) {
+        return std::unexpected(where + "not a checkpoint of this format (upgrade ordo?)");
+    }
+    if (header.state_bytes != bytes.size() - sizeof(header)) {
+        return std::unexpected(where + "state length differs from the file's");
+    }
+    const std::span<const std::byte> state(bytes.data() + sizeof(header), header.state_bytes);
+    if (header.state_checksum != journal::checksum(state)) {
+        return std::unexpected(where + "state checksum mismatch");
+    }
+    if (!view.decode(state)) return std::unexpected(where + "state does not decode");
+    ORDO_ASSERT(state_checksum(view) == header.state_checksum);
+    return checkpoint_load::loaded;
+}
+
+}  // namespace ordo::projections

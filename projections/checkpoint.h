@@ -1,0 +1,49 @@
+#pragma once
+// A projection's checkpoint: DIR/projections/<name>.checkpoint holds its place in the
+// journal and its state's bytes (projection::encode), with a checksum of the state and one
+// of the header, written atomically and durably through the journal's durable file layer
+// (io::replace_file: temp file, fdatasync, rename, directory fsync). A restarted reader
+// loads it and resumes after the batch it names; the journal's chain check on the next
+// batch proves the checkpoint belongs to this history.
+//
+// Layout (little-endian): magic u64 "ORDPROJ1", format version u32, 0 u32, state bytes u64,
+// state checksum 16 B, header checksum 16 B (over the 32 bytes before it), then the state.
+//
+// Thread: any; the caller owns the projection.
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <string>
+
+#include "journal/checksum.h"
+#include "journal/io/file_system.h"
+#include "projections/projection.h"
+
+namespace ordo::projections {
+
+inline constexpr std::uint64_t checkpoint_magic = 0x314a'4f52'5044'524full;  // "ORDPROJ1"
+inline constexpr std::uint32_t checkpoint_format_version = 1;
+// A checkpoint larger than this is refused unread (a damaged size field).
+inline constexpr std::uint64_t checkpoint_bytes_max = std::uint64_t{64} << 30;
+
+std::filesystem::path checkpoint_path(const std::filesystem::path& data_dir,
+                                      const projection& view);
+
+// The checksum of a projection's state (what a checkpoint of it would record): equal
+// states, equal checksums.
+journal::checksum128 state_checksum(const projection& view);
+
+std::expected<void, std::string> save_checkpoint(
+    const std::filesystem::path& data_dir, const projection& view,
+    journal::io::file_system& files = journal::io::real_file_system());
+
+enum class checkpoint_load : std::uint8_t { loaded, none };
+// Restores `view` from its checkpoint, or leaves it empty when there is none. A checkpoint
+// that fails a check is not used: the error says why (the caller rebuilds from the journal
+// and says so); `view` is empty then.
+std::expected<checkpoint_load, std::string> load_checkpoint(
+    const std::filesystem::path& data_dir, projection& view,
+    journal::io::file_system& files = journal::io::real_file_system());
+
+}  // namespace ordo::projections

@@ -1,0 +1,72 @@
+#pragma once
+// A follower: the four projections of a data directory kept current from its segment files
+// while another process may be writing them (`ordo follow`). Each poll re-reads DIR/manifest
+// and applies every batch up to the durable end it records (journal_source.h), so a batch
+// a writer has not made durable, or has half written, is never seen; the reader's checks
+// (checksums, the chain) hold on every batch. Segment rollover is the reader's: it opens
+// the next segment file when one ends. Checkpoints make it survive its own restart (kill -9
+// included): each projection resumes after the batch its checkpoint names, and a batch it
+// applied again is skipped, so a restarted follower ends identical to one that never
+// stopped.
+//
+// Thread: one thread owns it. Lifecycle: open() (checkpoints loaded), poll() as often as
+// wanted, checkpoint() now and then and before leaving.
+
+#include <array>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "projections/availability.h"
+#include "projections/customers.h"
+#include "projections/history.h"
+#include "projections/sales.h"
+
+namespace ordo::projections {
+
+struct poll_result {
+    std::uint64_t batches = 0;  // applied by this poll
+    std::uint64_t records = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t durable_batches = 0;  // the durable end this poll read up to
+};
+
+class follower {
+  public:
+    // Loads each projection's checkpoint (one that does not load or that the journal does
+    // not continue is rebuilt from the start, with a note).
+    static std::expected<follower, std::string> open(const std::filesystem::path& data_dir);
+
+    std::expected<poll_result, std::string> poll();
+    std::expected<void, std::string> checkpoint() const;
+
+    // Batches applied by all four.
+    std::uint64_t next_batch_number() const noexcept;
+    std::uint64_t commands() const noexcept;
+    const std::vector<std::string>& notes() const noexcept { return notes_; }
+
+    const availability& seats() const noexcept { return availability_; }
+    const customers& by_customer() const noexcept { return customers_; }
+    const history& streams() const noexcept { return history_; }
+    const sales& sales_view() const noexcept { return sales_; }
+    std::array<const projection*, 4> views() const noexcept {
+        return {&availability_, &customers_, &history_, &sales_};
+    }
+
+  private:
+    explicit follower(std::filesystem::path data_dir) : data_dir_(std::move(data_dir)) {}
+    std::array<projection*, 4> views_mutable() noexcept {
+        return {&availability_, &customers_, &history_, &sales_};
+    }
+
+    std::filesystem::path data_dir_;
+    availability availability_;
+    customers customers_;
+    history history_;
+    sales sales_;
+    std::vector<std::string> notes_;
+};
+
+}  // namespace ordo::projections

@@ -1,0 +1,61 @@
+#pragma once
+// History per reservation and per conference (CONTRACT.md section 4, `ordo query
+// history`): the per-stream read of an event store. One entry for each command that named
+// the stream (accepted, duplicate or rejected) and one for each expiry of a reservation (of
+// it), in history order. A command names a conference through its `conference` field or,
+// for confirm and cancel, through the reservation it names when that exists.
+//
+// Thread and lifecycle: projection.h.
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "projections/projection.h"
+
+namespace ordo::projections {
+
+// An entry's op: a command's (engine::op, 1..8), or an expiry.
+inline constexpr std::uint8_t op_expire = 0;
+
+struct history_entry {
+    std::uint64_t command = 0;      // 1-based; an expiry: the command it preceded
+    std::uint64_t t_ms = 0;         // stamped time
+    std::uint64_t reservation = 0;  // the reservation it is about (0: none)
+    std::uint8_t op = 0;            // op_expire or an engine::op
+    engine::outcome result = engine::outcome::accepted;
+};
+
+class history final : public projection {
+  public:
+    std::string_view name() const noexcept override { return "history"; }
+    const std::vector<history_entry>& of_reservation(std::uint64_t reservation) const;
+    const std::vector<history_entry>& of_conference(std::uint64_t conference) const;
+
+  private:
+    void on_conference_created(const event_context&, const engine::conference_created_v1&,
+                               std::span<const engine::seat_item>) override;
+    void on_seats_changed(const event_context&, const engine::seats_changed_v1&,
+                          bool added) override;
+    void on_held(const event_context&, const engine::reservation_held_v1&,
+                 std::span<const engine::seat_item>) override;
+    void on_confirmed(const event_context&, std::uint64_t reservation) override;
+    void on_cancelled(const event_context&, std::uint64_t reservation) override;
+    void on_expired(const event_context&, const engine::reservation_expired_v1&,
+                    bool at_close) override;
+    void on_rejected(const event_context&, const engine::command_rejected_v1&) override;
+    void on_closed(const event_context&, const engine::conference_closed_v1&) override;
+    void encode_view(state_writer& out) const override;
+    bool decode_view(state_reader& in) override;
+    void clear_view() override;
+
+    // Records the entry under its reservation (if any) and its conference (if any).
+    void record(std::uint64_t conference, const history_entry& entry);
+    std::uint64_t conference_of(std::uint64_t reservation) const;
+
+    std::unordered_map<std::uint64_t, std::uint64_t> reservation_conference_;
+    std::unordered_map<std::uint64_t, std::vector<history_entry>> by_reservation_;
+    std::unordered_map<std::uint64_t, std::vector<history_entry>> by_conference_;
+};
+
+}  // namespace ordo::projections

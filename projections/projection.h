@@ -1,0 +1,100 @@
+#pragma once
+// A projection: a view of the history built by applying the journal's events, never by
+// deciding anything (it sees the event schema, engine/schema, and no engine code). This
+// base class owns what every projection shares:
+// - its place: the journal position after the last batch applied, the commands and the
+//   stamped time so far. A batch before that place is skipped (applying a batch twice
+//   changes nothing); a batch after it is a gap, refused;
+// - the walk over a batch's records (engine/EVENTS.md), which numbers each record's
+//   command (the 1-based position in the whole history: an expiry belongs to the command
+//   it precedes) and calls the view's handler for its event;
+// - time travel: a stop point cuts a batch after a command (CONTRACT.md section 3);
+// - the state bytes behind its checkpoint (checkpoint.h).
+//
+// Thread: one thread owns a projection (its reader's); queries read it on that thread or
+// after it stopped. Lifecycle: constructed empty, maybe restored from a checkpoint, then
+// apply() batch after batch in journal order.
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "engine/schema/events.h"
+#include "journal/position.h"
+#include "projections/batch.h"
+#include "projections/state_bytes.h"
+
+namespace ordo::projections {
+
+// Where a reader stops: after the first `value` commands, or after the last command whose
+// stamped time is <= `value` ms.
+struct stop_point {
+    enum class kind : std::uint8_t { commands, time_ms };
+    kind by = kind::commands;
+    std::uint64_t value = 0;
+};
+
+// What the handlers get beside the event.
+struct event_context {
+    std::uint64_t command = 0;  // the 1-based position of the command the record belongs to
+    std::uint64_t now_ms = 0;   // its stamped time
+};
+
+enum class applied : std::uint8_t {
+    whole,    // every record of the batch
+    skipped,  // already applied before (idempotence)
+    cut,      // the stop point fell before its end: nothing after it may be applied
+};
+
+class projection {
+  public:
+    virtual ~projection() = default;
+    virtual std::string_view name() const noexcept = 0;
+
+    // Applies a batch once. An error for a gap or a record this ordo does not know.
+    std::expected<applied, std::string> apply(const durable_batch& batch,
+                                              const stop_point* stop = nullptr);
+
+    const journal::journal_position& position() const noexcept { return position_; }
+    std::uint64_t commands() const noexcept { return commands_; }
+    std::uint64_t now_ms() const noexcept { return now_ms_; }
+    // Whether the projection already holds a command past the point.
+    bool past(const stop_point& stop) const noexcept;
+
+    // Checkpoint bytes: the place, then the view's state.
+    void encode(state_writer& out) const;
+    // False when the bytes are not a state of this projection (nothing is kept then).
+    bool decode(std::span<const std::byte> bytes);
+    // Back to the empty state at position 0.
+    void reset();
+
+  protected:
+    // Handlers, one per event (engine/EVENTS.md); the default ignores the event.
+    virtual void on_conference_created(const event_context&, const engine::conference_created_v1&,
+                                       std::span<const engine::seat_item>) {}
+    virtual void on_seats_changed(const event_context&, const engine::seats_changed_v1&, bool) {}
+    virtual void on_held(const event_context&, const engine::reservation_held_v1&,
+                         std::span<const engine::seat_item>) {}
+    virtual void on_confirmed(const event_context&, std::uint64_t) {}
+    virtual void on_cancelled(const event_context&, std::uint64_t) {}
+    virtual void on_expired(const event_context&, const engine::reservation_expired_v1&, bool) {}
+    virtual void on_rejected(const event_context&, const engine::command_rejected_v1&) {}
+    virtual void on_closed(const event_context&, const engine::conference_closed_v1&) {}
+
+    virtual void encode_view(state_writer& out) const = 0;
+    virtual bool decode_view(state_reader& in) = 0;
+    virtual void clear_view() = 0;
+
+  private:
+    std::optional<std::string> apply_record(std::uint8_t type, std::uint8_t version,
+                                            std::span<const std::byte> payload);
+
+    journal::journal_position position_{};
+    std::uint64_t commands_ = 0;
+    std::uint64_t now_ms_ = 0;
+};
+
+}  // namespace ordo::projections

@@ -1,0 +1,149 @@
+#include "projections/sales.h"
+
+#include <algorithm>
+
+#include "base/assert.h"
+
+namespace ordo::projections {
+
+void sales_counts::add(const sales_counts& other) noexcept {
+    reserved += other.reserved;
+    seats_reserved += other.seats_reserved;
+    confirmed += other.confirmed;
+    cancelled += other.cancelled;
+    expired += other.expired;
+    rejected += other.rejected;
+}
+
+std::vector<sales_bucket> sales::buckets(std::uint64_t conference, std::uint64_t width_ms) const {
+    ORDO_ASSERT(width_ms > 0);
+    std::vector<sales_bucket> out;
+    auto found = points_.find(conference);
+    if (found == points_.end()) return out;
+    for (const point& p : found->second) {
+        const std::uint64_t from = p.t_ms / width_ms * width_ms;
+        if (out.empty() || out.back().from_ms != from) {
+            ORDO_ASSERT(out.empty() || out.back().from_ms < from);
+            // to_ms saturates for a bucket at the very end of time.
+            const std::uint64_t to = from > UINT64_MAX - width_ms ? UINT64_MAX : from + width_ms;
+            out.push_back(sales_bucket{.from_ms = from, .to_ms = to});
+        }
+        out.back().counts.add(p.counts);
+    }
+    return out;
+}
+
+sales_counts& sales::at(std::uint64_t conference, std::uint64_t t_ms) {
+    std::vector<point>& points = points_[conference];
+    if (points.empty() || points.back().t_ms != t_ms) {
+        ORDO_ASSERT(points.empty() || points.back().t_ms < t_ms);
+        points.push_back(point{.t_ms = t_ms});
+    }
+    return points.back().counts;
+}
+
+std::uint64_t sales::conference_of(std::uint64_t reservation) const {
+    auto found = reservation_conference_.find(reservation);
+    return found == reservation_conference_.end() ? 0 : found->second;
+}
+
+void sales::on_held(const event_context& when, const engine::reservation_held_v1& e,
+                    std::span<const engine::seat_item> items) {
+    const bool inserted = reservation_conference_.emplace(e.reservation, e.conference).second;
+    ORDO_ASSERT(inserted);
+    sales_counts& c = at(e.conference, when.now_ms);
+    c.reserved++;
+    for (const engine::seat_item& item : items) c.seats_reserved += item.quantity;
+}
+
+void sales::on_confirmed(const event_context& when, std::uint64_t reservation) {
+    ORDO_ASSERT(conference_of(reservation) != 0);
+    at(conference_of(reservation), when.now_ms).confirmed++;
+}
+
+void sales::on_cancelled(const event_context& when, std::uint64_t reservation) {
+    ORDO_ASSERT(conference_of(reservation) != 0);
+    at(conference_of(reservation), when.now_ms).cancelled++;
+}
+
+void sales::on_expired(const event_context& when, const engine::reservation_expired_v1& e, bool) {
+    ORDO_ASSERT(conference_of(e.reservation) != 0);
+    at(conference_of(e.reservation), when.now_ms).expired++;
+}
+
+void sales::on_rejected(const event_context& when, const engine::command_rejected_v1& e) {
+    if (!engine::is_rejection(e.result) || e.result == engine::outcome::unknown_conference) return;
+    const bool through_reservation = e.kind == engine::op::confirm || e.kind == engine::op::cancel;
+    const std::uint64_t conference =
+        through_reservation ? conference_of(e.reservation) : e.conference;
+    if (conference != 0) at(conference, when.now_ms).rejected++;
+}
+
+void sales::encode_view(state_writer& out) const {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> owners(reservation_conference_.begin(),
+                                                                reservation_conference_.end());
+    std::sort(owners.begin(), owners.end());
+    out.u64(owners.size());
+    for (const auto& [reservation, conference] : owners) {
+        out.u64(reservation);
+        out.u64(conference);
+    }
+    std::vector<std::uint64_t> conferences;
+    for (const auto& entry : points_) conferences.push_back(entry.first);
+    std::sort(conferences.begin(), conferences.end());
+    out.u64(conferences.size());
+    for (const std::uint64_t conference : conferences) {
+        const std::vector<point>& points = points_.at(conference);
+        out.u64(conference);
+        out.u64(points.size());
+        for (const point& p : points) {
+            out.u64(p.t_ms);
+            out.u64(p.counts.reserved);
+            out.u64(p.counts.seats_reserved);
+            out.u64(p.counts.confirmed);
+            out.u64(p.counts.cancelled);
+            out.u64(p.counts.expired);
+            out.u64(p.counts.rejected);
+        }
+    }
+}
+
+bool sales::decode_view(state_reader& in) {
+    std::uint64_t count = 0;
+    if (!in.count(count, 2)) return false;
+    for (std::uint64_t i = 0; i < count; i++) {
+        std::uint64_t reservation = 0;
+        std::uint64_t conference = 0;
+        in.u64(reservation);
+        in.u64(conference);
+        reservation_conference_[reservation] = conference;
+    }
+    if (!in.count(count, 2)) return false;
+    for (std::uint64_t i = 0; i < count; i++) {
+        std::uint64_t conference = 0;
+        std::uint64_t points = 0;
+        in.u64(conference);
+        if (!in.count(points, 7)) return false;
+        std::vector<point>& list = points_[conference];
+        for (std::uint64_t k = 0; k < points; k++) {
+            point p;
+            in.u64(p.t_ms);
+            in.u64(p.counts.reserved);
+            in.u64(p.counts.seats_reserved);
+            in.u64(p.counts.confirmed);
+            in.u64(p.counts.cancelled);
+            in.u64(p.counts.expired);
+            in.u64(p.counts.rejected);
+            if (!list.empty() && list.back().t_ms >= p.t_ms) return false;
+            list.push_back(p);
+        }
+    }
+    return in.ok();
+}
+
+void sales::clear_view() {
+    reservation_conference_.clear();
+    points_.clear();
+}
+
+}  // namespace ordo::projections

@@ -1,0 +1,123 @@
+// `ordo follow --data DIR`: keeps the four projections of DIR current while another process
+// writes it (projections/follower.h): polls DIR/manifest's durable end with a bounded wait,
+// applies what became durable, checkpoints now and then (below) and before leaving. No lock.
+#include "tools/cli/follow_command.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/clock.h"
+#include "projections/follower.h"
+#include "tools/cli/exit_codes.h"
+#include "tools/cli/interrupt.h"
+#include "tools/cli/report_error.h"
+
+namespace ordo::tools {
+namespace {
+
+// The longest a follower sleeps between two looks at an idle journal: its lag behind a
+// writer that just went quiet is at most this (plus the writer's manifest interval).
+constexpr std::uint64_t poll_wait_us_max = 2'000;
+// Checkpoints come at most every second, and never take more than a fifth of the
+// follower's time: the interval is at least 4x what the last one took (a large history's
+// views take a while to write).
+constexpr std::uint64_t checkpoint_every_ns_min = 1'000'000'000;
+constexpr std::uint64_t checkpoint_cost_ratio = 4;
+
+struct follow_flags {
+    std::string data;
+    bool exit_at_end = false;
+    bool json = false;
+};
+
+int follow(const follow_flags& flags) {
+    if (!std::filesystem::is_directory(flags.data)) {
+        return report_error("follow", "--data " + flags.data + " is not a directory", exit_usage);
+    }
+    const interrupt_watch interrupts;
+    auto opened = projections::follower::open(flags.data);
+    if (!opened) return report_error("follow", opened.error(), exit_failure);
+    projections::follower& f = *opened;
+    const std::uint64_t start_ns = base::monotonic_ns();
+    std::uint64_t last_checkpoint_ns = start_ns;
+    std::uint64_t checkpoint_every_ns = checkpoint_every_ns_min;
+    std::uint64_t records = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t wait_us = 50;
+    std::uint64_t lag_batches = 0;
+    for (;;) {
+        auto polled = f.poll();
+        for (const std::string& note : f.notes()) fmt::print(stderr, "ordo follow: {}\n", note);
+        if (!polled) return report_error("follow", polled.error(), exit_failure);
+        records += polled->records;
+        bytes += polled->bytes;
+        lag_batches =
+            polled->durable_batches - std::min(polled->durable_batches, f.next_batch_number());
+        const std::uint64_t now_ns = base::monotonic_ns();
+        const bool leaving =
+            flags.exit_at_end || interrupt_watch::signal().load(std::memory_order_relaxed) != 0;
+        if (leaving || now_ns - last_checkpoint_ns >= checkpoint_every_ns) {
+            if (auto saved = f.checkpoint(); !saved) {
+                return report_error("follow", "checkpoint not saved: " + saved.error(),
+                                    exit_failure);
+            }
+            last_checkpoint_ns = base::monotonic_ns();
+            checkpoint_every_ns = std::max(checkpoint_every_ns_min,
+                                           checkpoint_cost_ratio * (last_checkpoint_ns - now_ns));
+        }
+        if (leaving) break;
+        if (polled->batches == 0) {
+            std::this_thread::sleep_for(std::chrono::microseconds(wait_us));
+            wait_us = std::min(wait_us * 2, poll_wait_us_max);
+        } else {
+            wait_us = 50;
+        }
+    }
+    const double seconds = static_cast<double>(base::monotonic_ns() - start_ns) / 1e9;
+    if (flags.json) {
+        const nlohmann::ordered_json summary = {
+            {"records", records},
+            {"bytes", bytes},
+            {"seconds", seconds},
+            {"records_per_s", seconds > 0 ? static_cast<double>(records) / seconds : 0.0},
+            {"bytes_per_s", seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0},
+            {"commands", f.commands()},
+            {"next_batch", f.next_batch_number()},
+            {"lag_batches", lag_batches}};
+        fmt::print("{}\n", summary.dump());
+    } else {
+        fmt::print(stderr,
+                   "ordo follow: {} records in {:.3f} s, the views at command {} (batch {}), "
+                   "{} batches behind the durable end\n",
+                   records, seconds, f.commands(), f.next_batch_number(), lag_batches);
+    }
+    const int signal_number = interrupt_watch::signal().load(std::memory_order_relaxed);
+    return signal_number != 0 && !flags.exit_at_end ? exit_status_after(signal_number) : exit_ok;
+}
+
+}  // namespace
+
+void add_follow_command(CLI::App& app, std::function<int()>& run) {
+    auto flags = std::make_shared<follow_flags>();
+    CLI::App* sub = app.add_subcommand(
+        "follow",
+        "Keep DIR's projections (availability, customers, history, sales) current while "
+        "another process writes DIR; checkpoints in DIR/projections make it resume after a "
+        "restart. Ctrl-C checkpoints and stops");
+    sub->add_option("--data", flags->data, "Data directory written by ordo run or simulate")
+        ->required();
+    sub->add_flag("--exit-at-end", flags->exit_at_end,
+                  "Stop at the durable end instead of waiting for more");
+    sub->add_flag("--json", flags->json,
+                  "Print a JSON summary: records, bytes, seconds, records_per_s, bytes_per_s, "
+                  "commands, next_batch, lag_batches");
+    sub->callback([flags, &run] { run = [flags] { return follow(*flags); }; });
+}
+
+}  // namespace ordo::tools

@@ -1,0 +1,191 @@
+// `ordo query ...`: each query brings one projection up to date (its checkpoint, then the
+// durable journal after it: projections/catch_up.h) and answers from it. The engine's
+// decision code is never run; no lock is taken, so a writer may be running.
+#include "tools/cli/query_command.h"
+
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "projections/availability.h"
+#include "projections/catch_up.h"
+#include "projections/checkpoint.h"
+#include "projections/customers.h"
+#include "projections/history.h"
+#include "projections/sales.h"
+#include "tools/cli/exit_codes.h"
+#include "tools/cli/report_error.h"
+#include "tools/cli/until_flags.h"
+#include "tools/cli/whole_number.h"
+#include "tools/view_json.h"
+
+namespace ordo::tools {
+namespace {
+
+struct query_flags {
+    std::string data;
+    until_flags until;
+    bool no_checkpoint = false;
+    std::uint64_t conference = 0;
+    std::uint64_t customer = 0;
+    std::uint64_t reservation = 0;
+    std::uint64_t bucket_ms = 1000;
+};
+
+std::optional<projections::stop_point> stop_of(const until_flags& until) {
+    if (until.command) {
+        return projections::stop_point{.by = projections::stop_point::kind::commands,
+                                       .value = *until.command};
+    }
+    if (until.time_ms) {
+        return projections::stop_point{.by = projections::stop_point::kind::time_ms,
+                                       .value = *until.time_ms};
+    }
+    return std::nullopt;
+}
+
+// Brings `view` up to the point the flags ask for. Returns an exit status when the query
+// must stop (the error already printed), nullopt when the view is ready.
+std::optional<int> bring_up(const query_flags& flags, projections::projection& view,
+                            const std::string& command) {
+    if (!std::filesystem::is_directory(flags.data)) {
+        return report_error(command, "--data " + flags.data + " is not a directory", exit_usage);
+    }
+    const auto stop = stop_of(flags.until);
+    auto caught =
+        projections::catch_up(flags.data, view,
+                              projections::catch_up_options{.use_checkpoint = !flags.no_checkpoint,
+                                                            .stop = stop ? &*stop : nullptr});
+    if (!caught) return report_error(command, caught.error(), exit_failure);
+    for (const std::string& note : caught->notes)
+        fmt::print(stderr, "ordo {}: {}\n", command, note);
+    if (flags.until.command && view.commands() < *flags.until.command) {
+        return report_error(command, past_the_end_message(*flags.until.command, view.commands()),
+                            exit_usage);
+    }
+    // A view at the durable end is worth keeping: the next query starts from it. One that
+    // cannot be saved (a read-only DIR) still answers.
+    if (!stop && !flags.no_checkpoint && caught->batches > 0) {
+        if (auto saved = projections::save_checkpoint(flags.data, view); !saved) {
+            fmt::print(stderr, "ordo {}: checkpoint not saved ({}); the answer stands\n", command,
+                       saved.error());
+        }
+    }
+    return std::nullopt;
+}
+
+int availability_query(const query_flags& flags) {
+    projections::availability view;
+    if (auto stopped = bring_up(flags, view, "query availability")) return *stopped;
+    if (flags.conference != 0 && !view.conferences().contains(flags.conference)) {
+        return report_error("query availability",
+                            "no conference " + std::to_string(flags.conference) +
+                                " in DIR's history at this point (ordo query availability "
+                                "without --conference lists them)",
+                            exit_failure);
+    }
+    fmt::print("{}\n", availability_json(view, flags.conference));
+    return exit_ok;
+}
+
+int customer_query(const query_flags& flags) {
+    projections::customers view;
+    if (auto stopped = bring_up(flags, view, "query customer")) return *stopped;
+    fmt::print("{}\n", customer_json(flags.customer, view.of_customer(flags.customer)));
+    return exit_ok;
+}
+
+int history_query(const query_flags& flags) {
+    if ((flags.reservation == 0) == (flags.conference == 0)) {
+        return report_error("query history", "name one stream: --reservation ID or --conference ID",
+                            exit_usage);
+    }
+    projections::history view;
+    if (auto stopped = bring_up(flags, view, "query history")) return *stopped;
+    const bool by_conference = flags.conference != 0;
+    const auto& entries = by_conference ? view.of_conference(flags.conference)
+                                        : view.of_reservation(flags.reservation);
+    std::string out;
+    for (const projections::history_entry& entry : entries) {
+        out += history_line(entry, by_conference);
+        out += '\n';
+    }
+    fmt::print("{}", out);
+    return exit_ok;
+}
+
+int sales_query(const query_flags& flags) {
+    projections::sales view;
+    if (auto stopped = bring_up(flags, view, "query sales")) return *stopped;
+    std::string out;
+    for (const projections::sales_bucket& bucket :
+         view.buckets(flags.conference, flags.bucket_ms)) {
+        out += sales_line(bucket);
+        out += '\n';
+    }
+    fmt::print("{}", out);
+    return exit_ok;
+}
+
+CLI::App* add_query(CLI::App& query, const char* name, const char* description,
+                    query_flags& flags) {
+    CLI::App* sub = query.add_subcommand(name, description);
+    sub->add_option("--data", flags.data, "Data directory written by ordo run or simulate")
+        ->required();
+    add_until_flags(*sub, flags.until);
+    sub->add_flag("--no-checkpoint", flags.no_checkpoint,
+                  "Rebuild the view from the start of the journal, ignoring and keeping no "
+                  "checkpoint");
+    return sub;
+}
+
+}  // namespace
+
+void add_query_command(CLI::App& app, std::function<int()>& run) {
+    auto flags = std::make_shared<query_flags>();
+    CLI::App* query = app.add_subcommand(
+        "query",
+        "Answer from the projections (views the journal is replayed into; the engine "
+        "is not asked), as of DIR's durable end or --until-command/--until-time");
+    query->require_subcommand(1);
+    const auto ids = whole_number_in(1, UINT64_MAX);
+
+    CLI::App* availability = add_query(
+        *query, "availability",
+        "Seats by conference and seat type: {\"commands\":N,\"conferences\":[...]}", *flags);
+    availability->add_option("--conference", flags->conference, "Only this conference")
+        ->transform(ids);
+    availability->callback([flags, &run] { run = [flags] { return availability_query(*flags); }; });
+
+    CLI::App* customer =
+        add_query(*query, "customer", "Every reservation ever accepted for a customer", *flags);
+    customer->add_option("--customer", flags->customer, "Customer id")->required()->transform(ids);
+    customer->callback([flags, &run] { run = [flags] { return customer_query(*flags); }; });
+
+    CLI::App* history = add_query(
+        *query, "history",
+        "JSON lines, in history order: every command naming a reservation or a conference, "
+        "and every expiry of it",
+        *flags);
+    CLI::Option* reservation =
+        history->add_option("--reservation", flags->reservation, "Reservation id")->transform(ids);
+    CLI::Option* conference =
+        history->add_option("--conference", flags->conference, "Conference id")->transform(ids);
+    reservation->excludes(conference);
+    history->callback([flags, &run] { run = [flags] { return history_query(*flags); }; });
+
+    CLI::App* sales =
+        add_query(*query, "sales",
+                  "JSON lines, one per time bucket that holds anything: reserves, seats, confirms, "
+                  "cancels, expiries and rejections of a conference",
+                  *flags);
+    sales->add_option("--conference", flags->conference, "Conference id")
+        ->required()
+        ->transform(ids);
+    sales->add_option("--bucket-ms", flags->bucket_ms, "Bucket width in ms (default 1000)")
+        ->transform(whole_number_in(1, UINT64_MAX));
+    sales->callback([flags, &run] { run = [flags] { return sales_query(*flags); }; });
+}
+
+}  // namespace ordo::tools
