@@ -135,6 +135,7 @@ TEST_CASE("every snapshot a running engine writes equals the journal replayed to
     fs::remove_all(dir);
     const engine::state_options run_tables{.conferences_max = 64, .reservations_max = 1u << 20};
     auto state = std::make_unique<engine::booking_state>(run_tables);
+    std::uint64_t taken = 0;
     {
         auto writer = journal::writer::open(
             journal::writer_options{.dir = engine::journal_dir(dir),
@@ -154,12 +155,15 @@ TEST_CASE("every snapshot a running engine writes equals the journal replayed to
         options.snapshots = &snapshots;
         const tools::simulate_result result = tools::run_simulation(options, *state, sink);
         REQUIRE(result.failure.empty());
-        REQUIRE(snapshots.taken() >= 3);
+        // A snapshot due while the last is still being written waits for it, so how many
+        // the run takes depends on the machine's load (15 due; one or two on a busy host).
+        taken = snapshots.taken();
+        REQUIRE(taken >= 1);
         REQUIRE_FALSE(state->snapshot_guarded());  // stop() detached it
     }
     const auto listed = journal::list_snapshots(dir);
     REQUIRE(listed.has_value());
-    REQUIRE(listed->size() >= 3);
+    REQUIRE(listed->size() == taken);  // keep 1024: each one it took is there
     // Replays the journal once, front to back, comparing at each snapshot's position.
     std::vector<journal::snapshot_info> oldest_first(listed->rbegin(), listed->rend());
     auto replayed = std::make_unique<engine::booking_state>(run_tables);
