@@ -54,12 +54,16 @@ bool names(const std::string& text, const std::filesystem::path& path) {
     return text.find(path.filename().string()) != std::string::npos;
 }
 
-// After damage to `path`: refused naming it, or (for snapshots) exact with a note.
+// After damage to `path`: refused naming it (a deleted file: refused, the message says
+// what is missing), or (for snapshots) exact, with a note or without.
 verdict judge_state(const misuse_context& c, const std::filesystem::path& path,
-                    bool exact_is_fine) {
+                    bool exact_is_fine, bool deleted = false,
+                    const std::string& or_mention = "\x01") {
     const process_result state = ordo(c, {"state", "--data", c.work.string()}, "state");
     const bool exact = state.exit_status == 0 && state.out == c.a.expected.states.back() + "\n";
-    if (state.exit_status != 0 && state.exit_status != -1 && names(state.err, path)) {
+    if (state.exit_status != 0 && state.exit_status != -1 &&
+        (names(state.err, path) || state.err.find(or_mention) != std::string::npos ||
+         (deleted && state.err.find("missing") != std::string::npos))) {
         return {verdict::detected, ""};
     }
     if (exact && exact_is_fine) {
@@ -150,19 +154,19 @@ std::vector<scenario> scenarios() {
          [](misuse_context& c) {
              const auto path = layout::data_dir_layout::manifest(c.work);
              std::filesystem::remove(path);
-             return judge_state(c, path, false);
+             return judge_state(c, path, false, true);
          }},
         {"first segment deleted",
          [](misuse_context& c) {
              const auto path = journal_file(c.work, 0);
              std::filesystem::remove(path);
-             return judge_state(c, path, false);
+             return judge_state(c, path, false, true);
          }},
         {"last segment deleted",
          [](misuse_context& c) {
              const auto path = journal_file(c.work, 1'000'000);
              std::filesystem::remove(path);
-             return judge_state(c, path, false);
+             return judge_state(c, path, false, true);
          }},
         {"newest snapshot deleted",
          [](misuse_context& c) {
@@ -175,7 +179,9 @@ std::vector<scenario> scenarios() {
              const auto path = journal_file(c.work, 0);
              std::filesystem::copy_file(journal_file(c.b.data, 0), path,
                                         std::filesystem::copy_options::overwrite_existing);
-             return judge_state(c, path, false);
+             // A foreign segment 0 is itself a well-formed start of a journal: the damage
+             // shows where the next segment does not continue it.
+             return judge_state(c, path, false, false, ".journal at byte");
          }},
         {"snapshot copied in from another directory",
          [](misuse_context& c) {
