@@ -18,7 +18,7 @@ using namespace ordo;
 namespace {
 std::uint64_t seed_count() {
     const char* text = std::getenv("ORDO_DRILL_SIM_SEEDS");
-    return text != nullptr ? std::strtoull(text, nullptr, 10) : 400;
+    return text != nullptr ? std::strtoull(text, nullptr, 10) : 40;
 }
 }  // namespace
 
