@@ -219,7 +219,8 @@ void simulation::run_engine(const epoch_plan& plan) {
         engine::sequencer_options{.command_ring_slots = 1024, .reply_ring_slots = 1024,
                                   .flush_delay_us = 0},
         &snapshots);
-    disk_.set_faults(faults_of(plan, disk_, random_));
+    const journal::io::simulated_faults faults = faults_of(plan, disk_, random_);
+    disk_.set_faults(faults);
     sequencer.start();
     auto& producer = sequencer.producer_at(0);
     bool running = true;
@@ -248,13 +249,23 @@ void simulation::run_engine(const epoch_plan& plan) {
     }
     const bool clean = sequencer.stop();
     snapshots.stop();
-    const bool fired = !clean;
-    if (fired && !is_fault(plan.end)) {
+    // Whether the disk reached the faulty write or sync: counted whether or not the engine
+    // noticed, so a fault it missed is a failure, not a fault that never happened.
+    const bool reached =
+        (faults.fail_write_at != 0 && disk_.writes() >= faults.fail_write_at) ||
+        (faults.short_write_at != 0 && disk_.writes() >= faults.short_write_at) ||
+        (faults.fail_sync_at != 0 && disk_.syncs() >= faults.fail_sync_at);
+    if (!clean && !reached) {
         fail("the engine failed with no fault injected: " + sequencer.failure());
-    } else if (fired) {
+    } else if (reached) {
         result_.faults_injected++;
-        if (!sequencer.failure().empty()) result_.faults_detected++;
         result_.ends[static_cast<std::uint32_t>(plan.end)]++;
+        if (!clean && !sequencer.failure().empty()) {
+            result_.faults_detected++;
+        } else {
+            fail(fmt::format("{} at batch {} of the epoch was not reported: the engine went on "
+                             "acknowledging", epoch_end_name(plan.end), plan.fault_at));
+        }
     } else if (plan.end == epoch_end::close) {
         if (auto closed = sink.writer().close(); !closed) {
             fail("close failed with no fault injected: " + closed.error().message());
@@ -263,6 +274,7 @@ void simulation::run_engine(const epoch_plan& plan) {
     } else {
         result_.ends[static_cast<std::uint32_t>(epoch_end::kill)]++;  // a fault that never came
     }
+    const bool fired = reached;
     disk_.set_faults({});
     if (plan.tear_bytes && fired) result_.torn_writes++;
 }
