@@ -21,6 +21,7 @@ namespace {
 struct drill_flags {
     std::uint64_t seed = 1;
     std::uint64_t rounds = 0;
+    std::uint32_t jobs = 1;
     std::string data;
     bool json = false;
 };
@@ -59,6 +60,7 @@ int execute(const drill_kind& kind, const drill_flags& flags) {
     const drill::drill_options options{
         .seed = flags.seed,
         .rounds = flags.rounds,
+        .jobs = flags.jobs,
         .work_dir = *work_dir,
         .ordo_binary = self,
         .on_progress = [&command](std::uint64_t done, std::uint64_t rounds) {
@@ -134,6 +136,13 @@ void add_drill_command(CLI::App& app, std::function<int()>& run) {
             ->transform(whole_number);
         sub->add_option("--rounds", flags->rounds, "Rounds to run (default: the drill's)")
             ->transform(whole_number_in(1, 100'000'000));
+        if (std::string_view(kind.name) == "sim" || std::string_view(kind.name) == "full" ||
+            std::string_view(kind.name) == "io-error") {
+            sub->add_option("--jobs", flags->jobs,
+                            "Seeds run at once on as many threads (1..64, default 1); each seed "
+                            "gives the same result either way")
+                ->transform(whole_number_in(1, 64));
+        }
         sub->add_option("--data", flags->data,
                         "Work directory (default: a new temp directory, kept only on failure)");
         sub->add_flag("--json", flags->json, "Print the report as one JSON object");

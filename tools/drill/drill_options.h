@@ -10,6 +10,9 @@ namespace ordo::tools::drill {
 struct drill_options {
     std::uint64_t seed = 1;
     std::uint64_t rounds = 0;  // 0: the drill's default
+    // Seeds run at once by the drills on the simulated disk (sim, full, io-error): each seed
+    // is independent and deterministic, so this changes only the wall time.
+    std::uint32_t jobs = 1;
     // Where the drill works: its data directories and files go under it. The CLI makes a
     // temp directory when --data is not given, and keeps it only on failure.
     std::filesystem::path work_dir;

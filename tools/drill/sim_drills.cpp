@@ -2,6 +2,12 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "base/clock.h"
 #include "tools/drill/deterministic_sim.h"
 
@@ -54,14 +60,42 @@ drill_report run_sim_drill(sim_drill_kind kind, const drill_options& options) {
         "a torn last write); every recovery checked against the reference model");
     report.notes.push_back("detected = the engine stopped acknowledging and reported the "
                            "failure; the recovery after it must keep every acknowledged command");
+    // Seeds on `jobs` threads, each with its own scratch directory; the report adds them
+    // up in seed order and stops at the first failing one.
+    std::vector<sim_result> results(rounds);
+    std::atomic<std::uint64_t> next{0};
+    std::atomic<std::uint64_t> finished{0};
+    std::atomic<bool> failed{false};
+    std::mutex progress_mutex;
     progress_ticker progress(options);
+    auto work = [&](std::uint32_t job) {
+        const std::filesystem::path scratch = options.work_dir / fmt::format("recovered-{}", job);
+        while (!failed.load(std::memory_order_acquire)) {
+            const std::uint64_t round = next.fetch_add(1, std::memory_order_relaxed);
+            if (round >= rounds) break;
+            results[round] = run_sim({.seed = options.seed + round, .ends_allowed = setup.ends,
+                                      .scratch_dir = scratch});
+            const sim_result& r = results[round];
+            if (!r.ok || r.faults_detected != r.faults_injected) {
+                failed.store(true, std::memory_order_release);
+            }
+            const std::uint64_t done = finished.fetch_add(1, std::memory_order_relaxed) + 1;
+            std::lock_guard lock(progress_mutex);
+            progress.tick(done, rounds);
+        }
+    };
+    std::vector<std::thread> workers;
+    const std::uint32_t jobs = std::max<std::uint32_t>(1, options.jobs);
+    for (std::uint32_t job = 1; job < jobs; job++) workers.emplace_back(work, job);
+    work(0);
+    for (std::thread& worker : workers) worker.join();
     std::uint64_t torn_writes = 0;
     std::uint64_t epochs = 0;
     std::uint64_t snapshots_used = 0;
     for (std::uint64_t round = 0; round < rounds; round++) {
+        const sim_result& result = results[round];
+        if (result.epochs == 0) break;  // not run: a failure stopped the workers first
         const std::uint64_t seed = options.seed + round;
-        const sim_result result = run_sim({.seed = seed, .ends_allowed = setup.ends,
-                                           .scratch_dir = options.work_dir / "recovered"});
         report.rounds++;
         for (std::uint32_t e = 0; e < epoch_end_count; e++) {
             if (is_fault(static_cast<epoch_end>(e)) && result.ends[e] > 0) {
@@ -81,7 +115,6 @@ drill_report run_sim_drill(sim_drill_kind kind, const drill_options& options) {
                         fmt::format("ordo drill {} --seed {} --rounds 1", setup.name, seed));
             break;
         }
-        progress.tick(round + 1, rounds);
     }
     report.notes.push_back(fmt::format("{} epochs (process lives); {} crashes tore the last "
                                        "unsynced write; {} recoveries started from a snapshot",
