@@ -363,9 +363,9 @@ TEST_CASE("ordo: a missing or mistyped subcommand is named, with the ones there 
         std::string line;
     };
     for (const row& r : std::vector<row>{
-             {{"simulat"}, "ordo: unknown subcommand 'simulat' (simulate, run, state, journal); "
+             {{"simulat"}, "ordo: unknown subcommand 'simulat' (simulate, run, state, journal, drill); "
                            "see 'ordo --help'"},
-             {{}, "ordo: a subcommand is required (simulate, run, state, journal); "
+             {{}, "ordo: a subcommand is required (simulate, run, state, journal, drill); "
                   "see 'ordo --help'"},
              {{"journal"}, "ordo journal: a subcommand is required (verify, dump, stats); "
                            "see 'ordo journal --help'"},
