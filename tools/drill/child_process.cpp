@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,7 +16,8 @@ namespace ordo::tools::drill {
 namespace {
 
 pid_t spawn(const std::filesystem::path& binary, const std::vector<std::string>& args,
-            const std::filesystem::path& out, const std::filesystem::path& err) {
+            const std::filesystem::path& out, const std::filesystem::path& err,
+            bool lowest_priority = false) {
     std::vector<char*> argv;
     std::string program = binary.string();
     argv.push_back(program.data());
@@ -31,6 +33,7 @@ pid_t spawn(const std::filesystem::path& binary, const std::vector<std::string>&
     ::dup2(err_fd, 2);
     const int null_fd = ::open("/dev/null", O_RDONLY);
     if (null_fd >= 0) ::dup2(null_fd, 0);
+    if (lowest_priority) ::setpriority(PRIO_PROCESS, 0, 19);
     ::execv(program.c_str(), argv.data());
     ::_exit(127);
 }
@@ -72,7 +75,7 @@ process_result run_process(const std::filesystem::path& binary,
 
 pid_t start_process(const std::filesystem::path& binary, const std::vector<std::string>& args,
                     const std::filesystem::path& log) {
-    return spawn(binary, args, log, log);
+    return spawn(binary, args, log, log, true);
 }
 
 bool has_exited(pid_t child) {

@@ -25,7 +25,9 @@ process_result run_process(const std::filesystem::path& binary,
                            const std::vector<std::string>& args,
                            const std::filesystem::path& scratch);
 
-// Starts `binary args...` with stdout and stderr into `log`; returns its pid (or -1).
+// Starts `binary args...` with stdout and stderr into `log`; returns its pid (or -1). At
+// the lowest priority (nice 19): on a busy machine the drill then still wakes on time to
+// kill it mid-run, instead of finding the whole workload done.
 pid_t start_process(const std::filesystem::path& binary, const std::vector<std::string>& args,
                     const std::filesystem::path& log);
 // Whether the child has exited (without reaping it).
