@@ -2,12 +2,12 @@
 // a JSON report saying ok with faults injected and all of them detected or proven
 // harmless), and bad flags are a usage error. The drills' own verdicts are what the
 // measurements in bench/RESULTS.md rest on; this keeps them from rotting.
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <unistd.h>
 
 #include "tools/drill/child_process.h"
 
@@ -27,10 +27,13 @@ tools::drill::process_result ordo_drill(const std::vector<std::string>& args) {
 }  // namespace
 
 TEST_CASE("every drill passes a few rounds and reports what it injected", "[cli][drill]") {
-    const std::vector<std::vector<std::string>> drills = {
-        {"crash", "--rounds", "3"},  {"torn", "--rounds", "6"},   {"rot", "--rounds", "6"},
-        {"misuse", "--rounds", "9"}, {"full", "--rounds", "2"},   {"io-error", "--rounds", "2"},
-        {"sim", "--rounds", "2", "--seed", "77"}};
+    const std::vector<std::vector<std::string>> drills = {{"crash", "--rounds", "3"},
+                                                          {"torn", "--rounds", "6"},
+                                                          {"rot", "--rounds", "6"},
+                                                          {"misuse", "--rounds", "9"},
+                                                          {"full", "--rounds", "2"},
+                                                          {"io-error", "--rounds", "2"},
+                                                          {"sim", "--rounds", "2", "--seed", "77"}};
     for (const auto& drill : drills) {
         std::vector<std::string> args = {"drill"};
         args.insert(args.end(), drill.begin(), drill.end());
@@ -42,7 +45,8 @@ TEST_CASE("every drill passes a few rounds and reports what it injected", "[cli]
         CHECK(report.at("ok") == true);
         CHECK(report.at("drill") == drill[0]);
         CHECK(report.at("injected_total").get<std::uint64_t>() > 0);
-        CHECK(report.at("detected").get<std::uint64_t>() + report.at("harmless").get<std::uint64_t>() ==
+        CHECK(report.at("detected").get<std::uint64_t>() +
+                  report.at("harmless").get<std::uint64_t>() ==
               report.at("injected_total").get<std::uint64_t>());
         CHECK(report.at("acknowledged_lost") == 0);
     }

@@ -3,12 +3,12 @@
 // command, and its state and outcomes equal the independent reference model's. A failure
 // prints its seed; `ordo drill sim --seed S` reproduces it. ORDO_DRILL_SIM_SEEDS sets how
 // many seeds (fewer under sanitizers, as .ci/run does).
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "tools/drill/deterministic_sim.h"
 #include "tools/drill/reference_model.h"

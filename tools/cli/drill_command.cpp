@@ -35,15 +35,17 @@ struct drill_kind {
 // --data DIR, or a new temp directory; kept on failure (its path printed), removed after
 // a passing drill that made it.
 std::expected<std::filesystem::path, std::string> work_dir_of(const drill_flags& flags,
-                                                             std::string_view kind) {
+                                                              std::string_view kind) {
     if (!flags.data.empty()) {
         std::error_code error;
         std::filesystem::create_directories(flags.data, error);
-        if (error) return std::unexpected("cannot create --data " + flags.data + ": " + error.message());
+        if (error)
+            return std::unexpected("cannot create --data " + flags.data + ": " + error.message());
         return std::filesystem::path(flags.data);
     }
     std::string pattern =
-        (std::filesystem::temp_directory_path() / fmt::format("ordo-drill-{}-XXXXXX", kind)).string();
+        (std::filesystem::temp_directory_path() / fmt::format("ordo-drill-{}-XXXXXX", kind))
+            .string();
     if (::mkdtemp(pattern.data()) == nullptr) {
         return std::unexpected("cannot make a temp directory (set TMPDIR or give --data DIR)");
     }
@@ -56,7 +58,8 @@ int execute(const drill_kind& kind, const drill_flags& flags) {
     if (!work_dir) return report_error(command, work_dir.error(), exit_failure);
     std::error_code error;
     const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
-    if (error) return report_error(command, "cannot find the ordo binary (/proc/self/exe)", exit_failure);
+    if (error)
+        return report_error(command, "cannot find the ordo binary (/proc/self/exe)", exit_failure);
     const drill::drill_options options{
         .seed = flags.seed,
         .rounds = flags.rounds,
@@ -73,8 +76,9 @@ int execute(const drill_kind& kind, const drill_flags& flags) {
         fmt::print("{}", drill::report_table(report));
     }
     if (!report.ok()) {
-        fmt::print(stderr, "ordo {}: FAILED with seed {} at round {}: {}; reproduce: {}; its "
-                           "files are kept in {}\n",
+        fmt::print(stderr,
+                   "ordo {}: FAILED with seed {} at round {}: {}; reproduce: {}; its "
+                   "files are kept in {}\n",
                    command, report.seed, report.failing_round.value_or(0),
                    report.failure.value_or("a fault was missed or acknowledged commands lost"),
                    report.reproduce, work_dir->string());
@@ -102,7 +106,9 @@ const std::vector<drill_kind>& drill_kinds() {
         {"full",
          "ENOSPC on journal writes and fdatasyncs (simulated disk): the engine stops "
          "acknowledging, nothing acknowledged is lost, a restart continues (default 40 seeds)",
-         [](const drill_options& o) { return drill::run_sim_drill(drill::sim_drill_kind::full, o); }},
+         [](const drill_options& o) {
+             return drill::run_sim_drill(drill::sim_drill_kind::full, o);
+         }},
         {"io-error",
          "EIO on journal writes and fdatasyncs, short writes (simulated disk): as full "
          "(default 40 seeds)",
@@ -117,7 +123,9 @@ const std::vector<drill_kind>& drill_kinds() {
          "the deterministic simulation: seeds --seed .. --seed + rounds - 1, each crashing and "
          "faulting the engine on the simulated disk, checked against a reference model "
          "(default 100 seeds)",
-         [](const drill_options& o) { return drill::run_sim_drill(drill::sim_drill_kind::sim, o); }},
+         [](const drill_options& o) {
+             return drill::run_sim_drill(drill::sim_drill_kind::sim, o);
+         }},
     };
     return kinds;
 }
@@ -126,8 +134,9 @@ const std::vector<drill_kind>& drill_kinds() {
 
 void add_drill_command(CLI::App& app, std::function<int()>& run) {
     CLI::App* drill = app.add_subcommand(
-        "drill", "Recovery drills: crash, corrupt and fault a data directory on purpose and "
-                 "check that nothing acknowledged is lost and all damage is reported");
+        "drill",
+        "Recovery drills: crash, corrupt and fault a data directory on purpose and "
+        "check that nothing acknowledged is lost and all damage is reported");
     drill->require_subcommand(1);
     for (const drill_kind& kind : drill_kinds()) {
         auto flags = std::make_shared<drill_flags>();
@@ -146,7 +155,8 @@ void add_drill_command(CLI::App& app, std::function<int()>& run) {
         sub->add_option("--data", flags->data,
                         "Work directory (default: a new temp directory, kept only on failure)");
         sub->add_flag("--json", flags->json, "Print the report as one JSON object");
-        sub->callback([flags, &kind, &run] { run = [flags, &kind] { return execute(kind, *flags); }; });
+        sub->callback(
+            [flags, &kind, &run] { run = [flags, &kind] { return execute(kind, *flags); }; });
     }
 }
 

@@ -27,7 +27,8 @@ pid_t spawn(const std::filesystem::path& binary, const std::vector<std::string>&
     const pid_t child = ::fork();
     if (child != 0) return child;
     const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err_fd = out == err ? out_fd : ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err_fd =
+        out == err ? out_fd : ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (out_fd < 0 || err_fd < 0) ::_exit(126);
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);

@@ -63,17 +63,18 @@ engine::command command_generator::next() noexcept {
         if (random_.chance(4)) count = 0;  // invalid_argument
         for (std::uint32_t i = 0; i < count; i++) {
             seats[i] = {.quantity = static_cast<std::uint32_t>(random_.below(12)),
-                        .seat_type = static_cast<std::uint16_t>(i + 1), .reserved_zero = 0};
+                        .seat_type = static_cast<std::uint16_t>(i + 1),
+                        .reserved_zero = 0};
         }
         if (count > 1 && random_.chance(5)) seats[1].seat_type = seats[0].seat_type;
         std::uint32_t ttl = static_cast<std::uint32_t>(random_.between(1'000, 6'000));
         if (random_.chance(4)) ttl = random_.chance(50) ? 999 : 86'400'001;  // invalid_argument
         return engine::make_create_conference(t, conference, {seats, count}, ttl);
     }
-    if (kind < 13) return engine::make_seats_change(op::add_seats, t, conference, type,
-                                                    some_quantity(6));
-    if (kind < 18) return engine::make_seats_change(op::remove_seats, t, conference, type,
-                                                    some_quantity(6));
+    if (kind < 13)
+        return engine::make_seats_change(op::add_seats, t, conference, type, some_quantity(6));
+    if (kind < 18)
+        return engine::make_seats_change(op::remove_seats, t, conference, type, some_quantity(6));
     if (kind < 58) return next_reserve(t);
     if (kind < 78) return engine::make_reservation_op(op::confirm, t, some_reservation());
     if (kind < 92) return engine::make_reservation_op(op::cancel, t, some_reservation());

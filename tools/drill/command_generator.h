@@ -20,11 +20,11 @@ struct generator_limits {
 };
 
 class command_generator {
-public:
+  public:
     explicit command_generator(std::uint64_t seed) noexcept : random_(seed) {}
     engine::command next() noexcept;
 
-private:
+  private:
     engine::command next_reserve(std::uint64_t t_ms) noexcept;
     std::uint64_t some_reservation() noexcept;  // mostly one that exists, sometimes not
     std::uint32_t some_quantity(std::uint32_t usual_max) noexcept;

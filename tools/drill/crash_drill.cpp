@@ -48,8 +48,9 @@ bool kill_at_random_instant(pid_t child, const std::filesystem::path& results,
 
 drill_report run_crash_drill(const drill_options& options) {
     drill_report report{.kind = "crash", .seed = options.seed};
-    report.notes.push_back("detected = after a kill -9, ordo state recovered every acknowledged "
-                           "command and exactly the replayed state");
+    report.notes.push_back(
+        "detected = after a kill -9, ordo state recovered every acknowledged "
+        "command and exactly the replayed state");
     const std::uint64_t rounds = options.rounds > 0 ? options.rounds : crash_rounds_default;
     const std::filesystem::path dir = options.work_dir / "crash";
     std::filesystem::create_directories(dir);
@@ -60,7 +61,8 @@ drill_report run_crash_drill(const drill_options& options) {
     expected_history expected;
     std::uint64_t done = 0;  // commands in the recovered history
     std::uint64_t completed_runs = 0;
-    const auto reproduce = fmt::format("ordo drill crash --seed {} --rounds {}", options.seed, rounds);
+    const auto reproduce =
+        fmt::format("ordo drill crash --seed {} --rounds {}", options.seed, rounds);
     for (std::uint64_t round = 0; round < rounds; round++) {
         const std::filesystem::path data = dir / "data";
         if (commands.empty() || done == commands.size()) {
@@ -81,9 +83,9 @@ drill_report run_crash_drill(const drill_options& options) {
         write_workload(workload, std::span(commands).subspan(done));
         std::filesystem::remove(results);
         const std::uint64_t snapshot_every = random.between(300, 1500);
-        const pid_t child = start_process(options.ordo_binary,
-                                          drill_run_args(data, workload, results, snapshot_every),
-                                          dir / "run.log");
+        const pid_t child =
+            start_process(options.ordo_binary,
+                          drill_run_args(data, workload, results, snapshot_every), dir / "run.log");
         const bool killed = kill_at_random_instant(child, results, commands.size() - done, random);
         report.rounds++;
         if (killed) {
@@ -98,9 +100,10 @@ drill_report run_crash_drill(const drill_options& options) {
         }
         for (std::size_t i = 0; i < acknowledged->size(); i++) {
             if ((*acknowledged)[i] != expected.outcomes[done + i]) {
-                report.fail(round, fmt::format("command {} acknowledged as {}, expected {}",
-                                               done + i + 1, engine::outcome_name((*acknowledged)[i]),
-                                               engine::outcome_name(expected.outcomes[done + i])),
+                report.fail(round,
+                            fmt::format("command {} acknowledged as {}, expected {}", done + i + 1,
+                                        engine::outcome_name((*acknowledged)[i]),
+                                        engine::outcome_name(expected.outcomes[done + i])),
                             reproduce);
             }
         }
@@ -118,16 +121,17 @@ drill_report run_crash_drill(const drill_options& options) {
         const std::uint64_t must_have = done + acknowledged->size();
         if (count < must_have) {
             report.acknowledged_lost += must_have - count;
-            report.fail(round, fmt::format("recovered {} commands, {} were acknowledged", count,
-                                           must_have),
-                        reproduce);
+            report.fail(
+                round, fmt::format("recovered {} commands, {} were acknowledged", count, must_have),
+                reproduce);
             break;
         }
         if (count > commands.size() || state.out != expected.states[count] + "\n") {
-            report.fail(round, fmt::format("the state recovered after {} commands differs from "
-                                           "the replay:\n  recovered: {}  expected:  {}",
-                                           count, state.out,
-                                           count <= commands.size() ? expected.states[count] : ""),
+            report.fail(round,
+                        fmt::format("the state recovered after {} commands differs from "
+                                    "the replay:\n  recovered: {}  expected:  {}",
+                                    count, state.out,
+                                    count <= commands.size() ? expected.states[count] : ""),
                         reproduce);
             break;
         }
@@ -135,9 +139,10 @@ drill_report run_crash_drill(const drill_options& options) {
         done = count;
         progress.tick(round + 1, rounds);
     }
-    report.notes.push_back(fmt::format("{} runs finished before their kill (checked alike); {} "
-                                       "histories of {} commands",
-                                       completed_runs, history_index, history_commands));
+    report.notes.push_back(
+        fmt::format("{} runs finished before their kill (checked alike); {} "
+                    "histories of {} commands",
+                    completed_runs, history_index, history_commands));
     return report;
 }
 

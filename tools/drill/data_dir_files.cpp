@@ -38,7 +38,8 @@ std::vector<segment_layout> read_segment_layouts(const std::filesystem::path& da
             journal::batch_header header;
             std::memcpy(&header, bytes.data() + offset, sizeof(header));
             if (!journal::header_self_consistent(header)) break;
-            const std::uint64_t used = journal::batch_header_bytes + std::uint64_t{header.body_bytes};
+            const std::uint64_t used =
+                journal::batch_header_bytes + std::uint64_t{header.body_bytes};
             layout.used.push_back({offset, offset + used});
             offset += journal::align_up(used, journal::block_bytes);
         }

@@ -20,7 +20,7 @@ struct byte_range {
 struct segment_layout {
     std::filesystem::path path;
     std::uint64_t file_bytes = 0;
-    std::vector<byte_range> used;  // each batch's header + records (not its padding)
+    std::vector<byte_range> used;   // each batch's header + records (not its padding)
     std::uint64_t batches_end = 0;  // where the zeroed area past the last batch starts
 };
 

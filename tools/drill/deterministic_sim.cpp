@@ -24,13 +24,20 @@ namespace ordo::tools::drill {
 
 const char* epoch_end_name(epoch_end end) noexcept {
     switch (end) {
-        case epoch_end::close: return "close";
-        case epoch_end::kill: return "kill";
-        case epoch_end::write_eio: return "write EIO";
-        case epoch_end::write_enospc: return "write ENOSPC";
-        case epoch_end::sync_eio: return "fdatasync EIO";
-        case epoch_end::sync_enospc: return "fdatasync ENOSPC";
-        case epoch_end::short_write: return "short write";
+        case epoch_end::close:
+            return "close";
+        case epoch_end::kill:
+            return "kill";
+        case epoch_end::write_eio:
+            return "write EIO";
+        case epoch_end::write_enospc:
+            return "write ENOSPC";
+        case epoch_end::sync_eio:
+            return "fdatasync EIO";
+        case epoch_end::sync_enospc:
+            return "fdatasync ENOSPC";
+        case epoch_end::short_write:
+            return "short write";
     }
     return "?";
 }
@@ -72,12 +79,17 @@ journal::io::simulated_faults faults_of(const epoch_plan& plan, journal::io::sim
     const std::uint64_t sync_at = disk.syncs() + plan.fault_at;
     switch (plan.end) {
         case epoch_end::close:
-        case epoch_end::kill: break;
-        case epoch_end::write_eio: faults = {.fail_write_at = write_at, .write_errno = EIO}; break;
+        case epoch_end::kill:
+            break;
+        case epoch_end::write_eio:
+            faults = {.fail_write_at = write_at, .write_errno = EIO};
+            break;
         case epoch_end::write_enospc:
             faults = {.fail_write_at = write_at, .write_errno = ENOSPC};
             break;
-        case epoch_end::sync_eio: faults = {.fail_sync_at = sync_at, .sync_errno = EIO}; break;
+        case epoch_end::sync_eio:
+            faults = {.fail_sync_at = sync_at, .sync_errno = EIO};
+            break;
         case epoch_end::sync_enospc:
             faults = {.fail_sync_at = sync_at, .sync_errno = ENOSPC};
             break;
@@ -90,7 +102,7 @@ journal::io::simulated_faults faults_of(const epoch_plan& plan, journal::io::sim
 }
 
 class simulation {
-public:
+  public:
     explicit simulation(const sim_options& options)
         : options_(options), random_(options.seed), commands_(options.seed ^ 0x5eed) {}
 
@@ -105,7 +117,7 @@ public:
         return result_;
     }
 
-private:
+  private:
     bool fail(const std::string& why) {
         result_.ok = false;
         result_.failure = fmt::format("seed {} epoch {}: {}", options_.seed, result_.epochs, why);
@@ -155,9 +167,10 @@ private:
         const std::string expected = reference.state_json();
         const std::string actual = state_json(*recovered->state);
         if (actual != expected) {
-            return fail(fmt::format("recovered state differs from the reference model after {} "
-                                    "commands:\n  recovered: {}\n  reference: {}",
-                                    count, actual, expected));
+            return fail(
+                fmt::format("recovered state differs from the reference model after {} "
+                            "commands:\n  recovered: {}\n  reference: {}",
+                            count, actual, expected));
         }
         result_.unacknowledged_dropped += history_.size() - count;
         history_.resize(count);
@@ -181,10 +194,10 @@ private:
     command_generator commands_;
     journal::io::simulated_disk disk_;
     sim_result result_;
-    std::vector<engine::command> history_;  // the journal's commands, in order
+    std::vector<engine::command> history_;   // the journal's commands, in order
     std::vector<engine::outcome> outcomes_;  // the reference model's outcome of each
-    std::uint64_t acknowledged_ = 0;  // history_[0, acknowledged_) must survive
-    reference_model live_;  // the reference after history_
+    std::uint64_t acknowledged_ = 0;         // history_[0, acknowledged_) must survive
+    reference_model live_;                   // the reference after history_
     engine::recovery_result recovered_;
 };
 
@@ -200,24 +213,25 @@ void simulation::run_engine(const epoch_plan& plan) {
         .batch_bytes_max = journal::batch_bytes_min,
         .backend = journal::io_backend_kind::simulated,
         .simulated_disk = &disk_,
-        .manifest = journal::manifest_keeping{.data_dir = sim_data_dir,
-                                              .lock = &*lock,
-                                              .written = *recovered_.manifest,
-                                              .interval_ms = journal::manifest_keeper::interval_ms_max}};
+        .manifest =
+            journal::manifest_keeping{.data_dir = sim_data_dir,
+                                      .lock = &*lock,
+                                      .written = *recovered_.manifest,
+                                      .interval_ms = journal::manifest_keeper::interval_ms_max}};
     auto writer = journal::writer::open(writer_options, recovered_.position);
     if (!writer) {
         fail("cannot continue the recovered journal: " + writer.error().message());
         return;
     }
     engine::journal_sink sink(std::move(*writer));
-    engine::snapshotter snapshots(engine::snapshot_options{.data_dir = sim_data_dir,
-                                                           .every_commands = plan.snapshot_every,
-                                                           .files = &disk_},
-                                  sim_tables);
+    engine::snapshotter snapshots(
+        engine::snapshot_options{
+            .data_dir = sim_data_dir, .every_commands = plan.snapshot_every, .files = &disk_},
+        sim_tables);
     engine::sequencer<base::spsc_ring> sequencer(
         *recovered_.state, sink,
-        engine::sequencer_options{.command_ring_slots = 1024, .reply_ring_slots = 1024,
-                                  .flush_delay_us = 0},
+        engine::sequencer_options{
+            .command_ring_slots = 1024, .reply_ring_slots = 1024, .flush_delay_us = 0},
         &snapshots);
     const journal::io::simulated_faults faults = faults_of(plan, disk_, random_);
     disk_.set_faults(faults);
@@ -251,10 +265,9 @@ void simulation::run_engine(const epoch_plan& plan) {
     snapshots.stop();
     // Whether the disk reached the faulty write or sync: counted whether or not the engine
     // noticed, so a fault it missed is a failure, not a fault that never happened.
-    const bool reached =
-        (faults.fail_write_at != 0 && disk_.writes() >= faults.fail_write_at) ||
-        (faults.short_write_at != 0 && disk_.writes() >= faults.short_write_at) ||
-        (faults.fail_sync_at != 0 && disk_.syncs() >= faults.fail_sync_at);
+    const bool reached = (faults.fail_write_at != 0 && disk_.writes() >= faults.fail_write_at) ||
+                         (faults.short_write_at != 0 && disk_.writes() >= faults.short_write_at) ||
+                         (faults.fail_sync_at != 0 && disk_.syncs() >= faults.fail_sync_at);
     if (!clean && !reached) {
         fail("the engine failed with no fault injected: " + sequencer.failure());
     } else if (reached) {
@@ -263,8 +276,10 @@ void simulation::run_engine(const epoch_plan& plan) {
         if (!clean && !sequencer.failure().empty()) {
             result_.faults_detected++;
         } else {
-            fail(fmt::format("{} at batch {} of the epoch was not reported: the engine went on "
-                             "acknowledging", epoch_end_name(plan.end), plan.fault_at));
+            fail(
+                fmt::format("{} at batch {} of the epoch was not reported: the engine went on "
+                            "acknowledging",
+                            epoch_end_name(plan.end), plan.fault_at));
         }
     } else if (plan.end == epoch_end::close) {
         if (auto closed = sink.writer().close(); !closed) {

@@ -33,13 +33,13 @@ namespace ordo::tools::drill {
 
 // What ends an epoch.
 enum class epoch_end : std::uint8_t {
-    close,          // clean stop; the writer closes the journal
-    kill,           // the process dies after its last reply (no close)
-    write_eio,      // a batch write fails with EIO
-    write_enospc,   // ... with ENOSPC
-    sync_eio,       // a batch fdatasync fails with EIO
-    sync_enospc,    // ... with ENOSPC
-    short_write,    // a batch write moves fewer bytes than asked
+    close,         // clean stop; the writer closes the journal
+    kill,          // the process dies after its last reply (no close)
+    write_eio,     // a batch write fails with EIO
+    write_enospc,  // ... with ENOSPC
+    sync_eio,      // a batch fdatasync fails with EIO
+    sync_enospc,   // ... with ENOSPC
+    short_write,   // a batch write moves fewer bytes than asked
 };
 inline constexpr std::uint32_t epoch_end_count = 7;
 const char* epoch_end_name(epoch_end end) noexcept;
@@ -61,14 +61,14 @@ struct sim_result {
     std::string failure;  // the first invariant broken, with the epoch
     std::uint32_t epochs = 0;
     std::array<std::uint64_t, epoch_end_count> ends{};  // epochs by how they ended
-    std::uint64_t faults_injected = 0;  // fault epochs whose fault fired
+    std::uint64_t faults_injected = 0;                  // fault epochs whose fault fired
     std::uint64_t faults_detected = 0;  // ... and that the engine reported (it stopped)
     std::uint64_t torn_writes = 0;      // crashes that tore the last unsynced write
     std::uint64_t commands_submitted = 0;
     std::uint64_t commands_acknowledged = 0;
     std::uint64_t acknowledged_lost = 0;
     std::uint64_t unacknowledged_dropped = 0;  // submitted, not acknowledged, not recovered
-    std::uint64_t snapshots_used = 0;  // recoveries that started from a snapshot
+    std::uint64_t snapshots_used = 0;          // recoveries that started from a snapshot
     std::vector<std::uint64_t> recovery_ns;
 };
 

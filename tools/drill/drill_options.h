@@ -24,11 +24,11 @@ struct drill_options {
 
 // Calls on_progress at most once a second. Thread: the drill's.
 class progress_ticker {
-public:
+  public:
     explicit progress_ticker(const drill_options& options);
     void tick(std::uint64_t done, std::uint64_t rounds);
 
-private:
+  private:
     const drill_options& options_;
     std::uint64_t last_ns_;
 };

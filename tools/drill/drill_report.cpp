@@ -66,8 +66,8 @@ std::string report_table(const drill_report& r) {
     row("acknowledged commands", fmt::format("{}", r.acknowledged));
     row("acknowledged commands lost", fmt::format("{}", r.acknowledged_lost));
     row("recoveries", fmt::format("{}", r.recovery_ns.size()));
-    row("recovery time p50 / max", fmt::format("{:.2f} ms / {:.2f} ms", recovery.p50_ms,
-                                               recovery.max_ms));
+    row("recovery time p50 / max",
+        fmt::format("{:.2f} ms / {:.2f} ms", recovery.p50_ms, recovery.max_ms));
     for (const std::string& note : r.notes) out += fmt::format("  note: {}\n", note);
     if (r.ok()) {
         out += "result: ok\n";

@@ -15,10 +15,10 @@ namespace ordo::tools::drill {
 struct drill_report {
     std::string kind;  // crash, torn, rot, full, io-error, misuse, sim
     std::uint64_t seed = 0;
-    std::uint64_t rounds = 0;  // rounds done
+    std::uint64_t rounds = 0;                       // rounds done
     std::map<std::string, std::uint64_t> injected;  // fault kind -> count
-    std::uint64_t detected = 0;   // faults the engine or the reader reported
-    std::uint64_t harmless = 0;   // faults proven harmless (see the drill's note)
+    std::uint64_t detected = 0;                     // faults the engine or the reader reported
+    std::uint64_t harmless = 0;                     // faults proven harmless (see the drill's note)
     std::uint64_t acknowledged = 0;
     std::uint64_t acknowledged_lost = 0;
     std::vector<std::uint64_t> recovery_ns;

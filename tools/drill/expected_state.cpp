@@ -26,10 +26,11 @@ std::expected<expected_history, std::string> expect_history(
         const engine::outcome expected = reference.execute(commands[i]);
         engine::command_slot slots[engine::command_slots_max];
         engine::encode(commands[i], slots);
-        const engine::outcome decided = engine::process_command(
-            *state, engine::command_view(slots), buffer, [&](std::uint32_t bytes) {
-                if (buffer.free_bytes() < bytes) buffer.reset(body);
-            });
+        const engine::outcome decided = engine::process_command(*state, engine::command_view(slots),
+                                                                buffer, [&](std::uint32_t bytes) {
+                                                                    if (buffer.free_bytes() < bytes)
+                                                                        buffer.reset(body);
+                                                                });
         std::string json = reference.state_json();
         if (decided != expected || json != state_json(*state)) {
             return std::unexpected(fmt::format(

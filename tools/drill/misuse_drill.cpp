@@ -9,8 +9,8 @@
 // lost (a deleted or foreign snapshot), recovered exactly with a note (detected) or without
 // (proven harmless: the journal alone gives the exact state). Never silently accepted: an
 // exit 0 with another state is a failure.
-#include <fmt/core.h>
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,9 +56,8 @@ bool names(const std::string& text, const std::filesystem::path& path) {
 
 // After damage to `path`: refused naming it (a deleted file: refused, the message says
 // what is missing), or (for snapshots) exact, with a note or without.
-verdict judge_state(const misuse_context& c, const std::filesystem::path& path,
-                    bool exact_is_fine, bool deleted = false,
-                    const std::string& or_mention = "\x01") {
+verdict judge_state(const misuse_context& c, const std::filesystem::path& path, bool exact_is_fine,
+                    bool deleted = false, const std::string& or_mention = "\x01") {
     const process_result state = ordo(c, {"state", "--data", c.work.string()}, "state");
     const bool exact = state.exit_status == 0 && state.out == c.a.expected.states.back() + "\n";
     if (state.exit_status != 0 && state.exit_status != -1 &&
@@ -69,17 +68,17 @@ verdict judge_state(const misuse_context& c, const std::filesystem::path& path,
     if (exact && exact_is_fine) {
         return {names(state.err, path) ? verdict::detected : verdict::harmless, ""};
     }
-    return {verdict::failed, fmt::format("ordo state exit {}{}: {}", state.exit_status,
-                                         state.exit_status == 0 && !exact ? " with ANOTHER state" : "",
-                                         state.err)};
+    return {verdict::failed,
+            fmt::format("ordo state exit {}{}: {}", state.exit_status,
+                        state.exit_status == 0 && !exact ? " with ANOTHER state" : "", state.err)};
 }
 
 verdict second_writer(const misuse_context& c) {
     const std::filesystem::path busy = c.dir / "busy";
     std::filesystem::remove_all(busy);
-    const pid_t first = start_process(
-        c.options.ordo_binary, {"simulate", "--data", busy.string(), "--seconds", "20"},
-        c.dir / "first.log");
+    const pid_t first = start_process(c.options.ordo_binary,
+                                      {"simulate", "--data", busy.string(), "--seconds", "20"},
+                                      c.dir / "first.log");
     const std::filesystem::path lock = journal::data_dir_layout::lock(busy);
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (read_text(lock).find("pid") == std::string::npos && !has_exited(first) &&
@@ -88,15 +87,15 @@ verdict second_writer(const misuse_context& c) {
     }
     const std::filesystem::path workload = c.dir / "small.jsonl";
     write_workload(workload, std::span(c.a.commands).first(10));
-    const process_result second = ordo(c, {"run", "--data", busy.string(), "--workload",
-                                           workload.string()}, "second");
+    const process_result second =
+        ordo(c, {"run", "--data", busy.string(), "--workload", workload.string()}, "second");
     kill_process(first);
     if (second.exit_status == 1 &&
         second.err.find(fmt::format("pid {}", first)) != std::string::npos) {
         return {verdict::detected, ""};
     }
-    return {verdict::failed, fmt::format("the second writer: exit {}: {}", second.exit_status,
-                                         second.err)};
+    return {verdict::failed,
+            fmt::format("the second writer: exit {}: {}", second.exit_status, second.err)};
 }
 
 verdict workload_cut_mid_line(const misuse_context& c) {
@@ -120,19 +119,21 @@ verdict workload_cut_mid_line(const misuse_context& c) {
         }
         ::close(fd);
     });
-    const process_result run = ordo(c, {"run", "--data", fresh.string(), "--workload",
-                                        fifo.string()}, "cut");
+    const process_result run =
+        ordo(c, {"run", "--data", fresh.string(), "--workload", fifo.string()}, "cut");
     feeder.join();
     const bool nothing = !std::filesystem::exists(journal::data_dir_layout::journal(fresh)) ||
                          files_ending(journal::data_dir_layout::journal(fresh), ".journal").empty();
     if (run.exit_status == 2 && nothing) return {verdict::detected, ""};
-    return {verdict::failed, fmt::format("a workload cut mid-line: exit {}, journal written: {}: {}",
-                                         run.exit_status, !nothing, run.err)};
+    return {verdict::failed,
+            fmt::format("a workload cut mid-line: exit {}, journal written: {}: {}",
+                        run.exit_status, !nothing, run.err)};
 }
 
 std::filesystem::path journal_file(const std::filesystem::path& data, std::size_t index) {
     auto segments = files_ending(journal::data_dir_layout::journal(data), ".journal");
-    return segments.empty() ? std::filesystem::path{} : segments[std::min(index, segments.size() - 1)];
+    return segments.empty() ? std::filesystem::path{}
+                            : segments[std::min(index, segments.size() - 1)];
 }
 
 std::filesystem::path newest_snapshot(const std::filesystem::path& data) {
@@ -205,15 +206,18 @@ std::vector<scenario> scenarios() {
 
 drill_report run_misuse_drill(const drill_options& options) {
     drill_report report{.kind = "misuse", .seed = options.seed};
-    report.notes.push_back("detected = refused or reported naming the file (a foreign or "
-                           "deleted snapshot: recovered exactly with a note); proven harmless "
-                           "= a snapshot deleted or foreign, the state exact without a note");
-    report.notes.push_back("a workload truncated at a line boundary is a shorter workload: no "
-                           "reader can tell; ordo reads the workload once, so a file changed "
-                           "after that is not read again");
+    report.notes.push_back(
+        "detected = refused or reported naming the file (a foreign or "
+        "deleted snapshot: recovered exactly with a note); proven harmless "
+        "= a snapshot deleted or foreign, the state exact without a note");
+    report.notes.push_back(
+        "a workload truncated at a line boundary is a shorter workload: no "
+        "reader can tell; ordo reads the workload once, so a file changed "
+        "after that is not read again");
     const std::vector<scenario> all = scenarios();
     const std::uint64_t rounds = options.rounds > 0 ? options.rounds : all.size();
-    const auto reproduce = fmt::format("ordo drill misuse --seed {} --rounds {}", options.seed, rounds);
+    const auto reproduce =
+        fmt::format("ordo drill misuse --seed {} --rounds {}", options.seed, rounds);
     const std::filesystem::path dir = options.work_dir / "misuse";
     auto a = make_clean_dir(options.ordo_binary, dir / "a", options.seed, misuse_commands,
                             misuse_snapshot_every);
@@ -223,20 +227,25 @@ drill_report run_misuse_drill(const drill_options& options) {
         report.fail(0, !a ? a.error() : b.error(), reproduce);
         return report;
     }
-    misuse_context context{.options = options, .dir = dir, .a = std::move(*a), .b = std::move(*b),
+    misuse_context context{.options = options,
+                           .dir = dir,
+                           .a = std::move(*a),
+                           .b = std::move(*b),
                            .work = dir / "work"};
     progress_ticker progress(options);
     for (std::uint64_t round = 0; round < rounds && !report.failure; round++) {
         const scenario& s = all[round % all.size()];
         std::filesystem::remove_all(context.work);
-        std::filesystem::copy(context.a.data, context.work, std::filesystem::copy_options::recursive);
+        std::filesystem::copy(context.a.data, context.work,
+                              std::filesystem::copy_options::recursive);
         std::filesystem::remove(journal::data_dir_layout::lock(context.work));
         const verdict v = s.run(context);
         report.rounds++;
         report.injected[s.name]++;
         if (v.kind == verdict::detected) report.detected++;
         if (v.kind == verdict::harmless) report.harmless++;
-        if (v.kind == verdict::failed) report.fail(round, std::string(s.name) + ": " + v.why, reproduce);
+        if (v.kind == verdict::failed)
+            report.fail(round, std::string(s.name) + ": " + v.why, reproduce);
         progress.tick(round + 1, rounds);
     }
     return report;

@@ -10,8 +10,8 @@
 
 namespace ordo::tools::drill {
 
-using engine::outcome;
 using engine::op;
+using engine::outcome;
 
 namespace {
 // The contract's numbers, written here again on purpose (not engine/schema/limits.h).
@@ -38,14 +38,27 @@ outcome reference_model::execute(const engine::command& c) {
     expire_due();
     outcome result = outcome::accepted;
     switch (c.kind) {
-        case op::create_conference: result = create_conference(c); break;
+        case op::create_conference:
+            result = create_conference(c);
+            break;
         case op::add_seats:
-        case op::remove_seats: result = change_seats(c); break;
-        case op::reserve: result = reserve(c); break;
-        case op::confirm: result = confirm(c); break;
-        case op::cancel: result = cancel(c); break;
-        case op::close_conference: result = close_conference(c); break;
-        case op::tick: break;
+        case op::remove_seats:
+            result = change_seats(c);
+            break;
+        case op::reserve:
+            result = reserve(c);
+            break;
+        case op::confirm:
+            result = confirm(c);
+            break;
+        case op::cancel:
+            result = cancel(c);
+            break;
+        case op::close_conference:
+            result = close_conference(c);
+            break;
+        case op::tick:
+            break;
     }
     // One record for the command itself (its event, or the recorded rejection).
     commands_++;
@@ -57,7 +70,8 @@ void reference_model::expire_due() {
     // Ascending (expires_at, id): collect, then expire in that order.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> due;
     for (auto& [id, r] : reservations_) {
-        if (r.state == status::held && r.expires_at_ms <= now_ms_) due.emplace_back(r.expires_at_ms, id);
+        if (r.state == status::held && r.expires_at_ms <= now_ms_)
+            due.emplace_back(r.expires_at_ms, id);
     }
     std::sort(due.begin(), due.end());
     for (const auto& [at, id] : due) expire(id, reservations_.at(id));
@@ -205,11 +219,16 @@ std::string reference_model::state_json() const {
     for (const auto& [id, conf] : conferences_) {
         ordered_json types = ordered_json::array();
         for (const auto& [type, s] : conf.types) {
-            types.push_back({{"type", type}, {"capacity", s.capacity}, {"held", s.held},
-                             {"confirmed", s.confirmed}, {"available", s.available()}});
+            types.push_back({{"type", type},
+                             {"capacity", s.capacity},
+                             {"held", s.held},
+                             {"confirmed", s.confirmed},
+                             {"available", s.available()}});
         }
-        conferences.push_back({{"id", id}, {"hold_ttl_ms", conf.hold_ttl_ms},
-                               {"closed", conf.closed}, {"seat_types", std::move(types)}});
+        conferences.push_back({{"id", id},
+                               {"hold_ttl_ms", conf.hold_ttl_ms},
+                               {"closed", conf.closed},
+                               {"seat_types", std::move(types)}});
     }
     std::uint64_t counts[4] = {};
     for (const auto& [id, r] : reservations_) counts[static_cast<int>(r.state)]++;
@@ -219,7 +238,9 @@ std::string reference_model::state_json() const {
         {"now", now_ms_},
         {"conferences", std::move(conferences)},
         {"reservations",
-         {{"held", counts[0]}, {"confirmed", counts[1]}, {"cancelled", counts[2]},
+         {{"held", counts[0]},
+          {"confirmed", counts[1]},
+          {"cancelled", counts[2]},
           {"expired", counts[3]}}},
     };
     return document.dump();

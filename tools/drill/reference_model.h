@@ -17,7 +17,7 @@
 namespace ordo::tools::drill {
 
 class reference_model {
-public:
+  public:
     // Decides and applies one command; returns its outcome.
     engine::outcome execute(const engine::command& c);
 
@@ -26,7 +26,7 @@ public:
     std::string state_json() const;
     std::uint64_t commands() const noexcept { return commands_; }
 
-private:
+  private:
     enum class status : std::uint8_t { held, confirmed, cancelled, expired };
     struct seats {
         std::uint64_t capacity = 0;

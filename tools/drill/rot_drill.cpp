@@ -73,17 +73,20 @@ bool names(const std::string& text, const std::filesystem::path& path) {
 
 drill_report run_rot_drill(const drill_options& options) {
     drill_report report{.kind = "rot", .seed = options.seed};
-    report.notes.push_back("detected = ordo state exits 1 naming the file, or recovers exactly "
-                           "noting the damaged snapshot it skipped, or ordo journal verify "
-                           "names the file");
-    report.notes.push_back("proven harmless = unreported, the state exact, and the bit outside "
-                           "every batch header and record (block padding, zeros past the last "
-                           "batch)");
+    report.notes.push_back(
+        "detected = ordo state exits 1 naming the file, or recovers exactly "
+        "noting the damaged snapshot it skipped, or ordo journal verify "
+        "names the file");
+    report.notes.push_back(
+        "proven harmless = unreported, the state exact, and the bit outside "
+        "every batch header and record (block padding, zeros past the last "
+        "batch)");
     const std::uint64_t rounds = options.rounds > 0 ? options.rounds : rot_rounds_default;
-    const auto reproduce = fmt::format("ordo drill rot --seed {} --rounds {}", options.seed, rounds);
+    const auto reproduce =
+        fmt::format("ordo drill rot --seed {} --rounds {}", options.seed, rounds);
     const std::filesystem::path dir = options.work_dir / "rot";
-    auto clean = make_clean_dir(options.ordo_binary, dir, options.seed, rot_commands,
-                                rot_snapshot_every);
+    auto clean =
+        make_clean_dir(options.ordo_binary, dir, options.seed, rot_commands, rot_snapshot_every);
     if (!clean) {
         report.fail(0, clean.error(), reproduce);
         return report;
@@ -100,19 +103,20 @@ drill_report run_rot_drill(const drill_options& options) {
         flip_bit(f.path, f.offset, f.bit);
         const process_result state = run_process(
             options.ordo_binary, {"state", "--data", clean->data.string()}, dir / "state");
-        const process_result verify = run_process(
-            options.ordo_binary, {"journal", "verify", "--data", clean->data.string()},
-            dir / "verify");
+        const process_result verify =
+            run_process(options.ordo_binary, {"journal", "verify", "--data", clean->data.string()},
+                        dir / "verify");
         flip_bit(f.path, f.offset, f.bit);
         report.rounds++;
         report.recovery_ns.push_back(state.elapsed_ns);
         report.injected[f.kind]++;
-        const std::string where = fmt::format("bit {} of byte {} of {}", f.bit, f.offset,
-                                              f.path.string());
+        const std::string where =
+            fmt::format("bit {} of byte {} of {}", f.bit, f.offset, f.path.string());
         const bool exact = state.exit_status == 0 && state.out == whole_state;
         if (state.exit_status == 0 && !exact) {
-            report.fail(round, fmt::format("{}: APPLIED: ordo state exit 0 with another state",
-                                           where), reproduce);
+            report.fail(round,
+                        fmt::format("{}: APPLIED: ordo state exit 0 with another state", where),
+                        reproduce);
             break;
         }
         const bool state_names = names(state.err, f.path);
@@ -122,10 +126,11 @@ drill_report run_rot_drill(const drill_options& options) {
         } else if (exact && !f.meaningful) {
             report.harmless++;
         } else {
-            report.fail(round, fmt::format("{}: not reported (state exit {}, verify exit {}): "
-                                           "{} {}",
-                                           where, state.exit_status, verify.exit_status,
-                                           state.err, verify.out + verify.err),
+            report.fail(round,
+                        fmt::format("{}: not reported (state exit {}, verify exit {}): "
+                                    "{} {}",
+                                    where, state.exit_status, verify.exit_status, state.err,
+                                    verify.out + verify.err),
                         reproduce);
         }
         progress.tick(round + 1, rounds);

@@ -10,7 +10,7 @@
 namespace ordo::tools::drill {
 
 class seeded_random {
-public:
+  public:
     explicit seeded_random(std::uint64_t seed) noexcept : state_(seed) {}
 
     std::uint64_t next() noexcept {
@@ -35,7 +35,7 @@ public:
         return below(100) < percent;
     }
 
-private:
+  private:
     std::uint64_t state_;
 };
 

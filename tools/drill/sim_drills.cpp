@@ -25,7 +25,9 @@ void progress_ticker::tick(std::uint64_t done, std::uint64_t rounds) {
 
 namespace {
 
-constexpr std::uint32_t bit(epoch_end end) { return 1u << static_cast<std::uint32_t>(end); }
+constexpr std::uint32_t bit(epoch_end end) {
+    return 1u << static_cast<std::uint32_t>(end);
+}
 
 struct sim_drill_setup {
     const char* name;
@@ -36,13 +38,14 @@ struct sim_drill_setup {
 sim_drill_setup setup_of(sim_drill_kind kind) {
     const std::uint32_t clean = bit(epoch_end::close) | bit(epoch_end::kill);
     switch (kind) {
-        case sim_drill_kind::sim: return {"sim", (1u << epoch_end_count) - 1, 100};
+        case sim_drill_kind::sim:
+            return {"sim", (1u << epoch_end_count) - 1, 100};
         case sim_drill_kind::full:
-            return {"full", clean | bit(epoch_end::write_enospc) | bit(epoch_end::sync_enospc),
-                    40};
+            return {"full", clean | bit(epoch_end::write_enospc) | bit(epoch_end::sync_enospc), 40};
         case sim_drill_kind::io_error:
-            return {"io-error", clean | bit(epoch_end::write_eio) | bit(epoch_end::sync_eio) |
-                                    bit(epoch_end::short_write),
+            return {"io-error",
+                    clean | bit(epoch_end::write_eio) | bit(epoch_end::sync_eio) |
+                        bit(epoch_end::short_write),
                     40};
     }
     return {"?", 0, 0};
@@ -58,8 +61,9 @@ drill_report run_sim_drill(sim_drill_kind kind, const drill_options& options) {
         "one round = one seed: the engine on the simulated disk, each epoch ended by a clean "
         "close, a kill or a fault, then a crash (unsynced bytes and names dropped, sometimes "
         "a torn last write); every recovery checked against the reference model");
-    report.notes.push_back("detected = the engine stopped acknowledging and reported the "
-                           "failure; the recovery after it must keep every acknowledged command");
+    report.notes.push_back(
+        "detected = the engine stopped acknowledging and reported the "
+        "failure; the recovery after it must keep every acknowledged command");
     // Seeds on `jobs` threads, each with its own scratch directory; the report adds them
     // up in seed order and stops at the first failing one.
     std::vector<sim_result> results(rounds);
@@ -73,8 +77,8 @@ drill_report run_sim_drill(sim_drill_kind kind, const drill_options& options) {
         while (!failed.load(std::memory_order_acquire)) {
             const std::uint64_t round = next.fetch_add(1, std::memory_order_relaxed);
             if (round >= rounds) break;
-            results[round] = run_sim({.seed = options.seed + round, .ends_allowed = setup.ends,
-                                      .scratch_dir = scratch});
+            results[round] = run_sim(
+                {.seed = options.seed + round, .ends_allowed = setup.ends, .scratch_dir = scratch});
             const sim_result& r = results[round];
             if (!r.ok || r.faults_detected != r.faults_injected) {
                 failed.store(true, std::memory_order_release);
@@ -116,9 +120,10 @@ drill_report run_sim_drill(sim_drill_kind kind, const drill_options& options) {
             break;
         }
     }
-    report.notes.push_back(fmt::format("{} epochs (process lives); {} crashes tore the last "
-                                       "unsynced write; {} recoveries started from a snapshot",
-                                       epochs, torn_writes, snapshots_used));
+    report.notes.push_back(
+        fmt::format("{} epochs (process lives); {} crashes tore the last "
+                    "unsynced write; {} recoveries started from a snapshot",
+                    epochs, torn_writes, snapshots_used));
     return report;
 }
 

@@ -43,13 +43,16 @@ bool names(const std::string& text, const std::filesystem::path& path) {
 
 drill_report run_torn_drill(const drill_options& options) {
     drill_report report{.kind = "torn", .seed = options.seed};
-    report.notes.push_back("detected = a cut into acknowledged batches reported as damage "
-                           "(exit 1, the segment named) by ordo state and ordo journal verify");
-    report.notes.push_back("proven harmless = a cut at or after the last batch's end (only "
-                           "zeros past the manifest's durable end lost): every command recovered "
-                           "exactly");
+    report.notes.push_back(
+        "detected = a cut into acknowledged batches reported as damage "
+        "(exit 1, the segment named) by ordo state and ordo journal verify");
+    report.notes.push_back(
+        "proven harmless = a cut at or after the last batch's end (only "
+        "zeros past the manifest's durable end lost): every command recovered "
+        "exactly");
     const std::uint64_t rounds = options.rounds > 0 ? options.rounds : torn_rounds_default;
-    const auto reproduce = fmt::format("ordo drill torn --seed {} --rounds {}", options.seed, rounds);
+    const auto reproduce =
+        fmt::format("ordo drill torn --seed {} --rounds {}", options.seed, rounds);
     const std::filesystem::path dir = options.work_dir / "torn";
     auto clean = make_clean_dir(options.ordo_binary, dir, options.seed, torn_commands, 0);
     if (!clean) {
@@ -74,22 +77,22 @@ drill_report run_torn_drill(const drill_options& options) {
         report.recovery_ns.push_back(state.elapsed_ns);
         report.rounds++;
         const std::string where = fmt::format("{} cut to {} bytes (batches end at {})",
-                                              last.path.filename().string(), cut,
-                                              last.batches_end);
+                                              last.path.filename().string(), cut, last.batches_end);
         if (cut < last.batches_end) {
             report.injected["cut into acknowledged batches"]++;
-            const process_result verify = run_process(
-                options.ordo_binary, {"journal", "verify", "--data", clean->data.string()},
-                dir / "verify");
-            if (state.exit_status == 1 && names(state.err, last.path) &&
-                verify.exit_status == 1 && names(verify.out + verify.err, last.path)) {
+            const process_result verify =
+                run_process(options.ordo_binary,
+                            {"journal", "verify", "--data", clean->data.string()}, dir / "verify");
+            if (state.exit_status == 1 && names(state.err, last.path) && verify.exit_status == 1 &&
+                names(verify.out + verify.err, last.path)) {
                 report.detected++;
             } else {
                 report.acknowledged_lost += state.exit_status == 0 ? 1 : 0;
-                report.fail(round, fmt::format("{}: not reported as damage (state exit {}, "
-                                               "verify exit {}): {}{}",
-                                               where, state.exit_status, verify.exit_status,
-                                               state.err, verify.err),
+                report.fail(round,
+                            fmt::format("{}: not reported as damage (state exit {}, "
+                                        "verify exit {}): {}{}",
+                                        where, state.exit_status, verify.exit_status, state.err,
+                                        verify.err),
                             reproduce);
             }
         } else {
@@ -97,8 +100,9 @@ drill_report run_torn_drill(const drill_options& options) {
             if (state.exit_status == 0 && state.out == whole_state + "\n") {
                 report.harmless++;
             } else {
-                report.fail(round, fmt::format("{}: not recovered exactly (exit {}): {}", where,
-                                               state.exit_status, state.err),
+                report.fail(round,
+                            fmt::format("{}: not recovered exactly (exit {}): {}", where,
+                                        state.exit_status, state.err),
                             reproduce);
             }
         }

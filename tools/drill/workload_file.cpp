@@ -22,22 +22,30 @@ std::string command_json_line(const engine::command& c) {
     };
     switch (c.kind) {
         case op::create_conference:
-            j.update({{"conference", c.conference}, {"seats", seats()},
-                      {"hold_ttl_ms", c.hold_ttl_ms}});
+            j.update(
+                {{"conference", c.conference}, {"seats", seats()}, {"hold_ttl_ms", c.hold_ttl_ms}});
             break;
         case op::add_seats:
         case op::remove_seats:
-            j.update({{"conference", c.conference}, {"seat_type", c.items[0].seat_type},
+            j.update({{"conference", c.conference},
+                      {"seat_type", c.items[0].seat_type},
                       {"quantity", c.items[0].quantity}});
             break;
         case op::reserve:
-            j.update({{"conference", c.conference}, {"reservation", c.reservation},
-                      {"customer", c.customer}, {"seats", seats()}});
+            j.update({{"conference", c.conference},
+                      {"reservation", c.reservation},
+                      {"customer", c.customer},
+                      {"seats", seats()}});
             break;
         case op::confirm:
-        case op::cancel: j["reservation"] = c.reservation; break;
-        case op::tick: break;
-        case op::close_conference: j["conference"] = c.conference; break;
+        case op::cancel:
+            j["reservation"] = c.reservation;
+            break;
+        case op::tick:
+            break;
+        case op::close_conference:
+            j["conference"] = c.conference;
+            break;
     }
     return j.dump();
 }
