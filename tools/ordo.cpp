@@ -5,6 +5,7 @@
 
 #include <functional>
 
+#include "tools/cli/drill_command.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/follow_command.h"
 #include "tools/cli/journal_command.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
     ordo::tools::add_journal_command(app, run);
     ordo::tools::add_query_command(app, run);
     ordo::tools::add_follow_command(app, run);
+    ordo::tools::add_drill_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {

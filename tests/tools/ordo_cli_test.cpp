@@ -364,9 +364,9 @@ TEST_CASE("ordo: a missing or mistyped subcommand is named, with the ones there 
     };
     for (const row& r : std::vector<row>{
              {{"simulat"}, "ordo: unknown subcommand 'simulat' (simulate, run, state, journal, "
-                           "query, follow); see 'ordo --help'"},
+                           "query, follow, drill); see 'ordo --help'"},
              {{}, "ordo: a subcommand is required (simulate, run, state, journal, query, "
-                  "follow); see 'ordo --help'"},
+                  "follow, drill); see 'ordo --help'"},
              {{"journal"}, "ordo journal: a subcommand is required (verify, dump, stats); "
                            "see 'ordo journal --help'"},
              {{"journal", "check"}, "ordo journal: unknown subcommand 'check' (verify, dump, "
