@@ -51,9 +51,15 @@ std::uint64_t commands_for(const simulate_flags& flags) {
 
 std::uint32_t reservations_for(const simulate_flags& flags) {
     if (flags.reservations_max != 0) return flags.reservations_max;
-    // Every reservation ever made keeps its record, so the table holds the run's history:
-    // at most one booking a command (the market accepts far fewer once its sales sell out).
-    const std::uint64_t wanted = commands_for(flags) / 2 + 65'536;
+    // Only live reservations keep a record (held, or confirmed in a sale still open), so
+    // the market's shape bounds the table, not the run's length: each producer has at most
+    // `conferences` sales open of `seat_types` x capacity_max seats (twice that for the
+    // seats organisers add), and a reservation takes at least one seat. A short run needs
+    // no more than one booking a command.
+    const std::uint64_t live_max = std::uint64_t{flags.producers} * flags.load.conferences *
+                                       flags.load.seat_types * flags.load.capacity_max * 2 +
+                                   65'536;
+    const std::uint64_t wanted = std::min(commands_for(flags) / 2 + 65'536, live_max);
     return static_cast<std::uint32_t>(
         std::min<std::uint64_t>(wanted, reservations_max_default_cap));
 }
