@@ -1,8 +1,8 @@
 #pragma once
 // Application: event -> state change. These functions are the only code that changes
 // booking_state, one per event (the index, free list, live lists and finished ids
-// included, through booking_state's methods). The live sequencer calls them with the event it has just
-// recorded and the table places decide() already found (so a command hashes and probes
+// included, through booking_state's methods). The live sequencer calls them with the event
+// it has just recorded and the table places decide() already found (so a command hashes and probes
 // once); recovery decodes each journal record and calls the same functions, with places
 // found by the index here (apply(record), apply_records), so replay gives the same state
 // byte for byte and never re-decides. The places are a lookup cache only: every one is

@@ -173,7 +173,9 @@ void booking_state::unlink_live(std::uint32_t record, std::uint32_t conference_i
         ORDO_ASSERT(conference_live_head_[conference_index] == record + 1);
         conference_live_head_[conference_index] = link.next_plus_one;
     }
-    if (link.next_plus_one != 0) live_links_[link.next_plus_one - 1].prev_plus_one = link.prev_plus_one;
+    if (link.next_plus_one != 0) {
+        live_links_[link.next_plus_one - 1].prev_plus_one = link.prev_plus_one;
+    }
     live_links_[record] = live_link{.prev_plus_one = 0, .next_plus_one = 0};
 }
 

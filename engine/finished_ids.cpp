@@ -169,7 +169,8 @@ void finished_ids::insert(std::uint64_t id, finished_status status) noexcept {
     ORDO_ASSERT(log_count_ < scattered_max_);  // booking_state keeps room for every live one
     const std::uint64_t position = log_count_++;
     guard(snapshot_table::finished_scattered, position);
-    log_[position] = finished_scattered_entry{.id = id, .status = static_cast<std::uint8_t>(status)};
+    log_[position] =
+        finished_scattered_entry{.id = id, .status = static_cast<std::uint8_t>(status)};
     scattered_index(position);
     scattered_live_++;
 }

@@ -5,11 +5,10 @@
 // record number; a fingerprint match is confirmed against the record's id, which the
 // caller supplies (id_of), so the index never reads the records itself.
 //
-// A value type that points at entries booking_state owns: copying it is how replay's
-// resolver thread keeps the index's address and shape in its own cache lines, away from
-// the counters the applying thread writes.
+// A value type that points at entries booking_state owns. It holds the live reservations
+// only: erase() takes a finished one out.
 //
-// Thread: whoever owns the index (the sequencer; in a replay, the resolver thread).
+// Thread: whoever owns the state (the sequencer; recovery before it starts).
 
 #include <cstdint>
 

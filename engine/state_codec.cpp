@@ -48,7 +48,8 @@ std::optional<std::string> check_reservation(const reservation_state& r,
         // A free record: all zero but its free-list link.
         reservation_state zero{};
         zero.customer = r.customer;
-        if (std::memcmp(&zero, &r, sizeof(r)) != 0 || r.customer > into.options().reservations_max) {
+        if (std::memcmp(&zero, &r, sizeof(r)) != 0 ||
+            r.customer > into.options().reservations_max) {
             return "state snapshot has an invalid free record";
         }
         return std::nullopt;

@@ -145,7 +145,8 @@ struct model {
 template <class IdOf>
 journaled_domain random_run(std::uint32_t reservations_max, std::uint64_t reserves_min,
                             std::uint64_t seed, const IdOf& id_of, std::uint64_t& table_fulls) {
-    journaled_domain d(state_options{.conferences_max = 1u << 14, .reservations_max = reservations_max});
+    journaled_domain d(
+        state_options{.conferences_max = 1u << 14, .reservations_max = reservations_max});
     model m{.reservations_max = reservations_max};
     constexpr std::uint32_t ttl_ms = 2000;
     const seat_item seats[] = {{.quantity = 1'000'000, .seat_type = 1, .reserved_zero = 0}};
@@ -282,8 +283,8 @@ TEST_CASE("a table that never fills: no table_full over 60k reserves", "[memory]
     for (std::uint64_t id = 1; id <= 60'000; id++) {
         t += 100;
         REQUIRE(d.run(make_reserve(t, 1, id, 7, one)) == outcome::accepted);
-        if (id % 3 == 0) REQUIRE(d.run(make_reservation_op(op::cancel, t, id)) == outcome::accepted);
-        if (id % 3 == 1) REQUIRE(d.run(make_reservation_op(op::confirm, t, id)) == outcome::accepted);
+        const op settle = id % 3 == 0 ? op::cancel : op::confirm;
+        if (id % 3 != 2) REQUIRE(d.run(make_reservation_op(settle, t, id)) == outcome::accepted);
         if (id % 3 == 1 && id > 3) {
             REQUIRE(d.run(make_reservation_op(op::cancel, t, id - 3)) == outcome::accepted);
         }

@@ -115,7 +115,8 @@ TEST_CASE("ids leaving the index keep every other id reachable, and their record
     const auto random = [](std::uint64_t i) { return mix(i) | 1; };
     const auto colliding = [](std::uint64_t i) { return ((i / 8) << 40) + (i % 8) + 1; };
     for (const auto& id_of : {+ordered, +random, +colliding}) {
-        booking_state state(state_options{.conferences_max = 1, .reservations_max = reservations_max});
+        booking_state state(
+            state_options{.conferences_max = 1, .reservations_max = reservations_max});
         std::vector<std::uint64_t> ids;
         for (std::uint64_t i = 0; i < reservations_max; i++) ids.push_back(id_of(i));
         insert_all(state, ids);

@@ -25,7 +25,7 @@ struct simulate_flags {
     std::uint64_t seed = 1;
     bool json = false;
     bool no_pin = false;
-    std::uint32_t reservations_max = 0;  // 0: sized from the run
+    std::uint32_t reservations_max = 0;  // 0: sized from the market (reservations_for)
     load_options load;
     engine_options engine;
     std::string durability;  // empty: resolve_durability decides
@@ -261,7 +261,8 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
     sub->add_flag("--no-pin", flags->no_pin, "Do not pin threads to CPUs");
     add_market_flags(*sub, flags->load);
     sub->add_option("--reservations-max", flags->reservations_max,
-                    "Reservation table capacity (default: sized from the run)")
+                    "Live reservations the table holds (default: sized from the market's "
+                    "shape and the run)")
         ->transform(whole_number_in(1, engine::reservations_max_limit));
     add_engine_flags(*sub, flags->engine, flags->durability, durability::none);
     sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
