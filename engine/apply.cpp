@@ -42,6 +42,8 @@ void apply_conference_closed(booking_state& state, const conference_closed_v1& e
     ORDO_ASSERT(c.closed == 0);  // a second close is a duplicate, never an event
     for (std::uint32_t t = 0; t < c.type_count; t++) ORDO_ASSERT(c.seats[t].held == 0);
     c.closed = 1;
+    // Its confirmed reservations are final now: their records are given back.
+    state.finish_confirmed_of_closed(conference_index);
     count_record(state, e.now_ms, true);
 }
 
@@ -79,41 +81,18 @@ std::span<const seat_item> items_after(std::span<const std::byte> payload, std::
     return {out, count};
 }
 
-// Where a replayed reservation record's reservation is, two ways. index_places finds it
-// through the index, which it also keeps (one thread does everything: apply(record));
-// resolved_places takes the record numbers a reservation_resolver found for the batch
-// (which also kept the index) and prefetches their records ahead.
+// Where a replayed record's reservation is: found through the index, which apply keeps.
 struct index_places {
-    void index_new(booking_state& state, std::uint64_t reservation) const noexcept {
+    booking_state::reservation_lookup new_place(const booking_state& state,
+                                                std::uint64_t reservation) const noexcept {
         const booking_state::reservation_lookup where = state.find_reservation(reservation);
         ORDO_ASSERT(where.record == index_none);  // ids are unique for all time
-        state.index_reservation(where, state.reservation_count());
+        return where;
     }
     std::uint32_t existing(const booking_state& state, std::uint64_t reservation) noexcept {
         const std::uint32_t record = state.find_reservation(reservation).record;
         ORDO_ASSERT(record != index_none);
         return record;
-    }
-};
-
-struct resolved_places {
-    // Far enough ahead to cover a miss to memory at a record every ~30 ns.
-    static constexpr std::size_t prefetch_ahead = 16;
-    std::span<const std::uint32_t> records;
-    std::size_t next = 0;
-
-    void index_new(const booking_state&, std::uint64_t) const noexcept {}
-    std::uint32_t existing(const booking_state& state, std::uint64_t) noexcept {
-        ORDO_ASSERT(next < records.size());
-        if (next + prefetch_ahead < records.size()) {
-            state.prefetch_reservation_at(records[next + prefetch_ahead]);
-        }
-        return records[next++];
-    }
-    void prefetch_first(const booking_state& state) const noexcept {
-        for (std::size_t i = 0; i < std::min(prefetch_ahead, records.size()); i++) {
-            state.prefetch_reservation_at(records[i]);
-        }
     }
 };
 
@@ -139,8 +118,7 @@ ORDO_ALWAYS_INLINE apply_result replay_held(booking_state& state, std::span<cons
                                     .reserved_zero = 0,
                                     .quantity = static_cast<std::uint16_t>(item.quantity)};
     }
-    places.index_new(state, e.reservation);
-    apply_held(state, e, resolved, conference_index);
+    apply_held(state, e, resolved, conference_index, places.new_place(state, e.reservation));
     return apply_result::applied;
 }
 
@@ -226,12 +204,10 @@ apply_result apply(booking_state& state, std::span<const std::byte> record) noex
                         record.subspan(sizeof(header)), places);
 }
 
-replay_result apply_resolved(booking_state& state, std::span<const std::byte> body,
-                             std::uint32_t record_count,
-                             std::span<const std::uint32_t> record_numbers) noexcept {
+replay_result apply_records(booking_state& state, std::span<const std::byte> body,
+                            std::uint32_t record_count) noexcept {
     replay_result result;
-    resolved_places places{.records = record_numbers};
-    places.prefetch_first(state);
+    index_places places;
     const std::byte* record = body.data();
     const std::byte* const end = record + body.size();
     for (std::uint32_t i = 0; i < record_count; i++) {
@@ -251,7 +227,6 @@ replay_result apply_resolved(booking_state& state, std::span<const std::byte> bo
         record += header.size_bytes;
     }
     ORDO_ASSERT(record == end);
-    ORDO_ASSERT(places.next == record_numbers.size());
     return result;
 }
 

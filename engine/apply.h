@@ -1,16 +1,14 @@
 #pragma once
 // Application: event -> state change. These functions are the only code that changes
-// booking_state, one per event; the reservation index aside, which is a lookup structure
-// kept by whoever finds places. The live sequencer calls them with the event it has just
-// recorded and the table places decide() already found (so a command hashes and probes
+// booking_state, one per event (the index, free list, live lists and finished ids
+// included, through booking_state's methods). The live sequencer calls them with the event
+// it has just recorded and the table places decide() already found (so a command hashes and probes
 // once); recovery decodes each journal record and calls the same functions, with places
-// found by the index on another thread (apply_resolved, engine/replay.h) or here
-// (apply(record)), so replay gives the same state byte for byte and never re-decides. The
-// places are a lookup cache only: every one is checked against the event (ORDO_ASSERT)
-// before it is used.
+// found by the index here (apply(record), apply_records), so replay gives the same state
+// byte for byte and never re-decides. The places are a lookup cache only: every one is
+// checked against the event (ORDO_ASSERT) before it is used.
 //
-// Thread: whichever thread owns the state (recovery, then the sequencer); during a replay
-// the index is the resolver thread's.
+// Thread: whichever thread owns the state (recovery, then the sequencer).
 
 #include <cstddef>
 #include <cstdint>
@@ -45,22 +43,23 @@ ORDO_ALWAYS_INLINE void count_record(booking_state& state, std::uint64_t now_ms,
     state.commands += primary ? 1 : 0;
 }
 
-// reservation_held: appends the reservation's record. `items` are the event's items
-// resolved to their conference's seat type indices. The id's index entry is the caller's
-// (booking_state::index_reservation, pointing at reservation_count() before this call):
-// live, decide() found its slot; replay indexes on another thread (engine/replay.h).
+// reservation_held: the reservation takes a record (booking_state::add_reservation) and is
+// indexed where `where` (find_reservation's answer for its id: live, decide() found it;
+// in a replay, the replay) says. `items` are the event's items resolved to their
+// conference's seat type indices.
 ORDO_ALWAYS_INLINE void apply_held(booking_state& state, const reservation_held_v1& e,
-                                   const reserved_item* items,
-                                   std::uint32_t conference_index) noexcept {
+                                   const reserved_item* items, std::uint32_t conference_index,
+                                   const reservation_lookup& where) noexcept {
     ORDO_ASSERT(e.item_count >= 1);
     ORDO_ASSERT(e.item_count <= reservation_items_max);
     conference_state& c = state.conference(conference_index);
     ORDO_ASSERT(c.id == e.conference);
     ORDO_ASSERT(c.closed == 0);  // a closed conference takes no holds
-    // ids are unique for all time: whoever indexed it found the id missing.
-    const std::uint32_t record = state.append_reservation(e.reservation);
+    // ids are unique for all time: whoever found its place found the id missing.
+    ORDO_ASSERT(where.record == index_none);
+    const std::uint32_t record = state.add_reservation(where, e.reservation, conference_index);
     reservation_state& r = state.reservation(record);
-    // A fresh arena record is all zero: set what differs (append_reservation set the id).
+    // The record is all zero: set what differs (add_reservation set the id).
     r.customer = e.customer;
     r.expires_at_ms = e.expires_at_ms;
     r.conference_index = conference_index;
@@ -83,7 +82,9 @@ ORDO_ALWAYS_INLINE void apply_held(booking_state& state, const reservation_held_
 
 // reservation_confirmed, reservation_cancelled, reservation_expired and
 // reservation_expired_at_close: the reservation at `record` leaves `held` (or `confirmed`,
-// for a cancel), its seats return or move.
+// for a cancel), its seats return or move; it leaves the expiry queue when it was held,
+// and a cancel or an expiry finishes it (its record is given back, finished_ids keeps how
+// it ended).
 ORDO_ALWAYS_INLINE void apply_status_change(booking_state& state, std::uint64_t now_ms,
                                             std::uint64_t reservation, std::uint32_t record,
                                             reservation_status to) noexcept {
@@ -122,7 +123,14 @@ ORDO_ALWAYS_INLINE void apply_status_change(booking_state& state, std::uint64_t 
         case reservation_status::held:
             ORDO_ASSERT(false && "no transition back to held");
     }
-    r.status = to;
+    if (was_held) state.expiries().remove(record);
+    if (to == reservation_status::confirmed) {
+        r.status = to;
+    } else {
+        state.finish_reservation(record, to == reservation_status::cancelled
+                                             ? finished_status::cancelled
+                                             : finished_status::expired);
+    }
     count_record(state, now_ms, to != reservation_status::expired);
 }
 
@@ -166,13 +174,10 @@ struct replay_result {
     std::optional<journal::record_header> unknown;  // a type or version this ordo lacks
 };
 
-// Replay of a whole batch body (its framing validated by the journal reader) after a
-// reservation_resolver has indexed its new reservations and found, in order, the record of
-// every confirmed, cancelled and expired one (`record_numbers`): applies the records in
-// order, everything but the index. Stops at the first record it cannot apply: an unknown
-// type or version, or a full table (where the resolver stopped too).
-replay_result apply_resolved(booking_state& state, std::span<const std::byte> body,
-                             std::uint32_t record_count,
-                             std::span<const std::uint32_t> record_numbers) noexcept;
+// Replay of a whole batch body (its framing validated by the journal reader): applies the
+// records in order, finding each reservation's place through the index. Stops at the first
+// record it cannot apply: an unknown type or version, or a full table.
+replay_result apply_records(booking_state& state, std::span<const std::byte> body,
+                            std::uint32_t record_count) noexcept;
 
 }  // namespace ordo::engine

@@ -18,6 +18,7 @@
 #include "engine/big_array.h"
 #include "engine/conference.h"
 #include "engine/expiry_queue.h"
+#include "engine/finished_ids.h"
 #include "engine/hash.h"
 #include "engine/limits.h"
 #include "engine/reservation.h"
@@ -83,11 +84,15 @@ public:
     }
     std::uint32_t insert_conference(std::uint64_t id) noexcept;
 
-    // --- Reservations: records in an arena in the order they were made (ids are unique
-    // for all time and never deleted), found through the reservation index
-    // (engine/reservation_index.h). The arena order is the hot order: a new hold is the
-    // next record, recent ones (confirmed or cancelled soon after) are recent records,
-    // and expiries walk the arena front to back. ---
+    // --- Reservations: records in an arena of reservations_max, one per live reservation
+    // (held, or confirmed in an open conference), found through the reservation index
+    // (engine/reservation_index.h). A reservation that finishes (cancelled, expired, or
+    // confirmed when its conference closes) leaves the index, its id and how it ended go to
+    // finished_ids (2 bits an id in increasing runs), and its record is given back: zeroed
+    // and pushed on a free list threaded through the free records (a free record has id 0
+    // and holds the next free record + 1 in `customer`), which the next hold pops. The
+    // arena's length is its high-water mark (the most records ever live at once), so the
+    // table bounds what is live, never what happened. ---
     using reservation_lookup = engine::reservation_lookup;
     // Always inlined: out of line (GCC's choice once process_command grew a case) it cost
     // ~37 instructions a command in calls and spills (callgrind).
@@ -97,12 +102,19 @@ public:
             return reservations_.data()[record].id;
         });
     }
-    // Prefetches record `record` for writing (it may be one not appended yet).
+    // How a reservation that is not live ended (finished_status::none: the id is unused).
+    finished_status find_finished(std::uint64_t id) const noexcept { return finished_.find(id); }
+    const finished_ids& finished() const noexcept { return finished_; }
+    // Prefetches record `record` for writing (it may be one not used yet).
     void prefetch_reservation_at(std::uint32_t record) const noexcept {
         ORDO_ASSERT(record < options_.reservations_max);
         __builtin_prefetch(reservations_.data() + record, 1);
     }
     void prefetch_reservation(std::uint64_t id) const noexcept { index_.prefetch(id); }
+    // The record a new hold would take: prefetched a batch ahead by the sequencer.
+    std::uint32_t next_free_record() const noexcept {
+        return free_head_ != 0 ? free_head_ - 1 : reservation_count_;
+    }
     reservation_state& reservation(std::uint32_t record) noexcept {
         ORDO_ASSERT(record < reservation_count_);
         guard_write(snapshot_table::reservations, record);
@@ -112,47 +124,50 @@ public:
         ORDO_ASSERT(record < reservation_count_);
         return reservations_.data()[record];
     }
+    // The arena's length: records live or free below the high-water mark.
     std::uint32_t reservation_count() const noexcept { return reservation_count_; }
-    // The arena itself, for a reader that knows which records exist without asking
-    // reservation_count() (replay's resolver thread, engine/reservation_resolver.h).
-    const reservation_state* reservation_records() const noexcept { return reservations_.data(); }
+    std::uint32_t live_reservations() const noexcept { return reservation_count_ - free_count_; }
+    std::uint32_t free_head() const noexcept { return free_head_; }
+    std::uint32_t free_count() const noexcept { return free_count_; }
+    // No room for one more live reservation: every record is live, or the finished ids'
+    // scattered room (kept for every live reservation, so that a finish never fails) is
+    // spent (random ids only: see engine/finished_ids.h).
     bool reservations_full() const noexcept {
-        return reservation_count_ >= options_.reservations_max;
+        const bool arena_full = free_head_ == 0 && reservation_count_ >= options_.reservations_max;
+        return arena_full || finished_.scattered_room() <= live_reservations();
     }
-    // Appends a zeroed record for `id` as the next reservation, indexed where
-    // find_reservation(id) said it is missing; returns its record number.
-    std::uint32_t insert_reservation(const reservation_lookup& where, std::uint64_t id) noexcept {
-        index_reservation(where, reservation_count_);
-        return append_reservation(id);
-    }
-    // The two halves of insert_reservation, which replay runs on two threads: the index
-    // entry (where the id was found missing, pointing at `record`) and the arena record.
-    void index_reservation(const reservation_lookup& where, std::uint32_t record) noexcept {
-        ORDO_ASSERT(record < options_.reservations_max);
-        index_.insert(where, record);
-    }
-    // The index itself, for the thread that keeps it during a replay.
-    reservation_index reservation_index_view() const noexcept { return index_; }
-    std::uint32_t append_reservation(std::uint64_t id) noexcept {
-        ORDO_ASSERT(id != 0);
-        ORDO_ASSERT(!reservations_full());
-        const std::uint32_t number = reservation_count_++;
-        guard_write(snapshot_table::reservations, number);
-        // The arena is append-only and starts zeroed, so the record is still all zero: only
-        // the fields the caller sets differ from zero. (Not asserted: reading the fresh
-        // line first would turn this store, which can retire before its miss is served,
-        // into a load the sequencer waits for.)
-        reservations_.data()[number].id = id;
-        return number;
-    }
-    std::uint32_t reservation_index_slot_count() const noexcept { return index_.slot_count(); }
+    // A new live reservation `id` of conference `conference_index`: takes a free record (or
+    // the next one), indexes it where find_reservation(id) said it is missing, and links it
+    // into its conference's live list. Returns the record, all zero but its id.
+    std::uint32_t add_reservation(const reservation_lookup& where, std::uint64_t id,
+                                  std::uint32_t conference_index) noexcept;
+    // The live reservation at `record` has finished with `status` (out of the expiry queue
+    // already): out of the index and its conference's list, into finished_ids, and its
+    // record given back.
+    void finish_reservation(std::uint32_t record, finished_status status) noexcept;
+    // The records of conference `conference_index`'s live reservations (held and
+    // confirmed), into `out` (room for reservations_max); returns how many. Walks only
+    // that conference's list.
+    std::uint32_t live_of_conference(std::uint32_t conference_index,
+                                     std::span<std::uint32_t> out) const noexcept;
+    // Its sale has closed and none is held any more: every confirmed reservation of the
+    // conference finishes (finished_status::closed), in ascending id (so the free list and
+    // the finished ids come out the same live, replayed, or after a snapshot).
+    void finish_confirmed_of_closed(std::uint32_t conference_index) noexcept;
+    // Decode (engine/state_codec.h) into a fresh state: the arena's records as they were,
+    // free ones included, then the free list's head and length; rebuilds the index, the
+    // conference lists and the expiry queue.
+    void restore_reservation(const reservation_state& r) noexcept;
+    void restore_free_list(std::uint32_t head, std::uint32_t count) noexcept;
+    finished_ids& finished_for_restore() noexcept { return finished_; }
 
     expiry_queue& expiries() noexcept { return expiries_; }
+    const expiry_queue& expiries() const noexcept { return expiries_; }
 
-    // Room for the record numbers of one conference's holds while close_conference expires
-    // them (engine/process.h), one entry per possible reservation, so a close never
-    // allocates. Not prefaulted: closes are rare and a close of k holds touches 4k bytes
-    // of it. (The `memory` work replaces it with per-conference lists.)
+    // Room for the record numbers of one conference's live reservations while
+    // close_conference expires or finishes them (engine/process.h), one entry per possible
+    // reservation, so a close never allocates. Not prefaulted: closes are rare and a close
+    // of k reservations touches 4k bytes of it.
     std::span<std::uint32_t> close_scratch() noexcept {
         return {close_scratch_.data(), close_scratch_.size()};
     }
@@ -164,13 +179,16 @@ public:
     // snapshot, or a write that bypasses the accessors, must do the same, or the snapshot
     // could hold a change made after its instant.
     // The snapshotted tables as they are now, in snapshot_table order.
-    std::array<snapshot_table_span, 2> snapshot_tables() const noexcept;
+    std::array<snapshot_table_span, 5> snapshot_tables() const noexcept;
     // The most bytes each snapshotted table can hold, in the same order.
-    static std::array<std::uint64_t, 2> snapshot_table_capacity_bytes(
+    static std::array<std::uint64_t, 5> snapshot_table_capacity_bytes(
         const state_options& options) noexcept;
     // The sequencer's snapshotter attaches its guard while a snapshot is being copied out,
     // and detaches it (nullptr) when that is done.
-    void set_snapshot_guard(snapshot_guard* guard) noexcept { guard_ = guard; }
+    void set_snapshot_guard(snapshot_guard* guard) noexcept {
+        guard_ = guard;
+        finished_.set_snapshot_guard(guard);
+    }
     bool snapshot_guarded() const noexcept { return guard_ != nullptr; }
 
     // --- Time and counters ---
@@ -199,11 +217,26 @@ private:
     std::uint32_t conference_mask_ = 0;
     std::uint32_t conference_shift_ = 0;
     std::uint32_t conference_count_ = 0;
+    struct live_link {
+        std::uint32_t prev_plus_one;  // 0: none
+        std::uint32_t next_plus_one;
+    };
+    void link_live(std::uint32_t record, std::uint32_t conference_index) noexcept;
+    void unlink_live(std::uint32_t record, std::uint32_t conference_index) noexcept;
+    void free_record(std::uint32_t record) noexcept;
+
     big_array<reservation_state> reservations_;  // the arena: reservations_max records
     big_array<reservation_index_entry> reservation_index_;  // the entries index_ points to
     reservation_index index_;
-    std::uint32_t reservation_count_ = 0;
+    std::uint32_t reservation_count_ = 0;  // the arena's high-water mark
+    std::uint32_t free_head_ = 0;          // free record + 1; 0: none
+    std::uint32_t free_count_ = 0;
+    // Each conference's live reservations, a doubly linked list through the records (not
+    // in snapshots: rebuilt from the records on decode, and closes sort what they find).
+    big_array<std::uint32_t> conference_live_head_;  // by conference: record + 1
+    big_array<live_link> live_links_;                // by record
     expiry_queue expiries_;
+    finished_ids finished_;
     big_array<std::uint32_t> close_scratch_;  // reservations_max record numbers
     snapshot_guard* guard_ = nullptr;
 };

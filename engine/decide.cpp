@@ -72,44 +72,30 @@ outcome decide_close(const booking_state& state, const command_header& h,
 
 std::uint32_t find_held_of_conference(const booking_state& state, std::uint32_t conference_index,
                                       std::span<std::uint32_t> out) noexcept {
-    ORDO_ASSERT(out.size() >= state.reservation_count());
-    const conference_state& c = state.conference(conference_index);
-    ORDO_ASSERT(c.closed == 0);
-    std::uint64_t seats_left = 0;  // held seats of the conference not yet found
-    for (std::uint32_t t = 0; t < c.type_count; t++) seats_left += c.seats[t].held;
+    ORDO_ASSERT(state.conference(conference_index).closed == 0);
+    const std::uint32_t live = state.live_of_conference(conference_index, out);
     std::uint32_t found = 0;
-    for (std::uint32_t record = state.reservation_count(); record > 0 && seats_left > 0;) {
-        record--;
-        const reservation_state& r = state.reservation(record);
-        if (r.conference_index != conference_index) continue;
-        if (r.status != reservation_status::held) continue;
-        for (std::uint32_t i = 0; i < r.item_count; i++) {
-            ORDO_ASSERT(r.items[i].quantity <= seats_left);
-            seats_left -= r.items[i].quantity;
-        }
-        out[found++] = record;
+    for (std::uint32_t i = 0; i < live; i++) {
+        if (state.reservation(out[i]).status == reservation_status::held) out[found++] = out[i];
     }
-    ORDO_ASSERT(seats_left == 0);  // every held seat belongs to a hold
     std::sort(out.begin(), out.begin() + found, [&state](std::uint32_t a, std::uint32_t b) {
         return state.reservation(a).id < state.reservation(b).id;
     });
     return found;
 }
 
-std::optional<expiry_entry> next_due_expiry(booking_state& state, std::uint64_t now_ms) noexcept {
-    expiry_queue& queue = state.expiries();
-    while (!queue.empty()) {
-        const expiry_entry top = queue.top();
-        if (top.expires_at_ms > now_ms) return std::nullopt;
-        const reservation_state& r = state.reservation(top.record);
-        ORDO_ASSERT(r.id == top.reservation);
-        if (r.status == reservation_status::held) {
-            ORDO_ASSERT(r.expires_at_ms == top.expires_at_ms);
-            return top;
-        }
-        queue.pop();  // confirmed, cancelled or already expired: a stale entry
-    }
-    return std::nullopt;
+std::optional<expiry_entry> next_due_expiry(const booking_state& state,
+                                            std::uint64_t now_ms) noexcept {
+    const expiry_queue& queue = state.expiries();
+    if (queue.empty()) return std::nullopt;
+    const expiry_entry top = queue.top();
+    if (top.expires_at_ms > now_ms) return std::nullopt;
+    // The queue holds exactly the held reservations (entries leave with their hold).
+    const reservation_state& r = state.reservation(top.record);
+    ORDO_ASSERT(r.id == top.reservation);
+    ORDO_ASSERT(r.status == reservation_status::held);
+    ORDO_ASSERT(r.expires_at_ms == top.expires_at_ms);
+    return top;
 }
 
 }  // namespace ordo::engine

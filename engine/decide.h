@@ -41,6 +41,8 @@ ORDO_ALWAYS_INLINE outcome decide_reserve(const booking_state& state, command_vi
     const command_header& h = cmd.header();
     const booking_state::reservation_lookup found = state.find_reservation(h.reservation);
     if (found.record != index_none) return outcome::duplicate;
+    // Not live: a finished one is a duplicate too (ids are used once, for all time).
+    if (state.find_finished(h.reservation) != finished_status::none) return outcome::duplicate;
     const std::uint32_t index = state.find_conference(h.conference);
     if (index == index_none) return outcome::unknown_conference;
     const conference_state& c = state.conference(index);
@@ -72,6 +74,24 @@ ORDO_ALWAYS_INLINE outcome decide_reserve(const booking_state& state, command_vi
     return outcome::accepted;
 }
 
+// confirm and cancel of a reservation that is not live: it never was (unknown), or it
+// finished (its record given back), and finished_ids says how: what the old status would
+// have answered. A cancelled one: a cancel is a duplicate, a confirm not_active. An
+// expired one: not_active. Confirmed in a closed conference: a confirm is a duplicate, a
+// cancel conference_closed.
+inline outcome decide_finished(finished_status status, bool confirm) noexcept {
+    switch (status) {
+        case finished_status::none: return outcome::unknown_reservation;
+        case finished_status::cancelled:
+            return confirm ? outcome::not_active : outcome::duplicate;
+        case finished_status::expired: return outcome::not_active;
+        case finished_status::closed:
+            return confirm ? outcome::duplicate : outcome::conference_closed;
+    }
+    ORDO_ASSERT(false && "unknown finished status");
+    return outcome::unknown_reservation;
+}
+
 // confirm and cancel: unknown_reservation, duplicate (already in the target status),
 // not_active, then conference_closed (a cancel of a confirmed reservation of a closed
 // conference; a confirm never meets it: a close expires every hold). `record` is set when
@@ -80,10 +100,10 @@ ORDO_ALWAYS_INLINE outcome decide_status_change(const booking_state& state, cons
                                                 std::uint32_t& record) noexcept {
     ORDO_ASSERT(h.kind == op::confirm || h.kind == op::cancel);
     const std::uint32_t found = state.find_reservation(h.reservation).record;
-    if (found == index_none) return outcome::unknown_reservation;
+    const bool confirm = h.kind == op::confirm;
+    if (found == index_none) return decide_finished(state.find_finished(h.reservation), confirm);
     const reservation_state& r = state.reservation(found);
     ORDO_ASSERT(r.id == h.reservation);
-    const bool confirm = h.kind == op::confirm;
     const reservation_status done =
         confirm ? reservation_status::confirmed : reservation_status::cancelled;
     if (r.status == done) return outcome::duplicate;
@@ -114,16 +134,13 @@ outcome decide_close(const booking_state& state, const command_header& h,
 
 // The record numbers of every held reservation of conference `conference_index`, in
 // ascending reservation id (the order a close expires them), written to the front of
-// `out` (room for reservations_max); returns how many. A scan of the arena from its newest
-// record back (holds are recent: older ones have expired), which stops once the holds
-// found account for every seat the conference has held. Closes are rare; the `memory`
-// work replaces the scan with per-conference lists.
+// `out` (room for reservations_max); returns how many. Walks only that conference's live
+// reservations (booking_state::live_of_conference).
 std::uint32_t find_held_of_conference(const booking_state& state, std::uint32_t conference_index,
                                       std::span<std::uint32_t> out) noexcept;
 
-// The next hold that expires at `now_ms`, in (expires_at, id) order, or nullopt. Drops
-// queue entries of holds that were confirmed or cancelled on the way (they are stale
-// index entries, not state).
-std::optional<expiry_entry> next_due_expiry(booking_state& state, std::uint64_t now_ms) noexcept;
+// The next hold that expires at `now_ms`, in (expires_at, id) order, or nullopt.
+std::optional<expiry_entry> next_due_expiry(const booking_state& state,
+                                            std::uint64_t now_ms) noexcept;
 
 }  // namespace ordo::engine

@@ -48,8 +48,7 @@ ORDO_ALWAYS_INLINE outcome process_reserve(booking_state& state, command_view cm
                                 .item_count = cmd.item_count(),
                                 .reserved_zero = 0};
     out.append_with_items<reservation_items_max>(event_type::reservation_held, e, cmd);
-    state.index_reservation(d.where, state.reservation_count());
-    apply_held(state, e, d.items, d.conference_index);
+    apply_held(state, e, d.items, d.conference_index, d.where);
     return outcome::accepted;
 }
 
@@ -84,10 +83,9 @@ void expire_due(booking_state& state, std::uint64_t now_ms, event_buffer& buffer
                       reservation_expired_v1{.now_ms = now_ms,
                                              .reservation = due->reservation,
                                              .expires_at_ms = due->expires_at_ms});
+        // Out of the queue, and its record given back.
         apply_status_change(state, now_ms, due->reservation, due->record,
                             reservation_status::expired);
-        // It was the queue's top and is stale now: drop it here rather than find it again.
-        state.expiries().pop();
     }
 }
 
@@ -116,7 +114,6 @@ template <class EnsureRoom>
                       reservation_expired_v1{.now_ms = now_ms,
                                              .reservation = reservation,
                                              .expires_at_ms = r.expires_at_ms});
-        // Its queue entry stays behind, stale, and is dropped when it reaches the top.
         apply_status_change(state, now_ms, reservation, record, reservation_status::expired);
     }
     if (buffer.free_bytes() < decide_record_bytes_max) ensure_room(decide_record_bytes_max);

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/big_array.h"
-#include "engine/reservation_resolver.h"
+#include "engine/apply.h"
 #include "base/wait/backoff.h"
 #include "base/cpu.h"
 
@@ -22,12 +22,10 @@ constexpr std::uint32_t slots_count = 4;
 // reader mapped it (a copy cost as much as the checksum): the reader keeps every segment
 // a slot may point into mapped (journal::reader::keep_mapped_segments).
 struct slot {
-    big_array<std::uint32_t> found{found_reservations_per_batch_max};
     std::uint64_t batch_number = 0;
     const std::byte* body = nullptr;
     std::uint32_t body_bytes = 0;
     std::uint32_t record_count = 0;
-    std::uint32_t found_count = 0;
 };
 
 // Counters on their own lines: each is written by one side and polled by the other.
@@ -59,12 +57,13 @@ std::optional<std::string> why_not_applied(const replay_result& replayed,
     return "unknown apply result";
 }
 
-// The reader thread: verify a batch, wait for a free slot, resolve into it, publish it.
-void read_and_resolve(journal::reader& reader, booking_state& state, std::vector<slot>& slots,
-                      handoff& h, const replay_stop* stop, std::uint64_t commands_before) {
-    // Built here, on this thread's stack: its fields change with every hold and must not
-    // share a line with the applier's.
-    reservation_resolver resolver(state);
+// The reader thread: verify a batch, wait for a free slot, publish it. (Finding the
+// reservations' records ran here too until records were reused: which record a hold takes
+// now depends on the frees the applier makes, so the applier finds them itself.)
+// With a stop point, the batch that holds it is cut right after the point's command and is
+// the last one published.
+void read_batches(journal::reader& reader, std::vector<slot>& slots, handoff& h,
+                  const replay_stop* stop, std::uint64_t commands_before) {
     base::backoff wait;
     std::uint64_t filled = 0;
     for (;;) {
@@ -100,13 +99,9 @@ void read_and_resolve(journal::reader& reader, booking_state& state, std::vector
         s.batch_number = b.batch_number;
         s.body_bytes = static_cast<std::uint32_t>(body.size());
         s.record_count = record_count;
-        s.found_count =
-            resolver.resolve(std::span<const std::byte>(s.body, s.body_bytes), s.record_count,
-                             std::span<std::uint32_t>(s.found.data(), s.found.size()));
         filled++;
         h.filled.store(filled, std::memory_order_release);
-        if (resolver.stopped()) break;  // the applier fails at that record
-        if (last) break;                // the stop point cut this batch
+        if (last) break;  // the stop point cut this batch
     }
     h.reader_done.store(true, std::memory_order_release);
 }
@@ -115,11 +110,7 @@ void read_and_resolve(journal::reader& reader, booking_state& state, std::vector
 
 replay_result replay_records(booking_state& state, std::span<const std::byte> body,
                              std::uint32_t record_count) {
-    reservation_resolver resolver(state);
-    std::vector<std::uint32_t> found(found_reservations_per_batch_max);
-    const std::uint32_t found_count = resolver.resolve(body, record_count, found);
-    return apply_resolved(state, body, record_count,
-                          std::span<const std::uint32_t>(found.data(), found_count));
+    return apply_records(state, body, record_count);
 }
 
 std::expected<replay_totals, std::string> replay_journal(journal::reader& reader,
@@ -134,8 +125,7 @@ std::expected<replay_totals, std::string> replay_journal(journal::reader& reader
     handoff h;
     // Read here, before the applier starts changing it.
     const std::uint64_t commands_before = state.commands;
-    std::jthread reader_thread(
-        [&] { read_and_resolve(reader, state, slots, h, stop, commands_before); });
+    std::jthread reader_thread([&] { read_batches(reader, slots, h, stop, commands_before); });
     replay_totals totals;
     base::backoff wait;
     std::uint64_t applied = 0;
@@ -153,9 +143,8 @@ std::expected<replay_totals, std::string> replay_journal(journal::reader& reader
         wait.reset();
         const slot& s = slots[applied % slots.size()];
         const replay_result replayed =
-            apply_resolved(state, std::span<const std::byte>(s.body, s.body_bytes),
-                           s.record_count,
-                           std::span<const std::uint32_t>(s.found.data(), s.found_count));
+            apply_records(state, std::span<const std::byte>(s.body, s.body_bytes),
+                          s.record_count);
         totals.records += replayed.applied;
         if (auto failed = why_not_applied(replayed, s.batch_number)) {
             h.stop.store(true, std::memory_order_relaxed);

@@ -1,11 +1,11 @@
 #pragma once
-// Replay of journal batches into a booking_state, the two halves of engine/apply.h and
-// engine/reservation_resolver.h put together.
+// Replay of journal batches into a booking_state (engine/apply.h).
 //
 // replay_journal is what recovery runs: a second thread reads and verifies the journal
-// (journal::reader), copies each batch into one of a few slots and resolves its
-// reservations against the index; the calling thread applies the slots in order. Hashing,
-// walking and probing the index then overlap with applying, on the other core.
+// (journal::reader) and hands each batch, in place, through one of a few slots; the calling
+// thread applies the slots in order, finding reservations through the index itself (which
+// record a hold takes depends on the records finishes gave back, so finding cannot run
+// ahead on the other core any more). Checksums then overlap with applying.
 //
 // Thread: replay_records on the caller's thread; replay_journal on the caller's thread plus
 // one it starts and joins before returning. The state is the caller's throughout.
@@ -23,7 +23,7 @@
 
 namespace ordo::engine {
 
-// One batch body, both halves on this thread (tests and small tools).
+// One batch body on this thread (tests and small tools).
 replay_result replay_records(booking_state& state, std::span<const std::byte> body,
                              std::uint32_t record_count);
 

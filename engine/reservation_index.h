@@ -5,11 +5,10 @@
 // record number; a fingerprint match is confirmed against the record's id, which the
 // caller supplies (id_of), so the index never reads the records itself.
 //
-// A value type that points at entries booking_state owns: copying it is how replay's
-// resolver thread keeps the index's address and shape in its own cache lines, away from
-// the counters the applying thread writes (engine/reservation_resolver.h).
+// A value type that points at entries booking_state owns. It holds the live reservations
+// only: erase() takes a finished one out.
 //
-// Thread: whoever owns the index (the sequencer; in a replay, the resolver thread).
+// Thread: whoever owns the state (the sequencer; recovery before it starts).
 
 #include <cstdint>
 
@@ -74,6 +73,28 @@ public:
         ORDO_ASSERT(entry.record_plus_one == 0);
         entry = reservation_index_entry{.fingerprint = where.fingerprint,
                                         .record_plus_one = record + 1};
+    }
+    // Empties `slot` (find's answer for an id that is there) and moves later entries of
+    // its probe run back into the hole when their home allows, so every id stays reachable
+    // without tombstones: a table whose ids come and go for hours never silts up with dead
+    // entries. `id_of(record)` as for find (each entry's id gives its home slot).
+    template <class IdOfRecord>
+    void erase(std::uint32_t slot, const IdOfRecord& id_of) const noexcept {
+        ORDO_ASSERT(slot <= mask_);
+        ORDO_ASSERT(entries_[slot].record_plus_one != 0);
+        std::uint32_t hole = slot;
+        for (std::uint32_t next = (slot + 1) & mask_;; next = (next + 1) & mask_) {
+            const reservation_index_entry entry = entries_[next];
+            if (entry.record_plus_one == 0) break;
+            const std::uint32_t home =
+                line_grouped_home_slot(id_of(entry.record_plus_one - 1), line_shift_);
+            // It may fill the hole when the hole lies between its home and where it is.
+            if (((next - home) & mask_) >= ((next - hole) & mask_)) {
+                entries_[hole] = entry;
+                hole = next;
+            }
+        }
+        entries_[hole] = reservation_index_entry{.fingerprint = 0, .record_plus_one = 0};
     }
     // The line `id`'s probe starts on.
     void prefetch(std::uint64_t id) const noexcept {

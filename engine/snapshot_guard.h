@@ -34,8 +34,14 @@
 namespace ordo::engine {
 
 // The tables a snapshot streams after its header (state_codec.h), in payload order.
-enum class snapshot_table : std::uint8_t { conferences = 0, reservations = 1 };
-inline constexpr std::uint32_t snapshot_tables_max = 4;
+enum class snapshot_table : std::uint8_t {
+    conferences = 0,
+    reservations = 1,
+    finished_pages = 2,
+    finished_page_keys = 3,
+    finished_scattered = 4,
+};
+inline constexpr std::uint32_t snapshot_tables_max = 8;
 
 // One table as a snapshot sees it: `bytes` of elements of `element_bytes` from `base`.
 struct snapshot_table_span {

@@ -6,11 +6,12 @@
 #include <cstring>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace ordo::engine {
 namespace {
 
-struct state_header_v2 {
+struct state_header_v3 {
     std::uint64_t magic;
     std::uint32_t version;
     std::uint32_t conference_count;
@@ -21,11 +22,14 @@ struct state_header_v2 {
     std::uint64_t confirmed;
     std::uint64_t cancelled;
     std::uint64_t expired;
-    std::uint64_t reservation_count;  // followed by that many reservation_state records
-    std::uint64_t reserved_zero;
+    std::uint64_t reservation_count;  // arena records (live and free) that follow
+    std::uint32_t free_head;          // free record + 1, 0: none
+    std::uint32_t free_count;
+    std::uint64_t finished_page_count;  // finished-id pages (and as many keys) that follow
+    std::uint64_t finished_scattered_count;  // then scattered finished-id entries
 };
-static_assert(sizeof(state_header_v2) == 88);
-static_assert(std::has_unique_object_representations_v<state_header_v2>);
+static_assert(sizeof(state_header_v3) == 104);
+static_assert(std::has_unique_object_representations_v<state_header_v3>);
 
 template <class T>
 bool take(std::span<const std::byte>& in, T& value) {
@@ -40,15 +44,32 @@ bool take(std::span<const std::byte>& in, T& value) {
 // this ordo wrote them).
 std::optional<std::string> check_reservation(const reservation_state& r,
                                              const booking_state& into) {
-    if (r.id == 0) return "state snapshot has a reservation with id 0";
-    const bool status_ok = r.status >= reservation_status::held &&
-                           r.status <= reservation_status::expired;
+    if (r.id == 0) {
+        // A free record: all zero but its free-list link.
+        reservation_state zero{};
+        zero.customer = r.customer;
+        if (std::memcmp(&zero, &r, sizeof(r)) != 0 ||
+            r.customer > into.options().reservations_max) {
+            return "state snapshot has an invalid free record";
+        }
+        return std::nullopt;
+    }
+    // Only live reservations keep a record: held, or confirmed in an open conference.
+    const bool status_ok = r.status == reservation_status::held ||
+                           r.status == reservation_status::confirmed;
     const bool items_ok = r.item_count >= 1 && r.item_count <= reservation_items_max;
     const bool fields_ok = r.customer != 0 && r.reserved_zero == 0;
     if (!status_ok || !items_ok || !fields_ok || r.conference_index >= into.conference_count()) {
         return "state snapshot has an invalid reservation " + std::to_string(r.id);
     }
     const conference_state& c = into.conference(r.conference_index);
+    if (c.closed != 0) return "state snapshot has a live reservation of a closed conference";
+    if (into.find_reservation(r.id).record != index_none) {
+        return "state snapshot has reservation " + std::to_string(r.id) + " twice";
+    }
+    if (into.find_finished(r.id) != finished_status::none) {
+        return "state snapshot has reservation " + std::to_string(r.id) + " live and finished";
+    }
     for (std::uint32_t i = 0; i < reservation_items_max; i++) {
         const reserved_item& item = r.items[i];
         const bool ok = i < r.item_count
@@ -93,24 +114,42 @@ std::optional<std::string> check_conference(const conference_state& c,
     return std::nullopt;
 }
 
-// The header's counters must describe the records that follow, before any is trusted
-// (held sizes an allocation).
-std::optional<std::string> check_counts(const state_header_v2& h) {
+// The header's counters must not overflow, nor its lengths exceed what the tables hold,
+// before any is trusted (they size what is read).
+std::optional<std::string> check_counts(const state_header_v3& h) {
     const std::uint64_t finished = h.cancelled + h.expired;
     const std::uint64_t live = h.held + h.confirmed;
     const bool overflow = finished < h.cancelled || live < h.held || live + finished < live;
-    if (overflow || live + finished != h.reservation_count || h.reserved_zero != 0) {
+    if (overflow || h.free_count > h.reservation_count || h.free_head > h.reservation_count ||
+        (h.free_count == 0) != (h.free_head == 0) || h.held > h.reservation_count) {
         return "state snapshot's reservation counts do not add up";
     }
+    return std::nullopt;
+}
+
+// The free list must reach exactly the free records, each once, and end.
+std::optional<std::string> check_free_list(const booking_state& state) {
+    std::vector<bool> seen(state.reservation_count());
+    std::uint32_t at = state.free_head();
+    for (std::uint32_t i = 0; i < state.free_count(); i++) {
+        if (at == 0 || at > state.reservation_count() || seen[at - 1]) {
+            return "state snapshot has a damaged free list";
+        }
+        const reservation_state& r = state.reservation(at - 1);
+        if (r.id != 0) return "state snapshot has a damaged free list";
+        seen[at - 1] = true;
+        at = static_cast<std::uint32_t>(r.customer);
+    }
+    if (at != 0) return "state snapshot has a damaged free list";
     return std::nullopt;
 }
 
 }  // namespace
 
 state_parts describe_state(const booking_state& state) noexcept {
-    static_assert(sizeof(state_header_v2) == state_header_bytes);
+    static_assert(sizeof(state_header_v3) == state_header_bytes);
     state_parts parts;
-    const state_header_v2 header{.magic = state_magic, .version = state_format_version,
+    const state_header_v3 header{.magic = state_magic, .version = state_format_version,
                                  .conference_count = state.conference_count(),
                                  .now_ms = state.now_ms, .commands = state.commands,
                                  .events = state.events, .held = state.counts.held,
@@ -118,12 +157,19 @@ state_parts describe_state(const booking_state& state) noexcept {
                                  .cancelled = state.counts.cancelled,
                                  .expired = state.counts.expired,
                                  .reservation_count = state.reservation_count(),
-                                 .reserved_zero = 0};
+                                 .free_head = state.free_head(),
+                                 .free_count = state.free_count(),
+                                 .finished_page_count = state.finished().page_count(),
+                                 .finished_scattered_count = state.finished().scattered_count()};
     std::memcpy(parts.header.data(), &header, sizeof(header));
     parts.tables = state.snapshot_tables();
-    // The layout decode_state reads: the conference records, then the reservation arena.
+    // The layout decode_state reads: the conference records, the reservation arena, the
+    // finished ids' pages, their keys, and the scattered log.
     ORDO_ASSERT(parts.tables[0].bytes == state.conference_count() * sizeof(conference_state));
     ORDO_ASSERT(parts.tables[1].bytes == state.reservation_count() * sizeof(reservation_state));
+    ORDO_ASSERT(parts.tables[2].bytes == header.finished_page_count * sizeof(finished_page));
+    ORDO_ASSERT(parts.tables[4].bytes ==
+                header.finished_scattered_count * sizeof(finished_scattered_entry));
     return parts;
 }
 
@@ -140,11 +186,57 @@ std::vector<std::byte> encode_state(const booking_state& state) {
     return out;
 }
 
+namespace {
+
+// The next `bytes` of `in`, or nullopt when it is shorter.
+std::optional<std::span<const std::byte>> take_bytes(std::span<const std::byte>& in,
+                                                     std::uint64_t bytes) {
+    if (in.size() < bytes) return std::nullopt;
+    const std::span<const std::byte> part = in.first(bytes);
+    in = in.subspan(bytes);
+    return part;
+}
+
+std::expected<void, std::string> decode_reservations(std::span<const std::byte> records,
+                                                     const state_header_v3& h,
+                                                     booking_state& into) {
+    std::vector<expiry_entry> held;
+    held.reserve(h.held);
+    std::array<std::uint64_t, 5> by_status{};  // by reservation_status (1..4)
+    std::uint64_t free_records = 0;
+    for (std::uint64_t i = 0; i < h.reservation_count; i++) {
+        reservation_state r;
+        std::memcpy(&r, records.data() + i * sizeof(r), sizeof(r));
+        if (auto bad = check_reservation(r, into)) return std::unexpected(*bad);
+        into.restore_reservation(r);
+        if (r.id == 0) {
+            free_records++;
+            continue;
+        }
+        if (r.status == reservation_status::held) {
+            held.push_back({.expires_at_ms = r.expires_at_ms, .reservation = r.id,
+                            .record = static_cast<std::uint32_t>(i), .reserved_zero = 0});
+        }
+        by_status[static_cast<std::size_t>(r.status)]++;
+    }
+    if (free_records != h.free_count || by_status[1] != h.held || by_status[2] > h.confirmed) {
+        return std::unexpected("state snapshot's reservation counts disagree with its records");
+    }
+    into.restore_free_list(h.free_head, h.free_count);
+    if (auto bad = check_free_list(into)) return std::unexpected(*bad);
+    std::sort(held.begin(), held.end(),
+              [](const expiry_entry& a, const expiry_entry& b) { return a.before(b); });
+    for (const expiry_entry& e : held) into.expiries().push(e);
+    return {};
+}
+
+}  // namespace
+
 std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
                                               booking_state& into) {
     ORDO_ASSERT(into.commands == 0);
     ORDO_ASSERT(into.conference_count() == 0);
-    state_header_v2 h;
+    state_header_v3 h;
     if (!take(bytes, h) || h.magic != state_magic) return std::unexpected("not a state snapshot");
     if (h.version != state_format_version) {
         return std::unexpected("state format version " + std::to_string(h.version) +
@@ -156,7 +248,7 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
     }
     if (h.reservation_count > into.options().reservations_max) {
         return std::unexpected("the snapshot holds " + std::to_string(h.reservation_count) +
-                               " reservations: raise --reservations-max");
+                               " reservation records: raise --reservations-max");
     }
     if (auto bad = check_counts(h)) return std::unexpected(*bad);
     for (std::uint32_t i = 0; i < h.conference_count; i++) {
@@ -166,80 +258,22 @@ std::expected<void, std::string> decode_state(std::span<const std::byte> bytes,
         const std::uint32_t index = into.insert_conference(c.id);
         into.conference(index) = c;
     }
-    std::vector<expiry_entry> held;
-    if (bytes.size() / sizeof(reservation_state) < h.reservation_count) {
-        return std::unexpected("state snapshot truncated");
+    if (h.finished_page_count > finished_pages_max ||
+        h.finished_scattered_count > (std::uint64_t{1} << 40)) {
+        return std::unexpected("state snapshot's finished-id counts are out of range");
     }
-    held.reserve(h.held);
-    const std::uint64_t count = h.reservation_count;
-    auto id_at = [&](std::uint64_t i) {
-        std::uint64_t id;
-        std::memcpy(&id, bytes.data() + i * sizeof(reservation_state), sizeof(id));
-        return id;
-    };
-    // Two halves on two threads, as in a replay (engine/replay.h): the index is rebuilt
-    // from the ids in the snapshot's bytes (probed at random: its lines are asked for
-    // ahead), while this thread checks and copies the records. Inserting in the arena's
-    // order rebuilds the index exactly as the live run built it. Each half stops at its
-    // first bad record; the earlier one is reported.
-    // The indexer's: where it found an id twice. This thread stops there too (a hint while
-    // the indexer runs, the answer after the join).
-    std::atomic<std::uint64_t> duplicate_at{count};
-    std::array<std::uint64_t, 5> by_status{};  // by reservation_status (1..4)
-    {
-        const reservation_index index = into.reservation_index_view();
-        std::jthread indexer([&, index] {
-            auto id_of = [&](std::uint32_t record) { return id_at(record); };
-            constexpr std::uint64_t prefetch_ahead = 16;
-            for (std::uint64_t i = 0; i < std::min(prefetch_ahead, count); i++) {
-                if (const std::uint64_t id = id_at(i)) index.prefetch(id);
-            }
-            for (std::uint64_t i = 0; i < count; i++) {
-                if (i + prefetch_ahead < count) {
-                    if (const std::uint64_t id = id_at(i + prefetch_ahead)) index.prefetch(id);
-                }
-                const std::uint64_t id = id_at(i);
-                if (id == 0) break;  // check_reservation refuses it
-                const reservation_lookup where = index.find(id, id_of);
-                if (where.record != index_none) {
-                    duplicate_at.store(i, std::memory_order_relaxed);
-                    break;
-                }
-                index.insert(where, static_cast<std::uint32_t>(i));
-            }
-        });
-        for (std::uint64_t i = 0; i < count && i <= duplicate_at.load(std::memory_order_relaxed);
-             i++) {
-            reservation_state r;
-            std::memcpy(&r, bytes.data() + i * sizeof(reservation_state), sizeof(r));
-            if (auto bad = check_reservation(r, into)) {
-                indexer.join();
-                if (duplicate_at.load(std::memory_order_relaxed) < i) break;  // reported below
-                return std::unexpected(*bad);
-            }
-            const std::uint32_t record = into.append_reservation(r.id);
-            ORDO_ASSERT(record == i);
-            into.reservation(record) = r;
-            if (r.status == reservation_status::held) {
-                held.push_back({.expires_at_ms = r.expires_at_ms, .reservation = r.id,
-                                .record = record, .reserved_zero = 0});
-            }
-            by_status[static_cast<std::size_t>(r.status)]++;
-        }
-    }  // joined
-    if (const std::uint64_t twice = duplicate_at.load(std::memory_order_relaxed); twice < count) {
-        return std::unexpected("state snapshot has reservation " + std::to_string(id_at(twice)) +
-                               " twice");
-    }
-    bytes = bytes.subspan(h.reservation_count * sizeof(reservation_state));
+    const auto records = take_bytes(bytes, h.reservation_count * sizeof(reservation_state));
+    const auto pages = take_bytes(bytes, h.finished_page_count * sizeof(finished_page));
+    const auto keys = take_bytes(bytes, h.finished_page_count * sizeof(std::uint64_t));
+    const auto log =
+        take_bytes(bytes, h.finished_scattered_count * sizeof(finished_scattered_entry));
+    if (!records || !pages || !keys || !log) return std::unexpected("state snapshot truncated");
     if (!bytes.empty()) return std::unexpected("state snapshot has trailing bytes");
-    if (by_status[1] != h.held || by_status[2] != h.confirmed || by_status[3] != h.cancelled ||
-        by_status[4] != h.expired) {
-        return std::unexpected("state snapshot's reservation counts disagree with its records");
+    // The finished ids first: a live record must not be among them.
+    if (auto restored = into.finished_for_restore().restore(*pages, *keys, *log); !restored) {
+        return restored;
     }
-    std::sort(held.begin(), held.end(),
-              [](const expiry_entry& a, const expiry_entry& b) { return a.before(b); });
-    for (const expiry_entry& e : held) into.expiries().push(e);
+    if (auto decoded = decode_reservations(*records, h, into); !decoded) return decoded;
     into.now_ms = h.now_ms;
     into.commands = h.commands;
     into.events = h.events;

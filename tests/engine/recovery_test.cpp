@@ -252,7 +252,7 @@ TEST_CASE("replay across many batches and segments equals the live run", "[recov
 
 TEST_CASE("newest snapshot + journal tail equals the live run and a full replay", "[recovery]") {
     // The tail confirms, cancels and expires reservations made before the snapshot: the
-    // resolver finds those through the records the snapshot restored.
+    // replay finds those through the records the snapshot restored (and gives them back).
     const auto history = write_long_history("ordo_recovery_test_snapshot_", 6'000);
     const auto& [live, batches, dir] = *history;
     // The state after the first 120 batches, as a snapshot at the reader's position there.

@@ -1,5 +1,6 @@
 // The reservation index: ids issued in order share index lines, and the table finds every
-// id it holds (ordered, random, or colliding whole lines) up to a full arena.
+// id it holds (ordered, random, or colliding whole lines) up to a full arena, also after
+// ids leave it (erase shifts the probe run back) and their records are reused.
 
 #include <catch2/catch.hpp>
 
@@ -21,10 +22,11 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64: random-looking ids, reprodu
 }
 
 void insert_all(booking_state& state, const std::vector<std::uint64_t>& ids) {
+    if (state.conference_count() == 0) state.insert_conference(1);
     for (const std::uint64_t id : ids) {
         const auto where = state.find_reservation(id);
         REQUIRE(where.record == index_none);
-        state.insert_reservation(where, id);
+        state.add_reservation(where, id, 0);
     }
 }
 
@@ -100,6 +102,53 @@ TEST_CASE("the reservation index finds every id up to a full arena") {
             }
             insert_all(state, ids);
             require_all_found(state, ids);
+        }
+    }
+}
+
+TEST_CASE("ids leaving the index keep every other id reachable, and their records are reused") {
+    // Proves erase (backward shift, no tombstones) on ordered, random and line-colliding
+    // ids: after every third id finishes, the rest are found at their records, the finished
+    // ones are not (finished_ids answers for them), and new ids take the freed records.
+    constexpr std::uint32_t reservations_max = 3000;
+    const auto ordered = [](std::uint64_t i) { return i + 1; };
+    const auto random = [](std::uint64_t i) { return mix(i) | 1; };
+    const auto colliding = [](std::uint64_t i) { return ((i / 8) << 40) + (i % 8) + 1; };
+    for (const auto& id_of : {+ordered, +random, +colliding}) {
+        booking_state state(
+            state_options{.conferences_max = 1, .reservations_max = reservations_max});
+        std::vector<std::uint64_t> ids;
+        for (std::uint64_t i = 0; i < reservations_max; i++) ids.push_back(id_of(i));
+        insert_all(state, ids);
+        REQUIRE(state.reservations_full());
+        for (std::uint32_t i = 0; i < reservations_max; i += 3) {
+            const auto found = state.find_reservation(ids[i]);
+            REQUIRE(found.record == i);
+            state.finish_reservation(found.record, finished_status::cancelled);
+        }
+        REQUIRE(state.live_reservations() == reservations_max - reservations_max / 3);
+        for (std::uint32_t i = 0; i < reservations_max; i++) {
+            const auto found = state.find_reservation(ids[i]);
+            if (i % 3 == 0) {
+                REQUIRE(found.record == index_none);
+                REQUIRE(state.find_finished(ids[i]) == finished_status::cancelled);
+            } else {
+                REQUIRE(found.record == i);
+                REQUIRE(state.find_finished(ids[i]) == finished_status::none);
+            }
+        }
+        std::vector<std::uint64_t> more;
+        for (std::uint64_t i = reservations_max; i < reservations_max + reservations_max / 3; i++) {
+            more.push_back(id_of(i));
+        }
+        insert_all(state, more);
+        REQUIRE(state.reservations_full());
+        REQUIRE(state.reservation_count() == reservations_max);  // no record past the max
+        for (const std::uint64_t id : more) {
+            const auto found = state.find_reservation(id);
+            REQUIRE(found.record != index_none);
+            REQUIRE(found.record % 3 == 0);  // a freed record
+            REQUIRE(state.reservation(found.record).id == id);
         }
     }
 }

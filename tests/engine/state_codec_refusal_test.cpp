@@ -19,8 +19,8 @@ using namespace ordo::engine;
 
 namespace {
 
-// state_header_v2's fields (engine/state_codec.cpp), as byte offsets into the payload.
-constexpr std::size_t header_bytes = 88;
+// state_header_v3's fields (engine/state_codec.cpp), as byte offsets into the payload.
+constexpr std::size_t header_bytes = state_header_bytes;
 constexpr std::size_t held_at = 40;
 constexpr std::size_t cancelled_at = 56;
 
@@ -146,8 +146,11 @@ TEST_CASE("decode_state refuses counts and reservations that do not add up", "[s
     put_at<std::uint64_t>(bytes, cancelled_at, cancelled - 1);
     CHECK(refusal(bytes) == "state snapshot's reservation counts disagree with its records");
 
+    // The first live record (free ones, id 0, are given back records).
+    std::size_t live = 0;
+    while (get_at<std::uint64_t>(good, reservation_at(good, live)) == 0) live++;
     bytes = good;
-    put_at<std::uint16_t>(bytes, reservation_at(good, 0) + offsetof(reservation_state,
-                                                                    reserved_zero), 1);
+    put_at<std::uint16_t>(bytes, reservation_at(good, live) + offsetof(reservation_state,
+                                                                       reserved_zero), 1);
     CHECK(refusal(bytes).starts_with("state snapshot has an invalid reservation "));
 }

@@ -97,8 +97,7 @@ TEST_CASE("decode refuses bytes that are not a state or do not fit the tables", 
     auto refused = decode_state(twice, fresh_twice);
     REQUIRE_FALSE(refused.has_value());
     REQUIRE(refused.error().find("twice") != std::string::npos);
-    // The records are checked on one thread and indexed on another: the earlier fault is
-    // the one reported, whichever thread meets it.
+    // The earlier fault is the one reported.
     const std::size_t first = bytes.size() - 5 * sizeof(reservation_state);
     std::vector<std::byte> invalid_then_twice = twice;
     invalid_then_twice[first + offsetof(reservation_state, status)] = std::byte{9};
@@ -111,11 +110,12 @@ TEST_CASE("decode refuses bytes that are not a state or do not fit the tables", 
     booking_state fresh_zero(state_options{.conferences_max = 8, .reservations_max = 64});
     auto zero = decode_state(zero_id, fresh_zero);
     REQUIRE_FALSE(zero.has_value());
-    REQUIRE(zero.error().find("id 0") != std::string::npos);
+    // An id of 0 is a free record, which must be all zero but its free-list link.
+    REQUIRE(zero.error().find("invalid free record") != std::string::npos);
 
-    // So is a conference whose closed flag is neither 0 nor 1 (the state header is 88
-    // bytes, the first conference follows it).
-    constexpr std::size_t first_conference = 88;
+    // So is a conference whose closed flag is neither 0 nor 1 (the state header is
+    // state_header_bytes, the first conference follows it).
+    constexpr std::size_t first_conference = state_header_bytes;
     std::vector<std::byte> bad_flag = bytes;
     bad_flag[first_conference + offsetof(conference_state, closed)] = std::byte{2};
     booking_state fresh_flag(state_options{.conferences_max = 8, .reservations_max = 64});

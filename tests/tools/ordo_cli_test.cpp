@@ -423,7 +423,7 @@ TEST_CASE("ordo simulate: tables of a gigabyte or more are announced before they
         ordo({"simulate", "--commands", "1000", "--json", "--reservations-max", "12000000"});
     INFO(large.err);
     REQUIRE(large.exit_status == 0);
-    CHECK(large.err.starts_with("ordo simulate: preparing 1.3 GB of tables for 12000000 "
+    CHECK(large.err.starts_with("ordo simulate: preparing 1.5 GB of tables for 12000000 "
                                 "reservations\n"));
 }
 

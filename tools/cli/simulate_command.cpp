@@ -25,7 +25,7 @@ struct simulate_flags {
     std::uint64_t seed = 1;
     bool json = false;
     bool no_pin = false;
-    std::uint32_t reservations_max = 0;  // 0: sized from the run
+    std::uint32_t reservations_max = 0;  // 0: sized from the market (reservations_for)
     load_options load;
     engine_options engine;
     std::string durability;  // empty: resolve_durability decides
@@ -51,9 +51,15 @@ std::uint64_t commands_for(const simulate_flags& flags) {
 
 std::uint32_t reservations_for(const simulate_flags& flags) {
     if (flags.reservations_max != 0) return flags.reservations_max;
-    // Every reservation ever made keeps its record, so the table holds the run's history:
-    // at most one booking a command (the market accepts far fewer once its sales sell out).
-    const std::uint64_t wanted = commands_for(flags) / 2 + 65'536;
+    // Only live reservations keep a record (held, or confirmed in a sale still open), so
+    // the market's shape bounds the table, not the run's length: each producer has at most
+    // `conferences` sales open of `seat_types` x capacity_max seats (twice that for the
+    // seats organisers add), and a reservation takes at least one seat. A short run needs
+    // no more than one booking a command.
+    const std::uint64_t live_max = std::uint64_t{flags.producers} * flags.load.conferences *
+                                       flags.load.seat_types * flags.load.capacity_max * 2 +
+                                   65'536;
+    const std::uint64_t wanted = std::min(commands_for(flags) / 2 + 65'536, live_max);
     return static_cast<std::uint32_t>(
         std::min<std::uint64_t>(wanted, reservations_max_default_cap));
 }
@@ -255,7 +261,8 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
     sub->add_flag("--no-pin", flags->no_pin, "Do not pin threads to CPUs");
     add_market_flags(*sub, flags->load);
     sub->add_option("--reservations-max", flags->reservations_max,
-                    "Reservation table capacity (default: sized from the run)")
+                    "Live reservations the table holds (default: sized from the market's "
+                    "shape and the run)")
         ->transform(whole_number_in(1, engine::reservations_max_limit));
     add_engine_flags(*sub, flags->engine, flags->durability, durability::none);
     sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
