@@ -125,10 +125,7 @@ void availability::encode_view(state_writer& out) const {
             out.u64(s.confirmed);
         }
     }
-    std::vector<std::uint64_t> ids;
-    ids.reserve(live_.size());
-    for (const auto& entry : live_) ids.push_back(entry.first);
-    std::sort(ids.begin(), ids.end());
+    const std::vector<std::uint64_t> ids = sorted_keys(live_);
     out.u64(ids.size());
     for (const std::uint64_t id : ids) {
         const live_reservation& r = live_.at(id);

@@ -64,10 +64,7 @@ void customers::on_expired(const event_context& at, const engine::reservation_ex
 }
 
 void customers::encode_view(state_writer& out) const {
-    std::vector<std::uint64_t> ids;
-    ids.reserve(reservations_.size());
-    for (const auto& entry : reservations_) ids.push_back(entry.first);
-    std::sort(ids.begin(), ids.end());
+    const std::vector<std::uint64_t> ids = sorted_keys(reservations_);
     out.u64(ids.size());
     for (const std::uint64_t id : ids) {
         const reservation_view& r = reservations_.at(id);

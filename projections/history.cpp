@@ -19,10 +19,7 @@ history_entry accepted_entry(const event_context& at, engine::op kind, std::uint
 
 void encode_entries(state_writer& out,
                     const std::unordered_map<std::uint64_t, std::vector<history_entry>>& map) {
-    std::vector<std::uint64_t> keys;
-    keys.reserve(map.size());
-    for (const auto& entry : map) keys.push_back(entry.first);
-    std::sort(keys.begin(), keys.end());
+    const std::vector<std::uint64_t> keys = sorted_keys(map);
     out.u64(keys.size());
     for (const std::uint64_t key : keys) {
         const std::vector<history_entry>& entries = map.at(key);
@@ -140,14 +137,7 @@ void history::on_closed(const event_context& at, const engine::conference_closed
 }
 
 void history::encode_view(state_writer& out) const {
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> owners(reservation_conference_.begin(),
-                                                                reservation_conference_.end());
-    std::sort(owners.begin(), owners.end());
-    out.u64(owners.size());
-    for (const auto& [reservation, conference] : owners) {
-        out.u64(reservation);
-        out.u64(conference);
-    }
+    write_sorted_pairs(out, reservation_conference_);
     encode_entries(out, by_reservation_);
     encode_entries(out, by_conference_);
 }

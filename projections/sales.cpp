@@ -80,17 +80,8 @@ void sales::on_rejected(const event_context& when, const engine::command_rejecte
 }
 
 void sales::encode_view(state_writer& out) const {
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> owners(reservation_conference_.begin(),
-                                                                reservation_conference_.end());
-    std::sort(owners.begin(), owners.end());
-    out.u64(owners.size());
-    for (const auto& [reservation, conference] : owners) {
-        out.u64(reservation);
-        out.u64(conference);
-    }
-    std::vector<std::uint64_t> conferences;
-    for (const auto& entry : points_) conferences.push_back(entry.first);
-    std::sort(conferences.begin(), conferences.end());
+    write_sorted_pairs(out, reservation_conference_);
+    const std::vector<std::uint64_t> conferences = sorted_keys(points_);
     out.u64(conferences.size());
     for (const std::uint64_t conference : conferences) {
         const std::vector<point>& points = points_.at(conference);

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace ordo::projections {
@@ -25,6 +27,28 @@ class state_writer {
   private:
     std::vector<std::byte> bytes_;
 };
+
+// A map's keys in ascending order: a checkpoint writes its maps in this order.
+template <typename Map>
+std::vector<std::uint64_t> sorted_keys(const Map& map) {
+    std::vector<std::uint64_t> keys;
+    keys.reserve(map.size());
+    for (const auto& entry : map) keys.push_back(entry.first);
+    std::sort(keys.begin(), keys.end());
+    return keys;
+}
+
+// A map of one id to another, as its count then its pairs in ascending order.
+template <typename Map>
+void write_sorted_pairs(state_writer& out, const Map& map) {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> pairs(map.begin(), map.end());
+    std::sort(pairs.begin(), pairs.end());
+    out.u64(pairs.size());
+    for (const auto& [key, value] : pairs) {
+        out.u64(key);
+        out.u64(value);
+    }
+}
 
 class state_reader {
   public:
