@@ -9,20 +9,21 @@
 namespace ordo::journal {
 
 // The sequence-lock protocol: the version is odd while the fields change; a loader that
-// saw the same even version before and after reading them read one store's fields. The
-// release fence keeps the odd version ahead of the field stores, the acquire fence keeps
-// the field loads ahead of the second version load.
+// saw the same even version before and after reading them read one store's fields. Without
+// fences (ThreadSanitizer does not model them): each field is stored with release, so a
+// loader whose acquire load saw a new field value also sees the odd version after it and
+// retries; the last version store (release) publishes every field to a loader whose first
+// acquire load of the version sees it. On x86 these are plain moves, as relaxed ones are.
 void durable_end_cell::store(const journal_position& end) noexcept {
     const std::uint64_t version = version_.load(std::memory_order_relaxed);
     ORDO_ASSERT(version % 2 == 0);  // one storing thread
     version_.store(version + 1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
-    batch_.store(end.next_batch_number, std::memory_order_relaxed);
-    sequence_.store(end.next_sequence, std::memory_order_relaxed);
-    segment_index_.store(end.segment_index, std::memory_order_relaxed);
-    segment_offset_.store(end.segment_offset, std::memory_order_relaxed);
-    chain_low_.store(end.previous_header_checksum.low, std::memory_order_relaxed);
-    chain_high_.store(end.previous_header_checksum.high, std::memory_order_relaxed);
+    batch_.store(end.next_batch_number, std::memory_order_release);
+    sequence_.store(end.next_sequence, std::memory_order_release);
+    segment_index_.store(end.segment_index, std::memory_order_release);
+    segment_offset_.store(end.segment_offset, std::memory_order_release);
+    chain_low_.store(end.previous_header_checksum.low, std::memory_order_release);
+    chain_high_.store(end.previous_header_checksum.high, std::memory_order_release);
     version_.store(version + 2, std::memory_order_release);
 }
 
@@ -30,14 +31,13 @@ journal_position durable_end_cell::load() const noexcept {
     for (;;) {
         const std::uint64_t before = version_.load(std::memory_order_acquire);
         journal_position end{
-            .next_batch_number = batch_.load(std::memory_order_relaxed),
-            .next_sequence = sequence_.load(std::memory_order_relaxed),
+            .next_batch_number = batch_.load(std::memory_order_acquire),
+            .next_sequence = sequence_.load(std::memory_order_acquire),
             .segment_index = static_cast<std::uint32_t>(
-                segment_index_.load(std::memory_order_relaxed)),
-            .segment_offset = segment_offset_.load(std::memory_order_relaxed),
-            .previous_header_checksum = {.low = chain_low_.load(std::memory_order_relaxed),
-                                         .high = chain_high_.load(std::memory_order_relaxed)}};
-        std::atomic_thread_fence(std::memory_order_acquire);
+                segment_index_.load(std::memory_order_acquire)),
+            .segment_offset = segment_offset_.load(std::memory_order_acquire),
+            .previous_header_checksum = {.low = chain_low_.load(std::memory_order_acquire),
+                                         .high = chain_high_.load(std::memory_order_acquire)}};
         const std::uint64_t after = version_.load(std::memory_order_relaxed);
         if (before == after && before % 2 == 0) return end;
         base::cpu_relax();
