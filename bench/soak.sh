@@ -73,7 +73,7 @@ def report(name, run, reference=None):
     print()
     outcomes = run["outcomes"]
     print(f"   table_full {outcomes.get('table_full', 0)}; live reservations at the end "
-          f"{run['live_reservations']}")
+          f"{run['live_reservations']}, at most {run['reservation_records']}")
     print(f"   longest sequencer pause (any cause) {run['sequencer_stall_ms_max']:.3f} ms")
     if run["snapshots"] > 0:
         print(f"   snapshots {run['snapshots']}: starting one paused the sequencer "

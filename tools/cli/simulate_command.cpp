@@ -99,6 +99,7 @@ void print_summary(const simulate_flags& flags, const simulate_result& r,
             {"seed", flags.seed},           {"outcomes", outcomes},
             {"setup_commands", r.setup_commands},
             {"live_reservations", r.live_reservations},
+            {"reservation_records", r.reservation_records},
             {"reservations_max", reservations_max},
             {"batches", r.batches},         {"record_bytes", r.record_bytes},
             {"sink_publish_seconds", r.sink_publish_seconds},
@@ -130,8 +131,8 @@ void print_summary(const simulate_flags& flags, const simulate_result& r,
         fmt::print("  {:<20} {:>12}  {:5.1f}%\n", engine::outcome_name(result), r.outcomes[o],
                    100.0 * r.outcomes[o] / std::max<std::uint64_t>(r.commands, 1));
     }
-    fmt::print("live holds+confirmed  {} (table limit {})\n", r.live_reservations,
-               reservations_max);
+    fmt::print("live reservations {} at the end, {} at most (table limit {})\n",
+               r.live_reservations, r.reservation_records, reservations_max);
     fmt::print("batches       {} ({:.1f} MB of records)\n", r.batches, r.record_bytes / 1e6);
     print_per_second(r);
     fmt::print("memory        {:.1f} MB peak resident\n", r.max_rss_bytes / 1e6);

@@ -113,8 +113,8 @@ void add_table_flags(CLI::App& sub, table_flags& flags) {
         ->transform(whole_number_in(1, engine::conferences_max_limit));
     sub.add_option_function<std::uint32_t>(
            "--reservations-max", [&flags](std::uint32_t v) { flags.reservations_max = v; },
-           "Reservation table capacity of a new data directory; every reservation ever made "
-           "needs a place (default 1048576); a directory keeps it for life")
+           "Live reservations (held, or confirmed in an open conference) the table of a new data "
+           "directory holds at once (default 1048576); a directory keeps it for life")
         ->transform(whole_number_in(1, engine::reservations_max_limit));
 }
 

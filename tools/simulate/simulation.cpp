@@ -200,7 +200,8 @@ simulate_result run_with(const simulate_options& options, engine::booking_state&
             result.commands += t.outcomes[o];
         }
     }
-    result.live_reservations = state.counts.held + state.counts.confirmed;
+    result.live_reservations = state.live_reservations();
+    result.reservation_records = state.reservation_count();
     result.batches = seq.stats().batches;
     result.sink_publish_seconds = seq.stats().publish_ns / 1e9;
     result.sink_claim_wait_seconds = seq.stats().claim_wait_ns / 1e9;

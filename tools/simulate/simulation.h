@@ -45,7 +45,10 @@ struct simulate_result {
     std::uint64_t commands = 0;  // load phase, all producers
     double seconds = 0;          // load phase: first submit to last reply
     std::array<std::uint64_t, engine::outcome_count> outcomes{};
-    std::uint64_t live_reservations = 0;  // held + confirmed at the end
+    // Records in use at the end: held, or confirmed in a sale still open (a reservation
+    // confirmed in a closed sale, cancelled or expired keeps only its finished id).
+    std::uint64_t live_reservations = 0;
+    std::uint64_t reservation_records = 0;  // the arena's high-water mark: most live at once
     std::uint64_t batches = 0;
     double sink_publish_seconds = 0;     // the sequencer sealing and submitting batches
     double sink_claim_wait_seconds = 0;  // ... and waiting for a free batch buffer
