@@ -21,71 +21,19 @@
 #include <string>
 #include <vector>
 
+#include "tests/tools/ordo_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A directory under /tmp for one test, removed with everything in it when the test ends.
-class temp_dir {
-public:
-    temp_dir() {
-        static int counter = 0;
-        path_ = fs::temp_directory_path() / ("ordo_misuse_test_" + std::to_string(::getpid()) +
-                                             "_" + std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const fs::path& path() const { return path_; }
+using namespace ordo::test;
 
-private:
-    fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::string quoted(const std::string& text) {
-    std::string out = "'";
-    for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-struct run_result {
-    int exit_status = -1;
-    std::string out;
-    std::string err;
-};
-
-// Runs `ordo <args>` through the shell, after `prefix` (e.g. "ulimit -v N;").
+// Runs `ordo <args>` through the shell, after `prefix` (e.g. "ulimit -v N;"); exec'd, so a
+// process killed by a signal is seen as one.
 run_result ordo(const std::vector<std::string>& args, const std::string& prefix = "") {
-    const temp_dir capture;
-    std::string command = prefix + " exec " + quoted(ORDO_BINARY);
-    for (const std::string& arg : args) {
-        command += ' ';
-        command += quoted(arg);
-    }
-    command += " >" + quoted((capture.path() / "out").string());
-    command += " 2>" + quoted((capture.path() / "err").string()) + " </dev/null";
-    const int status = std::system(command.c_str());
-    REQUIRE(status != -1);
-    run_result result{-1, read_text(capture.path() / "out"), read_text(capture.path() / "err")};
-    // A process killed by a signal fails here with its signal and what it printed first.
-    INFO(command << "\nstderr: " << result.err);
-    REQUIRE_FALSE(WIFSIGNALED(status));
-    REQUIRE(WIFEXITED(status));
-    result.exit_status = WEXITSTATUS(status);
-    return result;
+    return run_ordo_shell(prefix + " exec ", args);
 }
 
 json state_of(const fs::path& data) {
@@ -307,6 +255,35 @@ TEST_CASE("a snapshot copied in from a longer history is not trusted", "[cli][mi
     REQUIRE(ordo(run_args(data, more)).exit_status == 0);
     CHECK(state_of(data).at("commands") == 20'100);
     CHECK(ordo({"journal", "verify", "--data", data.string()}).exit_status == 0);
+}
+
+TEST_CASE("a foreign snapshot older than the directory's own is noted", "[cli][misuse]") {
+    // Proves: a snapshot copied in from another directory whose history is another one, and
+    // older than DIR's own newest snapshot (so recovery never loads it), is named on stderr
+    // by `ordo state` ("does not belong to this journal"), which still prints DIR's own
+    // state; before, it was ignored silently.
+    const temp_dir dir;
+    const fs::path other = dir.path() / "other";
+    const fs::path data = dir.path() / "data";
+    REQUIRE(ordo(run_args(other, write_workload(dir.path() / "other.jsonl", 10'000, 500'000),
+                          {"--snapshot-every", "4000"}))
+                .exit_status == 0);
+    REQUIRE(ordo(run_args(data, write_workload(dir.path() / "own.jsonl", 20'000),
+                          {"--snapshot-every", "15000"}))
+                .exit_status == 0);
+    const json own = state_of(data);
+    const std::vector<fs::path> theirs = files_in(other / "snapshots", ".snap");
+    const std::vector<fs::path> ours = files_in(data / "snapshots", ".snap");
+    REQUIRE_FALSE(theirs.empty());
+    REQUIRE(ours.size() == 1);
+    REQUIRE(theirs[0].filename() < ours[0].filename());  // older: never loaded
+    fs::copy_file(theirs[0], data / "snapshots" / theirs[0].filename());
+    const run_result state = ordo({"state", "--data", data.string()});
+    INFO(state.err);
+    REQUIRE(state.exit_status == 0);
+    CHECK(state.err.find("does not belong to this journal") != std::string::npos);
+    CHECK(state.err.find(theirs[0].filename().string()) != std::string::npos);
+    CHECK(json::parse(state.out) == own);
 }
 
 TEST_CASE("after a clean exit a flipped bit in the last batch is damage; so is a lost segment",

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/tools/ordo_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -27,83 +29,9 @@ using nlohmann::json;
 
 const fs::path data_dir = ORDO_TEST_DATA_DIR;
 
-// A directory under /tmp for one test, removed with everything in it when the test ends.
-class temp_dir {
-  public:
-    temp_dir() {
-        static int counter = 0;
-        path_ = fs::temp_directory_path() /
-                ("ordo_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const fs::path& path() const { return path_; }
+using namespace ordo::test;
 
-  private:
-    fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-std::string quoted(const std::string& text) {
-    std::string out = "'";
-    for (const char c : text) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    return out + "'";
-}
-
-struct run_result {
-    int exit_status = -1;
-    std::string out;
-    std::string err;
-};
-
-// Runs `ordo <args>` (each argument shell-quoted) with stdout and stderr captured.
-run_result ordo(const std::vector<std::string>& args) {
-    const temp_dir capture;
-    std::string command = quoted(ORDO_BINARY);
-    // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "lit" + string&&.
-    for (const std::string& arg : args) {
-        command += ' ';
-        command += quoted(arg);
-    }
-    command += " >";
-    command += quoted((capture.path() / "out").string());
-    command += " 2>";
-    command += quoted((capture.path() / "err").string());
-    command += " </dev/null";
-    const int status = std::system(command.c_str());
-    run_result result;
-    REQUIRE(status != -1);
-    REQUIRE(WIFEXITED(status));
-    result.exit_status = WEXITSTATUS(status);
-    result.out = read_text(capture.path() / "out");
-    result.err = read_text(capture.path() / "err");
-    return result;
-}
+run_result ordo(const std::vector<std::string>& args) { return run_ordo(args); }
 
 // Whether `ordo run` takes a journal directory yet (`--data DIR`, CONTRACT.md section 3).
 bool run_takes_data() {

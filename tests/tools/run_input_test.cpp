@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/tools/ordo_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -28,87 +30,12 @@ using nlohmann::json;
 
 const fs::path data_dir = ORDO_TEST_DATA_DIR;
 
-// A directory under /tmp for one test, removed with everything in it when the test ends.
-class temp_dir {
-  public:
-    temp_dir() {
-        static int counter = 0;
-        path_ = fs::temp_directory_path() /
-                ("ordo_run_input_test_" + std::to_string(::getpid()) + "_" +
-                 std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const fs::path& path() const { return path_; }
-    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+using namespace ordo::test;
 
-  private:
-    fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    REQUIRE(out.good());
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-std::string quoted(const std::string& text) {
-    std::string out = "'";
-    for (const char c : text) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    return out + "'";
-}
-
-struct run_result {
-    int exit_status = -1;  // 128 + n when a signal n ended it (as a shell reports it)
-    std::string out;
-    std::string err;
-};
-
-// Runs `<before> ordo <args> <after>` through the shell (each argument quoted; `before`
-// and `after` are shell text, e.g. a pipe into it), stdout and stderr captured unless
-// `after` redirects them.
+// Runs `<before> ordo <args> <after>` through the shell (tests/tools/ordo_process.h).
 run_result shell(const std::string& before, const std::vector<std::string>& args,
                  const std::string& after = "") {
-    const temp_dir capture;
-    std::string command = before + quoted(ORDO_BINARY);
-    for (const std::string& arg : args) {
-        command += ' ';
-        command += quoted(arg);
-    }
-    command += " 2>" + quoted(capture / "err");
-    command += after.empty() ? " >" + quoted(capture / "out") + " </dev/null" : " " + after;
-    const int status = std::system(command.c_str());
-    REQUIRE(status != -1);
-    REQUIRE(WIFEXITED(status));
-    return run_result{.exit_status = WEXITSTATUS(status),
-                      .out = read_text(capture.path() / "out"),
-                      .err = read_text(capture.path() / "err")};
+    return run_ordo_shell(before, args, after);
 }
 
 run_result ordo(const std::vector<std::string>& args) { return shell("", args); }
