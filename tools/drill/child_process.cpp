@@ -115,8 +115,7 @@ bool pause_process(pid_t child) {
         if (info.si_code != CLD_STOPPED) return false;
         // Takes the stop's report, so that the next pause waits for its own.
         siginfo_t taken{};
-        while (::waitid(P_PID, static_cast<id_t>(child), &taken, WSTOPPED) != 0 &&
-               errno == EINTR) {
+        while (::waitid(P_PID, static_cast<id_t>(child), &taken, WSTOPPED) != 0 && errno == EINTR) {
         }
         return true;
     }

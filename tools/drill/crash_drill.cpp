@@ -19,8 +19,8 @@
 #include <fmt/core.h>
 
 #include <chrono>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "tools/drill/child_process.h"
 #include "tools/drill/clean_run.h"
@@ -59,9 +59,9 @@ bool paced_kill(pid_t child, const std::filesystem::path& results, std::uint64_t
     const bool start_up = random.chance(start_up_kill_percent);
     const std::uint64_t slices_before_kill = random.below(start_up_slices_max);
     const std::uint64_t stream_bytes = remaining * result_line_bytes;
-    const std::uint64_t target = random.below(
-        stream_bytes > 2 * results_write_bytes ? stream_bytes - results_write_bytes
-                                               : stream_bytes / 2 + 1);
+    const std::uint64_t target =
+        random.below(stream_bytes > 2 * results_write_bytes ? stream_bytes - results_write_bytes
+                                                            : stream_bytes / 2 + 1);
     const auto until = std::chrono::steady_clock::now() + round_seconds_max;
     if (!pause_process(child)) return kill_process(child);
     for (std::uint64_t slices = 0; std::chrono::steady_clock::now() < until; slices++) {
@@ -165,11 +165,12 @@ drill_report run_crash_drill(const drill_options& options) {
         }
         const auto want_state = expected->state_json();
         if (!want_state || state.out != *want_state + "\n") {
-            report.fail(round,
-                        fmt::format("the state recovered after {} commands differs from "
-                                    "the replay:\n  recovered: {}  expected:  {}",
-                                    count, state.out, want_state ? *want_state : want_state.error()),
-                        reproduce);
+            report.fail(
+                round,
+                fmt::format("the state recovered after {} commands differs from "
+                            "the replay:\n  recovered: {}  expected:  {}",
+                            count, state.out, want_state ? *want_state : want_state.error()),
+                reproduce);
             break;
         }
         if (killed) {

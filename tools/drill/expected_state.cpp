@@ -14,9 +14,9 @@ namespace ordo::tools::drill {
 
 struct expected_cursor::models {
     reference_model reference;
-    std::unique_ptr<engine::booking_state> state = std::make_unique<engine::booking_state>(
-        engine::state_options{.conferences_max = drill_conferences_max,
-                              .reservations_max = drill_reservations_max});
+    std::unique_ptr<engine::booking_state> state =
+        std::make_unique<engine::booking_state>(engine::state_options{
+            .conferences_max = drill_conferences_max, .reservations_max = drill_reservations_max});
     std::vector<std::byte> body = std::vector<std::byte>(1 << 20);
     engine::event_buffer buffer;
 };
@@ -30,7 +30,9 @@ expected_cursor::expected_cursor(expected_cursor&&) noexcept = default;
 expected_cursor& expected_cursor::operator=(expected_cursor&&) noexcept = default;
 expected_cursor::~expected_cursor() = default;
 
-std::size_t expected_cursor::position() const noexcept { return outcomes_.size(); }
+std::size_t expected_cursor::position() const noexcept {
+    return outcomes_.size();
+}
 
 const std::vector<engine::outcome>& expected_cursor::outcomes() const noexcept {
     return outcomes_;

@@ -9,8 +9,8 @@ bool names(const std::string& text, const std::filesystem::path& path) {
 recovery_check check_recovery(const std::filesystem::path& binary,
                               const std::filesystem::path& data,
                               const std::filesystem::path& scratch_dir,
-                              const std::string& whole_state,
-                              const std::filesystem::path& damaged, bool with_verify) {
+                              const std::string& whole_state, const std::filesystem::path& damaged,
+                              bool with_verify) {
     recovery_check check;
     check.state = run_process(binary, {"state", "--data", data.string()}, scratch_dir / "state");
     if (with_verify) {

@@ -15,7 +15,7 @@ bool names(const std::string& text, const std::filesystem::path& path);
 
 struct recovery_check {
     process_result state;
-    process_result verify;  // exit_status -1 and empty when not asked for
+    process_result verify;      // exit_status -1 and empty when not asked for
     bool exact = false;         // state exit 0 with exactly the expected state
     bool state_names = false;   // state's stderr names the damaged file
     bool verify_names = false;  // verify's output names it
@@ -26,7 +26,7 @@ struct recovery_check {
 recovery_check check_recovery(const std::filesystem::path& binary,
                               const std::filesystem::path& data,
                               const std::filesystem::path& scratch_dir,
-                              const std::string& whole_state,
-                              const std::filesystem::path& damaged, bool with_verify);
+                              const std::string& whole_state, const std::filesystem::path& damaged,
+                              bool with_verify);
 
 }  // namespace ordo::tools::drill

@@ -98,8 +98,8 @@ drill_report run_rot_drill(const drill_options& options) {
     for (std::uint64_t round = 0; round < rounds && !report.failure; round++) {
         const flip f = choose_flip(round, segments, snapshots, manifest, random);
         flip_bit(f.path, f.offset, f.bit);
-        const recovery_check check = check_recovery(options.ordo_binary, clean->data, dir,
-                                                     whole_state, f.path, true);
+        const recovery_check check =
+            check_recovery(options.ordo_binary, clean->data, dir, whole_state, f.path, true);
         flip_bit(f.path, f.offset, f.bit);
         report.rounds++;
         report.recovery_ns.push_back(check.state.elapsed_ns);

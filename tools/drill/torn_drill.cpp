@@ -71,7 +71,7 @@ drill_report run_torn_drill(const drill_options& options) {
         std::filesystem::resize_file(last.path, cut);
         const bool into_batches = cut < last.batches_end;
         const recovery_check check = check_recovery(options.ordo_binary, clean->data, dir,
-                                                     whole_state, last.path, into_batches);
+                                                    whole_state, last.path, into_batches);
         report.recovery_ns.push_back(check.state.elapsed_ns);
         report.rounds++;
         const std::string where = fmt::format("{} cut to {} bytes (batches end at {})",
@@ -86,9 +86,8 @@ drill_report run_torn_drill(const drill_options& options) {
                 report.fail(round,
                             fmt::format("{}: not reported as damage (state exit {}, "
                                         "verify exit {}): {}{}",
-                                        where, check.state.exit_status,
-                                        check.verify.exit_status, check.state.err,
-                                        check.verify.err),
+                                        where, check.state.exit_status, check.verify.exit_status,
+                                        check.state.err, check.verify.err),
                             reproduce);
             }
         } else {

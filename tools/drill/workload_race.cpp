@@ -51,8 +51,8 @@ std::optional<std::uint64_t> read_position(pid_t child, const fs::path& file) {
     for (fs::directory_iterator it(fds, error), end; !error && it != end; it.increment(error)) {
         std::error_code link_error;
         if (fs::read_symlink(it->path(), link_error) != file || link_error) continue;
-        std::ifstream info(fmt::format("/proc/{}/fdinfo/{}", child,
-                                       it->path().filename().string()));
+        std::ifstream info(
+            fmt::format("/proc/{}/fdinfo/{}", child, it->path().filename().string()));
         std::string key;
         std::uint64_t position = 0;
         if (info >> key >> position && key == "pos:") return position;
@@ -184,8 +184,7 @@ race_verdict run_workload_race(const workload_race& race, workload_change change
     const workload_text text = text_of(race.commands);
     std::ofstream(workload, std::ios::binary | std::ios::trunc) << text.bytes;
     const std::size_t lines = race.commands.size();
-    const pid_t child = start_process(race.ordo_binary,
-                                      drill_run_args(data, workload, results, 0),
+    const pid_t child = start_process(race.ordo_binary, drill_run_args(data, workload, results, 0),
                                       race.dir / "race.log");
     if (child < 0) return {.why = "could not start ordo run"};
     const moment when =
@@ -197,14 +196,14 @@ race_verdict run_workload_race(const workload_race& race, workload_change change
     // Where the change starts: anywhere for a cut (half of the time a line's start); for a
     // rewrite a line's start at or after what was read (bytes read are in ordo's hands).
     std::size_t line = 1 + random.below(lines - 1);
-    std::uint64_t cut = random.chance(50) ? text.line_starts[line]
-                                          : random.between(1, text.bytes.size() - 1);
+    std::uint64_t cut =
+        random.chance(50) ? text.line_starts[line] : random.between(1, text.bytes.size() - 1);
     if (change == workload_change::rewrite) {
         cut = text.line_starts[line];
         if (when.kind == moment::while_read) {
-            line = std::lower_bound(text.line_starts.begin(), text.line_starts.end(),
-                                    when.position) -
-                   text.line_starts.begin();
+            line =
+                std::lower_bound(text.line_starts.begin(), text.line_starts.end(), when.position) -
+                text.line_starts.begin();
             cut = text.line_starts[line];
         }
     }
@@ -222,8 +221,8 @@ race_verdict run_workload_race(const workload_race& race, workload_change change
     if (change == workload_change::truncate) {
         const std::uint64_t seen =
             when.kind == moment::while_read ? std::max(when.position, cut) : cut;
-        if (when.kind != moment::after_read) predictions.push_back(seen_prefix(text, seen,
-                                                                               race.commands));
+        if (when.kind != moment::after_read)
+            predictions.push_back(seen_prefix(text, seen, race.commands));
         if (when.kind != moment::while_read) predictions.push_back(old_whole);
     } else {
         prediction mixed{.commands = {race.commands.begin(), race.commands.begin() + line}};
@@ -235,12 +234,11 @@ race_verdict run_workload_race(const workload_race& race, workload_change change
     verdict.why = judge(race, data, results, exit_status, predictions, verdict.refused);
     verdict.passed = verdict.why.empty();
     if (!verdict.passed) {
-        verdict.why = fmt::format("changed {} at byte {} of {} ({}): {}", verdict.landing, cut,
-                                  text.bytes.size(),
-                                  when.kind == moment::while_read
-                                      ? fmt::format("read to byte {}", when.position)
-                                      : "read position unknown",
-                                  verdict.why);
+        verdict.why = fmt::format(
+            "changed {} at byte {} of {} ({}): {}", verdict.landing, cut, text.bytes.size(),
+            when.kind == moment::while_read ? fmt::format("read to byte {}", when.position)
+                                            : "read position unknown",
+            verdict.why);
     }
     return verdict;
 }

@@ -30,10 +30,10 @@ enum class workload_change : std::uint8_t {
 
 struct workload_race {
     std::filesystem::path ordo_binary;
-    std::filesystem::path dir;           // scratch: the workload, a fresh data dir, results
-    std::span<const engine::command> commands;  // the workload as written first
+    std::filesystem::path dir;                   // scratch: the workload, a fresh data dir, results
+    std::span<const engine::command> commands;   // the workload as written first
     const expected_history* expected = nullptr;  // of `commands`
-    std::span<const engine::command> others;    // what a rewrite puts in
+    std::span<const engine::command> others;     // what a rewrite puts in
 };
 
 struct race_verdict {
