@@ -167,7 +167,8 @@ TEST_CASE("a second writer on a directory is refused, naming the first; readers 
     CHECK(std::count(second.err.begin(), second.err.end(), '\n') == 1);
     CHECK(second.err.find("in use by another writer") != std::string::npos);
     CHECK(second.err.find("pid " + std::to_string(first) + " (ordo run)") != std::string::npos);
-    const run_result simulate = ordo_cli({"simulate", "--commands", "1000", "--data", data.string()});
+    const run_result simulate =
+        ordo_cli({"simulate", "--commands", "1000", "--data", data.string()});
     CHECK(simulate.exit_status == 1);
     CHECK(simulate.err.find("in use by another writer") != std::string::npos);
 
@@ -400,7 +401,8 @@ TEST_CASE("a last segment cut short is recovered as a torn tail and restored",
     // cut into its acknowledged batches instead, it is damage (exit 1).
     const temp_dir dir;
     const fs::path data = dir.path() / "data";
-    REQUIRE(ordo_cli(run_args(data, write_workload(dir.path() / "w.jsonl", 2000))).exit_status == 0);
+    REQUIRE(ordo_cli(run_args(data, write_workload(dir.path() / "w.jsonl", 2000))).exit_status ==
+            0);
     const fs::path segment = files_in(data / "journal", ".journal").back();
     REQUIRE(fs::file_size(segment) == (1u << 20));
     std::uint64_t batches_end = 0;
@@ -433,7 +435,8 @@ TEST_CASE("journal verify reports a damaged snapshot; recovery falls back to the
     REQUIRE(ordo_cli(run_args(data, write_workload(dir.path() / "w.jsonl", 30'000),
                           {"--snapshot-every", "10000"}))
                 .exit_status == 0);
-    const json whole = json::parse(ordo_cli({"state", "--data", data.string(), "--no-snapshots"}).out);
+    const json whole =
+        json::parse(ordo_cli({"state", "--data", data.string(), "--no-snapshots"}).out);
     const std::vector<fs::path> snapshots = files_in(data / "snapshots", ".snap");
     REQUIRE(!snapshots.empty());
     flip_byte(snapshots.back(), 200);

@@ -199,8 +199,8 @@ TEST_CASE("ordo run: a refused workload leaves an existing results file as it wa
     const temp_dir dir;
     write_text(dir.path() / "results.jsonl", "earlier results\n");
     const run_result run =
-        ordo_cli({"run", "--data", dir / "data", "--workload", (data_dir / "malformed.jsonl").string(),
-              "--results", dir / "results.jsonl"});
+        ordo_cli({"run", "--data", dir / "data", "--workload",
+                  (data_dir / "malformed.jsonl").string(), "--results", dir / "results.jsonl"});
     check_one_error_line(run, 2);
     CHECK(read_text(dir.path() / "results.jsonl") == "earlier results\n");
     CHECK(commands_in(dir / "data") == -1);
@@ -213,8 +213,8 @@ TEST_CASE("ordo run: results on a full device stop the run with one line, exit 1
     // (all those submitted before the failure was seen: a small workload is all in flight).
     const temp_dir dir;
     write_text(dir.path() / "long.jsonl", long_workload(4000));
-    const run_result run = ordo_cli({"run", "--data", dir / "data", "--workload", dir / "long.jsonl",
-                                 "--results", "/dev/full"});
+    const run_result run = ordo_cli({"run", "--data", dir / "data", "--workload",
+                                     dir / "long.jsonl", "--results", "/dev/full"});
     check_one_error_line(run, 1);
     CHECK(run.err.starts_with("ordo run: cannot write --results /dev/full: No space left on "
                               "device; stopped after "));
@@ -336,7 +336,8 @@ TEST_CASE("ordo run: a NUL byte inside a workload line is refused at its line", 
     write_text(workload, std::string(R"({"op":"tick","t":1})") + "\n" +
                              R"({"op":"tick","t":2})" + std::string(1, '\0') +
                              R"({"op":"tick","t":"x"})" + "\n");
-    const run_result run = ordo_cli({"run", "--data", dir / "data", "--workload", workload.string()});
+    const run_result run =
+        ordo_cli({"run", "--data", dir / "data", "--workload", workload.string()});
     check_one_error_line(run, 2);
     CHECK(run.err == workload.string() + ":2: NUL byte at column 20\n");
     CHECK(commands_in(dir / "data") == -1);
