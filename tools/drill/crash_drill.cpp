@@ -8,10 +8,10 @@
 // Where the kills land: sequencing a few thousand commands takes ordo a few ms, less than a
 // process start, so a kill at a wall-clock instant mostly lands after the end (in the close,
 // the last manifest write or the exit). The drill therefore paces the child: it runs in
-// slices of a few hundred microseconds, stopped (SIGSTOP) in between, and after each slice
+// slices of 10-150 microseconds, stopped (SIGSTOP) in between, and after each slice
 // the drill looks at its results file; the SIGKILL goes to the stopped child, so it lands at
 // the instant the last slice ended. Most rounds kill once the results file holds a random
-// share of the round's workload short of its last write (mid-stream: batches being filled,
+// share of the first half of the round's results (mid-stream: batches being filled,
 // written and synced, replies in flight); a tenth kill after a random number of slices from
 // the start (start-up, recovery, the workload's check). Each kill is then classified by what
 // the journal held: nothing of the round's workload (start-up), part of it (mid-stream), or
@@ -42,9 +42,6 @@ constexpr std::uint64_t history_commands = 100'000;
 // be finished within one slice.
 constexpr std::uint64_t round_commands_min = 20'000;
 constexpr std::uint64_t result_line_bytes = 40;  // about: {"line":N,"outcome":"accepted"}
-// The results file is written 4 KiB at a time (tools/cli/results_file.h): a target in its
-// last write would only be seen once the run is over.
-constexpr std::uint64_t results_write_bytes = 4096;
 constexpr std::uint64_t slice_us_min = 10;
 constexpr std::uint64_t slice_us_max = 150;
 constexpr std::uint64_t start_up_slices_max = 400;
@@ -58,10 +55,9 @@ bool paced_kill(pid_t child, const std::filesystem::path& results, std::uint64_t
                 seeded_random& random) {
     const bool start_up = random.chance(start_up_kill_percent);
     const std::uint64_t slices_before_kill = random.below(start_up_slices_max);
-    const std::uint64_t stream_bytes = remaining * result_line_bytes;
-    const std::uint64_t target =
-        random.below(stream_bytes > 2 * results_write_bytes ? stream_bytes - results_write_bytes
-                                                            : stream_bytes / 2 + 1);
+    // In the first half of the results: the journal runs ahead of them (batches in flight,
+    // replies not yet taken), so a later target would often be seen only after the end.
+    const std::uint64_t target = random.below(remaining * result_line_bytes / 2 + 1);
     const auto until = std::chrono::steady_clock::now() + round_seconds_max;
     if (!pause_process(child)) return kill_process(child);
     for (std::uint64_t slices = 0; std::chrono::steady_clock::now() < until; slices++) {
