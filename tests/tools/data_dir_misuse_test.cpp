@@ -1,7 +1,8 @@
 // The data directory under misuse, as a hostile but ordinary user would try it with the
 // built `ordo` binary (issue 15): every case ends in a clear refusal or an exact recovery,
 // never in a silent loss. Two writers on one directory; damage in the journal a snapshot
-// covers; a snapshot copied in from a longer history; a flipped bit in the last batch after
+// covers; a snapshot copied in from a longer history, and one from another history older
+// than the directory's own (never loaded, still noted); a flipped bit in the last batch after
 // a clean exit; a deleted last segment; a deleted manifest and a changed capacity; a
 // directory written before manifests; tables the machine cannot hold; a last segment cut
 // short; a damaged snapshot.
