@@ -30,6 +30,33 @@ journal::journal_position position_of(const journal::snapshot_position& p) {
 
 enum class attempt : std::uint8_t { used, not_used };
 
+// The note for a snapshot whose last batch is not the journal's batch of that number: a
+// file copied in from another directory (the same words whether it was tried or passed over).
+std::string foreign_note(const std::filesystem::path& path, std::uint64_t next_batch_number) {
+    ORDO_ASSERT(next_batch_number > 0);
+    return "snapshot " + path.string() + " does not belong to this journal (its batch " +
+           std::to_string(next_batch_number - 1) +
+           " checksum differs): ignored, recovered from the journal";
+}
+
+// Whether the journal holds the batch an older snapshot than the one used ends at, judged
+// from one batch: the one that continues after it (the reader checks its number and its
+// chain field, the header checksum of the batch before it, against the snapshot's). Older
+// snapshots are never loaded, but one copied in from another directory is noted, not
+// silently ignored. One whose header did not verify names no batch: `ordo journal verify`
+// reports it. The journal up to the snapshot used is verified beside the replay, so only the
+// link is in question here.
+bool journal_continues(const std::filesystem::path& journal_path,
+                       const journal::snapshot_info& info) {
+    ORDO_ASSERT(info.position.next_batch_number > 0);
+    auto reader = journal::reader::open(journal_path, position_of(info.position));
+    if (!reader) return false;
+    auto next = reader->next();
+    if (!next || !next->has_value()) return false;
+    ORDO_ASSERT((*next)->batch_number == info.position.next_batch_number);
+    return true;
+}
+
 // One recovery: the state being rebuilt, the thread faulting its tables in, and what it
 // found. The populator is declared after the result, so it stops and joins before the
 // state it touches could go.
@@ -132,9 +159,7 @@ std::expected<attempt, std::string> recovery_run::try_snapshot(const journal::sn
         return attempt::not_used;
     }
     if (checked.verdict == journal::prefix_verdict::differs) {
-        result.notes.push_back(name + "the journal's batch " +
-                               std::to_string(covered.next_batch_number - 1) +
-                               " is not the one it covers (a snapshot of another history)");
+        result.notes.push_back(foreign_note(info.path, covered.next_batch_number));
         return attempt::not_used;
     }
     if (!decoded) {
@@ -198,10 +223,19 @@ std::expected<recovery_result, std::string> recover(const std::filesystem::path&
     if (how.use_snapshots) {
         auto listed = journal::list_snapshots(data_dir);
         if (!listed) return std::unexpected(listed.error().message());
-        for (const journal::snapshot_info& info : *listed) {
-            auto tried = run.try_snapshot(info);
+        for (std::size_t i = 0; i < listed->size(); i++) {
+            auto tried = run.try_snapshot((*listed)[i]);
             if (!tried) return std::unexpected(tried.error());
-            if (*tried == attempt::used) return std::move(run.result);
+            if (*tried == attempt::used) {
+                for (std::size_t older = i + 1; older < listed->size(); older++) {
+                    const journal::snapshot_info& info = (*listed)[older];
+                    if (info.position.next_batch_number == 0) continue;  // damaged header
+                    if (journal_continues(journal_dir(data_dir), info)) continue;
+                    run.result.notes.push_back(
+                        foreign_note(info.path, info.position.next_batch_number));
+                }
+                return std::move(run.result);
+            }
             run.fresh_state();  // it may have been decoded into, and replayed after
         }
     }

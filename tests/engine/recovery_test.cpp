@@ -427,9 +427,42 @@ TEST_CASE("a snapshot the journal does not hold is not used", "[recovery]") {
     REQUIRE(fallback.has_value());
     REQUIRE_FALSE(fallback->snapshot.has_value());
     REQUIRE(fallback->notes.size() == 1);
-    CHECK(fallback->notes[0].find("is not the one it covers") != std::string::npos);
+    CHECK(fallback->notes[0].find("does not belong to this journal (its batch 119 checksum "
+                                  "differs)") != std::string::npos);
     REQUIRE(tools::state_json(*fallback->state) == tools::state_json(live));
     fs::remove_all(shorter);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("a foreign snapshot older than the one used is noted, not silently ignored",
+          "[recovery]") {
+    // Proves: a snapshot of another history, older than the newest one (so never loaded),
+    // is named in a note (its last batch's checksum is not the journal's), while recovery
+    // uses the newest, own snapshot and returns the live state; an own older snapshot
+    // gives no note. Before, the foreign one went unnoticed.
+    const auto history = write_long_history("ordo_recovery_test_older_foreign_", 6'000);
+    const auto& [live, batches, dir] = *history;
+    REQUIRE(batches.size() > 200);
+    write_snapshot_at(dir, batches, 200, position_after(dir, 200));
+    write_snapshot_at(dir, batches, 150, position_after(dir, 150));
+    auto own = engine::recover(dir, big_tables);
+    REQUIRE(own.has_value());
+    REQUIRE(own->snapshot.has_value());
+    CHECK(own->notes.empty());
+
+    journal::journal_position other = position_after(dir, 120);
+    other.previous_header_checksum.low ^= 1;
+    write_snapshot_at(dir, batches, 120, other);
+    auto noted = engine::recover(dir, big_tables);
+    REQUIRE(noted.has_value());
+    REQUIRE(noted->snapshot.has_value());
+    CHECK(noted->batches_verified == 200);
+    REQUIRE(noted->notes.size() == 1);
+    CHECK(noted->notes[0].find("does not belong to this journal (its batch 119 checksum "
+                               "differs)") != std::string::npos);
+    CHECK(noted->notes[0].find(journal::list_snapshots(dir)->back().path.filename().string()) !=
+          std::string::npos);
+    REQUIRE(tools::state_json(*noted->state) == tools::state_json(live));
     fs::remove_all(dir);
 }
 

@@ -1,7 +1,8 @@
 // The data directory under misuse, as a hostile but ordinary user would try it with the
 // built `ordo` binary (issue 15): every case ends in a clear refusal or an exact recovery,
 // never in a silent loss. Two writers on one directory; damage in the journal a snapshot
-// covers; a snapshot copied in from a longer history; a flipped bit in the last batch after
+// covers; a snapshot copied in from a longer history, and one from another history older
+// than the directory's own (never loaded, still noted); a flipped bit in the last batch after
 // a clean exit; a deleted last segment; a deleted manifest and a changed capacity; a
 // directory written before manifests; tables the machine cannot hold; a last segment cut
 // short; a damaged snapshot.
@@ -21,75 +22,23 @@
 #include <string>
 #include <vector>
 
+#include "tests/tools/ordo_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A directory under /tmp for one test, removed with everything in it when the test ends.
-class temp_dir {
-public:
-    temp_dir() {
-        static int counter = 0;
-        path_ = fs::temp_directory_path() / ("ordo_misuse_test_" + std::to_string(::getpid()) +
-                                             "_" + std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const fs::path& path() const { return path_; }
+using namespace ordo::test;
 
-private:
-    fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::string quoted(const std::string& text) {
-    std::string out = "'";
-    for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-struct run_result {
-    int exit_status = -1;
-    std::string out;
-    std::string err;
-};
-
-// Runs `ordo <args>` through the shell, after `prefix` (e.g. "ulimit -v N;").
-run_result ordo(const std::vector<std::string>& args, const std::string& prefix = "") {
-    const temp_dir capture;
-    std::string command = prefix + " exec " + quoted(ORDO_BINARY);
-    for (const std::string& arg : args) {
-        command += ' ';
-        command += quoted(arg);
-    }
-    command += " >" + quoted((capture.path() / "out").string());
-    command += " 2>" + quoted((capture.path() / "err").string()) + " </dev/null";
-    const int status = std::system(command.c_str());
-    REQUIRE(status != -1);
-    run_result result{-1, read_text(capture.path() / "out"), read_text(capture.path() / "err")};
-    // A process killed by a signal fails here with its signal and what it printed first.
-    INFO(command << "\nstderr: " << result.err);
-    REQUIRE_FALSE(WIFSIGNALED(status));
-    REQUIRE(WIFEXITED(status));
-    result.exit_status = WEXITSTATUS(status);
-    return result;
+// Runs `ordo <args>` through the shell, after `prefix` (e.g. "ulimit -v N;"); exec'd, so a
+// process killed by a signal is seen as one.
+run_result ordo_cli(const std::vector<std::string>& args, const std::string& prefix = "") {
+    return run_ordo_shell(prefix + " exec ", args);
 }
 
 json state_of(const fs::path& data) {
-    const run_result state = ordo({"state", "--data", data.string()});
+    const run_result state = ordo_cli({"state", "--data", data.string()});
     INFO(state.err);
     REQUIRE(state.exit_status == 0);
     return json::parse(state.out);
@@ -213,21 +162,22 @@ TEST_CASE("a second writer on a directory is refused, naming the first; readers 
     REQUIRE(::read(results, &byte, 1) == 1);
 
     const fs::path small = write_workload(dir.path() / "small.jsonl", 10, 900'000, false);
-    const run_result second = ordo(run_args(data, small));
+    const run_result second = ordo_cli(run_args(data, small));
     INFO(second.err);
     CHECK(second.exit_status == 1);
     CHECK(std::count(second.err.begin(), second.err.end(), '\n') == 1);
     CHECK(second.err.find("in use by another writer") != std::string::npos);
     CHECK(second.err.find("pid " + std::to_string(first) + " (ordo run)") != std::string::npos);
-    const run_result simulate = ordo({"simulate", "--commands", "1000", "--data", data.string()});
+    const run_result simulate =
+        ordo_cli({"simulate", "--commands", "1000", "--data", data.string()});
     CHECK(simulate.exit_status == 1);
     CHECK(simulate.err.find("in use by another writer") != std::string::npos);
 
-    const run_result state = ordo({"state", "--data", data.string()});
+    const run_result state = ordo_cli({"state", "--data", data.string()});
     INFO(state.err);
     CHECK(state.exit_status == 0);
     CHECK(json::parse(state.out).at("commands").get<std::uint64_t>() <= 60'000);
-    const run_result verify = ordo({"journal", "verify", "--data", data.string()});
+    const run_result verify = ordo_cli({"journal", "verify", "--data", data.string()});
     INFO(verify.out << verify.err);
     CHECK(verify.exit_status == 0);
 
@@ -246,7 +196,7 @@ TEST_CASE("a second writer on a directory is refused, naming the first; readers 
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(lines == 60'000);
     CHECK(state_of(data).at("commands") == 60'000);
-    CHECK(ordo(run_args(data, small)).exit_status == 0);  // the lock went with the first
+    CHECK(ordo_cli(run_args(data, small)).exit_status == 0);  // the lock went with the first
     CHECK(state_of(data).at("commands") == 60'010);
 }
 
@@ -259,7 +209,7 @@ TEST_CASE("damage in the journal a snapshot covers is reported, and nothing is a
     const temp_dir dir;
     const fs::path data = dir.path() / "data";
     const fs::path workload = write_workload(dir.path() / "w.jsonl", 60'000);
-    REQUIRE(ordo(run_args(data, workload, {"--snapshot-every", "5000"})).exit_status == 0);
+    REQUIRE(ordo_cli(run_args(data, workload, {"--snapshot-every", "5000"})).exit_status == 0);
     const std::vector<fs::path> segments = files_in(data / "journal", ".journal");
     REQUIRE(segments.size() >= 2);
     REQUIRE(!files_in(data / "snapshots", ".snap").empty());
@@ -271,7 +221,7 @@ TEST_CASE("damage in the journal a snapshot covers is reported, and nothing is a
              {"state", "--data", data.string()},
              {"journal", "verify", "--data", data.string()},
              run_args(data, write_workload(dir.path() / "more.jsonl", 5, 900'000, false))}) {
-        const run_result refused = ordo(args);
+        const run_result refused = ordo_cli(args);
         INFO(args[0] << ": " << refused.err);
         CHECK(refused.exit_status == 1);
         CHECK(refused.err.find(where) != std::string::npos);
@@ -287,10 +237,10 @@ TEST_CASE("a snapshot copied in from a longer history is not trusted", "[cli][mi
     const temp_dir dir;
     const fs::path longer = dir.path() / "longer";
     const fs::path data = dir.path() / "data";
-    REQUIRE(ordo(run_args(longer, write_workload(dir.path() / "long.jsonl", 50'000),
+    REQUIRE(ordo_cli(run_args(longer, write_workload(dir.path() / "long.jsonl", 50'000),
                           {"--snapshot-every", "40000"}))
                 .exit_status == 0);
-    REQUIRE(ordo(run_args(data, write_workload(dir.path() / "short.jsonl", 20'000),
+    REQUIRE(ordo_cli(run_args(data, write_workload(dir.path() / "short.jsonl", 20'000),
                           {"--snapshot-every", "0"}))
                 .exit_status == 0);
     const json own = state_of(data);
@@ -298,15 +248,44 @@ TEST_CASE("a snapshot copied in from a longer history is not trusted", "[cli][mi
     REQUIRE(theirs.size() == 1);
     fs::create_directories(data / "snapshots");
     fs::copy_file(theirs[0], data / "snapshots" / theirs[0].filename());
-    const run_result state = ordo({"state", "--data", data.string()});
+    const run_result state = ordo_cli({"state", "--data", data.string()});
     INFO(state.err);
     REQUIRE(state.exit_status == 0);
     CHECK(state.err.find("not using snapshot") != std::string::npos);
     CHECK(json::parse(state.out) == own);
     const fs::path more = write_workload(dir.path() / "more.jsonl", 100, 900'000, false);
-    REQUIRE(ordo(run_args(data, more)).exit_status == 0);
+    REQUIRE(ordo_cli(run_args(data, more)).exit_status == 0);
     CHECK(state_of(data).at("commands") == 20'100);
-    CHECK(ordo({"journal", "verify", "--data", data.string()}).exit_status == 0);
+    CHECK(ordo_cli({"journal", "verify", "--data", data.string()}).exit_status == 0);
+}
+
+TEST_CASE("a foreign snapshot older than the directory's own is noted", "[cli][misuse]") {
+    // Proves: a snapshot copied in from another directory whose history is another one, and
+    // older than DIR's own newest snapshot (so recovery never loads it), is named on stderr
+    // by `ordo state` ("does not belong to this journal"), which still prints DIR's own
+    // state; before, it was ignored silently.
+    const temp_dir dir;
+    const fs::path other = dir.path() / "other";
+    const fs::path data = dir.path() / "data";
+    REQUIRE(ordo_cli(run_args(other, write_workload(dir.path() / "other.jsonl", 10'000, 500'000),
+                          {"--snapshot-every", "4000"}))
+                .exit_status == 0);
+    REQUIRE(ordo_cli(run_args(data, write_workload(dir.path() / "own.jsonl", 20'000),
+                          {"--snapshot-every", "15000"}))
+                .exit_status == 0);
+    const json own = state_of(data);
+    const std::vector<fs::path> theirs = files_in(other / "snapshots", ".snap");
+    const std::vector<fs::path> ours = files_in(data / "snapshots", ".snap");
+    REQUIRE_FALSE(theirs.empty());
+    REQUIRE(ours.size() == 1);
+    REQUIRE(theirs[0].filename() < ours[0].filename());  // older: never loaded
+    fs::copy_file(theirs[0], data / "snapshots" / theirs[0].filename());
+    const run_result state = ordo_cli({"state", "--data", data.string()});
+    INFO(state.err);
+    REQUIRE(state.exit_status == 0);
+    CHECK(state.err.find("does not belong to this journal") != std::string::npos);
+    CHECK(state.err.find(theirs[0].filename().string()) != std::string::npos);
+    CHECK(json::parse(state.out) == own);
 }
 
 TEST_CASE("after a clean exit a flipped bit in the last batch is damage; so is a lost segment",
@@ -317,7 +296,7 @@ TEST_CASE("after a clean exit a flipped bit in the last batch is damage; so is a
     // as missing; put back, the directory recovers every command.
     const temp_dir dir;
     const fs::path data = dir.path() / "data";
-    REQUIRE(ordo(run_args(data, write_workload(dir.path() / "w.jsonl", 60'000),
+    REQUIRE(ordo_cli(run_args(data, write_workload(dir.path() / "w.jsonl", 60'000),
                           {"--snapshot-every", "0"}))
                 .exit_status == 0);
     const std::vector<fs::path> segments = files_in(data / "journal", ".journal");
@@ -329,19 +308,19 @@ TEST_CASE("after a clean exit a flipped bit in the last batch is damage; so is a
     for (const char* command : {"state", "verify"}) {
         const run_result refused =
             command == std::string("state")
-                ? ordo({"state", "--data", data.string()})
-                : ordo({"journal", "verify", "--data", data.string()});
+                ? ordo_cli({"state", "--data", data.string()})
+                : ordo_cli({"journal", "verify", "--data", data.string()});
         INFO(refused.err);
         CHECK(refused.exit_status == 1);
         CHECK(refused.err.find(last.string() + " at byte " + std::to_string(last_batch)) !=
               std::string::npos);
     }
     fs::remove(last);
-    const run_result missing = ordo({"state", "--data", data.string()});
+    const run_result missing = ordo_cli({"state", "--data", data.string()});
     CHECK(missing.exit_status == 1);
     CHECK(missing.err.find("segment " + std::to_string(segments.size() - 1) + " is missing") !=
           std::string::npos);
-    CHECK(ordo(run_args(data, write_workload(dir.path() / "x.jsonl", 1, 900'000, false)))
+    CHECK(ordo_cli(run_args(data, write_workload(dir.path() / "x.jsonl", 1, 900'000, false)))
               .exit_status == 1);
     std::ofstream(last, std::ios::binary) << original;
     CHECK(state_of(data).at("commands") == 60'000);
@@ -357,11 +336,11 @@ TEST_CASE("capacities stay with the directory: a lost manifest or a changed one 
     const temp_dir dir;
     const fs::path data = dir.path() / "data";
     const fs::path workload = write_workload(dir.path() / "w.jsonl", 3000);
-    REQUIRE(ordo(run_args(data, workload)).exit_status == 0);
+    REQUIRE(ordo_cli(run_args(data, workload)).exit_status == 0);
     const fs::path more = write_workload(dir.path() / "more.jsonl", 10, 900'000, false);
     std::vector<std::string> other = run_args(data, more);
     other.back() = "150000";  // --reservations-max
-    const run_result changed = ordo(other);
+    const run_result changed = ordo_cli(other);
     INFO(changed.err);
     CHECK(changed.exit_status == 2);
     CHECK(changed.err.find("--reservations-max 150000 differs from 200000") != std::string::npos);
@@ -372,18 +351,18 @@ TEST_CASE("capacities stay with the directory: a lost manifest or a changed one 
              {"state", "--data", data.string()},
              {"journal", "verify", "--data", data.string()},
              run_args(data, more)}) {
-        const run_result refused = ordo(args);
+        const run_result refused = ordo_cli(args);
         INFO(args[0] << ": " << refused.err);
         CHECK(refused.exit_status == 1);
         CHECK(refused.err.find("holds a journal but no manifest") != std::string::npos);
     }
     std::ofstream(data / "tables.json") << R"({"conferences_max":64,"reservations_max":200000})";
     CHECK(state_of(data).at("commands") == 3000);
-    REQUIRE(ordo(run_args(data, more)).exit_status == 0);
+    REQUIRE(ordo_cli(run_args(data, more)).exit_status == 0);
     CHECK(fs::exists(data / "manifest"));
     CHECK_FALSE(fs::exists(data / "tables.json"));
     CHECK(state_of(data).at("commands") == 3010);
-    CHECK(ordo(other).exit_status == 2);  // the migrated manifest keeps the capacity
+    CHECK(ordo_cli(other).exit_status == 2);  // the migrated manifest keeps the capacity
 }
 
 TEST_CASE("tables the machine cannot hold are refused before anything is written",
@@ -402,7 +381,7 @@ TEST_CASE("tables the machine cannot hold are refused before anything is written
     const fs::path data = dir.path() / "data";
     const fs::path workload = write_workload(dir.path() / "w.jsonl", 100);
     const run_result refused =
-        ordo({"run", "--data", data.string(), "--workload", workload.string(),
+        ordo_cli({"run", "--data", data.string(), "--workload", workload.string(),
               "--reservations-max", "100000000"},
              "ulimit -v 8000000;");
     INFO(refused.err);
@@ -411,7 +390,7 @@ TEST_CASE("tables the machine cannot hold are refused before anything is written
     CHECK(refused.err.find("lower --reservations-max") != std::string::npos);
     CHECK_FALSE(fs::exists(data / "manifest"));
     CHECK_FALSE(fs::exists(data / "journal"));
-    REQUIRE(ordo(run_args(data, workload)).exit_status == 0);
+    REQUIRE(ordo_cli(run_args(data, workload)).exit_status == 0);
     CHECK(state_of(data).at("commands") == 100);
 }
 
@@ -423,25 +402,26 @@ TEST_CASE("a last segment cut short is recovered as a torn tail and restored",
     // cut into its acknowledged batches instead, it is damage (exit 1).
     const temp_dir dir;
     const fs::path data = dir.path() / "data";
-    REQUIRE(ordo(run_args(data, write_workload(dir.path() / "w.jsonl", 2000))).exit_status == 0);
+    REQUIRE(ordo_cli(run_args(data, write_workload(dir.path() / "w.jsonl", 2000))).exit_status ==
+            0);
     const fs::path segment = files_in(data / "journal", ".journal").back();
     REQUIRE(fs::file_size(segment) == (1u << 20));
     std::uint64_t batches_end = 0;
     batch_offsets(segment, &batches_end);
     REQUIRE(batches_end < 300 * 1024);  // the cut comes after the last batch
     fs::resize_file(segment, 300 * 1024 + 17);
-    const run_result state = ordo({"state", "--data", data.string()});
+    const run_result state = ordo_cli({"state", "--data", data.string()});
     INFO(state.err);
     REQUIRE(state.exit_status == 0);
     CHECK(json::parse(state.out).at("commands") == 2000);
     CHECK(state.err.find("cut short") != std::string::npos);
     const fs::path more = write_workload(dir.path() / "more.jsonl", 10, 900'000, false);
-    REQUIRE(ordo(run_args(data, more)).exit_status == 0);
+    REQUIRE(ordo_cli(run_args(data, more)).exit_status == 0);
     CHECK(fs::file_size(segment) == (1u << 20));
     CHECK(state_of(data).at("commands") == 2010);
 
     fs::resize_file(segment, batch_offsets(segment).back() + 100);
-    const run_result cut = ordo({"state", "--data", data.string()});
+    const run_result cut = ordo_cli({"state", "--data", data.string()});
     CHECK(cut.exit_status == 1);
     CHECK(cut.err.find(segment.string()) != std::string::npos);
 }
@@ -453,19 +433,20 @@ TEST_CASE("journal verify reports a damaged snapshot; recovery falls back to the
     // snapshot with a note and prints the same state as a full replay.
     const temp_dir dir;
     const fs::path data = dir.path() / "data";
-    REQUIRE(ordo(run_args(data, write_workload(dir.path() / "w.jsonl", 30'000),
+    REQUIRE(ordo_cli(run_args(data, write_workload(dir.path() / "w.jsonl", 30'000),
                           {"--snapshot-every", "10000"}))
                 .exit_status == 0);
-    const json whole = json::parse(ordo({"state", "--data", data.string(), "--no-snapshots"}).out);
+    const json whole =
+        json::parse(ordo_cli({"state", "--data", data.string(), "--no-snapshots"}).out);
     const std::vector<fs::path> snapshots = files_in(data / "snapshots", ".snap");
     REQUIRE(!snapshots.empty());
     flip_byte(snapshots.back(), 200);
-    const run_result verify = ordo({"journal", "verify", "--data", data.string()});
+    const run_result verify = ordo_cli({"journal", "verify", "--data", data.string()});
     INFO(verify.out << verify.err);
     CHECK(verify.exit_status == 0);
     CHECK(verify.out.find("damaged snapshot: " + snapshots.back().string()) != std::string::npos);
     CHECK(verify.out.find("manifest: ok, closed cleanly") != std::string::npos);
-    const run_result state = ordo({"state", "--data", data.string()});
+    const run_result state = ordo_cli({"state", "--data", data.string()});
     CHECK(state.exit_status == 0);
     CHECK(state.err.find("skipped damaged snapshot") != std::string::npos);
     CHECK(json::parse(state.out) == whole);

@@ -30,7 +30,7 @@ TEST_CASE("every drill passes a few rounds and reports what it injected", "[cli]
     const std::vector<std::vector<std::string>> drills = {{"crash", "--rounds", "3"},
                                                           {"torn", "--rounds", "6"},
                                                           {"rot", "--rounds", "6"},
-                                                          {"misuse", "--rounds", "9"},
+                                                          {"misuse", "--rounds", "11"},
                                                           {"full", "--rounds", "2"},
                                                           {"io-error", "--rounds", "2"},
                                                           {"sim", "--rounds", "2", "--seed", "77"}};

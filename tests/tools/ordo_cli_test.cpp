@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/tools/ordo_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -27,87 +29,13 @@ using nlohmann::json;
 
 const fs::path data_dir = ORDO_TEST_DATA_DIR;
 
-// A directory under /tmp for one test, removed with everything in it when the test ends.
-class temp_dir {
-  public:
-    temp_dir() {
-        static int counter = 0;
-        path_ = fs::temp_directory_path() /
-                ("ordo_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const fs::path& path() const { return path_; }
+using namespace ordo::test;
 
-  private:
-    fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-std::string quoted(const std::string& text) {
-    std::string out = "'";
-    for (const char c : text) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    return out + "'";
-}
-
-struct run_result {
-    int exit_status = -1;
-    std::string out;
-    std::string err;
-};
-
-// Runs `ordo <args>` (each argument shell-quoted) with stdout and stderr captured.
-run_result ordo(const std::vector<std::string>& args) {
-    const temp_dir capture;
-    std::string command = quoted(ORDO_BINARY);
-    // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "lit" + string&&.
-    for (const std::string& arg : args) {
-        command += ' ';
-        command += quoted(arg);
-    }
-    command += " >";
-    command += quoted((capture.path() / "out").string());
-    command += " 2>";
-    command += quoted((capture.path() / "err").string());
-    command += " </dev/null";
-    const int status = std::system(command.c_str());
-    run_result result;
-    REQUIRE(status != -1);
-    REQUIRE(WIFEXITED(status));
-    result.exit_status = WEXITSTATUS(status);
-    result.out = read_text(capture.path() / "out");
-    result.err = read_text(capture.path() / "err");
-    return result;
-}
+run_result ordo_cli(const std::vector<std::string>& args) { return run_ordo(args); }
 
 // Whether `ordo run` takes a journal directory yet (`--data DIR`, CONTRACT.md section 3).
 bool run_takes_data() {
-    static const bool takes = ordo({"run", "--help"}).out.find("--data") != std::string::npos;
+    static const bool takes = ordo_cli({"run", "--help"}).out.find("--data") != std::string::npos;
     return takes;
 }
 
@@ -122,14 +50,14 @@ run_result run_workload(const temp_dir& dir, const fs::path& workload, const std
     }
     args.insert(args.end(), {"--workload", workload.string()});
     if (!results.empty()) args.insert(args.end(), {"--results", results});
-    return ordo(args);
+    return ordo_cli(args);
 }
 
 // The state after run_workload: what `ordo run` printed, or `ordo state` on its journal
 // when the run printed nothing.
 json state_after(const temp_dir& dir, const run_result& run) {
     if (!run.out.empty() || !run_takes_data()) return json::parse(run.out);
-    const run_result state = ordo({"state", "--data", (dir.path() / "data").string()});
+    const run_result state = ordo_cli({"state", "--data", (dir.path() / "data").string()});
     REQUIRE(state.exit_status == 0);
     return json::parse(state.out);
 }
@@ -175,7 +103,7 @@ void check_one_error_line(const run_result& run) {
 json simulate_json(const std::vector<std::string>& extra) {
     std::vector<std::string> args = {"simulate", "--commands", "20000", "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
-    const run_result run = ordo(args);
+    const run_result run = ordo_cli(args);
     INFO(run.err);
     REQUIRE(run.exit_status == 0);
     REQUIRE(lines_of(run.out).size() == 1);
@@ -208,7 +136,7 @@ TEST_CASE("ordo state: close.jsonl recovers the same from snapshots and from the
     // and with --no-snapshots (every record replayed), each equal to close.state.json.
     const temp_dir dir;
     const std::string data = (dir.path() / "data").string();
-    const run_result run = ordo({"run", "--data", data, "--workload",
+    const run_result run = ordo_cli({"run", "--data", data, "--workload",
                                  (data_dir / "close.jsonl").string(), "--snapshot-every", "4"});
     INFO(run.err);
     REQUIRE(run.exit_status == 0);
@@ -220,7 +148,7 @@ TEST_CASE("ordo state: close.jsonl recovers the same from snapshots and from the
         INFO("snapshots " << snapshots);
         std::vector<std::string> args = {"state", "--data", data};
         if (!snapshots) args.push_back("--no-snapshots");
-        const run_result state = ordo(args);
+        const run_result state = ordo_cli(args);
         INFO(state.err);
         REQUIRE(state.exit_status == 0);
         json got = json::parse(state.out);
@@ -235,9 +163,9 @@ TEST_CASE("ordo journal dump: a close's records with every field", "[cli]") {
     // conference_closed; and that --conference finds the close and its rejections.
     const temp_dir dir;
     const std::string data = (dir.path() / "data").string();
-    REQUIRE(ordo({"run", "--data", data, "--workload", (data_dir / "close.jsonl").string()})
+    REQUIRE(ordo_cli({"run", "--data", data, "--workload", (data_dir / "close.jsonl").string()})
                 .exit_status == 0);
-    const run_result dump = ordo({"journal", "dump", "--data", data});
+    const run_result dump = ordo_cli({"journal", "dump", "--data", data});
     REQUIRE(dump.exit_status == 0);
     std::vector<json> at_close;
     std::vector<json> closed;
@@ -258,7 +186,7 @@ TEST_CASE("ordo journal dump: a close's records with every field", "[cli]") {
     CHECK(closed[0].at("conference") == 1);
     CHECK(closed[0].at("now") == 40);
     CHECK(closed[1].at("conference") == 2);
-    const run_result of_one = ordo({"journal", "dump", "--data", data, "--conference", "1"});
+    const run_result of_one = ordo_cli({"journal", "dump", "--data", data, "--conference", "1"});
     REQUIRE(of_one.exit_status == 0);
     std::size_t closed_rejections = 0;
     for (const std::string& line : lines_of(of_one.out)) {
@@ -310,7 +238,7 @@ TEST_CASE("ordo run: a malformed workload is refused whole at its line", "[cli]"
     CHECK(run.err.starts_with(workload.string() + ":2:"));
     CHECK((!fs::exists(results) || fs::file_size(results) == 0));
     if (run_takes_data()) {
-        const run_result state = ordo({"state", "--data", (dir.path() / "data").string()});
+        const run_result state = ordo_cli({"state", "--data", (dir.path() / "data").string()});
         if (state.exit_status == 0) CHECK(json::parse(state.out).at("commands") == 0);
     }
 }
@@ -330,14 +258,14 @@ TEST_CASE("ordo --help for the program and each subcommand", "[cli]") {
     // Proves every subcommand documents itself and --help succeeds.
     for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
              {"--help"}, {"run", "--help"}, {"simulate", "--help"}}) {
-        const run_result run = ordo(args);
+        const run_result run = ordo_cli(args);
         INFO(args.front() << " " << args.back());
         CHECK(run.exit_status == 0);
         CHECK(run.out.find("Usage") != std::string::npos);
         CHECK(run.err.empty());
     }
-    CHECK(ordo({"run", "--help"}).out.find("--workload") != std::string::npos);
-    CHECK(ordo({"simulate", "--help"}).out.find("--producers") != std::string::npos);
+    CHECK(ordo_cli({"run", "--help"}).out.find("--workload") != std::string::npos);
+    CHECK(ordo_cli({"simulate", "--help"}).out.find("--producers") != std::string::npos);
 }
 
 TEST_CASE("ordo: unknown flags are one error line naming the flag", "[cli]") {
@@ -346,11 +274,11 @@ TEST_CASE("ordo: unknown flags are one error line naming the flag", "[cli]") {
     for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
              {"simulate", "--bogus"},
              {"run", "--workload", (data_dir / "rules.jsonl").string(), "--bogus"}}) {
-        const run_result run = ordo(args);
+        const run_result run = ordo_cli(args);
         check_one_error_line(run);
         CHECK(run.err.find("--bogus") != std::string::npos);
     }
-    const run_result top = ordo({"--bogus"});
+    const run_result top = ordo_cli({"--bogus"});
     check_one_error_line(top);
     CHECK(top.err.find("--bogus") != std::string::npos);
 }
@@ -371,11 +299,11 @@ TEST_CASE("ordo: a missing or mistyped subcommand is named, with the ones there 
                            "see 'ordo journal --help'"},
              {{"journal", "check"}, "ordo journal: unknown subcommand 'check' (verify, dump, "
                                     "stats); see 'ordo journal --help'"}}) {
-        const run_result run = ordo(r.args);
+        const run_result run = ordo_cli(r.args);
         check_one_error_line(run);
         CHECK(run.err == r.line + "\n");
     }
-    const run_result nested = ordo({"journal", "verify", "--data", "D", "--bogus"});
+    const run_result nested = ordo_cli({"journal", "verify", "--data", "D", "--bogus"});
     check_one_error_line(nested);
     CHECK(nested.err.starts_with("ordo journal verify: "));
     CHECK(nested.err.find("--bogus") != std::string::npos);
@@ -416,11 +344,11 @@ TEST_CASE("ordo simulate --json: one object whose outcomes add up to the command
 TEST_CASE("ordo simulate: tables of a gigabyte or more are announced before they are prepared",
           "[cli]") {
     // Proves a start-up that takes seconds says why on stderr (and a small one says nothing).
-    const run_result small = ordo({"simulate", "--commands", "1000", "--json"});
+    const run_result small = ordo_cli({"simulate", "--commands", "1000", "--json"});
     REQUIRE(small.exit_status == 0);
     CHECK(small.err.find("preparing") == std::string::npos);
     const run_result large =
-        ordo({"simulate", "--commands", "1000", "--json", "--reservations-max", "12000000"});
+        ordo_cli({"simulate", "--commands", "1000", "--json", "--reservations-max", "12000000"});
     INFO(large.err);
     REQUIRE(large.exit_status == 0);
     CHECK(large.err.starts_with("ordo simulate: preparing 1.5 GB of tables for 12000000 "
@@ -436,7 +364,7 @@ TEST_CASE("ordo simulate: bad values are one error line, exit 2", "[cli]") {
                                                {"simulate", "--commands", "5", "--seconds", "1"},
                                                {"simulate", "--commands", "abc"},
                                                {"simulate", "--commands", "0"}}) {
-        const run_result run = ordo(args);
+        const run_result run = ordo_cli(args);
         INFO(args[1] << " " << args[2]);
         check_one_error_line(run);
     }
@@ -454,12 +382,12 @@ TEST_CASE("ordo simulate: the market's shape is checked, and it closes its sales
              {"simulate", "--capacity-max", "1000001"},
              {"simulate", "--sale-ms", "999"},
              {"simulate", "--pay-ms", "0"}}) {
-        const run_result run = ordo(args);
+        const run_result run = ordo_cli(args);
         INFO(args[1] << " " << args[2]);
         check_one_error_line(run);
     }
     // 400 000 commands are 6 simulated seconds: a few sales of one second close.
-    const run_result run = ordo({"simulate", "--commands", "400000", "--json", "--sale-ms",
+    const run_result run = ordo_cli({"simulate", "--commands", "400000", "--json", "--sale-ms",
                                  "1000", "--conferences", "4", "--hot-conferences", "2"});
     INFO(run.err);
     REQUIRE(run.exit_status == 0);
@@ -485,7 +413,7 @@ TEST_CASE("ordo: a negative or overflowing 64-bit value is refused, not wrapped"
              {"simulate", "--snapshot-every", "-1"},
              {"journal", "dump", "--data", data, "--from", "-1"},
              {"journal", "dump", "--data", data, "--reservation", "-3"}}) {
-        const run_result run = ordo(args);
+        const run_result run = ordo_cli(args);
         INFO(args[args.size() - 2] << " " << args.back());
         check_one_error_line(run);
         CHECK(run.err.find(args[args.size() - 2] + ": Value " + args.back() +
@@ -499,7 +427,7 @@ TEST_CASE("ordo state: a directory with no journal is the empty state, said on s
     // Proves a mistyped --data is not silent: the empty state still goes to stdout (exit 0,
     // what recovering nothing gives), with one line on stderr; a real journal gets no line.
     const temp_dir dir;
-    const run_result empty = ordo({"state", "--data", dir.path().string()});
+    const run_result empty = ordo_cli({"state", "--data", dir.path().string()});
     INFO(empty.err);
     CHECK(empty.exit_status == 0);
     CHECK(json::parse(empty.out).at("commands") == 0);
@@ -509,7 +437,7 @@ TEST_CASE("ordo state: a directory with no journal is the empty state, said on s
 
     const std::string data = (dir.path() / "data").string();
     simulate_json({"--data", data, "--snapshot-every", "0"});
-    const run_result real = ordo({"state", "--data", data});
+    const run_result real = ordo_cli({"state", "--data", data});
     CHECK(real.exit_status == 0);
     CHECK(real.err.empty());
     CHECK(json::parse(real.out).at("commands").get<std::uint64_t>() >= 20000);
@@ -571,8 +499,8 @@ TEST_CASE("ordo simulate: SIGINT or SIGTERM ends the run with its summary", "[cl
             total += count.get<std::uint64_t>();
         }
         CHECK(total == summary.at("commands").get<std::uint64_t>());
-        CHECK(ordo({"journal", "verify", "--data", data}).exit_status == 0);
-        const run_result state = ordo({"state", "--data", data});
+        CHECK(ordo_cli({"journal", "verify", "--data", data}).exit_status == 0);
+        const run_result state = ordo_cli({"state", "--data", data});
         REQUIRE(state.exit_status == 0);
         CHECK(json::parse(state.out).at("commands") ==
               total + summary.at("setup_commands").get<std::uint64_t>());
@@ -616,7 +544,7 @@ TEST_CASE("ordo run: SIGTERM finishes the commands sent and names how far it got
         in_order++;
     }
     CHECK(in_order == lines.size());
-    const run_result state = ordo({"state", "--data", data});
+    const run_result state = ordo_cli({"state", "--data", data});
     REQUIRE(state.exit_status == 0);
     CHECK(json::parse(state.out).at("commands") == lines.size());
     INFO("answered " << lines.size());
@@ -640,10 +568,10 @@ TEST_CASE("ordo simulate and run: --data means a journal, and a journal needs --
     const json summary = simulate_json({"--data", data, "--snapshot-every", "0"});
     CHECK(summary.at("durability") == "fdatasync");
     CHECK(simulate_json({}).at("durability") == "none");
-    const run_result verify = ordo({"journal", "verify", "--data", data});
+    const run_result verify = ordo_cli({"journal", "verify", "--data", data});
     INFO(verify.out << verify.err);
     CHECK(verify.exit_status == 0);
-    const json state = json::parse(ordo({"state", "--data", data}).out);
+    const json state = json::parse(ordo_cli({"state", "--data", data}).out);
     CHECK(state.is_object());
 
     const fs::path workload = data_dir / "rules.jsonl";
@@ -653,7 +581,7 @@ TEST_CASE("ordo simulate and run: --data means a journal, and a journal needs --
              {"simulate", "--durability", "none", "--data", data},
              {"run", "--workload", workload.string()},
              {"run", "--durability", "none", "--data", data, "--workload", workload.string()}}) {
-        const run_result run = ordo(args);
+        const run_result run = ordo_cli(args);
         INFO(args[0] << " " << args[1] << " " << args[2]);
         check_one_error_line(run);
         CHECK(run.err.find("--data") != std::string::npos);

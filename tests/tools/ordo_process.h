@@ -1,7 +1,8 @@
 #pragma once
 // The built `ordo` binary in a subprocess, as a user runs it: its exit status, stdout and
-// stderr; and temporary directories removed when a test ends. For the CLI tests of
-// time travel, queries and followers.
+// stderr; and temporary directories removed when a test ends. The one copy of these
+// helpers for every CLI test (the contract examples, run's inputs, the data directory
+// misused, time travel, queries, followers).
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,7 +20,7 @@ namespace fs = std::filesystem;
 
 class temp_dir {
   public:
-    explicit temp_dir(const std::string& tag) {
+    explicit temp_dir(const std::string& tag = "test") {
         static int counter = 0;
         path_ = fs::temp_directory_path() / ("ordo_" + tag + "_" + std::to_string(::getpid()) +
                                              "_" + std::to_string(counter++));
@@ -33,6 +34,7 @@ class temp_dir {
         fs::remove_all(path_, ignored);
     }
     const fs::path& path() const { return path_; }
+    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
 
   private:
     fs::path path_;
@@ -46,8 +48,9 @@ inline std::string read_text(const fs::path& path) {
 }
 
 inline void write_text(const fs::path& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
+    REQUIRE(out.good());
 }
 
 inline std::vector<std::string> lines_of(const std::string& text) {
@@ -70,32 +73,48 @@ inline std::string quoted(const std::string& text) {
 }
 
 struct run_result {
-    int exit_status = -1;
+    int exit_status = -1;  // 128 + n when a signal n ended it after `before` (as a shell says)
     std::string out;
     std::string err;
 };
 
-// Runs `ordo <args>` (each argument shell-quoted) with stdout and stderr captured.
-inline run_result run_ordo(const std::vector<std::string>& args) {
+// Runs `<before> ordo <args> <after>` through the shell (each argument quoted; `before` and
+// `after` are shell text: `ulimit -v N; exec `, a pipe into it, a redirection), stdout and
+// stderr captured unless `after` redirects them. A shell killed by a signal (an ordo
+// started with `exec` that trapped or aborted) fails the test with what it printed.
+inline run_result run_ordo_shell(const std::string& before, const std::vector<std::string>& args,
+                                 const std::string& after = "") {
     const temp_dir capture("capture");
-    std::string command = quoted(ORDO_BINARY);
+    std::string command = before + quoted(ORDO_BINARY);
+    // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "lit" + string&&.
     for (const std::string& arg : args) {
         command += ' ';
         command += quoted(arg);
     }
-    command += " >";
-    command += quoted((capture.path() / "out").string());
     command += " 2>";
-    command += quoted((capture.path() / "err").string());
-    command += " </dev/null";
+    command += quoted(capture / "err");
+    if (after.empty()) {
+        command += " >";
+        command += quoted(capture / "out");
+        command += " </dev/null";
+    } else {
+        command += ' ';
+        command += after;
+    }
     const int status = std::system(command.c_str());
-    run_result result;
+    run_result result{.out = read_text(capture.path() / "out"),
+                      .err = read_text(capture.path() / "err")};
+    INFO(command << "\nstderr: " << result.err);
     REQUIRE(status != -1);
+    REQUIRE_FALSE(WIFSIGNALED(status));
     REQUIRE(WIFEXITED(status));
     result.exit_status = WEXITSTATUS(status);
-    result.out = read_text(capture.path() / "out");
-    result.err = read_text(capture.path() / "err");
     return result;
+}
+
+// Runs `ordo <args>` with stdout and stderr captured and no stdin.
+inline run_result run_ordo(const std::vector<std::string>& args) {
+    return run_ordo_shell("", args);
 }
 
 }  // namespace ordo::test

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/tools/ordo_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -28,90 +30,15 @@ using nlohmann::json;
 
 const fs::path data_dir = ORDO_TEST_DATA_DIR;
 
-// A directory under /tmp for one test, removed with everything in it when the test ends.
-class temp_dir {
-  public:
-    temp_dir() {
-        static int counter = 0;
-        path_ = fs::temp_directory_path() /
-                ("ordo_run_input_test_" + std::to_string(::getpid()) + "_" +
-                 std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const fs::path& path() const { return path_; }
-    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+using namespace ordo::test;
 
-  private:
-    fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    REQUIRE(out.good());
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-std::string quoted(const std::string& text) {
-    std::string out = "'";
-    for (const char c : text) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    return out + "'";
-}
-
-struct run_result {
-    int exit_status = -1;  // 128 + n when a signal n ended it (as a shell reports it)
-    std::string out;
-    std::string err;
-};
-
-// Runs `<before> ordo <args> <after>` through the shell (each argument quoted; `before`
-// and `after` are shell text, e.g. a pipe into it), stdout and stderr captured unless
-// `after` redirects them.
+// Runs `<before> ordo <args> <after>` through the shell (tests/tools/ordo_process.h).
 run_result shell(const std::string& before, const std::vector<std::string>& args,
                  const std::string& after = "") {
-    const temp_dir capture;
-    std::string command = before + quoted(ORDO_BINARY);
-    for (const std::string& arg : args) {
-        command += ' ';
-        command += quoted(arg);
-    }
-    command += " 2>" + quoted(capture / "err");
-    command += after.empty() ? " >" + quoted(capture / "out") + " </dev/null" : " " + after;
-    const int status = std::system(command.c_str());
-    REQUIRE(status != -1);
-    REQUIRE(WIFEXITED(status));
-    return run_result{.exit_status = WEXITSTATUS(status),
-                      .out = read_text(capture.path() / "out"),
-                      .err = read_text(capture.path() / "err")};
+    return run_ordo_shell(before, args, after);
 }
 
-run_result ordo(const std::vector<std::string>& args) { return shell("", args); }
+run_result ordo_cli(const std::vector<std::string>& args) { return shell("", args); }
 
 // One line on stderr, nothing on stdout, the exit status given.
 void check_one_error_line(const run_result& run, int exit_status) {
@@ -125,7 +52,7 @@ void check_one_error_line(const run_result& run, int exit_status) {
 // The commands DIR's journal holds (`ordo state`), or -1 when there is no journal at all.
 long long commands_in(const std::string& data) {
     if (!fs::exists(fs::path(data) / "journal")) return -1;
-    const run_result state = ordo({"state", "--data", data});
+    const run_result state = ordo_cli({"state", "--data", data});
     INFO(state.err);
     REQUIRE(state.exit_status == 0);
     return json::parse(state.out).at("commands").get<long long>();
@@ -230,7 +157,7 @@ TEST_CASE("ordo run: --results that is the workload is refused, the workload unt
          {workload.string(), dir / "symlink.jsonl", dir / "hardlink.jsonl",
           dir / "./workload.jsonl"}) {
         INFO(results);
-        const run_result run = ordo({"run", "--data", dir / "data", "--workload",
+        const run_result run = ordo_cli({"run", "--data", dir / "data", "--workload",
                                      workload.string(), "--results", results});
         check_one_error_line(run, 2);
         CHECK(run.err.find("is the workload file") != std::string::npos);
@@ -246,7 +173,7 @@ TEST_CASE("ordo run: --results inside the data directory is refused", "[cli]") {
     const temp_dir dir;
     const std::string data = dir / "data";
     const std::string rules = (data_dir / "rules.jsonl").string();
-    REQUIRE(ordo({"run", "--data", data, "--workload", rules}).exit_status == 0);
+    REQUIRE(ordo_cli({"run", "--data", data, "--workload", rules}).exit_status == 0);
     std::string held;  // the smallest file the directory holds (table sizes, a segment...)
     for (const auto& entry : fs::recursive_directory_iterator(data)) {
         if (!entry.is_regular_file()) continue;
@@ -258,7 +185,7 @@ TEST_CASE("ordo run: --results inside the data directory is refused", "[cli]") {
     for (const std::string& results : {held, data + "/results.jsonl", dir / "outside.json"}) {
         INFO(results);
         const run_result run =
-            ordo({"run", "--data", data, "--workload", rules, "--results", results});
+            ordo_cli({"run", "--data", data, "--workload", rules, "--results", results});
         check_one_error_line(run, 2);
         CHECK(run.err.find("is inside the data directory") != std::string::npos);
     }
@@ -272,8 +199,8 @@ TEST_CASE("ordo run: a refused workload leaves an existing results file as it wa
     const temp_dir dir;
     write_text(dir.path() / "results.jsonl", "earlier results\n");
     const run_result run =
-        ordo({"run", "--data", dir / "data", "--workload", (data_dir / "malformed.jsonl").string(),
-              "--results", dir / "results.jsonl"});
+        ordo_cli({"run", "--data", dir / "data", "--workload",
+                  (data_dir / "malformed.jsonl").string(), "--results", dir / "results.jsonl"});
     check_one_error_line(run, 2);
     CHECK(read_text(dir.path() / "results.jsonl") == "earlier results\n");
     CHECK(commands_in(dir / "data") == -1);
@@ -286,12 +213,12 @@ TEST_CASE("ordo run: results on a full device stop the run with one line, exit 1
     // (all those submitted before the failure was seen: a small workload is all in flight).
     const temp_dir dir;
     write_text(dir.path() / "long.jsonl", long_workload(4000));
-    const run_result run = ordo({"run", "--data", dir / "data", "--workload", dir / "long.jsonl",
-                                 "--results", "/dev/full"});
+    const run_result run = ordo_cli({"run", "--data", dir / "data", "--workload",
+                                     dir / "long.jsonl", "--results", "/dev/full"});
     check_one_error_line(run, 1);
     CHECK(run.err.starts_with("ordo run: cannot write --results /dev/full: No space left on "
                               "device; stopped after "));
-    CHECK(ordo({"journal", "verify", "--data", dir / "data"}).exit_status == 0);
+    CHECK(ordo_cli({"journal", "verify", "--data", dir / "data"}).exit_status == 0);
     const std::string after = run.err.substr(run.err.find("stopped after ") + 14);
     const long long stopped_after = std::stoll(after);
     CHECK(commands_in(dir / "data") == stopped_after);
@@ -316,7 +243,7 @@ TEST_CASE("ordo run: results into a pipe whose reader left stop with one line, e
     INFO(err);
     CHECK(lines_of(err).size() == 1);
     CHECK(err.starts_with("ordo run: cannot write --results /dev/stdout: Broken pipe; "));
-    CHECK(ordo({"journal", "verify", "--data", dir / "closed"}).exit_status == 0);
+    CHECK(ordo_cli({"journal", "verify", "--data", dir / "closed"}).exit_status == 0);
 
     REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);  // ordo must hold no read end
     const pid_t partial = spawn({"run", "--data", dir / "partial", "--workload",
@@ -409,7 +336,8 @@ TEST_CASE("ordo run: a NUL byte inside a workload line is refused at its line", 
     write_text(workload, std::string(R"({"op":"tick","t":1})") + "\n" +
                              R"({"op":"tick","t":2})" + std::string(1, '\0') +
                              R"({"op":"tick","t":"x"})" + "\n");
-    const run_result run = ordo({"run", "--data", dir / "data", "--workload", workload.string()});
+    const run_result run =
+        ordo_cli({"run", "--data", dir / "data", "--workload", workload.string()});
     check_one_error_line(run, 2);
     CHECK(run.err == workload.string() + ":2: NUL byte at column 20\n");
     CHECK(commands_in(dir / "data") == -1);
@@ -422,7 +350,7 @@ TEST_CASE("ordo simulate: --seconds must be a finite number of seconds in range"
          {"nan", "NaN", "-nan", "inf", "-inf", "infinity", "-1", "0", "0.0", "0.0001", "1e300",
           "86401", "1e999", "0x10", " 1", "1s", ""}) {
         INFO("--seconds '" << seconds << "'");
-        const run_result run = ordo({"simulate", "--seconds", seconds});
+        const run_result run = ordo_cli({"simulate", "--seconds", seconds});
         check_one_error_line(run, 2);
         CHECK(run.err.find("--seconds") != std::string::npos);
     }
@@ -431,7 +359,7 @@ TEST_CASE("ordo simulate: --seconds must be a finite number of seconds in range"
 TEST_CASE("ordo: integer options are plain decimal, never octal, hex or wrapped", "[cli]") {
     // Proves CLI11's base-0 conversion is not what runs: `--commands 0100` is 100 (CLI11
     // alone read 64, octal), hex, signs, spaces and overflows are refused with the range.
-    const run_result run = ordo({"simulate", "--commands", "0100", "--json"});
+    const run_result run = ordo_cli({"simulate", "--commands", "0100", "--json"});
     INFO(run.err);
     REQUIRE(run.exit_status == 0);
     CHECK(json::parse(run.out).at("commands") == 100);
@@ -451,7 +379,7 @@ TEST_CASE("ordo: integer options are plain decimal, never octal, hex or wrapped"
              {"run", "--data", dir / "d", "--workload", rules, "--flush-delay-us", "-1"},
              {"run", "--data", dir / "d", "--workload", rules, "--conferences-max", "0"},
              {"state", "--data", dir / "d", "--reservations-max", "18446744073709551617"}}) {
-        const run_result refused = ordo(args);
+        const run_result refused = ordo_cli(args);
         INFO(args[args.size() - 2] << " '" << args.back() << "'");
         check_one_error_line(refused, 2);
         CHECK(refused.err.find(args[args.size() - 2] + ": Value " + args.back() +

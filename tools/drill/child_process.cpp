@@ -6,8 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "base/clock.h"
 
@@ -99,6 +101,30 @@ int wait_process(pid_t child) {
         if (errno != EINTR) return -1;
     }
     return status_of(status);
+}
+
+bool pause_process(pid_t child) {
+    if (::kill(child, SIGSTOP) != 0) return false;
+    while (true) {
+        // WNOWAIT: an exit is seen without reaping it (kill_process reaps).
+        siginfo_t info{};
+        if (::waitid(P_PID, static_cast<id_t>(child), &info, WSTOPPED | WEXITED | WNOWAIT) != 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (info.si_code != CLD_STOPPED) return false;
+        // Takes the stop's report, so that the next pause waits for its own.
+        siginfo_t taken{};
+        while (::waitid(P_PID, static_cast<id_t>(child), &taken, WSTOPPED) != 0 && errno == EINTR) {
+        }
+        return true;
+    }
+}
+
+bool run_slice(pid_t child, std::uint64_t slice_us) {
+    if (::kill(child, SIGCONT) != 0) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(slice_us));
+    return pause_process(child);
 }
 
 }  // namespace ordo::tools::drill

@@ -37,6 +37,15 @@ bool kill_process(pid_t child);
 // Waits for a child to exit; its exit status (-1 when killed by a signal).
 int wait_process(pid_t child);
 
+// Pacing a child, so that a drill can look at it between short slices of its run: stops it
+// (SIGSTOP) and waits until every thread of it stopped; false when it exited instead (not
+// reaped). While it is stopped, its files show what it did up to that instant, and a
+// SIGKILL sent then ends it exactly there: a stopped process runs no more code, and the
+// kernel finishes the I/O it had submitted, as it does for a kill at any instant.
+bool pause_process(pid_t child);
+// Lets a paused child run for `slice_us`, then pauses it again; false when it exited.
+bool run_slice(pid_t child, std::uint64_t slice_us);
+
 std::string read_text(const std::filesystem::path& path);
 std::uint64_t size_or_zero(const std::filesystem::path& path);
 

@@ -3,12 +3,15 @@
 // - a second writer while one runs: refused (exit 1), naming the first one's pid;
 // - a workload cut mid-line while ordo reads it (a FIFO whose writer stops): refused
 //   (exit 2) with nothing written;
+// - a workload file truncated, or rewritten in place, while ordo reads it (workload_race.h):
+//   refused with nothing written (detected), or exactly the commands it read run and
+//   reported (proven harmless), as predicted from when the change came;
 // - DIR/manifest, a journal segment or the newest snapshot deleted;
 // - a segment, a snapshot or the manifest copied in from another directory.
 // Each must be refused or reported naming the file (detected) or, where nothing can be
-// lost (a deleted or foreign snapshot), recovered exactly with a note (detected) or without
-// (proven harmless: the journal alone gives the exact state). Never silently accepted: an
-// exit 0 with another state is a failure.
+// lost, recovered exactly: a foreign snapshot with a note naming it (detected; without the
+// note it is a failure), a deleted snapshot without one (proven harmless: the journal alone
+// gives the exact state). Never silently accepted: an exit 0 with another state is a failure.
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <signal.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -24,7 +28,10 @@
 #include "tools/drill/clean_run.h"
 #include "tools/drill/data_dir_files.h"
 #include "tools/drill/process_drills.h"
+#include "tools/drill/recovery_check.h"
+#include "tools/drill/seeded_random.h"
 #include "tools/drill/workload_file.h"
+#include "tools/drill/workload_race.h"
 
 namespace ordo::tools::drill {
 
@@ -39,6 +46,8 @@ struct misuse_context {
     clean_dir a;  // the directory misused (a pristine copy is restored for each scenario)
     clean_dir b;  // another directory, the source of foreign files
     std::filesystem::path work;  // a fresh copy of a.data for the scenario
+    seeded_random random;
+    std::map<std::string, std::uint64_t> landings;  // workload races: when the change came
 };
 
 struct verdict {
@@ -50,14 +59,15 @@ process_result ordo(const misuse_context& c, std::vector<std::string> args, cons
     return run_process(c.options.ordo_binary, std::move(args), c.dir / name);
 }
 
-bool names(const std::string& text, const std::filesystem::path& path) {
-    return text.find(path.filename().string()) != std::string::npos;
-}
+// Whether an exact recovery (exit 0, the whole state) passes after the damage: never (the
+// damage must be refused), only with a note naming the file, or also without one.
+enum class exact_passes : std::uint8_t { never, with_note, silently };
 
 // After damage to `path`: refused naming it (a deleted file: refused, the message says
-// what is missing), or (for snapshots) exact, with a note or without.
-verdict judge_state(const misuse_context& c, const std::filesystem::path& path, bool exact_is_fine,
-                    bool deleted = false, const std::string& or_mention = "\x01") {
+// what is missing), or (for snapshots) exact, as `exact` allows.
+verdict judge_state(const misuse_context& c, const std::filesystem::path& path,
+                    exact_passes exact_ok, bool deleted = false,
+                    const std::string& or_mention = "\x01") {
     const process_result state = ordo(c, {"state", "--data", c.work.string()}, "state");
     const bool exact = state.exit_status == 0 && state.out == c.a.expected.states.back() + "\n";
     if (state.exit_status != 0 && state.exit_status != -1 &&
@@ -65,9 +75,10 @@ verdict judge_state(const misuse_context& c, const std::filesystem::path& path, 
          (deleted && state.err.find("missing") != std::string::npos))) {
         return {verdict::detected, ""};
     }
-    if (exact && exact_is_fine) {
-        return {names(state.err, path) ? verdict::detected : verdict::harmless, ""};
+    if (exact && exact_ok != exact_passes::never && names(state.err, path)) {
+        return {verdict::detected, ""};
     }
+    if (exact && exact_ok == exact_passes::silently) return {verdict::harmless, ""};
     return {verdict::failed,
             fmt::format("ordo state exit {}{}: {}", state.exit_status,
                         state.exit_status == 0 && !exact ? " with ANOTHER state" : "", state.err)};
@@ -130,6 +141,22 @@ verdict workload_cut_mid_line(const misuse_context& c) {
                         run.exit_status, !nothing, run.err)};
 }
 
+// The misuse drill's workload race: a's commands, rewritten with some of b's.
+verdict workload_race_round(misuse_context& c, workload_change change) {
+    constexpr std::size_t rewrite_commands = 2000;
+    const workload_race race{
+        .ordo_binary = c.options.ordo_binary,
+        .dir = c.dir,
+        .commands = c.a.commands,
+        .expected = &c.a.expected,
+        .others = std::span(c.b.commands).first(std::min(rewrite_commands, c.b.commands.size()))};
+    const race_verdict v = run_workload_race(race, change, c.random);
+    c.landings[(change == workload_change::truncate ? "truncated " : "rewritten ") + v.landing +
+               (v.refused ? ": refused" : ": ran what it read")]++;
+    if (!v.passed) return {verdict::failed, v.why};
+    return {v.refused ? verdict::detected : verdict::harmless, ""};
+}
+
 std::filesystem::path journal_file(const std::filesystem::path& data, std::size_t index) {
     auto segments = files_ending(journal::data_dir_layout::journal(data), ".journal");
     return segments.empty() ? std::filesystem::path{}
@@ -151,29 +178,33 @@ std::vector<scenario> scenarios() {
     return {
         {"second writer", second_writer},
         {"workload cut mid-line while read", workload_cut_mid_line},
+        {"workload truncated while it is read",
+         [](misuse_context& c) { return workload_race_round(c, workload_change::truncate); }},
+        {"workload changed while it is read",
+         [](misuse_context& c) { return workload_race_round(c, workload_change::rewrite); }},
         {"manifest deleted",
          [](misuse_context& c) {
              const auto path = layout::data_dir_layout::manifest(c.work);
              std::filesystem::remove(path);
-             return judge_state(c, path, false, true);
+             return judge_state(c, path, exact_passes::never, true);
          }},
         {"first segment deleted",
          [](misuse_context& c) {
              const auto path = journal_file(c.work, 0);
              std::filesystem::remove(path);
-             return judge_state(c, path, false, true);
+             return judge_state(c, path, exact_passes::never, true);
          }},
         {"last segment deleted",
          [](misuse_context& c) {
              const auto path = journal_file(c.work, 1'000'000);
              std::filesystem::remove(path);
-             return judge_state(c, path, false, true);
+             return judge_state(c, path, exact_passes::never, true);
          }},
         {"newest snapshot deleted",
          [](misuse_context& c) {
              const auto path = newest_snapshot(c.work);
              std::filesystem::remove(path);
-             return judge_state(c, path, true);
+             return judge_state(c, path, exact_passes::silently);
          }},
         {"segment copied in from another directory",
          [](misuse_context& c) {
@@ -182,7 +213,7 @@ std::vector<scenario> scenarios() {
                                         std::filesystem::copy_options::overwrite_existing);
              // A foreign segment 0 is itself a well-formed start of a journal: the damage
              // shows where the next segment does not continue it.
-             return judge_state(c, path, false, false, ".journal at byte");
+             return judge_state(c, path, exact_passes::never, false, ".journal at byte");
          }},
         {"snapshot copied in from another directory",
          [](misuse_context& c) {
@@ -190,14 +221,16 @@ std::vector<scenario> scenarios() {
              const auto path = journal::data_dir_layout::snapshots(c.work) / foreign.filename();
              std::filesystem::copy_file(foreign, path,
                                         std::filesystem::copy_options::overwrite_existing);
-             return judge_state(c, path, true);
+             // Older than DIR's own newest (so never loaded) or newer (tried first): the
+             // note names it either way.
+             return judge_state(c, path, exact_passes::with_note);
          }},
         {"manifest copied in from another directory",
          [](misuse_context& c) {
              const auto path = layout::data_dir_layout::manifest(c.work);
              std::filesystem::copy_file(layout::data_dir_layout::manifest(c.b.data), path,
                                         std::filesystem::copy_options::overwrite_existing);
-             return judge_state(c, path, false);
+             return judge_state(c, path, exact_passes::never);
          }},
     };
 }
@@ -207,13 +240,15 @@ std::vector<scenario> scenarios() {
 drill_report run_misuse_drill(const drill_options& options) {
     drill_report report{.kind = "misuse", .seed = options.seed};
     report.notes.push_back(
-        "detected = refused or reported naming the file (a foreign or "
-        "deleted snapshot: recovered exactly with a note); proven harmless "
-        "= a snapshot deleted or foreign, the state exact without a note");
+        "detected = refused or reported naming the file (a foreign snapshot: "
+        "recovered exactly with a note naming it); proven harmless = the newest "
+        "snapshot deleted, the state exact without a note");
     report.notes.push_back(
-        "a workload truncated at a line boundary is a shorter workload: no "
-        "reader can tell; ordo reads the workload once, so a file changed "
-        "after that is not read again");
+        "workload truncated or changed while read: detected = refused (exit 2, "
+        "nothing written) as predicted; proven harmless = ran exactly the commands "
+        "of the bytes it read, as predicted (a cut at a line's start is a shorter "
+        "workload: no reader can tell; bytes changed after ordo read them are "
+        "never read again)");
     const std::vector<scenario> all = scenarios();
     const std::uint64_t rounds = options.rounds > 0 ? options.rounds : all.size();
     const auto reproduce =
@@ -231,7 +266,8 @@ drill_report run_misuse_drill(const drill_options& options) {
                            .dir = dir,
                            .a = std::move(*a),
                            .b = std::move(*b),
-                           .work = dir / "work"};
+                           .work = dir / "work",
+                           .random = seeded_random(options.seed)};
     progress_ticker progress(options);
     for (std::uint64_t round = 0; round < rounds && !report.failure; round++) {
         const scenario& s = all[round % all.size()];
@@ -247,6 +283,9 @@ drill_report run_misuse_drill(const drill_options& options) {
         if (v.kind == verdict::failed)
             report.fail(round, std::string(s.name) + ": " + v.why, reproduce);
         progress.tick(round + 1, rounds);
+    }
+    for (const auto& [landing, count] : context.landings) {
+        report.notes.push_back(fmt::format("workload {}: {}", landing, count));
     }
     return report;
 }

@@ -17,6 +17,7 @@
 #include "tools/drill/clean_run.h"
 #include "tools/drill/data_dir_files.h"
 #include "tools/drill/process_drills.h"
+#include "tools/drill/recovery_check.h"
 #include "tools/drill/seeded_random.h"
 
 namespace ordo::tools::drill {
@@ -65,10 +66,6 @@ flip choose_flip(std::uint64_t round, const std::vector<segment_layout>& segment
     return f;
 }
 
-bool names(const std::string& text, const std::filesystem::path& path) {
-    return text.find(path.filename().string()) != std::string::npos;
-}
-
 }  // namespace
 
 drill_report run_rot_drill(const drill_options& options) {
@@ -95,42 +92,37 @@ drill_report run_rot_drill(const drill_options& options) {
     const std::vector<std::filesystem::path> snapshots =
         files_ending(journal::data_dir_layout::snapshots(clean->data), ".snap");
     const std::filesystem::path manifest = journal::data_dir_layout::manifest(clean->data);
-    const std::string whole_state = clean->expected.states.back() + "\n";
+    const std::string& whole_state = clean->expected.states.back();
     seeded_random random(options.seed);
     progress_ticker progress(options);
     for (std::uint64_t round = 0; round < rounds && !report.failure; round++) {
         const flip f = choose_flip(round, segments, snapshots, manifest, random);
         flip_bit(f.path, f.offset, f.bit);
-        const process_result state = run_process(
-            options.ordo_binary, {"state", "--data", clean->data.string()}, dir / "state");
-        const process_result verify =
-            run_process(options.ordo_binary, {"journal", "verify", "--data", clean->data.string()},
-                        dir / "verify");
+        const recovery_check check =
+            check_recovery(options.ordo_binary, clean->data, dir, whole_state, f.path, true);
         flip_bit(f.path, f.offset, f.bit);
         report.rounds++;
-        report.recovery_ns.push_back(state.elapsed_ns);
+        report.recovery_ns.push_back(check.state.elapsed_ns);
         report.injected[f.kind]++;
         const std::string where =
             fmt::format("bit {} of byte {} of {}", f.bit, f.offset, f.path.string());
-        const bool exact = state.exit_status == 0 && state.out == whole_state;
-        if (state.exit_status == 0 && !exact) {
+        if (check.state.exit_status == 0 && !check.exact) {
             report.fail(round,
                         fmt::format("{}: APPLIED: ordo state exit 0 with another state", where),
                         reproduce);
             break;
         }
-        const bool state_names = names(state.err, f.path);
-        const bool verify_names = names(verify.out + verify.err, f.path);
-        if ((state.exit_status == 1 && state_names) || (exact && (state_names || verify_names))) {
+        if ((check.state.exit_status == 1 && check.state_names) ||
+            (check.exact && (check.state_names || check.verify_names))) {
             report.detected++;
-        } else if (exact && !f.meaningful) {
+        } else if (check.exact && !f.meaningful) {
             report.harmless++;
         } else {
             report.fail(round,
                         fmt::format("{}: not reported (state exit {}, verify exit {}): "
                                     "{} {}",
-                                    where, state.exit_status, verify.exit_status, state.err,
-                                    verify.out + verify.err),
+                                    where, check.state.exit_status, check.verify.exit_status,
+                                    check.state.err, check.verify.out + check.verify.err),
                         reproduce);
         }
         progress.tick(round + 1, rounds);

@@ -15,6 +15,7 @@
 #include "tools/drill/clean_run.h"
 #include "tools/drill/data_dir_files.h"
 #include "tools/drill/process_drills.h"
+#include "tools/drill/recovery_check.h"
 #include "tools/drill/seeded_random.h"
 
 namespace ordo::tools::drill {
@@ -33,10 +34,6 @@ std::uint64_t choose_cut(const segment_layout& last, seeded_random& random) {
         return i == last.used.size() ? last.batches_end : last.used[i].begin;
     }
     return random.between(last.batches_end, last.file_bytes - 1);
-}
-
-bool names(const std::string& text, const std::filesystem::path& path) {
-    return text.find(path.filename().string()) != std::string::npos;
 }
 
 }  // namespace
@@ -72,37 +69,35 @@ drill_report run_torn_drill(const drill_options& options) {
     for (std::uint64_t round = 0; round < rounds && !report.failure; round++) {
         const std::uint64_t cut = choose_cut(last, random);
         std::filesystem::resize_file(last.path, cut);
-        const process_result state = run_process(
-            options.ordo_binary, {"state", "--data", clean->data.string()}, dir / "state");
-        report.recovery_ns.push_back(state.elapsed_ns);
+        const bool into_batches = cut < last.batches_end;
+        const recovery_check check = check_recovery(options.ordo_binary, clean->data, dir,
+                                                    whole_state, last.path, into_batches);
+        report.recovery_ns.push_back(check.state.elapsed_ns);
         report.rounds++;
         const std::string where = fmt::format("{} cut to {} bytes (batches end at {})",
                                               last.path.filename().string(), cut, last.batches_end);
-        if (cut < last.batches_end) {
+        if (into_batches) {
             report.injected["cut into acknowledged batches"]++;
-            const process_result verify =
-                run_process(options.ordo_binary,
-                            {"journal", "verify", "--data", clean->data.string()}, dir / "verify");
-            if (state.exit_status == 1 && names(state.err, last.path) && verify.exit_status == 1 &&
-                names(verify.out + verify.err, last.path)) {
+            if (check.state.exit_status == 1 && check.state_names &&
+                check.verify.exit_status == 1 && check.verify_names) {
                 report.detected++;
             } else {
-                report.acknowledged_lost += state.exit_status == 0 ? 1 : 0;
+                report.acknowledged_lost += check.state.exit_status == 0 ? 1 : 0;
                 report.fail(round,
                             fmt::format("{}: not reported as damage (state exit {}, "
                                         "verify exit {}): {}{}",
-                                        where, state.exit_status, verify.exit_status, state.err,
-                                        verify.err),
+                                        where, check.state.exit_status, check.verify.exit_status,
+                                        check.state.err, check.verify.err),
                             reproduce);
             }
         } else {
             report.injected["cut after the last batch"]++;
-            if (state.exit_status == 0 && state.out == whole_state + "\n") {
+            if (check.exact) {
                 report.harmless++;
             } else {
                 report.fail(round,
                             fmt::format("{}: not recovered exactly (exit {}): {}", where,
-                                        state.exit_status, state.err),
+                                        check.state.exit_status, check.state.err),
                             reproduce);
             }
         }
