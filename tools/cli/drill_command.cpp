@@ -92,8 +92,9 @@ const std::vector<drill_kind>& drill_kinds() {
     using drill::drill_options;
     static const std::vector<drill_kind> kinds = {
         {"crash",
-         "kill -9 `ordo run` at random instants; every acknowledged command recovered, the "
-         "state equal to an independent replay (default 100 rounds)",
+         "kill -9 `ordo run` at a random instant of its run (paced in stopped slices so that "
+         "most kills land mid-stream); every acknowledged command recovered, the state equal "
+         "to an independent replay (default 100 rounds)",
          [](const drill_options& o) { return drill::run_crash_drill(o); }},
         {"torn",
          "cut the last segment at random byte offsets after a clean run: a cut into "
