@@ -1,8 +1,9 @@
 // The durable writer with 0, 1, 2 and 3 in-process readers (tools/simulate/readers.h:
-// availability, customers, sales), alternating in one run so that the host's noise hits
-// every case alike: the `ordo simulate` load, one producer, journal with io_uring group
-// commit and fdatasync. Reports per case the median commands/s over the rounds and the
-// median of the slowest reader's lag p99 (us), and the median per-round ratio of each
+// availability, customers, sales), and with 3 bare readers (the gate alone: each batch
+// checked and released, nothing applied), alternating in one run so that the host's noise
+// hits every case alike: the `ordo simulate` load, one producer, journal with io_uring
+// group commit and fdatasync. Reports per case the median commands/s over the rounds and
+// the median of the slowest reader's lag p99 (us), and the median per-round ratio of each
 // case's rate to the 0-reader run's just before it.
 // Name: durable_readers_alternating; ORDO_READERS_ROUNDS (default 5) and
 // ORDO_READERS_COMMANDS (default 4000000) size it.
@@ -15,9 +16,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "base/cpu.h"
+#include "base/wait/backoff.h"
 #include "engine/journal_sink.h"
+#include "journal/gated_reader.h"
 #include "engine/recovery.h"
 #include "tools/simulate/readers.h"
 #include "tools/simulate/simulation.h"
@@ -26,7 +31,8 @@ using namespace ordo;
 
 namespace {
 
-constexpr std::uint32_t cases = 4;  // 0..3 readers
+constexpr std::uint32_t cases = 5;  // 0..3 projections, then 3 bare readers
+constexpr std::uint32_t bare_case = 4;
 
 std::uint64_t env_or(const char* name, std::uint64_t fallback) {
     const char* text = std::getenv(name);
@@ -43,6 +49,45 @@ struct run_figures {
     double commands_per_s = 0;
     double lag_us_p99 = 0;  // the slowest reader's
     std::string failure;
+};
+
+// Readers that take each durable batch (checked by the gated reader) and release it.
+class bare_readers {
+public:
+    bare_readers(journal::writer& writer, std::uint32_t count, int keep_off_cpu)
+        : gate_(count, writer.position()) {
+        writer.attach_readers(gate_);
+        for (std::uint32_t i = 0; i < count; i++) {
+            threads_.emplace_back([this, i, keep_off_cpu] {
+                if (keep_off_cpu >= 0) {
+                    base::keep_current_thread_off(static_cast<std::uint32_t>(keep_off_cpu));
+                }
+                journal::gated_reader reader(gate_, i);
+                base::backoff wait;
+                while (!reader.at_end()) {
+                    auto got = reader.next();
+                    if (!got) return;
+                    if (!got->has_value()) {
+                        wait.idle();
+                        continue;
+                    }
+                    wait.reset();
+                    reader.release();
+                }
+            });
+        }
+    }
+    ~bare_readers() { finish(); }
+    void finish() {
+        gate_.close();
+        for (auto& t : threads_) {
+            if (t.joinable()) t.join();
+        }
+    }
+
+private:
+    journal::reader_gate gate_;
+    std::vector<std::thread> threads_;
 };
 
 run_figures durable_run(std::uint64_t commands, std::uint32_t readers) {
@@ -69,13 +114,20 @@ run_figures durable_run(std::uint64_t commands, std::uint32_t readers) {
     run_figures figures;
     {
         std::optional<tools::in_process_readers> attached;
-        if (readers > 0) attached.emplace(writer, readers);
+        std::optional<bare_readers> bare;
+        const int off = options.sequencer.pin_cpu;
+        if (readers == bare_case) {
+            bare.emplace(writer, 3, off);
+        } else if (readers > 0) {
+            attached.emplace(writer, readers, off);
+        }
         const tools::simulate_result result = tools::run_simulation(options, *state, sink);
         figures.failure = result.failure;
         if (auto closed = writer.close(); !closed && figures.failure.empty()) {
             figures.failure = closed.error().message();
         }
         figures.commands_per_s = result.seconds > 0 ? result.commands / result.seconds : 0;
+        if (bare.has_value()) bare->finish();
         if (attached.has_value()) {
             for (const tools::reader_report& r : attached->finish()) {
                 if (!r.failure.empty()) figures.failure = r.failure;
@@ -111,7 +163,9 @@ void durable_readers_alternating(benchmark::State& bench) {
         }
     }
     for (std::uint32_t readers = 0; readers < cases; readers++) {
-        const std::string suffix = "_readers_" + std::to_string(readers);
+        const std::string suffix = readers == bare_case
+                                       ? std::string("_bare_readers_3")
+                                       : "_readers_" + std::to_string(readers);
         bench.counters["commands_per_s" + suffix] = median(rate[readers]);
         if (readers == 0) continue;
         bench.counters["ratio_to_0" + suffix] = median(ratio[readers]);

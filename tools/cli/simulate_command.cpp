@@ -241,7 +241,9 @@ int execute(simulate_flags flags) {
     options.snapshots = opened->snapshots.get();
     // After `opened`: the readers stop before the writer whose buffers they read goes.
     std::optional<in_process_readers> readers;
-    if (flags.readers > 0) readers.emplace(*opened->writer, flags.readers);
+    if (flags.readers > 0) {
+        readers.emplace(*opened->writer, flags.readers, options.sequencer.pin_cpu);
+    }
     const simulate_result result = run_simulation(options, *opened->state, *opened->sink);
     if (!result.failure.empty()) return report_error("simulate", result.failure, exit_failure);
     if (auto closed = close_engine(*opened); !closed) {

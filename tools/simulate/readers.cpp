@@ -1,6 +1,7 @@
 #include "tools/simulate/readers.h"
 
 #include "base/assert.h"
+#include "base/cpu.h"
 #include "projections/availability.h"
 #include "projections/customers.h"
 #include "projections/history.h"
@@ -22,7 +23,8 @@ std::unique_ptr<projections::projection> make_view(std::uint32_t index) {
 
 }  // namespace
 
-in_process_readers::in_process_readers(journal::writer& writer, std::uint32_t count)
+in_process_readers::in_process_readers(journal::writer& writer, std::uint32_t count,
+                                       int keep_off_cpu)
     : gate_(count, writer.position()) {
     ORDO_ASSERT(count >= 1);
     ORDO_ASSERT(count <= readers_max);
@@ -35,12 +37,15 @@ in_process_readers::in_process_readers(journal::writer& writer, std::uint32_t co
         readers_.push_back(std::move(r));
     }
     // Started after the gate is attached: the readers read its slot count unsynchronised.
-    for (auto& r : readers_) r->thread = std::thread([&target = *r] { run(target); });
+    for (auto& r : readers_) {
+        r->thread = std::thread([&target = *r, keep_off_cpu] { run(target, keep_off_cpu); });
+    }
 }
 
 in_process_readers::~in_process_readers() { (void)finish(); }
 
-void in_process_readers::run(reader& r) noexcept {
+void in_process_readers::run(reader& r, int keep_off_cpu) noexcept {
+    if (keep_off_cpu >= 0) base::keep_current_thread_off(static_cast<std::uint32_t>(keep_off_cpu));
     for (;;) {
         auto next = r.source->next();
         if (!next) {

@@ -36,7 +36,9 @@ class in_process_readers {
 public:
     static constexpr std::uint32_t readers_max = journal::reader_gate::readers_max;
 
-    in_process_readers(journal::writer& writer, std::uint32_t count);
+    // `keep_off_cpu` >= 0: the readers run on the other CPUs (the sequencer's is pinned
+    // there, and a reader sharing it would slow the writer it follows).
+    in_process_readers(journal::writer& writer, std::uint32_t count, int keep_off_cpu = -1);
     ~in_process_readers();
     in_process_readers(const in_process_readers&) = delete;
     in_process_readers& operator=(const in_process_readers&) = delete;
@@ -51,7 +53,7 @@ private:
         reader_report report;
         std::thread thread;
     };
-    static void run(reader& r) noexcept;
+    static void run(reader& r, int keep_off_cpu) noexcept;
 
     journal::reader_gate gate_;
     std::vector<std::unique_ptr<reader>> readers_;
