@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "base/cpu.h"
-#include "base/wait/backoff.h"
 #include "engine/journal_sink.h"
 #include "journal/gated_reader.h"
 #include "engine/recovery.h"
@@ -63,15 +62,13 @@ public:
                     base::keep_current_thread_off(static_cast<std::uint32_t>(keep_off_cpu));
                 }
                 journal::gated_reader reader(gate_, i);
-                base::backoff wait;
                 while (!reader.at_end()) {
                     auto got = reader.next();
                     if (!got) return;
                     if (!got->has_value()) {
-                        wait.idle();
+                        reader.wait();
                         continue;
                     }
-                    wait.reset();
                     reader.release();
                 }
             });

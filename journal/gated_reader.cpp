@@ -3,6 +3,7 @@
 #include <string>
 
 #include "base/assert.h"
+#include "base/cpu.h"
 #include "journal/checksum.h"
 #include "journal/format.h"
 #include "journal/record.h"
@@ -60,6 +61,29 @@ std::expected<std::optional<gated_batch>, journal_error> gated_reader::next() {
     position_ = batch.end;
     holding_ = true;
     return gated_batch{.batch = batch, .durable_ns = slot.durable_ns};
+}
+
+bool gated_reader::ready() const noexcept {
+    return gate_.closed() || gate_.durable_batches() > position_.next_batch_number;
+}
+
+void gated_reader::wait() noexcept {
+    ORDO_ASSERT(!holding_);
+    // ~5 us: a batch that is about to become durable is taken without a sleep.
+    constexpr std::uint32_t spin_iterations = 200;
+    for (std::uint32_t i = 0; i < spin_iterations; ++i) {
+        if (ready()) return;
+        base::cpu_relax();
+    }
+    base::parker& parker = gate_.parker_of(index_);
+    parker.prepare_park();
+    // Re-checked after the announcement: a publish racing with it either sees the reader
+    // parked and wakes it, or is seen here (base/wait/parker.h, the Dekker argument).
+    if (ready()) {
+        parker.cancel_park();
+        return;
+    }
+    parker.park();
 }
 
 void gated_reader::release() noexcept {

@@ -33,6 +33,9 @@ public:
     // The batch stays valid until release(); a failed check is `damaged` (a bug: the
     // writer's own memory) and the reader detaches.
     std::expected<std::optional<gated_batch>, journal_error> next();
+    // Returns once a batch after position() is durable or the gate closed: a short spin,
+    // then parked until the writer publishes (no CPU taken meanwhile).
+    void wait() noexcept;
     // Done with the batch next() returned: the writer may reuse its buffer.
     void release() noexcept;
     // The gate closed and every durable batch was read.
@@ -44,6 +47,8 @@ public:
     reader_gate& gate() const noexcept { return gate_; }
 
 private:
+    bool ready() const noexcept;
+
     reader_gate& gate_;
     std::uint32_t index_;
     journal_position position_;

@@ -17,6 +17,10 @@
 // - writer, claim(): loads each reader's released count with acquire before it writes the
 //   slot again.
 // A reader that stops early detaches (released = all), so it never holds the writer.
+// A reader with nothing to read spins briefly, then parks (base::parker, one each): the
+// writer's durable store is followed by wake_if_parked() on each reader's parker (a fence
+// and a load when none sleeps; a futex wake when one does). Spinning or yielding readers
+// would take the CPU from the producers and the journal's workers on a small machine.
 //
 // Thread: one writer thread (the sequencer's) and one thread per reader index. Lifecycle:
 // built with the reader count before the writer's first batch, writer::attach_readers(),
@@ -31,6 +35,7 @@
 
 #include "base/assert.h"
 #include "base/cpu.h"
+#include "base/wait/parker.h"
 #include "journal/durable_batch.h"
 #include "journal/limits.h"
 
@@ -86,6 +91,7 @@ public:
         published_ = durable_batches;
         durable_sequence_.value.store(durable_sequence, std::memory_order_relaxed);
         durable_batches_.value.store(durable_batches, std::memory_order_release);
+        for (std::uint32_t r = 0; r < readers_; r++) parkers_[r].value.wake_if_parked();
     }
     // The batches every reader has released: [.., released_min()).
     std::uint64_t released_min() const noexcept {
@@ -97,7 +103,10 @@ public:
     }
     // No batch follows the durable ones: called by the writer's owner after close() or a
     // failure, so that the readers end.
-    void close() noexcept { closed_.value.store(1, std::memory_order_release); }
+    void close() noexcept {
+        closed_.value.store(1, std::memory_order_release);
+        for (std::uint32_t r = 0; r < readers_; r++) parkers_[r].value.wake();
+    }
 
     // --- Reader `index`'s thread ---
     std::uint64_t durable_batches() const noexcept {
@@ -116,6 +125,11 @@ public:
         ORDO_ASSERT(index < readers_);
         ORDO_ASSERT(batch_count <= durable_batches());
         released_[index].value.store(batch_count, std::memory_order_release);
+    }
+    // Where reader `index` sleeps while nothing is durable (gated_reader::wait()).
+    base::parker& parker_of(std::uint32_t index) noexcept {
+        ORDO_ASSERT(index < readers_);
+        return parkers_[index].value;
     }
     // The reader stops early: the writer no longer waits for it.
     void detach(std::uint32_t index) noexcept {
@@ -138,6 +152,12 @@ private:
     padded_counter durable_sequence_;
     padded_counter closed_;
     std::array<padded_counter, readers_max> released_;
+    // Symmetric fences: membarrier (the default) would interrupt the sequencer's CPU each
+    // time a reader parks, thousands of times a second.
+    struct reader_parker {
+        base::parker value{base::parker_fence::symmetric};
+    };
+    std::array<reader_parker, readers_max> parkers_;
 };
 
 }  // namespace ordo::journal

@@ -2,13 +2,11 @@
 
 #include "base/assert.h"
 #include "base/clock.h"
-#include "base/wait/backoff.h"
 
 namespace ordo::projections {
 
 std::expected<std::optional<durable_batch>, std::string> inprocess_source::next() {
     ORDO_ASSERT(durable_ns_ == 0);
-    base::backoff wait(base::backoff_options{});
     for (;;) {
         // The end is checked before the batches: once the gate is closed, no batch comes
         // that next() would not find now.
@@ -24,7 +22,7 @@ std::expected<std::optional<durable_batch>, std::string> inprocess_source::next(
             return got.batch;
         }
         if (ended) return std::nullopt;
-        wait.idle();
+        reader_.wait();
     }
 }
 

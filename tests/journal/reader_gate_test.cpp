@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <thread>
 
-#include "base/wait/backoff.h"
 #include "journal/gated_reader.h"
 #include "journal/io/simulated_backend.h"
 #include "tests/journal/journal_fixture.h"
@@ -134,15 +133,13 @@ TEST_CASE("slow readers are never overrun and never skip; a detached one holds n
     auto read = [&](std::uint32_t index, std::uint64_t stop_after) {
         gated_reader reader(gate, index);
         tally& t = tallies[index];
-        ordo::base::backoff wait;
         while (!reader.at_end()) {
             auto got = reader.next();
             if (!got.has_value()) return;  // t.ended stays false: the check below fails
             if (!got->has_value()) {
-                wait.idle();
+                reader.wait();  // parked until the writer publishes (or closes)
                 continue;
             }
-            wait.reset();
             const durable_batch& b = (**got).batch;
             t.in_order = t.in_order && b.batch_number == t.batches;
             t.payloads = t.payloads && payloads_of(b, b.batch_number);
