@@ -17,7 +17,13 @@ std::int64_t realtime_ns() {
 
 }  // namespace
 
-void manifest_lag::before_poll() {
+void manifest_lag::before_poll(std::uint64_t applied_sequence) {
+    read_if_changed();
+    behind_records_ =
+        durable_sequence_ > applied_sequence ? durable_sequence_ - applied_sequence : 0;
+}
+
+void manifest_lag::read_if_changed() {
     struct stat st {};
     const auto path = journal::data_dir_layout::manifest(data_dir_);
     if (::stat(path.c_str(), &st) != 0) return;  // none yet: nothing to measure against
@@ -33,13 +39,9 @@ void manifest_lag::before_poll() {
     sampled_ = false;
 }
 
-void manifest_lag::after_poll(std::uint64_t applied_batches, std::uint64_t applied_sequence,
-                              bool applied_any) {
+void manifest_lag::after_poll(std::uint64_t applied_batches, bool applied_any) {
     if (mtime_ns_ == 0 || !open_) return;
-    if (applied_any) {
-        lag_.records.add(durable_sequence_ > applied_sequence ? durable_sequence_ - applied_sequence
-                                                              : 0);
-    }
+    if (applied_any) lag_.records.add(behind_records_);
     if (!sampled_ && applied_batches >= durable_batches_) {
         const std::int64_t behind_ns = realtime_ns() - mtime_ns_;
         lag_.us.add(behind_ns > 0 ? static_cast<std::uint64_t>(behind_ns) / 1000 : 0);

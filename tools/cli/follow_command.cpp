@@ -53,8 +53,15 @@ int follow(const follow_flags& flags) {
     std::uint64_t wait_us = 50;
     std::uint64_t lag_batches = 0;
     projections::manifest_lag lag(flags.data);
+    auto applied_sequence = [&f] {  // the laggard's, as next_batch_number() is
+        std::uint64_t least = UINT64_MAX;
+        for (const projections::projection* v : f.views()) {
+            least = std::min(least, v->position().next_sequence);
+        }
+        return least;
+    };
     for (;;) {
-        lag.before_poll();
+        lag.before_poll(applied_sequence());
         auto polled = f.poll();
         for (const std::string& note : f.notes()) fmt::print(stderr, "ordo follow: {}\n", note);
         if (!polled) return report_error("follow", polled.error(), exit_failure);
@@ -62,8 +69,7 @@ int follow(const follow_flags& flags) {
         bytes += polled->bytes;
         lag_batches =
             polled->durable_batches - std::min(polled->durable_batches, f.next_batch_number());
-        lag.after_poll(f.next_batch_number(), f.views()[0]->position().next_sequence,
-                       polled->batches > 0);
+        lag.after_poll(f.next_batch_number(), polled->batches > 0);
         const std::uint64_t now_ns = base::monotonic_ns();
         const bool leaving =
             flags.exit_at_end || interrupt_watch::signal().load(std::memory_order_relaxed) != 0;
