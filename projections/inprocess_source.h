@@ -2,8 +2,9 @@
 // Durable batches from the journal writer of this process (journal/gated_reader.h): the
 // in-process transport of a reader, beside journal_source.h (the segment files). It waits
 // for the next durable batch (gated_reader::wait(): a short spin, then parked until the
-// writer publishes, so a waiting reader takes no CPU), hands it out in the writer's own buffer, and once the caller has
-// applied it, records the lag (lag.h) and releases the buffer to the writer.
+// writer publishes, so a waiting reader takes no CPU), hands it out in the writer's own
+// buffer, and once the caller has applied it, records the lag (lag.h) and releases the
+// buffer to the writer.
 //
 // Thread: one thread (the reader's). Lifecycle: built before its thread starts; next() and
 // applied() in turn until next() returns nullopt (the writer closed and everything durable
