@@ -1,15 +1,19 @@
 #include "journal/writer.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "base/assert.h"
+#include "base/clock.h"
+#include "base/wait/backoff.h"
 #include "journal/data_dir.h"
 #include "journal/format.h"
 #include "journal/io/file_system.h"
 #include "journal/io/simulated_backend.h"
+#include "journal/reader_gate.h"
 #include "journal/record.h"
 #include "journal/segment.h"
 #include "journal/segment_preparer.h"
@@ -379,6 +383,9 @@ std::expected<std::span<std::byte>, journal_error> writer::claim() {
     while (next_batch_ >= slots_.size() && durable_ + slots_.size() <= next_batch_) {
         if (auto reaped = reap(true); !reaped) return std::unexpected(reaped.error());
     }
+    if (gate_ != nullptr && readers_released_ + slots_.size() <= next_batch_) {
+        if (auto waited = wait_for_readers(); !waited) return std::unexpected(waited.error());
+    }
     ORDO_ASSERT(!next.in_flight);
     claimed_ = true;
     return next.buffer.subspan(batch_header_bytes);
@@ -442,6 +449,13 @@ std::expected<std::uint64_t, journal_error> writer::publish(std::uint32_t record
                                  .segment_offset = segment_offset_,
                                  .previous_header_checksum = header.header_checksum};
     preparer_->note_progress(segment_capacity_bytes_ - segment_offset_);
+    if (gate_ != nullptr) {
+        gate_->describe(durable_batch{.batch_number = next_batch_,
+                                      .first_sequence = header.first_sequence,
+                                      .record_count = record_count,
+                                      .body = body,
+                                      .end = batch.end});
+    }
     return next_batch_++;
 }
 
@@ -533,11 +547,14 @@ void writer::advance_watermark() {
         batch.complete = false;
         ++durable_;
     }
-    // The keeper's thread records it in the manifest within its interval.
-    if (keeper_ != nullptr && durable_ > before) {
+    if (durable_ > before && (keeper_ != nullptr || gate_ != nullptr)) {
         const journal_position& end = slots_[(durable_ - 1) % slots_.size()].end;
         ORDO_ASSERT(end.next_batch_number == durable_);
-        durable_end_.store(end);
+        // The keeper's thread records it in the manifest within its interval.
+        if (keeper_ != nullptr) durable_end_.store(end);
+        if (gate_ != nullptr) {
+            gate_->publish_durable(durable_, end.next_sequence, base::monotonic_ns());
+        }
     }
     if (retired_file_ >= 0 && durable_ > retired_last_batch_) {
         io_->close_file(retired_file_);
@@ -545,6 +562,33 @@ void writer::advance_watermark() {
         retired_path_.clear();
     }
     if (in_flight_ == 0) ORDO_ASSERT(durable_ <= next_batch_);
+}
+
+void writer::attach_readers(reader_gate& gate) {
+    ORDO_ASSERT(gate_ == nullptr);
+    ORDO_ASSERT(!claimed_);
+    ORDO_ASSERT(in_flight_ == 0);
+    ORDO_ASSERT(gate.start() == position());  // the readers start where the writer does
+    gate.attach(static_cast<std::uint32_t>(slots_.size()));
+    gate_ = &gate;
+    readers_released_ = next_batch_;
+}
+
+// The buffer of batch next_batch_ held the batch slots_.size() before it: wait until every
+// reader released that one. It is durable (claim() waited for that first), so the readers
+// can always take it: this wait ends as soon as the slowest reader has applied it. The
+// watermark keeps moving meanwhile (reap), so the readers see the later batches too.
+std::expected<void, journal_error> writer::wait_for_readers() {
+    ORDO_ASSERT(gate_ != nullptr);
+    ORDO_ASSERT(durable_ + slots_.size() > next_batch_);
+    base::backoff wait(base::backoff_options{.spin_iterations = 200, .yield_iterations = 100'000});
+    for (;;) {
+        // A detached reader counts as having released everything.
+        readers_released_ = std::min(gate_->released_min(), next_batch_);
+        if (readers_released_ + slots_.size() > next_batch_) return {};
+        if (auto reaped = reap(false); !reaped) return reaped;
+        wait.idle();
+    }
 }
 
 std::expected<std::uint64_t, journal_error> writer::poll() {

@@ -34,6 +34,7 @@ namespace io {
 class simulated_disk;
 }
 class segment_preparer;
+class reader_gate;
 
 enum class sync_mode : std::uint8_t { buffered, fdatasync };  // "none" = no writer at all
 
@@ -107,6 +108,12 @@ public:
     // Without it (a crash, an error path) the manifest keeps the last durable end it had.
     std::expected<journal_position, journal_error> close();
 
+    // Attaches the in-process readers of `gate` (reader_gate.h), before the first claim():
+    // from then on each durable batch is handed to them, and a buffer is reused only once
+    // every one of them released the batch it held. The gate outlives the writer's last
+    // call; without one the writer pays one untaken branch per batch.
+    void attach_readers(reader_gate& gate);
+
     io_backend_kind backend() const noexcept;  // what is really used (fallback visible)
     bool direct_io() const noexcept { return direct_used_; }
     std::uint32_t record_bytes_max() const noexcept;
@@ -132,6 +139,7 @@ private:
     std::expected<void, journal_error> check_tail_is_the_end(const journal_position& tail);
     std::expected<void, journal_error> roll_over();
     std::expected<void, journal_error> reap(bool wait);
+    std::expected<void, journal_error> wait_for_readers();
     void advance_watermark();
     std::expected<void, journal_error> poison(journal_error error);
     const std::filesystem::path& path_of(const slot& batch) const;
@@ -166,6 +174,10 @@ private:
     // With manifest keeping: the durable end, published for the keeper's thread.
     durable_end_cell durable_end_;
     std::unique_ptr<manifest_keeper> keeper_;
+    // With in-process readers: their gate, and the batches all of them had released when
+    // the writer last looked (a cache: the gate is read again only when it holds it back).
+    reader_gate* gate_ = nullptr;
+    std::uint64_t readers_released_ = 0;
 };
 
 }  // namespace ordo::journal

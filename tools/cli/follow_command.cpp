@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "projections/follower.h"
+#include "projections/manifest_lag.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/interrupt.h"
 #include "tools/cli/report_error.h"
@@ -51,7 +52,16 @@ int follow(const follow_flags& flags) {
     std::uint64_t bytes = 0;
     std::uint64_t wait_us = 50;
     std::uint64_t lag_batches = 0;
+    projections::manifest_lag lag(flags.data);
+    auto applied_sequence = [&f] {  // the laggard's, as next_batch_number() is
+        std::uint64_t least = UINT64_MAX;
+        for (const projections::projection* v : f.views()) {
+            least = std::min(least, v->position().next_sequence);
+        }
+        return least;
+    };
     for (;;) {
+        lag.before_poll(applied_sequence());
         auto polled = f.poll();
         for (const std::string& note : f.notes()) fmt::print(stderr, "ordo follow: {}\n", note);
         if (!polled) return report_error("follow", polled.error(), exit_failure);
@@ -59,6 +69,7 @@ int follow(const follow_flags& flags) {
         bytes += polled->bytes;
         lag_batches =
             polled->durable_batches - std::min(polled->durable_batches, f.next_batch_number());
+        lag.after_poll(f.next_batch_number(), polled->batches > 0);
         const std::uint64_t now_ns = base::monotonic_ns();
         const bool leaving =
             flags.exit_at_end || interrupt_watch::signal().load(std::memory_order_relaxed) != 0;
@@ -89,7 +100,13 @@ int follow(const follow_flags& flags) {
             {"bytes_per_s", seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0},
             {"commands", f.commands()},
             {"next_batch", f.next_batch_number()},
-            {"lag_batches", lag_batches}};
+            {"lag_batches", lag_batches},
+            {"lag_us_p50", lag.lag().us.quantile(0.5)},
+            {"lag_us_p99", lag.lag().us.quantile(0.99)},
+            {"lag_us_max", lag.lag().us.max()},
+            {"lag_records_p50", lag.lag().records.quantile(0.5)},
+            {"lag_records_p99", lag.lag().records.quantile(0.99)},
+            {"lag_records_max", lag.lag().records.max()}};
         fmt::print("{}\n", summary.dump());
     } else {
         fmt::print(stderr,
@@ -116,7 +133,9 @@ void add_follow_command(CLI::App& app, std::function<int()>& run) {
                   "Stop at the durable end instead of waiting for more");
     sub->add_flag("--json", flags->json,
                   "Print a JSON summary: records, bytes, seconds, records_per_s, bytes_per_s, "
-                  "commands, next_batch, lag_batches");
+                  "commands, next_batch, lag_batches, and the lag behind the durable end "
+                  "DIR/manifest records (lag_us_p50/_p99/_max: from the manifest being written "
+                  "to the follower having applied it; lag_records_p50/_p99/_max)");
     sub->callback([flags, &run] { run = [flags] { return follow(*flags); }; });
 }
 

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "tools/cli/exit_codes.h"
@@ -12,6 +14,7 @@
 #include "tools/cli/open_engine.h"
 #include "tools/cli/report_error.h"
 #include "tools/cli/whole_number.h"
+#include "tools/simulate/readers.h"
 #include "tools/simulate/simulation.h"
 
 namespace ordo::tools {
@@ -26,6 +29,8 @@ struct simulate_flags {
     bool json = false;
     bool no_pin = false;
     std::uint32_t reservations_max = 0;  // 0: sized from the market (reservations_for)
+    std::uint32_t readers = 0;  // in-process projections fed the durable batches
+    std::uint64_t rate_per_s = 0;
     load_options load;
     engine_options engine;
     std::string durability;  // empty: resolve_durability decides
@@ -83,8 +88,36 @@ void print_per_second(const simulate_result& r) {
                r.per_second.back() / 1e6, r.per_second.size());
 }
 
+// Per reader: what it applied and how far behind the durable end it was after each batch.
+nlohmann::ordered_json readers_json(const std::vector<reader_report>& readers) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const reader_report& r : readers) {
+        list.push_back({{"projection", r.projection},
+                        {"batches", r.batches},
+                        {"records", r.records},
+                        {"commands", r.commands},
+                        {"lag_us_p50", r.lag.us.quantile(0.5)},
+                        {"lag_us_p99", r.lag.us.quantile(0.99)},
+                        {"lag_us_max", r.lag.us.max()},
+                        {"lag_records_p50", r.lag.records.quantile(0.5)},
+                        {"lag_records_p99", r.lag.records.quantile(0.99)},
+                        {"lag_records_max", r.lag.records.max()}});
+    }
+    return list;
+}
+
+void print_readers(const std::vector<reader_report>& readers) {
+    for (const reader_report& r : readers) {
+        fmt::print("reader        {:<12} {} records, lag p50/p99/max {}/{}/{} us, "
+                   "{}/{}/{} records\n",
+                   r.projection, r.records, r.lag.us.quantile(0.5), r.lag.us.quantile(0.99),
+                   r.lag.us.max(), r.lag.records.quantile(0.5), r.lag.records.quantile(0.99),
+                   r.lag.records.max());
+    }
+}
+
 void print_summary(const simulate_flags& flags, const simulate_result& r,
-                   std::uint32_t reservations_max) {
+                   std::uint32_t reservations_max, const std::vector<reader_report>& readers) {
     const double rate = r.seconds > 0 ? r.commands / r.seconds : 0;
     if (flags.json) {
         nlohmann::ordered_json outcomes = nlohmann::ordered_json::object();
@@ -112,7 +145,8 @@ void print_summary(const simulate_flags& flags, const simulate_result& r,
             {"max_rss_bytes", r.max_rss_bytes},
             {"per_second", r.per_second},
             {"rss_bytes_per_second", r.rss_bytes_per_second},
-            {"interrupted", r.interrupted_by != 0}};
+            {"interrupted", r.interrupted_by != 0},
+            {"readers", readers_json(readers)}};
         fmt::print("{}\n", summary.dump());
         return;
     }
@@ -135,6 +169,7 @@ void print_summary(const simulate_flags& flags, const simulate_result& r,
                r.live_reservations, r.reservation_records, reservations_max);
     fmt::print("batches       {} ({:.1f} MB of records)\n", r.batches, r.record_bytes / 1e6);
     print_per_second(r);
+    print_readers(readers);
     fmt::print("memory        {:.1f} MB peak resident\n", r.max_rss_bytes / 1e6);
     fmt::print("longest pause {:.3f} ms (the sequencer's slowest round, any cause)\n",
                r.sequencer_round_ns_max / 1e6);
@@ -159,6 +194,7 @@ int execute(simulate_flags flags) {
     simulate_options options;
     options.commands = flags.commands;
     options.seconds = flags.seconds;
+    options.rate_per_s = flags.rate_per_s;
     options.ring = *ring;
     options.load = flags.load;
     options.interrupted = &interrupt_watch::signal();
@@ -197,14 +233,32 @@ int execute(simulate_flags flags) {
                             "(its market opens its own conferences from id 1)",
                             exit_usage);
     }
+    if (flags.readers > 0 && opened->writer == nullptr) {
+        return report_error("simulate",
+                            "--readers needs a journal (--data DIR): readers see durable batches",
+                            exit_usage);
+    }
     opened->state->prefault();  // page faults belong to start-up, not to the measured run
     options.snapshots = opened->snapshots.get();
+    // After `opened`: the readers stop before the writer whose buffers they read goes.
+    std::optional<in_process_readers> readers;
+    if (flags.readers > 0) {
+        readers.emplace(*opened->writer, flags.readers, options.sequencer.pin_cpu);
+    }
     const simulate_result result = run_simulation(options, *opened->state, *opened->sink);
     if (!result.failure.empty()) return report_error("simulate", result.failure, exit_failure);
     if (auto closed = close_engine(*opened); !closed) {
         return report_error("simulate", closed.error(), exit_failure);
     }
-    print_summary(flags, result, options.state.reservations_max);
+    std::vector<reader_report> reports;
+    if (readers.has_value()) reports = readers->finish();
+    for (const reader_report& r : reports) {
+        if (!r.failure.empty()) {
+            return report_error("simulate", "reader " + r.projection + ": " + r.failure,
+                                exit_failure);
+        }
+    }
+    print_summary(flags, result, options.state.reservations_max, reports);
     return result.interrupted_by != 0 ? exit_status_after(result.interrupted_by) : exit_ok;
 }
 
@@ -265,6 +319,15 @@ void add_simulate_command(CLI::App& app, std::function<int()>& run) {
                     "Live reservations the table holds (default: sized from the market's "
                     "shape and the run)")
         ->transform(whole_number_in(1, engine::reservations_max_limit));
+    sub->add_option("--readers", flags->readers,
+                    "In-process projections fed the durable batches (0..4, default 0: "
+                    "availability, customers, sales, history in that order); each one's lag "
+                    "behind the durable end is printed. Needs --data")
+        ->transform(whole_number_in(0, in_process_readers::readers_max));
+    sub->add_option("--rate", flags->rate_per_s,
+                    "Commands per second over all producers, sent at even intervals (open "
+                    "loop; default 0: as fast as the engine answers)")
+        ->transform(whole_number_in(0, commands_per_s_guess));
     add_engine_flags(*sub, flags->engine, flags->durability, durability::none);
     sub->callback([flags, &run] { run = [flags] { return execute(*flags); }; });
 }

@@ -126,8 +126,19 @@ void produce(Producer& handle, const simulate_options& options, std::uint32_t in
     };
     const std::uint64_t quota = options.commands > 0 ? share_of(options.commands, index, producers)
                                                      : ~0ull;
+    // Paced: command i of this producer is due at start + i * interval (yielding until
+    // then, so the journal's workers and the readers get the CPU).
+    const std::uint64_t start_ns = base::monotonic_ns();
+    const double interval_ns =
+        options.rate_per_s > 0 ? 1e9 * producers / static_cast<double>(options.rate_per_s) : 0;
     for (std::uint64_t i = 0; i < quota && totals.ok; i++) {
         if ((i & 1023) == 0 && control.stop.load(std::memory_order_relaxed)) break;
+        if (interval_ns > 0) {
+            const auto due_ns = start_ns + static_cast<std::uint64_t>(i * interval_ns);
+            while (base::monotonic_ns() < due_ns) {
+                if (handle.poll_replies(count) == 0) std::this_thread::yield();
+            }
+        }
         totals.ok = handle.submit_encoded(
             1, [&](std::span<engine::command_slot> slots) { generator.next(slots[0].header); },
             count);

@@ -27,6 +27,9 @@ struct simulate_progress {
 struct simulate_options {
     std::uint64_t commands = 0;  // total over all producers; 0: run for `seconds`
     double seconds = 0;
+    // Commands per second over all producers, each sending its share at even intervals
+    // (open loop: a stall is caught up afterwards); 0: as fast as the engine answers.
+    std::uint64_t rate_per_s = 0;
     base::ring_kind ring = base::ring_kind::own;
     load_options load;
     engine::state_options state;
