@@ -32,6 +32,10 @@ class journal_source {
 
     // Batches [0, durable_batches()) are durable, as the manifest read at open() said.
     std::uint64_t durable_batches() const noexcept { return durable_batches_; }
+    // Hands out nothing from batch `end` on (two sources stopped at the same end).
+    void stop_at(std::uint64_t end) noexcept {
+        if (end < durable_batches_) durable_batches_ = end;
+    }
     // Where reading stopped: after the last batch handed out.
     const journal::journal_position& position() const noexcept { return position_; }
 

@@ -27,6 +27,16 @@ bool fits(std::span<const std::byte> payload) {
     return payload.size() >= sizeof(T);
 }
 
+// What a record_fault says (built only when one happened).
+std::string fault_message(projection_record_fault fault, std::uint8_t type, std::uint8_t version) {
+    ORDO_ASSERT(fault != projection_record_fault::none);
+    if (fault == projection_record_fault::time_backwards) {
+        return "a record whose time runs backwards: the journal is damaged";
+    }
+    return "a record of type " + std::to_string(type) + " version " + std::to_string(version) +
+           " this ordo does not know: upgrade ordo";
+}
+
 }  // namespace
 
 bool projection::past(const stop_point& stop) const noexcept {
@@ -57,25 +67,27 @@ std::expected<applied, std::string> projection::apply(const durable_batch& batch
                                                                        : now_ms > stop->value;
             if (beyond) return applied::cut;
         }
-        if (auto failed = apply_record(r.type, r.schema_version, r.payload)) {
-            return std::unexpected(*failed);
+        if (const record_fault fault = apply_record(r.type, r.schema_version, r.payload);
+            fault != record_fault::none) {
+            return std::unexpected(fault_message(fault, r.type, r.schema_version));
         }
     }
     position_ = batch.end;
     return applied::whole;
 }
 
-std::optional<std::string> projection::apply_record(std::uint8_t type, std::uint8_t version,
-                                                    std::span<const std::byte> payload) {
-    const std::string unknown = "a record of type " + std::to_string(type) + " version " +
-                                std::to_string(version) + " this ordo does not know: upgrade ordo";
+// Runs for every record of every view: no string is built unless it fails.
+projection::record_fault projection::apply_record(std::uint8_t type, std::uint8_t version,
+                                                  std::span<const std::byte> payload) {
+    constexpr record_fault unknown = record_fault::unknown;
     if (version != engine::event_schema_version || type == 0 || type > engine::event_type_max) {
         return unknown;
     }
     const auto kind = static_cast<event_type>(type);
     std::uint64_t now_ms = 0;
+    ORDO_ASSERT(payload.size() >= sizeof(now_ms));  // apply() checked it
     std::memcpy(&now_ms, payload.data(), sizeof(now_ms));
-    if (now_ms < now_ms_) return "a record whose time runs backwards: the journal is damaged";
+    if (now_ms < now_ms_) return record_fault::time_backwards;
     now_ms_ = now_ms;
     const event_context context{.command = commands_ + 1, .now_ms = now_ms};
     switch (kind) {
@@ -130,7 +142,7 @@ std::optional<std::string> projection::apply_record(std::uint8_t type, std::uint
             break;
     }
     if (engine::is_primary(kind)) commands_++;
-    return std::nullopt;
+    return record_fault::none;
 }
 
 void projection::encode(state_writer& out) const {

@@ -43,6 +43,9 @@ struct event_context {
     std::uint64_t now_ms = 0;   // its stamped time
 };
 
+// Why a record could not be applied (none: it was).
+enum class projection_record_fault : std::uint8_t { none, unknown, time_backwards };
+
 enum class applied : std::uint8_t {
     whole,    // every record of the batch
     skipped,  // already applied before (idempotence)
@@ -89,8 +92,9 @@ class projection {
     virtual void clear_view() = 0;
 
   private:
-    std::optional<std::string> apply_record(std::uint8_t type, std::uint8_t version,
-                                            std::span<const std::byte> payload);
+    using record_fault = projection_record_fault;
+    record_fault apply_record(std::uint8_t type, std::uint8_t version,
+                              std::span<const std::byte> payload);
 
     journal::journal_position position_{};
     std::uint64_t commands_ = 0;
