@@ -60,7 +60,7 @@ const written_journal& journal_for_bench() {
         auto writer =
             journal::writer::open(journal::writer_options{.dir = engine::journal_dir(w.dir),
                                                           .sync = journal::sync_mode::buffered,
-                                                          .segment_bytes = 1ull << 30,
+                                                          .segment_bytes = 64ull << 20,
                                                           .direct_io = false},
                                   journal::journal_position{});
         if (!writer) std::abort();

@@ -44,6 +44,9 @@ class customers final : public projection {
     void on_cancelled(const event_context&, std::uint64_t reservation) override;
     void on_expired(const event_context&, const engine::reservation_expired_v1&,
                     bool at_close) override;
+    void prefetch_reservation(std::uint64_t reservation) const noexcept override {
+        by_id_.prefetch(reservation);
+    }
     void encode_view(state_writer& out) const override;
     bool decode_view(state_reader& in) override;
     void clear_view() override;
@@ -69,8 +72,8 @@ class customers final : public projection {
 
     // Every reservation ever accepted, in history order (append-only), with two indexes:
     // reservation id -> record, customer -> their latest record (the rest by links).
-    std::vector<record> records_;
-    std::vector<engine::seat_item> seats_;
+    big_vector<record> records_;
+    big_vector<engine::seat_item> seats_;
     flat_index<std::uint32_t> by_id_;
     flat_index<std::uint32_t> latest_of_customer_;
 };

@@ -49,6 +49,9 @@ class history final : public projection {
                     bool at_close) override;
     void on_rejected(const event_context&, const engine::command_rejected_v1&) override;
     void on_closed(const event_context&, const engine::conference_closed_v1&) override;
+    void prefetch_reservation(std::uint64_t reservation) const noexcept override {
+        reservations_.prefetch(reservation);
+    }
     void encode_view(state_writer& out) const override;
     bool decode_view(state_reader& in) override;
     void clear_view() override;
@@ -80,7 +83,7 @@ class history final : public projection {
     std::vector<history_entry> walk(std::uint32_t latest, Next next) const;
 
     // Every entry, in history order (append-only); the indexes find each stream's latest.
-    std::vector<stored_entry> entries_;
+    big_vector<stored_entry> entries_;
     flat_index<reservation_stream> reservations_;
     flat_index<std::uint32_t> latest_of_conference_;
 };

@@ -1,5 +1,6 @@
 #include "projections/projection.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "base/assert.h"
@@ -37,7 +38,38 @@ std::string fault_message(projection_record_fault fault, std::uint8_t type, std:
            " this ordo does not know: upgrade ordo";
 }
 
+// How far ahead of the record being applied the views prefetch: enough to cover a miss to
+// memory (~100 ns) with the few tens of ns a record takes.
+constexpr std::uint32_t prefetch_records_ahead = 8;
+
 }  // namespace
+
+void projection::prefetch_record(const journal::record_view& r) const noexcept {
+    // The reservation's offset in each payload that names one (engine/schema/events.h).
+    std::size_t at = 0;
+    switch (static_cast<event_type>(r.type)) {
+        case event_type::reservation_held:
+        case event_type::reservation_confirmed:
+        case event_type::reservation_cancelled:
+        case event_type::reservation_expired:
+        case event_type::reservation_expired_at_close:
+            at = offsetof(engine::reservation_changed_v1, reservation);
+            break;
+        case event_type::command_rejected:
+            at = offsetof(engine::command_rejected_v1, reservation);
+            break;
+        default:
+            return;
+    }
+    static_assert(offsetof(engine::reservation_held_v1, reservation) ==
+                  offsetof(engine::reservation_changed_v1, reservation));
+    static_assert(offsetof(engine::reservation_expired_v1, reservation) ==
+                  offsetof(engine::reservation_changed_v1, reservation));
+    if (r.payload.size() < at + sizeof(std::uint64_t)) return;  // apply() refuses it
+    std::uint64_t reservation = 0;
+    std::memcpy(&reservation, r.payload.data() + at, sizeof(reservation));
+    if (reservation != 0) prefetch_reservation(reservation);
+}
 
 bool projection::past(const stop_point& stop) const noexcept {
     if (stop.by == stop_point::kind::commands) return commands_ > stop.value;
@@ -54,7 +86,16 @@ std::expected<applied, std::string> projection::apply(const durable_batch& batch
     }
     ORDO_ASSERT(batch.end.next_batch_number == batch.batch_number + 1);
     if (stop != nullptr) ORDO_ASSERT(!past(*stop));
-    for (const journal::record_view r : journal::record_range(batch.body, batch.record_count)) {
+    const journal::record_range records(batch.body, batch.record_count);
+    auto ahead = records.begin();
+    for (std::uint32_t i = 0; i < prefetch_records_ahead && ahead != records.end(); i++, ++ahead) {
+        prefetch_record(*ahead);
+    }
+    for (const journal::record_view r : records) {
+        if (ahead != records.end()) {
+            prefetch_record(*ahead);
+            ++ahead;
+        }
         if (r.payload.size() < sizeof(std::uint64_t)) {
             return std::unexpected("a record of type " + std::to_string(r.type) +
                                    " too short for its time: upgrade ordo");

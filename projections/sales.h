@@ -51,6 +51,9 @@ class sales final : public projection {
     void on_expired(const event_context&, const engine::reservation_expired_v1&,
                     bool at_close) override;
     void on_rejected(const event_context&, const engine::command_rejected_v1&) override;
+    void prefetch_reservation(std::uint64_t reservation) const noexcept override {
+        conference_of_.prefetch(reservation);
+    }
     void encode_view(state_writer& out) const override;
     bool decode_view(state_reader& in) override;
     void clear_view() override;
@@ -62,7 +65,7 @@ class sales final : public projection {
 
     // Each reservation ever held and its conference: in history order for the checkpoint,
     // and indexed by id for the records that name only the reservation.
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> held_;
+    big_vector<std::pair<std::uint64_t, std::uint64_t>> held_;
     flat_index<std::uint64_t> conference_of_;
     // Per conference (numbered in order of its first point) its points, ascending time.
     std::vector<std::uint64_t> conference_ids_;

@@ -13,6 +13,8 @@
 #include <span>
 #include <vector>
 
+#include "projections/big_vector.h"
+
 namespace ordo::projections {
 
 // The words are stored as the host lays them out: little-endian hosts only.
@@ -27,7 +29,7 @@ class state_writer {
     std::span<const std::byte> bytes() const noexcept { return std::as_bytes(std::span(words_)); }
 
   private:
-    std::vector<std::uint64_t> words_;
+    big_vector<std::uint64_t> words_;
 };
 
 class state_reader {
