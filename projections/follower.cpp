@@ -110,8 +110,11 @@ std::expected<poll_result, std::string> follower::poll() {
         std::expected<poll_result, std::string> helped;
         std::thread helper([&] { helped = apply_group(data_dir_, second, durable); });
         source->stop_at(durable);
-        result = laggard(first) == start ? apply_all(*source, first)
-                                         : apply_group(data_dir_, first, durable);
+        // The source opened above serves the first group when it starts where that group's
+        // laggard does (opening a reader maps and populates its segment: not for free).
+        result = laggard(first)->position().next_batch_number == from
+                     ? apply_all(*source, first)
+                     : apply_group(data_dir_, first, durable);
         helper.join();
         if (result && !helped) result = std::unexpected(helped.error());
         if (result && helped->records > result->records) {
