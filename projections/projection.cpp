@@ -39,8 +39,8 @@ std::string fault_message(projection_record_fault fault, std::uint8_t type, std:
 }
 
 // How far ahead of the record being applied the views prefetch: enough to cover a miss to
-// memory (~100 ns) with the few tens of ns a record takes.
-constexpr std::uint32_t prefetch_records_ahead = 8;
+// memory (~100 ns, more on a busy host) with the few tens of ns a record takes.
+constexpr std::uint32_t prefetch_records_ahead = 16;
 
 }  // namespace
 
