@@ -3,8 +3,8 @@
 // value, usually the number of an entry in one of a view's append-only arrays. The views
 // look an id up for nearly every record they apply, so this is their hot path: one
 // multiply (Fibonacci hashing of groups of eight ids, below) and a linear probe through
-// small slots in one array, never a node allocated per id as in
-// std::unordered_map. The table doubles when half full (amortised: no allocation per
+// small slots in one array (on huge pages, big_vector.h), never a node allocated per id as
+// in std::unordered_map. The table doubles when half full (amortised: no allocation per
 // record); deletion shifts the following entries back, so there are no tombstones.
 //
 // Its iteration order depends on its history (growth), so checkpoints never write it:
