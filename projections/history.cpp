@@ -43,14 +43,27 @@ std::vector<history_entry> history::of_reservation(std::uint64_t reservation) co
 }
 
 std::vector<history_entry> history::of_conference(std::uint64_t conference) const {
-    const std::uint32_t* latest = latest_of_conference_.find(conference);
-    return walk(latest == nullptr ? no_entry : *latest,
+    const std::uint32_t* number = conference_numbers_.find(conference);
+    return walk(number == nullptr ? no_entry : conferences_[*number].latest,
                 [](const stored_entry& e) { return e.previous_of_conference; });
 }
 
 std::uint64_t history::conference_of(std::uint64_t reservation) const {
     const reservation_stream* stream = reservations_.find(reservation);
-    return stream == nullptr ? 0 : stream->conference;
+    if (stream == nullptr || stream->conference == no_conference) return 0;
+    ORDO_ASSERT(stream->conference < conferences_.size());
+    return conferences_[stream->conference].id;
+}
+
+std::uint32_t history::conference_number(std::uint64_t conference) {
+    ORDO_ASSERT(conference != 0);
+    std::uint32_t& number = conference_numbers_.find_or_insert(conference, no_conference);
+    if (number == no_conference) {
+        ORDO_ASSERT(conferences_.size() < no_conference);
+        number = static_cast<std::uint32_t>(conferences_.size());
+        conferences_.push_back(conference_stream{.id = conference});
+    }
+    return number;
 }
 
 void history::record(std::uint64_t conference, const history_entry& entry) {
@@ -63,6 +76,8 @@ void history::record(std::uint64_t conference, const history_entry& entry) {
                         .conference = conference,
                         .op = entry.op,
                         .result = entry.result};
+    const std::uint32_t conference_at =
+        conference == 0 ? no_conference : conference_number(conference);
     if (entry.reservation != 0) {
         reservation_stream& stream = reservations_.find_or_insert(entry.reservation, {});
         stored.previous_of_reservation = stream.latest;
@@ -71,14 +86,15 @@ void history::record(std::uint64_t conference, const history_entry& entry) {
         const bool held = entry.op == static_cast<std::uint8_t>(engine::op::reserve) &&
                           entry.result == engine::outcome::accepted;
         if (held) {
-            ORDO_ASSERT(stream.conference == 0);  // ids are held once
-            stream.conference = conference;
+            ORDO_ASSERT(stream.conference == no_conference);  // ids are held once
+            ORDO_ASSERT(conference_at != no_conference);
+            stream.conference = conference_at;
         }
     }
-    if (conference != 0) {
-        std::uint32_t& latest = latest_of_conference_.find_or_insert(conference, no_entry);
-        stored.previous_of_conference = latest;
-        latest = number;
+    if (conference_at != no_conference) {
+        conference_stream& stream = conferences_[conference_at];
+        stored.previous_of_conference = stream.latest;
+        stream.latest = number;
     }
     entries_.push_back(stored);
 }
@@ -182,7 +198,8 @@ void history::clear_view() {
     entries_.clear();
     entries_.shrink_to_fit();
     reservations_.clear();
-    latest_of_conference_.clear();
+    conferences_.clear();
+    conference_numbers_.clear();
 }
 
 }  // namespace ordo::projections

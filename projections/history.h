@@ -68,10 +68,17 @@ class history final : public projection {
         std::uint8_t op = 0;
         engine::outcome result = engine::outcome::accepted;
     };
-    // A reservation's stream: its conference (0 until it is held, or for an id never held)
-    // and its latest entry.
+    static constexpr std::uint32_t no_conference = UINT32_MAX;
+    // A reservation's stream: its conference's number in conferences_ (none until it is
+    // held, or for an id never held) and its latest entry. Eight bytes, so the index's slots
+    // are 16: most ids are named once, at random (mistyped), and its lines are what misses.
     struct reservation_stream {
-        std::uint64_t conference = 0;
+        std::uint32_t conference = no_conference;
+        std::uint32_t latest = no_entry;
+    };
+    // A conference's stream.
+    struct conference_stream {
+        std::uint64_t id = 0;
         std::uint32_t latest = no_entry;
     };
 
@@ -79,13 +86,16 @@ class history final : public projection {
     // (if any) streams.
     void record(std::uint64_t conference, const history_entry& entry);
     std::uint64_t conference_of(std::uint64_t reservation) const;
+    // The conference's number in conferences_, numbering it when it is new.
+    std::uint32_t conference_number(std::uint64_t conference);
     template <class Next>
     std::vector<history_entry> walk(std::uint32_t latest, Next next) const;
 
     // Every entry, in history order (append-only); the indexes find each stream's latest.
     big_vector<stored_entry> entries_;
     flat_index<reservation_stream> reservations_;
-    flat_index<std::uint32_t> latest_of_conference_;
+    std::vector<conference_stream> conferences_;    // in order of first mention
+    flat_index<std::uint32_t> conference_numbers_;  // id -> number in conferences_
 };
 
 }  // namespace ordo::projections
