@@ -8,10 +8,9 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
-#include <unordered_map>
 #include <vector>
 
+#include "projections/flat_index.h"
 #include "projections/projection.h"
 
 namespace ordo::projections {
@@ -41,16 +40,16 @@ struct status_counts {
 class availability final : public projection {
   public:
     std::string_view name() const noexcept override { return "availability"; }
-    // Ascending id.
-    const std::map<std::uint64_t, conference_view>& conferences() const noexcept {
-        return conferences_;
-    }
+    // Every conference, ascending id (sorted when asked: a query's cost, not a record's).
+    std::vector<const conference_view*> conferences() const;
+    // The conference, or nullptr when the history has none with this id.
+    const conference_view* conference(std::uint64_t id) const noexcept;
     const status_counts& reservations() const noexcept { return counts_; }
 
   private:
     // What a live reservation holds (it is dropped once cancelled or expired).
     struct live_reservation {
-        std::uint64_t conference = 0;
+        std::uint32_t conference_slot = 0;  // in conferences_
         bool confirmed = false;
         std::uint32_t item_count = 0;
         std::array<engine::seat_item, engine::reservation_items_max> items{};
@@ -67,16 +66,29 @@ class availability final : public projection {
     void on_expired(const event_context&, const engine::reservation_expired_v1&,
                     bool at_close) override;
     void on_closed(const event_context&, const engine::conference_closed_v1&) override;
+    void prefetch_reservation(std::uint64_t reservation) const noexcept override {
+        live_slot_.prefetch(reservation);
+    }
     void encode_view(state_writer& out) const override;
     bool decode_view(state_reader& in) override;
     void clear_view() override;
 
-    seat_type_view& seat_type(std::uint64_t conference, std::uint32_t type);
+    seat_type_view& seat_type(conference_view& conference, std::uint32_t type);
     // Moves a live reservation's seats out of held (and into confirmed when asked).
     void release_held(const live_reservation& r, bool to_confirmed);
 
-    std::map<std::uint64_t, conference_view> conferences_;
-    std::unordered_map<std::uint64_t, live_reservation> live_;
+    conference_view& conference_of(std::uint64_t conference);
+    void insert_live(std::uint64_t reservation, const live_reservation& r);
+    void erase_live(std::uint64_t reservation, std::uint32_t slot);
+
+    // Conferences in creation order, found by id through the index.
+    std::vector<conference_view> conferences_;
+    flat_index<std::uint32_t> conference_slot_;
+    // Live reservations in a pool whose freed slots are reused (the live set is bounded by
+    // the market, not the history), found by id through the index.
+    std::vector<live_reservation> live_;
+    std::vector<std::uint32_t> live_free_;
+    flat_index<std::uint32_t> live_slot_;
     status_counts counts_;
 };
 

@@ -85,8 +85,15 @@ std::expected<checkpoint_load, std::string> load_checkpoint(const std::filesyste
     if (header.header_checksum != journal::checksum(bytes.data(), header_checked_bytes)) {
         return std::unexpected(where + "header checksum mismatch");
     }
-    if (header.magic != checkpoint_magic || header.format_version != checkpoint_format_version) {
-        return std::unexpected(where + "not a checkpoint of this format (upgrade ordo?)");
+    if (header.magic != checkpoint_magic) return std::unexpected(where + "not a checkpoint");
+    if (header.format_version < checkpoint_format_version) {
+        return std::unexpected(where + "written by an older ordo (format " +
+                               std::to_string(header.format_version) + ", now " +
+                               std::to_string(checkpoint_format_version) + ")");
+    }
+    if (header.format_version > checkpoint_format_version) {
+        return std::unexpected(where + "written by a newer ordo (format " +
+                               std::to_string(header.format_version) + "): upgrade ordo");
     }
     if (header.state_bytes != bytes.size() - sizeof(header)) {
         return std::unexpected(where + "state length differs from the file's");

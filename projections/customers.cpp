@@ -1,6 +1,7 @@
 #include "projections/customers.h"
 
 #include <algorithm>
+#include <array>
 
 #include "base/assert.h"
 
@@ -22,35 +23,69 @@ std::string_view status_name(reservation_status status) noexcept {
 
 std::vector<reservation_view> customers::of_customer(std::uint64_t customer) const {
     std::vector<reservation_view> found;
-    auto ids = by_customer_.find(customer);
-    if (ids == by_customer_.end()) return found;
-    for (const std::uint64_t id : ids->second) found.push_back(reservations_.at(id));
+    const std::uint32_t* latest = latest_of_customer_.find(customer);
+    for (std::uint32_t at = latest == nullptr ? no_record : *latest; at != no_record;
+         at = records_[at].previous_of_customer) {
+        ORDO_ASSERT(at < records_.size());
+        const record& r = records_[at];
+        ORDO_ASSERT(r.customer == customer);
+        const auto seats = std::span(seats_).subspan(r.seats_first, r.seat_count);
+        found.push_back(
+            reservation_view{.id = r.id,
+                             .conference = r.conference,
+                             .customer = r.customer,
+                             .status = r.status,
+                             .held_at_ms = r.held_at_ms,
+                             .expires_at_ms = r.expires_at_ms,
+                             .updated_at_ms = r.updated_at_ms,
+                             .seats = std::vector<engine::seat_item>(seats.begin(), seats.end())});
+    }
     std::sort(found.begin(), found.end(),
               [](const reservation_view& a, const reservation_view& b) { return a.id < b.id; });
     return found;
 }
 
+void customers::append(const reservation_view& r, std::span<const engine::seat_item> seats) {
+    ORDO_ASSERT(records_.size() < customers_reservations_max);
+    ORDO_ASSERT(!seats.empty());
+    ORDO_ASSERT(seats.size() <= engine::reservation_items_max);
+    const auto number = static_cast<std::uint32_t>(records_.size());
+    std::uint32_t& latest = latest_of_customer_.find_or_insert(r.customer, no_record);
+    records_.push_back(record{.id = r.id,
+                              .conference = r.conference,
+                              .customer = r.customer,
+                              .held_at_ms = r.held_at_ms,
+                              .expires_at_ms = r.expires_at_ms,
+                              .updated_at_ms = r.updated_at_ms,
+                              .seats_first = seats_.size(),
+                              .previous_of_customer = latest,
+                              .seat_count = static_cast<std::uint8_t>(seats.size()),
+                              .status = r.status});
+    latest = number;
+    seats_.insert(seats_.end(), seats.begin(), seats.end());
+    by_id_.insert(r.id, number);  // asserts the id is new: ids are unique for all time
+}
+
 void customers::on_held(const event_context& at, const engine::reservation_held_v1& e,
                         std::span<const engine::seat_item> items) {
-    reservation_view r{.id = e.reservation,
-                       .conference = e.conference,
-                       .customer = e.customer,
-                       .status = reservation_status::held,
-                       .held_at_ms = at.now_ms,
-                       .expires_at_ms = e.expires_at_ms,
-                       .updated_at_ms = at.now_ms,
-                       .seats = std::vector<engine::seat_item>(items.begin(), items.end())};
-    const bool inserted = reservations_.emplace(e.reservation, std::move(r)).second;
-    ORDO_ASSERT(inserted);  // ids are unique for all time
-    by_customer_[e.customer].push_back(e.reservation);
+    append(reservation_view{.id = e.reservation,
+                            .conference = e.conference,
+                            .customer = e.customer,
+                            .status = reservation_status::held,
+                            .held_at_ms = at.now_ms,
+                            .expires_at_ms = e.expires_at_ms,
+                            .updated_at_ms = at.now_ms},
+           items);
 }
 
 void customers::change(std::uint64_t reservation, reservation_status status, std::uint64_t now_ms) {
-    auto found = reservations_.find(reservation);
-    ORDO_ASSERT(found != reservations_.end());
-    ORDO_ASSERT(found->second.status != status);
-    found->second.status = status;
-    found->second.updated_at_ms = now_ms;
+    const std::uint32_t* found = by_id_.find(reservation);
+    ORDO_ASSERT(found != nullptr);
+    ORDO_ASSERT(*found < records_.size());
+    record& r = records_[*found];
+    ORDO_ASSERT(r.status != status);
+    r.status = status;
+    r.updated_at_ms = now_ms;
 }
 
 void customers::on_confirmed(const event_context& at, std::uint64_t reservation) {
@@ -64,19 +99,19 @@ void customers::on_expired(const event_context& at, const engine::reservation_ex
 }
 
 void customers::encode_view(state_writer& out) const {
-    const std::vector<std::uint64_t> ids = sorted_keys(reservations_);
-    out.u64(ids.size());
-    for (const std::uint64_t id : ids) {
-        const reservation_view& r = reservations_.at(id);
-        out.u64(id);
+    // History order (the records' own): deterministic, and no sort of every reservation.
+    out.reserve_words(1 + records_.size() * 8 + seats_.size() * 2);
+    out.u64(records_.size());
+    for (const record& r : records_) {
+        out.u64(r.id);
         out.u64(r.conference);
         out.u64(r.customer);
         out.u64(static_cast<std::uint64_t>(r.status));
         out.u64(r.held_at_ms);
         out.u64(r.expires_at_ms);
         out.u64(r.updated_at_ms);
-        out.u64(r.seats.size());
-        for (const engine::seat_item& s : r.seats) {
+        out.u64(r.seat_count);
+        for (const engine::seat_item& s : std::span(seats_).subspan(r.seats_first, r.seat_count)) {
             out.u64(s.seat_type);
             out.u64(s.quantity);
         }
@@ -85,7 +120,9 @@ void customers::encode_view(state_writer& out) const {
 
 bool customers::decode_view(state_reader& in) {
     std::uint64_t count = 0;
-    if (!in.count(count, 8)) return false;
+    if (!in.count(count, 8) || count > customers_reservations_max) return false;
+    records_.reserve(count);
+    std::array<engine::seat_item, engine::reservation_items_max> seats{};
     for (std::uint64_t i = 0; i < count; i++) {
         reservation_view r;
         std::uint64_t status = 0;
@@ -106,20 +143,21 @@ bool customers::decode_view(state_reader& in) {
             in.u64(type);
             in.u64(quantity);
             if (type == 0 || type > UINT16_MAX || quantity > UINT32_MAX) return false;
-            r.seats.push_back(engine::seat_item{.quantity = static_cast<std::uint32_t>(quantity),
-                                                .seat_type = static_cast<std::uint16_t>(type),
-                                                .reserved_zero = 0});
+            seats[k] = engine::seat_item{.quantity = static_cast<std::uint32_t>(quantity),
+                                         .seat_type = static_cast<std::uint16_t>(type),
+                                         .reserved_zero = 0};
         }
-        if (!in.ok() || reservations_.contains(r.id)) return false;
-        by_customer_[r.customer].push_back(r.id);
-        reservations_.emplace(r.id, std::move(r));
+        if (!in.ok() || r.id == 0 || r.customer == 0 || by_id_.find(r.id) != nullptr) return false;
+        append(r, std::span(seats).first(items));
     }
     return in.ok();
 }
 
 void customers::clear_view() {
-    reservations_.clear();
-    by_customer_.clear();
+    records_.clear();
+    seats_.clear();
+    by_id_.clear();
+    latest_of_customer_.clear();
 }
 
 }  // namespace ordo::projections

@@ -5,12 +5,11 @@
 //
 // Thread and lifecycle: projection.h.
 
-#include <array>
 #include <cstdint>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "projections/flat_index.h"
 #include "projections/projection.h"
 
 namespace ordo::projections {
@@ -29,6 +28,9 @@ struct reservation_view {
     std::vector<engine::seat_item> seats;  // as reserved (ascending type when printed)
 };
 
+// Reservations a customers view holds at most: records are numbered in 32 bits.
+inline constexpr std::uint64_t customers_reservations_max = UINT32_MAX - 1;
+
 class customers final : public projection {
   public:
     std::string_view name() const noexcept override { return "customers"; }
@@ -42,13 +44,38 @@ class customers final : public projection {
     void on_cancelled(const event_context&, std::uint64_t reservation) override;
     void on_expired(const event_context&, const engine::reservation_expired_v1&,
                     bool at_close) override;
+    void prefetch_reservation(std::uint64_t reservation) const noexcept override {
+        by_id_.prefetch(reservation);
+    }
     void encode_view(state_writer& out) const override;
     bool decode_view(state_reader& in) override;
     void clear_view() override;
     void change(std::uint64_t reservation, reservation_status status, std::uint64_t now_ms);
+    // Appends a reservation and links it after its customer's previous one.
+    void append(const reservation_view& r, std::span<const engine::seat_item> seats);
 
-    std::unordered_map<std::uint64_t, reservation_view> reservations_;
-    std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> by_customer_;
+    static constexpr std::uint32_t no_record = UINT32_MAX;
+    // One reservation, fixed size; its seats lie in seats_ from seats_first.
+    struct record {
+        std::uint64_t id = 0;
+        std::uint64_t conference = 0;
+        std::uint64_t customer = 0;
+        std::uint64_t held_at_ms = 0;
+        std::uint64_t expires_at_ms = 0;
+        std::uint64_t updated_at_ms = 0;
+        std::uint64_t seats_first = 0;
+        std::uint32_t previous_of_customer = no_record;  // the customer's reservation before
+        std::uint8_t seat_count = 0;
+        reservation_status status = reservation_status::held;
+    };
+    static_assert(sizeof(record) == 64);
+
+    // Every reservation ever accepted, in history order (append-only), with two indexes:
+    // reservation id -> record, customer -> their latest record (the rest by links).
+    big_vector<record> records_;
+    big_vector<engine::seat_item> seats_;
+    flat_index<std::uint32_t> by_id_;
+    flat_index<std::uint32_t> latest_of_customer_;
 };
 
 }  // namespace ordo::projections

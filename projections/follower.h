@@ -9,7 +9,8 @@
 // applied again is skipped, so a restarted follower ends identical to one that never
 // stopped.
 //
-// Thread: one thread owns it. Lifecycle: open() (checkpoints loaded), poll() as often as
+// Thread: one thread owns it; a poll with a long backlog lends three of the views to a
+// second thread for its duration. Lifecycle: open() (checkpoints loaded), poll() as often as
 // wanted, checkpoint() now and then and before leaving.
 
 #include <array>
@@ -26,8 +27,12 @@
 
 namespace ordo::projections {
 
+// A poll with at least this many durable batches to apply runs the views on two threads
+// (a catch-up); a follower keeping up with a writer applies the few new ones on its own.
+inline constexpr std::uint64_t parallel_backlog_batches_min = 32;
+
 struct poll_result {
-    std::uint64_t batches = 0;  // applied by this poll
+    std::uint64_t batches = 0;  // read by this poll (by the thread that read the most)
     std::uint64_t records = 0;
     std::uint64_t bytes = 0;
     std::uint64_t durable_batches = 0;  // the durable end this poll read up to

@@ -7,8 +7,6 @@
 namespace ordo::projections {
 namespace {
 
-const std::vector<history_entry> no_entries;
-
 history_entry accepted_entry(const event_context& at, engine::op kind, std::uint64_t reservation) {
     return history_entry{.command = at.command,
                          .t_ms = at.now_ms,
@@ -17,71 +15,88 @@ history_entry accepted_entry(const event_context& at, engine::op kind, std::uint
                          .result = engine::outcome::accepted};
 }
 
-void encode_entries(state_writer& out,
-                    const std::unordered_map<std::uint64_t, std::vector<history_entry>>& map) {
-    const std::vector<std::uint64_t> keys = sorted_keys(map);
-    out.u64(keys.size());
-    for (const std::uint64_t key : keys) {
-        const std::vector<history_entry>& entries = map.at(key);
-        out.u64(key);
-        out.u64(entries.size());
-        for (const history_entry& e : entries) {
-            out.u64(e.command);
-            out.u64(e.t_ms);
-            out.u64(e.reservation);
-            out.u64(std::uint64_t{e.op} | std::uint64_t{static_cast<std::uint8_t>(e.result)} << 8);
-        }
-    }
-}
-
-bool decode_entries(state_reader& in,
-                    std::unordered_map<std::uint64_t, std::vector<history_entry>>& map) {
-    std::uint64_t keys = 0;
-    if (!in.count(keys, 2)) return false;
-    for (std::uint64_t k = 0; k < keys; k++) {
-        std::uint64_t key = 0;
-        std::uint64_t count = 0;
-        in.u64(key);
-        if (!in.count(count, 4)) return false;
-        std::vector<history_entry>& entries = map[key];
-        for (std::uint64_t i = 0; i < count; i++) {
-            history_entry e;
-            std::uint64_t kinds = 0;
-            in.u64(e.command);
-            in.u64(e.t_ms);
-            in.u64(e.reservation);
-            in.u64(kinds);
-            const std::uint64_t op = kinds & 0xff;
-            const std::uint64_t result = kinds >> 8;
-            if (op > engine::op_max || result >= engine::outcome_count) return false;
-            e.op = static_cast<std::uint8_t>(op);
-            e.result = static_cast<engine::outcome>(result);
-            entries.push_back(e);
-        }
-    }
-    return in.ok();
-}
-
 }  // namespace
 
-const std::vector<history_entry>& history::of_reservation(std::uint64_t reservation) const {
-    auto found = by_reservation_.find(reservation);
-    return found == by_reservation_.end() ? no_entries : found->second;
+template <class Next>
+std::vector<history_entry> history::walk(std::uint32_t latest, Next next) const {
+    std::vector<history_entry> out;
+    for (std::uint32_t at = latest; at != no_entry;) {
+        ORDO_ASSERT(at < entries_.size());
+        const stored_entry& e = entries_[at];
+        out.push_back(history_entry{.command = e.command,
+                                    .t_ms = e.t_ms,
+                                    .reservation = e.reservation,
+                                    .op = e.op,
+                                    .result = e.result});
+        const std::uint32_t previous = next(e);
+        ORDO_ASSERT(previous == no_entry || previous < at);  // links point back in history
+        at = previous;
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
 }
 
-const std::vector<history_entry>& history::of_conference(std::uint64_t conference) const {
-    auto found = by_conference_.find(conference);
-    return found == by_conference_.end() ? no_entries : found->second;
+std::vector<history_entry> history::of_reservation(std::uint64_t reservation) const {
+    const reservation_stream* stream = reservations_.find(reservation);
+    return walk(stream == nullptr ? no_entry : stream->latest,
+                [](const stored_entry& e) { return e.previous_of_reservation; });
+}
+
+std::vector<history_entry> history::of_conference(std::uint64_t conference) const {
+    const std::uint32_t* number = conference_numbers_.find(conference);
+    return walk(number == nullptr ? no_entry : conferences_[*number].latest,
+                [](const stored_entry& e) { return e.previous_of_conference; });
 }
 
 std::uint64_t history::conference_of(std::uint64_t reservation) const {
-    auto found = reservation_conference_.find(reservation);
-    return found == reservation_conference_.end() ? 0 : found->second;
+    const reservation_stream* stream = reservations_.find(reservation);
+    if (stream == nullptr || stream->conference == no_conference) return 0;
+    ORDO_ASSERT(stream->conference < conferences_.size());
+    return conferences_[stream->conference].id;
+}
+
+std::uint32_t history::conference_number(std::uint64_t conference) {
+    ORDO_ASSERT(conference != 0);
+    std::uint32_t& number = conference_numbers_.find_or_insert(conference, no_conference);
+    if (number == no_conference) {
+        ORDO_ASSERT(conferences_.size() < no_conference);
+        number = static_cast<std::uint32_t>(conferences_.size());
+        conferences_.push_back(conference_stream{.id = conference});
+    }
+    return number;
 }
 
 void history::record(std::uint64_t conference, const history_entry& entry) {
-    if (entry.reservation != 0) by_reservation_[entry.reservation].push_back(entry);
-    if (conference != 0) by_conference_[conference].push_back(entry);
+    ORDO_ASSERT(entries_.size() < history_entries_max);
+    if (!entries_.empty()) ORDO_ASSERT(entries_.back().command <= entry.command);
+    const auto number = static_cast<std::uint32_t>(entries_.size());
+    stored_entry stored{.command = entry.command,
+                        .t_ms = entry.t_ms,
+                        .reservation = entry.reservation,
+                        .conference = conference,
+                        .op = entry.op,
+                        .result = entry.result};
+    const std::uint32_t conference_at =
+        conference == 0 ? no_conference : conference_number(conference);
+    if (entry.reservation != 0) {
+        reservation_stream& stream = reservations_.find_or_insert(entry.reservation, {});
+        stored.previous_of_reservation = stream.latest;
+        stream.latest = number;
+        // A reserve accepted names the reservation's conference for good.
+        const bool held = entry.op == static_cast<std::uint8_t>(engine::op::reserve) &&
+                          entry.result == engine::outcome::accepted;
+        if (held) {
+            ORDO_ASSERT(stream.conference == no_conference);  // ids are held once
+            ORDO_ASSERT(conference_at != no_conference);
+            stream.conference = conference_at;
+        }
+    }
+    if (conference_at != no_conference) {
+        conference_stream& stream = conferences_[conference_at];
+        stored.previous_of_conference = stream.latest;
+        stream.latest = number;
+    }
+    entries_.push_back(stored);
 }
 
 void history::on_conference_created(const event_context& at, const engine::conference_created_v1& e,
@@ -97,8 +112,8 @@ void history::on_seats_changed(const event_context& at, const engine::seats_chan
 
 void history::on_held(const event_context& at, const engine::reservation_held_v1& e,
                       std::span<const engine::seat_item>) {
-    const bool inserted = reservation_conference_.emplace(e.reservation, e.conference).second;
-    ORDO_ASSERT(inserted);
+    ORDO_ASSERT(e.conference != 0);
+    ORDO_ASSERT(conference_of(e.reservation) == 0);  // ids are unique for all time
     record(e.conference, accepted_entry(at, engine::op::reserve, e.reservation));
 }
 
@@ -137,28 +152,54 @@ void history::on_closed(const event_context& at, const engine::conference_closed
 }
 
 void history::encode_view(state_writer& out) const {
-    write_sorted_pairs(out, reservation_conference_);
-    encode_entries(out, by_reservation_);
-    encode_entries(out, by_conference_);
+    // The entries in history order, each once; the links and indexes are rebuilt on
+    // decoding by recording them again.
+    out.reserve_words(1 + entries_.size() * 5);
+    out.u64(entries_.size());
+    for (const stored_entry& e : entries_) {
+        out.u64(e.command);
+        out.u64(e.t_ms);
+        out.u64(e.reservation);
+        out.u64(e.conference);
+        out.u64(std::uint64_t{e.op} | std::uint64_t{static_cast<std::uint8_t>(e.result)} << 8);
+    }
 }
 
 bool history::decode_view(state_reader& in) {
     std::uint64_t count = 0;
-    if (!in.count(count, 2)) return false;
+    if (!in.count(count, 5) || count > history_entries_max) return false;
+    entries_.reserve(count);
     for (std::uint64_t i = 0; i < count; i++) {
-        std::uint64_t reservation = 0;
+        history_entry e;
         std::uint64_t conference = 0;
-        in.u64(reservation);
+        std::uint64_t kinds = 0;
+        in.u64(e.command);
+        in.u64(e.t_ms);
+        in.u64(e.reservation);
         in.u64(conference);
-        reservation_conference_[reservation] = conference;
+        if (!in.u64(kinds)) return false;
+        const std::uint64_t op = kinds & 0xff;
+        const std::uint64_t result = kinds >> 8;
+        if (op > engine::op_max || result >= engine::outcome_count) return false;
+        e.op = static_cast<std::uint8_t>(op);
+        e.result = static_cast<engine::outcome>(result);
+        if (!entries_.empty() && entries_.back().command > e.command) return false;
+        const bool held = e.op == static_cast<std::uint8_t>(engine::op::reserve) &&
+                          e.result == engine::outcome::accepted;
+        if (held && (conference == 0 || e.reservation == 0 || conference_of(e.reservation) != 0)) {
+            return false;
+        }
+        record(conference, e);
     }
-    return decode_entries(in, by_reservation_) && decode_entries(in, by_conference_);
+    return in.ok();
 }
 
 void history::clear_view() {
-    reservation_conference_.clear();
-    by_reservation_.clear();
-    by_conference_.clear();
+    entries_.clear();
+    entries_.shrink_to_fit();
+    reservations_.clear();
+    conferences_.clear();
+    conference_numbers_.clear();
 }
 
 }  // namespace ordo::projections

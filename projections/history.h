@@ -8,9 +8,9 @@
 // Thread and lifecycle: projection.h.
 
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
+#include "projections/flat_index.h"
 #include "projections/projection.h"
 
 namespace ordo::projections {
@@ -26,11 +26,15 @@ struct history_entry {
     engine::outcome result = engine::outcome::accepted;
 };
 
+// Entries a history view holds at most: they are numbered (and linked) in 32 bits.
+inline constexpr std::uint64_t history_entries_max = UINT32_MAX - 1;
+
 class history final : public projection {
   public:
     std::string_view name() const noexcept override { return "history"; }
-    const std::vector<history_entry>& of_reservation(std::uint64_t reservation) const;
-    const std::vector<history_entry>& of_conference(std::uint64_t conference) const;
+    // A stream's entries in history order (walked back from its latest entry at query time).
+    std::vector<history_entry> of_reservation(std::uint64_t reservation) const;
+    std::vector<history_entry> of_conference(std::uint64_t conference) const;
 
   private:
     void on_conference_created(const event_context&, const engine::conference_created_v1&,
@@ -45,17 +49,53 @@ class history final : public projection {
                     bool at_close) override;
     void on_rejected(const event_context&, const engine::command_rejected_v1&) override;
     void on_closed(const event_context&, const engine::conference_closed_v1&) override;
+    void prefetch_reservation(std::uint64_t reservation) const noexcept override {
+        reservations_.prefetch(reservation);
+    }
     void encode_view(state_writer& out) const override;
     bool decode_view(state_reader& in) override;
     void clear_view() override;
 
-    // Records the entry under its reservation (if any) and its conference (if any).
+    static constexpr std::uint32_t no_entry = UINT32_MAX;
+    // One entry of the whole history, stored once and linked into both of its streams.
+    struct stored_entry {
+        std::uint64_t command = 0;
+        std::uint64_t t_ms = 0;
+        std::uint64_t reservation = 0;  // 0: none
+        std::uint64_t conference = 0;   // 0: none
+        std::uint32_t previous_of_reservation = no_entry;
+        std::uint32_t previous_of_conference = no_entry;
+        std::uint8_t op = 0;
+        engine::outcome result = engine::outcome::accepted;
+    };
+    static constexpr std::uint32_t no_conference = UINT32_MAX;
+    // A reservation's stream: its conference's number in conferences_ (none until it is
+    // held, or for an id never held) and its latest entry. Eight bytes, so the index's slots
+    // are 16: most ids are named once, at random (mistyped), and its lines are what misses.
+    struct reservation_stream {
+        std::uint32_t conference = no_conference;
+        std::uint32_t latest = no_entry;
+    };
+    // A conference's stream.
+    struct conference_stream {
+        std::uint64_t id = 0;
+        std::uint32_t latest = no_entry;
+    };
+
+    // Appends the entry and links it into its reservation's (if any) and its conference's
+    // (if any) streams.
     void record(std::uint64_t conference, const history_entry& entry);
     std::uint64_t conference_of(std::uint64_t reservation) const;
+    // The conference's number in conferences_, numbering it when it is new.
+    std::uint32_t conference_number(std::uint64_t conference);
+    template <class Next>
+    std::vector<history_entry> walk(std::uint32_t latest, Next next) const;
 
-    std::unordered_map<std::uint64_t, std::uint64_t> reservation_conference_;
-    std::unordered_map<std::uint64_t, std::vector<history_entry>> by_reservation_;
-    std::unordered_map<std::uint64_t, std::vector<history_entry>> by_conference_;
+    // Every entry, in history order (append-only); the indexes find each stream's latest.
+    big_vector<stored_entry> entries_;
+    flat_index<reservation_stream> reservations_;
+    std::vector<conference_stream> conferences_;    // in order of first mention
+    flat_index<std::uint32_t> conference_numbers_;  // id -> number in conferences_
 };
 
 }  // namespace ordo::projections

@@ -16,10 +16,10 @@ std::expected<journal_source, std::string> journal_source::open(
     if (*recorded) {
         expected = journal::expectations_of(**recorded);
         // An open manifest: a writer may be running, and only what it recorded as durable
-        // is read. A closed one marks the exact end already.
-        if ((*recorded)->state == journal::manifest_state::open) {
-            durable_batches = (*recorded)->durable_end.next_batch_number;
-        }
+        // is read. A closed one marks the exact end: stopping there spares the reader its
+        // search of the rest of the last segment for a torn tail (a scan of up to a
+        // segment's bytes that recovery and `ordo journal verify` do).
+        durable_batches = (*recorded)->durable_end.next_batch_number;
     }
     auto reader =
         journal::reader::open(journal::data_dir_layout::journal(data_dir), start, expected);

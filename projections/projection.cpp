@@ -1,5 +1,6 @@
 #include "projections/projection.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "base/assert.h"
@@ -27,7 +28,48 @@ bool fits(std::span<const std::byte> payload) {
     return payload.size() >= sizeof(T);
 }
 
+// What a record_fault says (built only when one happened).
+std::string fault_message(projection_record_fault fault, std::uint8_t type, std::uint8_t version) {
+    ORDO_ASSERT(fault != projection_record_fault::none);
+    if (fault == projection_record_fault::time_backwards) {
+        return "a record whose time runs backwards: the journal is damaged";
+    }
+    return "a record of type " + std::to_string(type) + " version " + std::to_string(version) +
+           " this ordo does not know: upgrade ordo";
+}
+
+// How far ahead of the record being applied the views prefetch: enough to cover a miss to
+// memory (~100 ns, more on a busy host) with the few tens of ns a record takes.
+constexpr std::uint32_t prefetch_records_ahead = 16;
+
 }  // namespace
+
+void projection::prefetch_record(const journal::record_view& r) const noexcept {
+    // The reservation's offset in each payload that names one (engine/schema/events.h).
+    std::size_t at = 0;
+    switch (static_cast<event_type>(r.type)) {
+        case event_type::reservation_held:
+        case event_type::reservation_confirmed:
+        case event_type::reservation_cancelled:
+        case event_type::reservation_expired:
+        case event_type::reservation_expired_at_close:
+            at = offsetof(engine::reservation_changed_v1, reservation);
+            break;
+        case event_type::command_rejected:
+            at = offsetof(engine::command_rejected_v1, reservation);
+            break;
+        default:
+            return;
+    }
+    static_assert(offsetof(engine::reservation_held_v1, reservation) ==
+                  offsetof(engine::reservation_changed_v1, reservation));
+    static_assert(offsetof(engine::reservation_expired_v1, reservation) ==
+                  offsetof(engine::reservation_changed_v1, reservation));
+    if (r.payload.size() < at + sizeof(std::uint64_t)) return;  // apply() refuses it
+    std::uint64_t reservation = 0;
+    std::memcpy(&reservation, r.payload.data() + at, sizeof(reservation));
+    if (reservation != 0) prefetch_reservation(reservation);
+}
 
 bool projection::past(const stop_point& stop) const noexcept {
     if (stop.by == stop_point::kind::commands) return commands_ > stop.value;
@@ -44,7 +86,16 @@ std::expected<applied, std::string> projection::apply(const durable_batch& batch
     }
     ORDO_ASSERT(batch.end.next_batch_number == batch.batch_number + 1);
     if (stop != nullptr) ORDO_ASSERT(!past(*stop));
-    for (const journal::record_view r : journal::record_range(batch.body, batch.record_count)) {
+    const journal::record_range records(batch.body, batch.record_count);
+    auto ahead = records.begin();
+    for (std::uint32_t i = 0; i < prefetch_records_ahead && ahead != records.end(); i++, ++ahead) {
+        prefetch_record(*ahead);
+    }
+    for (const journal::record_view r : records) {
+        if (ahead != records.end()) {
+            prefetch_record(*ahead);
+            ++ahead;
+        }
         if (r.payload.size() < sizeof(std::uint64_t)) {
             return std::unexpected("a record of type " + std::to_string(r.type) +
                                    " too short for its time: upgrade ordo");
@@ -57,25 +108,27 @@ std::expected<applied, std::string> projection::apply(const durable_batch& batch
                                                                        : now_ms > stop->value;
             if (beyond) return applied::cut;
         }
-        if (auto failed = apply_record(r.type, r.schema_version, r.payload)) {
-            return std::unexpected(*failed);
+        if (const record_fault fault = apply_record(r.type, r.schema_version, r.payload);
+            fault != record_fault::none) {
+            return std::unexpected(fault_message(fault, r.type, r.schema_version));
         }
     }
     position_ = batch.end;
     return applied::whole;
 }
 
-std::optional<std::string> projection::apply_record(std::uint8_t type, std::uint8_t version,
-                                                    std::span<const std::byte> payload) {
-    const std::string unknown = "a record of type " + std::to_string(type) + " version " +
-                                std::to_string(version) + " this ordo does not know: upgrade ordo";
+// Runs for every record of every view: no string is built unless it fails.
+projection::record_fault projection::apply_record(std::uint8_t type, std::uint8_t version,
+                                                  std::span<const std::byte> payload) {
+    constexpr record_fault unknown = record_fault::unknown;
     if (version != engine::event_schema_version || type == 0 || type > engine::event_type_max) {
         return unknown;
     }
     const auto kind = static_cast<event_type>(type);
     std::uint64_t now_ms = 0;
+    ORDO_ASSERT(payload.size() >= sizeof(now_ms));  // apply() checked it
     std::memcpy(&now_ms, payload.data(), sizeof(now_ms));
-    if (now_ms < now_ms_) return "a record whose time runs backwards: the journal is damaged";
+    if (now_ms < now_ms_) return record_fault::time_backwards;
     now_ms_ = now_ms;
     const event_context context{.command = commands_ + 1, .now_ms = now_ms};
     switch (kind) {
@@ -130,7 +183,7 @@ std::optional<std::string> projection::apply_record(std::uint8_t type, std::uint
             break;
     }
     if (engine::is_primary(kind)) commands_++;
-    return std::nullopt;
+    return record_fault::none;
 }
 
 void projection::encode(state_writer& out) const {

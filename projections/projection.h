@@ -24,6 +24,7 @@
 
 #include "engine/schema/events.h"
 #include "journal/position.h"
+#include "journal/record.h"
 #include "projections/batch.h"
 #include "projections/state_bytes.h"
 
@@ -42,6 +43,9 @@ struct event_context {
     std::uint64_t command = 0;  // the 1-based position of the command the record belongs to
     std::uint64_t now_ms = 0;   // its stamped time
 };
+
+// Why a record could not be applied (none: it was).
+enum class projection_record_fault : std::uint8_t { none, unknown, time_backwards };
 
 enum class applied : std::uint8_t {
     whole,    // every record of the batch
@@ -84,13 +88,19 @@ class projection {
     virtual void on_rejected(const event_context&, const engine::command_rejected_v1&) {}
     virtual void on_closed(const event_context&, const engine::conference_closed_v1&) {}
 
+    // Called for a record some records before the handler of it runs, with the reservation
+    // it names: a view whose index is far larger than the cache prefetches the id's slot.
+    virtual void prefetch_reservation(std::uint64_t) const noexcept {}
+
     virtual void encode_view(state_writer& out) const = 0;
     virtual bool decode_view(state_reader& in) = 0;
     virtual void clear_view() = 0;
 
   private:
-    std::optional<std::string> apply_record(std::uint8_t type, std::uint8_t version,
-                                            std::span<const std::byte> payload);
+    using record_fault = projection_record_fault;
+    record_fault apply_record(std::uint8_t type, std::uint8_t version,
+                              std::span<const std::byte> payload);
+    void prefetch_record(const journal::record_view& r) const noexcept;
 
     journal::journal_position position_{};
     std::uint64_t commands_ = 0;

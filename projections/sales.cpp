@@ -18,9 +18,10 @@ void sales_counts::add(const sales_counts& other) noexcept {
 std::vector<sales_bucket> sales::buckets(std::uint64_t conference, std::uint64_t width_ms) const {
     ORDO_ASSERT(width_ms > 0);
     std::vector<sales_bucket> out;
-    auto found = points_.find(conference);
-    if (found == points_.end()) return out;
-    for (const point& p : found->second) {
+    const std::uint32_t* slot = points_slot_.find(conference);
+    if (slot == nullptr) return out;
+    ORDO_ASSERT(*slot < points_.size());
+    for (const point& p : points_[*slot]) {
         const std::uint64_t from = p.t_ms / width_ms * width_ms;
         if (out.empty() || out.back().from_ms != from) {
             ORDO_ASSERT(out.empty() || out.back().from_ms < from);
@@ -34,7 +35,14 @@ std::vector<sales_bucket> sales::buckets(std::uint64_t conference, std::uint64_t
 }
 
 sales_counts& sales::at(std::uint64_t conference, std::uint64_t t_ms) {
-    std::vector<point>& points = points_[conference];
+    std::uint32_t& slot = points_slot_.find_or_insert(conference, UINT32_MAX);
+    if (slot == UINT32_MAX) {
+        ORDO_ASSERT(points_.size() < UINT32_MAX);
+        slot = static_cast<std::uint32_t>(points_.size());
+        points_.emplace_back();
+        conference_ids_.push_back(conference);
+    }
+    std::vector<point>& points = points_[slot];
     if (points.empty() || points.back().t_ms != t_ms) {
         ORDO_ASSERT(points.empty() || points.back().t_ms < t_ms);
         points.push_back(point{.t_ms = t_ms});
@@ -43,14 +51,19 @@ sales_counts& sales::at(std::uint64_t conference, std::uint64_t t_ms) {
 }
 
 std::uint64_t sales::conference_of(std::uint64_t reservation) const {
-    auto found = reservation_conference_.find(reservation);
-    return found == reservation_conference_.end() ? 0 : found->second;
+    const std::uint64_t* found = conference_of_.find(reservation);
+    return found == nullptr ? 0 : *found;
+}
+
+void sales::add_reservation(std::uint64_t reservation, std::uint64_t conference) {
+    ORDO_ASSERT(conference != 0);
+    conference_of_.insert(reservation, conference);  // asserts the id is new
+    held_.emplace_back(reservation, conference);
 }
 
 void sales::on_held(const event_context& when, const engine::reservation_held_v1& e,
                     std::span<const engine::seat_item> items) {
-    const bool inserted = reservation_conference_.emplace(e.reservation, e.conference).second;
-    ORDO_ASSERT(inserted);
+    add_reservation(e.reservation, e.conference);
     sales_counts& c = at(e.conference, when.now_ms);
     c.reserved++;
     for (const engine::seat_item& item : items) c.seats_reserved += item.quantity;
@@ -80,11 +93,24 @@ void sales::on_rejected(const event_context& when, const engine::command_rejecte
 }
 
 void sales::encode_view(state_writer& out) const {
-    write_sorted_pairs(out, reservation_conference_);
-    const std::vector<std::uint64_t> conferences = sorted_keys(points_);
+    // Reservations in history order (no sort of every id); conferences, a bounded few per
+    // sale, in ascending id.
+    out.reserve_words(1 + held_.size() * 2);
+    out.u64(held_.size());
+    for (const auto& [reservation, conference] : held_) {
+        out.u64(reservation);
+        out.u64(conference);
+    }
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> conferences;
+    conferences.reserve(conference_ids_.size());
+    for (std::size_t i = 0; i < conference_ids_.size(); i++) {
+        conferences.emplace_back(conference_ids_[i], static_cast<std::uint32_t>(i));
+    }
+    std::sort(conferences.begin(), conferences.end());
     out.u64(conferences.size());
-    for (const std::uint64_t conference : conferences) {
-        const std::vector<point>& points = points_.at(conference);
+    for (const auto& [conference, slot] : conferences) {
+        const std::vector<point>& points = points_[slot];
+        out.reserve_words(2 + points.size() * 7);
         out.u64(conference);
         out.u64(points.size());
         for (const point& p : points) {
@@ -102,20 +128,26 @@ void sales::encode_view(state_writer& out) const {
 bool sales::decode_view(state_reader& in) {
     std::uint64_t count = 0;
     if (!in.count(count, 2)) return false;
+    held_.reserve(count);
     for (std::uint64_t i = 0; i < count; i++) {
         std::uint64_t reservation = 0;
         std::uint64_t conference = 0;
         in.u64(reservation);
-        in.u64(conference);
-        reservation_conference_[reservation] = conference;
+        if (!in.u64(conference) || reservation == 0 || conference == 0) return false;
+        if (conference_of(reservation) != 0) return false;
+        add_reservation(reservation, conference);
     }
     if (!in.count(count, 2)) return false;
     for (std::uint64_t i = 0; i < count; i++) {
         std::uint64_t conference = 0;
         std::uint64_t points = 0;
         in.u64(conference);
-        if (!in.count(points, 7)) return false;
-        std::vector<point>& list = points_[conference];
+        if (!in.count(points, 7) || conference == 0 || points == 0) return false;
+        if (points_slot_.find(conference) != nullptr) return false;
+        points_slot_.insert(conference, static_cast<std::uint32_t>(points_.size()));
+        conference_ids_.push_back(conference);
+        std::vector<point>& list = points_.emplace_back();
+        list.reserve(points);
         for (std::uint64_t k = 0; k < points; k++) {
             point p;
             in.u64(p.t_ms);
@@ -133,8 +165,11 @@ bool sales::decode_view(state_reader& in) {
 }
 
 void sales::clear_view() {
-    reservation_conference_.clear();
+    held_.clear();
+    conference_of_.clear();
+    conference_ids_.clear();
     points_.clear();
+    points_slot_.clear();
 }
 
 }  // namespace ordo::projections

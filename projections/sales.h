@@ -8,9 +8,10 @@
 // Thread and lifecycle: projection.h.
 
 #include <cstdint>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "projections/flat_index.h"
 #include "projections/projection.h"
 
 namespace ordo::projections {
@@ -50,6 +51,9 @@ class sales final : public projection {
     void on_expired(const event_context&, const engine::reservation_expired_v1&,
                     bool at_close) override;
     void on_rejected(const event_context&, const engine::command_rejected_v1&) override;
+    void prefetch_reservation(std::uint64_t reservation) const noexcept override {
+        conference_of_.prefetch(reservation);
+    }
     void encode_view(state_writer& out) const override;
     bool decode_view(state_reader& in) override;
     void clear_view() override;
@@ -57,9 +61,16 @@ class sales final : public projection {
     // The conference's point at this time (appended: time never runs backwards).
     sales_counts& at(std::uint64_t conference, std::uint64_t t_ms);
     std::uint64_t conference_of(std::uint64_t reservation) const;
+    void add_reservation(std::uint64_t reservation, std::uint64_t conference);
 
-    std::unordered_map<std::uint64_t, std::uint64_t> reservation_conference_;
-    std::unordered_map<std::uint64_t, std::vector<point>> points_;
+    // Each reservation ever held and its conference: in history order for the checkpoint,
+    // and indexed by id for the records that name only the reservation.
+    big_vector<std::pair<std::uint64_t, std::uint64_t>> held_;
+    flat_index<std::uint64_t> conference_of_;
+    // Per conference (numbered in order of its first point) its points, ascending time.
+    std::vector<std::uint64_t> conference_ids_;
+    std::vector<std::vector<point>> points_;
+    flat_index<std::uint32_t> points_slot_;
 };
 
 }  // namespace ordo::projections

@@ -1,54 +1,36 @@
 #pragma once
 // A projection's state as bytes for its checkpoint: little-endian u64 words written in a
-// fixed order (maps in ascending key order, so equal states give equal bytes and the
-// checkpoint's checksum says whether two states are equal). Reading is bounds-checked:
+// fixed order (append-only arrays in history order, small maps in ascending key order), so
+// equal states give equal bytes and the checkpoint's checksum says whether two states are
+// equal. Reading is bounds-checked:
 // a checkpoint that does not decode is dropped and the projection rebuilt from the journal.
 //
 // Value types, one thread.
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
-#include <algorithm>
 #include <span>
-#include <utility>
 #include <vector>
+
+#include "projections/big_vector.h"
 
 namespace ordo::projections {
 
+// The words are stored as the host lays them out: little-endian hosts only.
+static_assert(std::endian::native == std::endian::little);
+
 class state_writer {
   public:
-    void u64(std::uint64_t value) {
-        const std::size_t at = bytes_.size();
-        bytes_.resize(at + sizeof(value));
-        std::memcpy(bytes_.data() + at, &value, sizeof(value));
-    }
-    std::span<const std::byte> bytes() const noexcept { return bytes_; }
+    // Words, not bytes: a push_back per word (a checkpoint of a large view writes hundreds
+    // of millions of them).
+    void u64(std::uint64_t value) { words_.push_back(value); }
+    void reserve_words(std::size_t more) { words_.reserve(words_.size() + more); }
+    std::span<const std::byte> bytes() const noexcept { return std::as_bytes(std::span(words_)); }
 
   private:
-    std::vector<std::byte> bytes_;
+    big_vector<std::uint64_t> words_;
 };
-
-// A map's keys in ascending order: a checkpoint writes its maps in this order.
-template <typename Map>
-std::vector<std::uint64_t> sorted_keys(const Map& map) {
-    std::vector<std::uint64_t> keys;
-    keys.reserve(map.size());
-    for (const auto& entry : map) keys.push_back(entry.first);
-    std::sort(keys.begin(), keys.end());
-    return keys;
-}
-
-// A map of one id to another, as its count then its pairs in ascending order.
-template <typename Map>
-void write_sorted_pairs(state_writer& out, const Map& map) {
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> pairs(map.begin(), map.end());
-    std::sort(pairs.begin(), pairs.end());
-    out.u64(pairs.size());
-    for (const auto& [key, value] : pairs) {
-        out.u64(key);
-        out.u64(value);
-    }
-}
 
 class state_reader {
   public:

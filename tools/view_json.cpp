@@ -35,8 +35,14 @@ std::string conference_json(const projections::conference_view& conference) {
 
 std::string availability_json(const projections::availability& view, std::uint64_t conference) {
     ordered_json conferences = ordered_json::array();
-    for (const auto& [id, c] : view.conferences()) {
-        if (conference == 0 || id == conference) conferences.push_back(conference_value(c));
+    if (conference != 0) {
+        const projections::conference_view* c = view.conference(conference);
+        ORDO_ASSERT(c != nullptr);  // the caller checked
+        conferences.push_back(conference_value(*c));
+    } else {
+        for (const projections::conference_view* c : view.conferences()) {
+            conferences.push_back(conference_value(*c));
+        }
     }
     if (conference != 0) ORDO_ASSERT(conferences.size() == 1);
     return ordered_json{{"commands", view.commands()}, {"conferences", std::move(conferences)}}

@@ -78,7 +78,7 @@ std::optional<int> bring_up(const query_flags& flags, projections::projection& v
 int availability_query(const query_flags& flags) {
     projections::availability view;
     if (auto stopped = bring_up(flags, view, "query availability")) return *stopped;
-    if (flags.conference != 0 && !view.conferences().contains(flags.conference)) {
+    if (flags.conference != 0 && view.conference(flags.conference) == nullptr) {
         return report_error("query availability",
                             "no conference " + std::to_string(flags.conference) +
                                 " in DIR's history at this point (ordo query availability "
@@ -104,8 +104,9 @@ int history_query(const query_flags& flags) {
     projections::history view;
     if (auto stopped = bring_up(flags, view, "query history")) return *stopped;
     const bool by_conference = flags.conference != 0;
-    const auto& entries = by_conference ? view.of_conference(flags.conference)
-                                        : view.of_reservation(flags.reservation);
+    const std::vector<projections::history_entry> entries =
+        by_conference ? view.of_conference(flags.conference)
+                      : view.of_reservation(flags.reservation);
     std::string out;
     for (const projections::history_entry& entry : entries) {
         out += history_line(entry, by_conference);

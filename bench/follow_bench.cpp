@@ -1,0 +1,183 @@
+// Follower catch-up against recovery's replay, over the same journal in the same run
+// (issue 17: `ordo follow --exit-at-end` from zero at no less than half the replay rate).
+// A journal written by the simulator (buffered, so its pages are cached) is read in
+// alternating repetitions by:
+// - replay alone: engine::recover with the tables faulted in first, timing only the replay
+//   (as recovery_bench's recovery_replay_only);
+// - the four projections together from position 0, as `ordo follow --exit-at-end` applies
+//   them (projections::follower::poll; no checkpoint written: follow_checkpoint times that);
+// - each projection alone from position 0.
+// Counters are medians over the repetitions, in records/s, and follow_over_replay is the
+// median of the per-repetition ratios.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "engine/journal_sink.h"
+#include "engine/recovery.h"
+#include "projections/availability.h"
+#include "projections/checkpoint.h"
+#include "projections/customers.h"
+#include "projections/follower.h"
+#include "projections/history.h"
+#include "projections/journal_source.h"
+#include "projections/sales.h"
+#include "tools/simulate/simulation.h"
+
+using namespace ordo;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct written_journal {
+    fs::path dir;
+    engine::state_options tables;
+    std::uint64_t commands = 0;
+};
+
+// Writes the journal once per process. ORDO_FOLLOW_BENCH_COMMANDS overrides its length.
+const written_journal& journal_for_bench() {
+    static const written_journal journal = [] {
+        const bool smoke = std::getenv("ORDO_BENCH_SMOKE") != nullptr;
+        written_journal w;
+        w.dir = fs::temp_directory_path() / ("ordo_follow_bench_" + std::to_string(getpid()));
+        fs::remove_all(w.dir);
+        w.commands = smoke ? 20'000 : 3'000'000;
+        if (const char* commands = std::getenv("ORDO_FOLLOW_BENCH_COMMANDS")) {
+            w.commands = std::strtoull(commands, nullptr, 10);
+        }
+        w.tables = engine::state_options{
+            .conferences_max = 1000,
+            .reservations_max = static_cast<std::uint32_t>(w.commands / 2 + 65'536)};
+        auto state = std::make_unique<engine::booking_state>(w.tables);
+        auto writer =
+            journal::writer::open(journal::writer_options{.dir = engine::journal_dir(w.dir),
+                                                          .sync = journal::sync_mode::buffered,
+                                                          .segment_bytes = 64ull << 20,
+                                                          .direct_io = false},
+                                  journal::journal_position{});
+        if (!writer) std::abort();
+        engine::journal_sink sink(std::move(*writer));
+        tools::simulate_options options;
+        options.commands = w.commands;
+        options.state = w.tables;
+        const auto result = tools::run_simulation(options, *state, sink);
+        if (!result.failure.empty()) std::abort();
+        return w;
+    }();
+    return journal;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+    if (values.empty()) return 0;
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+}
+
+// Replay alone: records/s of the replay part of recover().
+double replay_rate(const written_journal& w) {
+    auto recovered = engine::recover(
+        w.dir, w.tables,
+        engine::recovery_options{.use_snapshots = false,
+                                 .population = engine::table_population::before_replay});
+    if (!recovered || recovered->replay_ns == 0) std::abort();
+    return static_cast<double>(recovered->records_replayed) * 1e9 /
+           static_cast<double>(recovered->replay_ns);
+}
+
+// The four projections from 0 as `ordo follow --exit-at-end` applies them.
+double follow_rate(const written_journal& w) {
+    auto f = projections::follower::open(w.dir);
+    if (!f) std::abort();
+    const auto start = std::chrono::steady_clock::now();
+    auto polled = f->poll();
+    const double took = seconds_since(start);
+    if (!polled || polled->records == 0) std::abort();
+    return static_cast<double>(polled->records) / took;
+}
+
+// One projection alone from 0.
+double one_view_rate(const written_journal& w, projections::projection& view) {
+    auto source = projections::journal_source::open(w.dir, {});
+    if (!source) std::abort();
+    std::uint64_t records = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+        auto batch = source->next();
+        if (!batch) std::abort();
+        if (!batch->has_value()) break;
+        if (!view.apply(**batch)) std::abort();
+        records += (*batch)->record_count;
+    }
+    return static_cast<double>(records) / seconds_since(start);
+}
+
+void follow_vs_replay(benchmark::State& bench) {
+    const written_journal& w = journal_for_bench();
+    std::vector<double> replay, follow, ratio, seats, people, streams, sold;
+    for (auto _ : bench) {
+        replay.push_back(replay_rate(w));
+        follow.push_back(follow_rate(w));
+        ratio.push_back(follow.back() / replay.back());
+        projections::availability a;
+        seats.push_back(one_view_rate(w, a));
+        projections::customers c;
+        people.push_back(one_view_rate(w, c));
+        projections::history h;
+        streams.push_back(one_view_rate(w, h));
+        projections::sales s;
+        sold.push_back(one_view_rate(w, s));
+    }
+    bench.counters["commands"] = static_cast<double>(w.commands);
+    bench.counters["replay_records_per_s"] = median(replay);
+    bench.counters["follow_records_per_s"] = median(follow);
+    bench.counters["follow_over_replay"] = median(ratio);
+    bench.counters["availability_records_per_s"] = median(seats);
+    bench.counters["customers_records_per_s"] = median(people);
+    bench.counters["history_records_per_s"] = median(streams);
+    bench.counters["sales_records_per_s"] = median(sold);
+}
+
+// Writing the four checkpoints once caught up (what `ordo follow` does when it stops).
+void follow_checkpoint(benchmark::State& bench) {
+    const written_journal& w = journal_for_bench();
+    auto f = projections::follower::open(w.dir);
+    if (!f || !f->poll()) std::abort();
+    std::vector<double> seconds;
+    for (auto _ : bench) {
+        const auto start = std::chrono::steady_clock::now();
+        if (!f->checkpoint()) std::abort();
+        seconds.push_back(seconds_since(start));
+    }
+    std::uint64_t bytes = 0;
+    for (const projections::projection* view : f->views()) {
+        bytes += fs::file_size(projections::checkpoint_path(w.dir, *view));
+    }
+    fs::remove_all(w.dir / "projections");
+    bench.counters["checkpoint_ms_p50"] = median(seconds) * 1e3;
+    bench.counters["checkpoint_bytes"] = static_cast<double>(bytes);
+}
+
+}  // namespace
+
+BENCHMARK(follow_vs_replay)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(follow_checkpoint)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    fs::remove_all(journal_for_bench().dir);
+    return 0;
+}
