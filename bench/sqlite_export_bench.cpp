@@ -101,7 +101,9 @@ std::vector<table_rows> read_rows(const fs::path& file) {
 
 std::uint64_t row_count(const std::vector<table_rows>& tables) {
     std::uint64_t rows = 0;
-    for (const table_rows& t : tables) rows += t.values.size() / static_cast<std::size_t>(t.columns);
+    for (const table_rows& t : tables) {
+        rows += t.values.size() / static_cast<std::size_t>(t.columns);
+    }
     return rows;
 }
 

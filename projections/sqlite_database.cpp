@@ -9,7 +9,8 @@
 namespace ordo::projections {
 
 sqlite_statement::sqlite_statement(sqlite_statement&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), statement_(std::exchange(other.statement_, nullptr)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      statement_(std::exchange(other.statement_, nullptr)) {}
 
 sqlite_statement& sqlite_statement::operator=(sqlite_statement&& other) noexcept {
     if (this != &other) {
