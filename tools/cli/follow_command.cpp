@@ -200,7 +200,8 @@ void add_follow_command(CLI::App& app, std::function<int()>& run) {
                   "Stop at the durable end instead of waiting for more");
     sub->add_flag("--json", flags->json,
                   "Print a JSON summary: records, bytes, seconds, records_per_s, bytes_per_s, "
-                  "commands, next_batch, lag_batches");
+                  "commands, next_batch, lag_batches (with --into also row_writes and "
+                  "transactions)");
     sub->callback([flags, &run] { run = [flags] { return follow(*flags); }; });
 }
 
