@@ -2,7 +2,8 @@
 // (every reservation, history stream and sales point) and `ordo state`'s aggregates; an
 // export kill -9'ed at random instants and restarted ends with every row exactly once, equal
 // to an uninterrupted export; a database from another DIR, a bad scheme, an unwritable file
-// and a foreign database are refused with one line.
+// and a foreign database are refused with one line; an export tailing a live writer ends
+// equal to one made after it.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -361,4 +362,33 @@ TEST_CASE("follow --into sqlite: refusals, one line each", "[cli][sqlite]") {
     const std::string not_ours = one_line_error(
         {"follow", "--data", a, "--into", "sqlite:" + foreign.string(), "--exit-at-end"}, 1);
     CHECK(not_ours.find("new file") != std::string::npos);
+}
+
+TEST_CASE("follow --into sqlite: tailing a live writer, then equal to an export after it",
+          "[cli][sqlite]") {
+    // The export runs beside `ordo simulate` writing DIR (it never meets a torn batch: it
+    // would exit 1) and stops on SIGTERM (143) once the writer ended; finished with
+    // --exit-at-end it equals an export that started after the writer.
+    const temp_dir dir("sqlite");
+    const std::string d = (dir.path() / "d").string();
+    const pid_t writer = spawn_ordo({"simulate", "--commands", "1000000", "--data", d,
+                                     "--seed", "1", "--durability", "fdatasync"});
+    while (!fs::exists(fs::path(d) / "manifest")) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const fs::path file = dir.path() / "live.db";
+    const pid_t exporter =
+        spawn_ordo({"follow", "--data", d, "--into", "sqlite:" + file.string()});
+    int status = 0;
+    REQUIRE(::waitpid(writer, &status, 0) == writer);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    REQUIRE(::kill(exporter, SIGTERM) == 0);
+    REQUIRE(::waitpid(exporter, &status, 0) == exporter);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+    CHECK(json::parse(export_to_end(d, file).out)["lag_batches"] == 0);
+    const fs::path calm = dir.path() / "calm.db";
+    export_to_end(d, calm);
+    check_same_rows(file, calm);
 }
