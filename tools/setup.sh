@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config git
   liburing-dev libxxhash-dev libboost-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-  catch2 libbenchmark-dev clang-16 libclang-rt-16-dev)
+  catch2 libbenchmark-dev clang-16 libclang-rt-16-dev libsqlite3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

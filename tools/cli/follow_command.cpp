@@ -1,6 +1,8 @@
 // `ordo follow --data DIR`: keeps the four projections of DIR current while another process
 // writes it (projections/follower.h): polls DIR/manifest's durable end with a bounded wait,
 // applies what became durable, checkpoints now and then (below) and before leaving. No lock.
+// With `--into sqlite:FILE` it keeps FILE's tables current instead (sqlite_export.h): the
+// database holds its own position, so DIR/projections is neither read nor written.
 #include "tools/cli/follow_command.h"
 
 #include <fmt/core.h>
@@ -15,6 +17,7 @@
 #include "base/clock.h"
 #include "projections/follower.h"
 #include "projections/manifest_lag.h"
+#include "projections/sqlite_export.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/interrupt.h"
 #include "tools/cli/report_error.h"
@@ -33,13 +36,91 @@ constexpr std::uint64_t checkpoint_cost_ratio = 4;
 
 struct follow_flags {
     std::string data;
+    std::string into;  // "" or sqlite:FILE
     bool exit_at_end = false;
     bool json = false;
 };
 
+constexpr std::string_view sqlite_scheme = "sqlite:";
+
+bool stop_requested(const follow_flags& flags) {
+    return flags.exit_at_end || interrupt_watch::signal().load(std::memory_order_relaxed) != 0;
+}
+
+int exit_status_of(const follow_flags& flags) {
+    const int signal_number = interrupt_watch::signal().load(std::memory_order_relaxed);
+    return signal_number != 0 && !flags.exit_at_end ? exit_status_after(signal_number) : exit_ok;
+}
+
+// `--into sqlite:FILE`: exports every durable batch into FILE, one bounded transaction per
+// poll (sqlite_export_options), and waits for more as the projections' loop does. A stop
+// request is seen between two transactions.
+int follow_into_sqlite(const follow_flags& flags, const std::string& file) {
+    auto opened = projections::sqlite_export::open(file);
+    if (!opened) return report_error("follow", opened.error(), exit_failure);
+    projections::sqlite_export& out = **opened;
+    if (auto continues = out.check_continues(flags.data); !continues) {
+        return report_error("follow", continues.error(), exit_failure);
+    }
+    const interrupt_watch interrupts;
+    const std::uint64_t start_ns = base::monotonic_ns();
+    projections::sqlite_poll_result total{};
+    std::uint64_t wait_us = 50;
+    for (;;) {
+        auto polled = out.poll(flags.data);
+        if (!polled) return report_error("follow", polled.error(), exit_failure);
+        total.batches += polled->batches;
+        total.records += polled->records;
+        total.bytes += polled->bytes;
+        total.transactions += polled->transactions;
+        total.durable_batches = polled->durable_batches;
+        if (interrupt_watch::signal().load(std::memory_order_relaxed) != 0) break;
+        if (flags.exit_at_end && !polled->more) break;
+        if (polled->batches == 0) {
+            std::this_thread::sleep_for(std::chrono::microseconds(wait_us));
+            wait_us = std::min(wait_us * 2, poll_wait_us_max);
+        } else {
+            wait_us = 50;
+        }
+    }
+    const double seconds = static_cast<double>(base::monotonic_ns() - start_ns) / 1e9;
+    const std::uint64_t next_batch = out.position().next_batch_number;
+    const std::uint64_t lag_batches =
+        total.durable_batches - std::min(total.durable_batches, next_batch);
+    if (flags.json) {
+        const nlohmann::ordered_json summary = {
+            {"records", total.records},
+            {"bytes", total.bytes},
+            {"row_writes", out.row_writes()},
+            {"transactions", total.transactions},
+            {"seconds", seconds},
+            {"records_per_s", seconds > 0 ? static_cast<double>(total.records) / seconds : 0.0},
+            {"bytes_per_s", seconds > 0 ? static_cast<double>(total.bytes) / seconds : 0.0},
+            {"commands", out.commands()},
+            {"next_batch", next_batch},
+            {"lag_batches", lag_batches}};
+        fmt::print("{}\n", summary.dump());
+    } else {
+        fmt::print(stderr,
+                   "ordo follow: {} records into {} in {:.3f} s, its tables at command {} "
+                   "(batch {}), {} batches behind the durable end\n",
+                   total.records, file, seconds, out.commands(), next_batch, lag_batches);
+    }
+    return exit_status_of(flags);
+}
+
 int follow(const follow_flags& flags) {
     if (!std::filesystem::is_directory(flags.data)) {
         return report_error("follow", "--data " + flags.data + " is not a directory", exit_usage);
+    }
+    if (!flags.into.empty()) {
+        if (!flags.into.starts_with(sqlite_scheme) || flags.into.size() == sqlite_scheme.size()) {
+            return report_error("follow",
+                                "--into " + flags.into +
+                                    ": the one target is sqlite:FILE (e.g. --into sqlite:views.db)",
+                                exit_usage);
+        }
+        return follow_into_sqlite(flags, flags.into.substr(sqlite_scheme.size()));
     }
     const interrupt_watch interrupts;
     auto opened = projections::follower::open(flags.data);
@@ -71,8 +152,7 @@ int follow(const follow_flags& flags) {
             polled->durable_batches - std::min(polled->durable_batches, f.next_batch_number());
         lag.after_poll(f.next_batch_number(), polled->batches > 0);
         const std::uint64_t now_ns = base::monotonic_ns();
-        const bool leaving =
-            flags.exit_at_end || interrupt_watch::signal().load(std::memory_order_relaxed) != 0;
+        const bool leaving = stop_requested(flags);
         if (leaving || now_ns - last_checkpoint_ns >= checkpoint_every_ns) {
             if (auto saved = f.checkpoint(); !saved) {
                 return report_error("follow", "checkpoint not saved: " + saved.error(),
@@ -114,8 +194,7 @@ int follow(const follow_flags& flags) {
                    "{} batches behind the durable end\n",
                    records, seconds, f.commands(), f.next_batch_number(), lag_batches);
     }
-    const int signal_number = interrupt_watch::signal().load(std::memory_order_relaxed);
-    return signal_number != 0 && !flags.exit_at_end ? exit_status_after(signal_number) : exit_ok;
+    return exit_status_of(flags);
 }
 
 }  // namespace
@@ -129,13 +208,19 @@ void add_follow_command(CLI::App& app, std::function<int()>& run) {
         "restart. Ctrl-C checkpoints and stops");
     sub->add_option("--data", flags->data, "Data directory written by ordo run or simulate")
         ->required();
+    sub->add_option("--into", flags->into,
+                    "sqlite:FILE: keep SQLite tables availability, reservations, sales and "
+                    "history current in FILE instead of DIR's projections, with the journal "
+                    "position in the same transaction (exactly once across kill -9; resumes "
+                    "from FILE's position; a FILE exported from another DIR is refused)");
     sub->add_flag("--exit-at-end", flags->exit_at_end,
                   "Stop at the durable end instead of waiting for more");
     sub->add_flag("--json", flags->json,
                   "Print a JSON summary: records, bytes, seconds, records_per_s, bytes_per_s, "
                   "commands, next_batch, lag_batches, and the lag behind the durable end "
                   "DIR/manifest records (lag_us_p50/_p99/_max: from the manifest being written "
-                  "to the follower having applied it; lag_records_p50/_p99/_max)");
+                  "to the follower having applied it; lag_records_p50/_p99/_max); with --into "
+                  "the same without the lag percentiles, and row_writes and transactions");
     sub->callback([flags, &run] { run = [flags] { return follow(*flags); }; });
 }
 
