@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "bench/simulated_journal.h"
 #include "engine/journal_sink.h"
 #include "engine/recovery.h"
 #include "projections/availability.h"
@@ -29,48 +30,24 @@
 #include "projections/history.h"
 #include "projections/journal_source.h"
 #include "projections/sales.h"
-#include "tools/simulate/simulation.h"
 
 using namespace ordo;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct written_journal {
-    fs::path dir;
-    engine::state_options tables;
-    std::uint64_t commands = 0;
-};
+using written_journal = bench::simulated_journal;
 
 // Writes the journal once per process. ORDO_FOLLOW_BENCH_COMMANDS overrides its length.
 const written_journal& journal_for_bench() {
     static const written_journal journal = [] {
         const bool smoke = std::getenv("ORDO_BENCH_SMOKE") != nullptr;
-        written_journal w;
-        w.dir = fs::temp_directory_path() / ("ordo_follow_bench_" + std::to_string(getpid()));
-        fs::remove_all(w.dir);
-        w.commands = smoke ? 20'000 : 3'000'000;
-        if (const char* commands = std::getenv("ORDO_FOLLOW_BENCH_COMMANDS")) {
-            w.commands = std::strtoull(commands, nullptr, 10);
+        std::uint64_t commands = smoke ? 20'000 : 3'000'000;
+        if (const char* overridden = std::getenv("ORDO_FOLLOW_BENCH_COMMANDS")) {
+            commands = std::strtoull(overridden, nullptr, 10);
         }
-        w.tables = engine::state_options{
-            .conferences_max = 1000,
-            .reservations_max = static_cast<std::uint32_t>(w.commands / 2 + 65'536)};
-        auto state = std::make_unique<engine::booking_state>(w.tables);
-        auto writer =
-            journal::writer::open(journal::writer_options{.dir = engine::journal_dir(w.dir),
-                                                          .sync = journal::sync_mode::buffered,
-                                                          .segment_bytes = 64ull << 20,
-                                                          .direct_io = false},
-                                  journal::journal_position{});
-        if (!writer) std::abort();
-        engine::journal_sink sink(std::move(*writer));
-        tools::simulate_options options;
-        options.commands = w.commands;
-        options.state = w.tables;
-        const auto result = tools::run_simulation(options, *state, sink);
-        if (!result.failure.empty()) std::abort();
-        return w;
+        return bench::write_simulated_journal(
+            {.name = "follow_bench", .commands = commands, .segment_bytes = 64ull << 20});
     }();
     return journal;
 }

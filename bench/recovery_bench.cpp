@@ -12,52 +12,27 @@
 #include <filesystem>
 #include <memory>
 
+#include "bench/simulated_journal.h"
 #include "engine/journal_sink.h"
 #include "engine/recovery.h"
 #include "engine/snapshotter.h"
-#include "tools/simulate/simulation.h"
 
 using namespace ordo;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct written_journal {
-    fs::path dir;
-    engine::state_options tables;
-    std::uint64_t commands = 0;
-};
+using written_journal = bench::simulated_journal;
 
-// Writes the journal once per process (it takes seconds at full size).
+// Writes the journal once per process (it takes seconds at full size), with a snapshot at 80%
+// of it for the snapshot + tail case.
 const written_journal& journal_for_bench() {
     static const written_journal journal = [] {
         const bool smoke = std::getenv("ORDO_BENCH_SMOKE") != nullptr;
-        written_journal w;
-        w.dir = fs::temp_directory_path() / ("ordo_recovery_bench_" + std::to_string(getpid()));
-        fs::remove_all(w.dir);
-        w.commands = smoke ? 20'000 : 10'000'000;
-        // As `ordo simulate` sizes them: about half the load makes a reservation.
-        w.tables = engine::state_options{
-            .conferences_max = 1000,
-            .reservations_max = static_cast<std::uint32_t>(w.commands / 2 + 65'536)};
-        auto state = std::make_unique<engine::booking_state>(w.tables);
-        auto writer = journal::writer::open(
-            journal::writer_options{.dir = engine::journal_dir(w.dir),
-                                    .sync = journal::sync_mode::buffered,
-                                    .segment_bytes = 1ull << 30, .direct_io = false},
-            journal::journal_position{});
-        if (!writer) std::abort();
-        engine::journal_sink sink(std::move(*writer));
-        engine::snapshotter snapshots(
-            engine::snapshot_options{.data_dir = w.dir, .every_commands = w.commands * 8 / 10},
-            w.tables);
-        tools::simulate_options options;
-        options.commands = w.commands;
-        options.state = w.tables;
-        options.snapshots = &snapshots;
-        const auto result = tools::run_simulation(options, *state, sink);
-        if (!result.failure.empty()) std::abort();
-        return w;
+        const std::uint64_t commands = smoke ? 20'000 : 10'000'000;
+        return bench::write_simulated_journal({.name = "recovery_bench",
+                                               .commands = commands,
+                                               .snapshot_every_commands = commands * 8 / 10});
     }();
     return journal;
 }

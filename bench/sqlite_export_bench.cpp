@@ -19,50 +19,29 @@
 #include <string>
 #include <vector>
 
+#include "bench/simulated_journal.h"
 #include "engine/journal_sink.h"
 #include "engine/booking_state.h"
 #include "engine/recovery.h"
 #include "projections/sqlite_export.h"
-#include "tools/simulate/simulation.h"
 
 using namespace ordo;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct written_journal {
-    fs::path dir;
-    std::uint64_t commands = 0;
-};
+using written_journal = bench::simulated_journal;
 
 const written_journal& journal_for_bench() {
     static const written_journal journal = [] {
         const bool smoke = std::getenv("ORDO_BENCH_SMOKE") != nullptr;
-        written_journal w;
-        w.dir = fs::temp_directory_path() / ("ordo_sqlite_bench_" + std::to_string(getpid()));
-        fs::remove_all(w.dir);
-        fs::create_directories(w.dir);
-        w.commands = smoke ? 20'000 : 2'000'000;
-        const engine::state_options tables{
-            .conferences_max = 1000,
-            .reservations_max = static_cast<std::uint32_t>(w.commands / 2 + 65'536)};
-        auto state = std::make_unique<engine::booking_state>(tables);
-        auto writer = journal::writer::open(
-            journal::writer_options{.dir = engine::journal_dir(w.dir),
-                                    .sync = journal::sync_mode::buffered,
-                                    .segment_bytes = 1ull << 30, .direct_io = false},
-            journal::journal_position{});
-        if (!writer) std::abort();
-        engine::journal_sink sink(std::move(*writer));
-        tools::simulate_options options;
-        options.commands = w.commands;
-        options.state = tables;
+        tools::load_options load;
         // Short holds and sales, so expiries, closes and their updates are in the rows.
-        options.load.hold_ttl_ms = 5'000;
-        options.load.sale_ms = 8'000;
-        const auto result = tools::run_simulation(options, *state, sink);
-        if (!result.failure.empty()) std::abort();
-        return w;
+        load.hold_ttl_ms = 5'000;
+        load.sale_ms = 8'000;
+        return bench::write_simulated_journal({.name = "sqlite_bench",
+                                               .commands = smoke ? 20'000u : 2'000'000u,
+                                               .load = load});
     }();
     return journal;
 }

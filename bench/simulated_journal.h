@@ -1,0 +1,74 @@
+#pragma once
+// A journal for the benchmarks that read one (recovery, projections, the SQLite export):
+// `ordo simulate`'s market written once, buffered (so its pages stay in the page cache and the
+// benchmark times reading, not the disk), into a new temporary directory named after the
+// benchmark and the process. The tables are sized as `ordo simulate` sizes them: about half
+// the load makes a reservation.
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "engine/journal_sink.h"
+#include "engine/recovery.h"
+#include "engine/snapshotter.h"
+#include "tools/simulate/simulation.h"
+
+namespace ordo::bench {
+
+struct simulated_journal {
+    std::filesystem::path dir;
+    engine::state_options tables;
+    std::uint64_t commands = 0;
+};
+
+struct simulated_journal_options {
+    std::string name;  // the directory is <temp>/ordo_<name>_<pid>
+    std::uint64_t commands = 0;
+    std::uint64_t segment_bytes = 1ull << 30;
+    std::uint64_t snapshot_every_commands = 0;  // 0: no snapshot
+    tools::load_options load{};
+};
+
+// Aborts on any failure: a benchmark without its journal has nothing to measure.
+inline simulated_journal write_simulated_journal(const simulated_journal_options& how) {
+    simulated_journal w;
+    w.dir = std::filesystem::temp_directory_path() /
+            ("ordo_" + how.name + "_" + std::to_string(getpid()));
+    std::filesystem::remove_all(w.dir);
+    std::filesystem::create_directories(w.dir);
+    w.commands = how.commands;
+    w.tables = engine::state_options{
+        .conferences_max = 1000,
+        .reservations_max = static_cast<std::uint32_t>(w.commands / 2 + 65'536)};
+    auto state = std::make_unique<engine::booking_state>(w.tables);
+    auto writer = journal::writer::open(
+        journal::writer_options{.dir = engine::journal_dir(w.dir),
+                                .sync = journal::sync_mode::buffered,
+                                .segment_bytes = how.segment_bytes,
+                                .direct_io = false},
+        journal::journal_position{});
+    if (!writer) std::abort();
+    engine::journal_sink sink(std::move(*writer));
+    std::unique_ptr<engine::snapshotter> snapshots;
+    if (how.snapshot_every_commands > 0) {
+        snapshots = std::make_unique<engine::snapshotter>(
+            engine::snapshot_options{.data_dir = w.dir,
+                                     .every_commands = how.snapshot_every_commands},
+            w.tables);
+    }
+    tools::simulate_options options;
+    options.commands = w.commands;
+    options.state = w.tables;
+    options.load = how.load;
+    options.snapshots = snapshots.get();
+    const auto result = tools::run_simulation(options, *state, sink);
+    if (!result.failure.empty()) std::abort();
+    return w;
+}
+
+}  // namespace ordo::bench
