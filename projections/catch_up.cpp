@@ -1,7 +1,9 @@
 #include "projections/catch_up.h"
 
+#include "base/assert.h"
 #include "projections/checkpoint.h"
 #include "projections/journal_source.h"
+#include "projections/point_checkpoints.h"
 
 namespace ordo::projections {
 namespace {
@@ -42,11 +44,18 @@ std::expected<catch_up_result, std::string> catch_up(const std::filesystem::path
                                    " from the journal: " + loaded.error());
         } else if (*loaded == checkpoint_load::loaded) {
             result.from_checkpoint = true;
-            // A checkpoint past the point cannot be wound back: start from the beginning.
+            // A checkpoint past the point cannot be wound back: start from the beginning,
+            // or from a point-in-time checkpoint (below).
             if (how.stop != nullptr && view.past(*how.stop)) {
                 view.reset();
                 result.from_checkpoint = false;
             }
+        }
+        if (how.stop != nullptr && !result.from_checkpoint) {
+            result.point_checkpoint_commands =
+                load_point_checkpoint(data_dir, view, *how.stop, result.notes);
+            result.from_checkpoint = result.point_checkpoint_commands.has_value();
+            if (result.from_checkpoint) ORDO_ASSERT(!view.past(*how.stop));
         }
     }
     auto read = read_journal(data_dir, view, how, result);

@@ -39,6 +39,13 @@ journal::checksum128 state_checksum(const projection& view) {
 std::expected<void, std::string> save_checkpoint(const std::filesystem::path& data_dir,
                                                  const projection& view,
                                                  journal::io::file_system& files) {
+    return save_checkpoint_file(data_dir, checkpoint_path(data_dir, view), view, files);
+}
+
+std::expected<void, std::string> save_checkpoint_file(const std::filesystem::path& data_dir,
+                                                      const std::filesystem::path& path,
+                                                      const projection& view,
+                                                      journal::io::file_system& files) {
     state_writer out;
     view.encode(out);
     checkpoint_header header{.magic = checkpoint_magic,
@@ -55,7 +62,7 @@ std::expected<void, std::string> save_checkpoint(const std::filesystem::path& da
     }
     const std::array<std::span<const std::byte>, 2> parts = {std::as_bytes(std::span(&header, 1)),
                                                              out.bytes()};
-    if (auto written = journal::io::replace_file(files, checkpoint_path(data_dir, view), parts);
+    if (auto written = journal::io::replace_file(files, path, parts);
         !written) {
         return std::unexpected(written.error().message());
     }
@@ -65,8 +72,13 @@ std::expected<void, std::string> save_checkpoint(const std::filesystem::path& da
 std::expected<checkpoint_load, std::string> load_checkpoint(const std::filesystem::path& data_dir,
                                                             projection& view,
                                                             journal::io::file_system& files) {
+    return load_checkpoint_file(checkpoint_path(data_dir, view), view, files);
+}
+
+std::expected<checkpoint_load, std::string> load_checkpoint_file(const std::filesystem::path& path,
+                                                                 projection& view,
+                                                                 journal::io::file_system& files) {
     view.reset();
-    const std::filesystem::path path = checkpoint_path(data_dir, view);
     auto size = files.file_bytes(path);
     if (!size) {
         if (size.error().code == journal::journal_errc::not_found) return checkpoint_load::none;
@@ -103,6 +115,7 @@ std::expected<checkpoint_load, std::string> load_checkpoint(const std::filesyste
         return std::unexpected(where + "state checksum mismatch");
     }
     if (!view.decode(state)) return std::unexpected(where + "state does not decode");
+    ORDO_ASSERT(view.position().next_batch_number > 0 || view.commands() == 0);
     ORDO_ASSERT(state_checksum(view) == header.state_checksum);
     return checkpoint_load::loaded;
 }

@@ -48,4 +48,12 @@ std::expected<checkpoint_load, std::string> load_checkpoint(
     const std::filesystem::path& data_dir, projection& view,
     journal::io::file_system& files = journal::io::real_file_system());
 
+// The same, at another path of data_dir's projections directory (point_checkpoints.h).
+std::expected<void, std::string> save_checkpoint_file(
+    const std::filesystem::path& data_dir, const std::filesystem::path& path,
+    const projection& view, journal::io::file_system& files = journal::io::real_file_system());
+std::expected<checkpoint_load, std::string> load_checkpoint_file(
+    const std::filesystem::path& path, projection& view,
+    journal::io::file_system& files = journal::io::real_file_system());
+
 }  // namespace ordo::projections
