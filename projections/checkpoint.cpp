@@ -69,6 +69,26 @@ std::expected<void, std::string> save_checkpoint_file(const std::filesystem::pat
     return {};
 }
 
+std::optional<checkpoint_place> peek_checkpoint_place(const std::filesystem::path& path,
+                                                      journal::io::file_system& files) {
+    // The state starts with the position (6 words), then commands and stamped time
+    // (projection::encode).
+    constexpr std::size_t place_offset = sizeof(checkpoint_header) + 6 * sizeof(std::uint64_t);
+    std::array<std::byte, place_offset + 2 * sizeof(std::uint64_t)> bytes{};
+    auto read = files.read_at(path, 0, bytes);
+    if (!read || *read != bytes.size()) return std::nullopt;
+    checkpoint_header header;
+    std::memcpy(&header, bytes.data(), sizeof(header));
+    if (header.magic != checkpoint_magic || header.format_version != checkpoint_format_version ||
+        header.header_checksum != journal::checksum(bytes.data(), header_checked_bytes)) {
+        return std::nullopt;
+    }
+    checkpoint_place place;
+    std::memcpy(&place.commands, bytes.data() + place_offset, sizeof(place.commands));
+    std::memcpy(&place.now_ms, bytes.data() + place_offset + 8, sizeof(place.now_ms));
+    return place;
+}
+
 std::expected<checkpoint_load, std::string> load_checkpoint(const std::filesystem::path& data_dir,
                                                             projection& view,
                                                             journal::io::file_system& files) {

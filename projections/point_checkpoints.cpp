@@ -112,8 +112,11 @@ std::optional<std::uint64_t> load_point_checkpoint(const std::filesystem::path& 
     }
     for (const point_checkpoint_file& file : *listed) {
         // The name says the commands: one past a command point is not even opened. A time
-        // point needs the state's stamped time, so each newer one is opened in turn.
+        // point needs the stamped time its place records (its first bytes).
         if (stop.by == stop_point::kind::commands && file.commands > stop.value) continue;
+        if (const auto place = peek_checkpoint_place(file.path); place && place->past(stop)) {
+            continue;
+        }
         auto loaded = load_checkpoint_file(file.path, view);
         if (!loaded) {
             notes.push_back("skipping a damaged point-in-time checkpoint: " + loaded.error());
