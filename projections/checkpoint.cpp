@@ -120,10 +120,13 @@ std::expected<void, std::string> save_checkpoint_file(const std::filesystem::pat
 
 std::optional<checkpoint_place> peek_checkpoint_place(const std::filesystem::path& path,
                                                       journal::io::file_system& files) {
-    // The state starts with the position (6 words), then commands and stamped time
-    // (projection::encode).
-    constexpr std::size_t place_offset = sizeof(checkpoint_header) + 6 * sizeof(std::uint64_t);
+    // The state starts with the position (next batch, next sequence, segment index and
+    // offset, chain value: 6 words), then commands and stamped time (projection::encode).
+    constexpr std::size_t position_offset = sizeof(checkpoint_header);
+    constexpr std::size_t place_offset = position_offset + 6 * sizeof(std::uint64_t);
     std::array<std::byte, place_offset + 2 * sizeof(std::uint64_t)> bytes{};
+    auto size = files.file_bytes(path);
+    if (!size) return std::nullopt;
     auto read = files.read_at(path, 0, bytes);
     if (!read || *read != bytes.size()) return std::nullopt;
     checkpoint_header header;
@@ -135,6 +138,9 @@ std::optional<checkpoint_place> peek_checkpoint_place(const std::filesystem::pat
     checkpoint_place place;
     std::memcpy(&place.commands, bytes.data() + place_offset, sizeof(place.commands));
     std::memcpy(&place.now_ms, bytes.data() + place_offset + 8, sizeof(place.now_ms));
+    std::memcpy(&place.segment_index, bytes.data() + position_offset + 16, 8);
+    std::memcpy(&place.segment_offset, bytes.data() + position_offset + 24, 8);
+    place.file_bytes = *size;
     return place;
 }
 

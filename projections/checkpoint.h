@@ -56,6 +56,9 @@ std::expected<checkpoint_load, std::string> load_checkpoint(
 struct checkpoint_place {
     std::uint64_t commands = 0;
     std::uint64_t now_ms = 0;
+    std::uint64_t segment_index = 0;  // the journal position it resumes at
+    std::uint64_t segment_offset = 0;
+    std::uint64_t file_bytes = 0;
     bool past(const stop_point& stop) const noexcept {
         return (stop.by == stop_point::kind::commands ? commands : now_ms) > stop.value;
     }

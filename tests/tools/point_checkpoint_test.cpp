@@ -131,7 +131,12 @@ TEST_CASE("query --until: from point-in-time checkpoints, equal to state --until
             const run_result fast = ok(args);
             args.push_back("--no-checkpoint");
             CHECK(fast.out == ok(args).out);
-            if (from != 0) CHECK(fast.err.find(note_for(from)) != std::string::npos);
+            // Used, or passed over with a note when it is larger than the journal before
+            // it is worth (history's view is about as large as the journal).
+            if (from != 0) {
+                CHECK((fast.err.find(note_for(from)) != std::string::npos ||
+                       fast.err.find("passing over point-in-time checkpoint") != std::string::npos));
+            }
         }
     }
     // A time point: the stamped time of command 2100 picks a checkpoint before it too.
