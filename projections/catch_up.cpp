@@ -1,7 +1,9 @@
 #include "projections/catch_up.h"
 
+#include "base/assert.h"
 #include "projections/checkpoint.h"
 #include "projections/journal_source.h"
+#include "projections/point_checkpoints.h"
 
 namespace ordo::projections {
 namespace {
@@ -36,17 +38,31 @@ std::expected<catch_up_result, std::string> catch_up(const std::filesystem::path
     catch_up_result result;
     view.reset();
     if (how.use_checkpoint) {
-        auto loaded = load_checkpoint(data_dir, view);
+        // One past the point is passed over unread: loading it costs as much as the view is
+        // large, and it would be dropped anyway.
+        const auto place = how.stop != nullptr
+                               ? peek_checkpoint_place(checkpoint_path(data_dir, view))
+                               : std::nullopt;
+        auto loaded = place && place->past(*how.stop)
+                          ? std::expected<checkpoint_load, std::string>(checkpoint_load::none)
+                          : load_checkpoint(data_dir, view);
         if (!loaded) {
             result.notes.push_back("rebuilding " + std::string(view.name()) +
                                    " from the journal: " + loaded.error());
         } else if (*loaded == checkpoint_load::loaded) {
             result.from_checkpoint = true;
-            // A checkpoint past the point cannot be wound back: start from the beginning.
+            // A checkpoint past the point cannot be wound back: start from the beginning,
+            // or from a point-in-time checkpoint (below).
             if (how.stop != nullptr && view.past(*how.stop)) {
                 view.reset();
                 result.from_checkpoint = false;
             }
+        }
+        if (how.stop != nullptr && !result.from_checkpoint) {
+            result.point_checkpoint_commands =
+                load_point_checkpoint(data_dir, view, *how.stop, result.notes);
+            result.from_checkpoint = result.point_checkpoint_commands.has_value();
+            if (result.from_checkpoint) ORDO_ASSERT(!view.past(*how.stop));
         }
     }
     auto read = read_journal(data_dir, view, how, result);

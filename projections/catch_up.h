@@ -1,7 +1,8 @@
 #pragma once
 // Brings a projection up to date from a data directory: its checkpoint (if it has one and
-// it is usable), then every durable batch after it (journal_source.h), up to the durable
-// end or to a stop point. A checkpoint that does not load, or that the journal does not
+// it is usable; with a stop point, the newest point-in-time checkpoint not past the point
+// when the current one is past it: point_checkpoints.h), then every durable batch after it
+// (journal_source.h), up to the durable end or to a stop point. A checkpoint that does not load, or that the journal does not
 // continue (another history: the chain check of the next batch fails), is dropped and the
 // projection rebuilt from the start of the journal, with a note saying so. Damage in the
 // journal read is the error.
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@ struct catch_up_result {
     std::uint64_t records = 0;
     std::uint64_t bytes = 0;
     bool from_checkpoint = false;
+    // With a stop point: the commands of the point-in-time checkpoint (point_checkpoints.h)
+    // it started from, when the current checkpoint was past the point.
+    std::optional<std::uint64_t> point_checkpoint_commands;
     bool cut = false;  // the stop point fell inside the history: the view is past no batch
     std::vector<std::string> notes;
 };

@@ -1,7 +1,14 @@
 #include "projections/checkpoint.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "base/assert.h"
@@ -22,6 +29,48 @@ static_assert(sizeof(checkpoint_header) == 56);
 static_assert(std::has_unique_object_representations_v<checkpoint_header>);
 constexpr std::size_t header_checked_bytes = offsetof(checkpoint_header, header_checksum);
 
+// A whole file mapped read-only, unmapped when it goes.
+class file_bytes_mapping {
+  public:
+    file_bytes_mapping() = default;
+    file_bytes_mapping(file_bytes_mapping&& other) noexcept
+        : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    file_bytes_mapping& operator=(file_bytes_mapping&& other) noexcept {
+        std::swap(data_, other.data_);
+        std::swap(size_, other.size_);
+        return *this;
+    }
+    ~file_bytes_mapping() {
+        if (data_ != nullptr) ::munmap(data_, size_);
+    }
+
+    static std::expected<file_bytes_mapping, std::string> map(const std::filesystem::path& path,
+                                                              std::uint64_t size) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return std::unexpected(std::string("open: ") + std::strerror(errno));
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != size) {
+            ::close(fd);
+            return std::unexpected(std::string("changed while it was read"));
+        }
+        void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        const int map_errno = errno;
+        ::close(fd);
+        if (data == MAP_FAILED) return std::unexpected("mmap: " + std::string(std::strerror(map_errno)));
+        file_bytes_mapping mapping;
+        mapping.data_ = data;
+        mapping.size_ = size;
+        return mapping;
+    }
+    std::span<const std::byte> bytes() const noexcept {
+        return {static_cast<const std::byte*>(data_), size_};
+    }
+
+  private:
+    void* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
 }  // namespace
 
 std::filesystem::path checkpoint_path(const std::filesystem::path& data_dir,
@@ -39,6 +88,13 @@ journal::checksum128 state_checksum(const projection& view) {
 std::expected<void, std::string> save_checkpoint(const std::filesystem::path& data_dir,
                                                  const projection& view,
                                                  journal::io::file_system& files) {
+    return save_checkpoint_file(data_dir, checkpoint_path(data_dir, view), view, files);
+}
+
+std::expected<void, std::string> save_checkpoint_file(const std::filesystem::path& data_dir,
+                                                      const std::filesystem::path& path,
+                                                      const projection& view,
+                                                      journal::io::file_system& files) {
     state_writer out;
     view.encode(out);
     checkpoint_header header{.magic = checkpoint_magic,
@@ -55,18 +111,49 @@ std::expected<void, std::string> save_checkpoint(const std::filesystem::path& da
     }
     const std::array<std::span<const std::byte>, 2> parts = {std::as_bytes(std::span(&header, 1)),
                                                              out.bytes()};
-    if (auto written = journal::io::replace_file(files, checkpoint_path(data_dir, view), parts);
+    if (auto written = journal::io::replace_file(files, path, parts);
         !written) {
         return std::unexpected(written.error().message());
     }
     return {};
 }
 
+std::optional<checkpoint_place> peek_checkpoint_place(const std::filesystem::path& path,
+                                                      journal::io::file_system& files) {
+    // The state starts with the position (next batch, next sequence, segment index and
+    // offset, chain value: 6 words), then commands and stamped time (projection::encode).
+    constexpr std::size_t position_offset = sizeof(checkpoint_header);
+    constexpr std::size_t place_offset = position_offset + 6 * sizeof(std::uint64_t);
+    std::array<std::byte, place_offset + 2 * sizeof(std::uint64_t)> bytes{};
+    auto size = files.file_bytes(path);
+    if (!size) return std::nullopt;
+    auto read = files.read_at(path, 0, bytes);
+    if (!read || *read != bytes.size()) return std::nullopt;
+    checkpoint_header header;
+    std::memcpy(&header, bytes.data(), sizeof(header));
+    if (header.magic != checkpoint_magic || header.format_version != checkpoint_format_version ||
+        header.header_checksum != journal::checksum(bytes.data(), header_checked_bytes)) {
+        return std::nullopt;
+    }
+    checkpoint_place place;
+    std::memcpy(&place.commands, bytes.data() + place_offset, sizeof(place.commands));
+    std::memcpy(&place.now_ms, bytes.data() + place_offset + 8, sizeof(place.now_ms));
+    std::memcpy(&place.segment_index, bytes.data() + position_offset + 16, 8);
+    std::memcpy(&place.segment_offset, bytes.data() + position_offset + 24, 8);
+    place.file_bytes = *size;
+    return place;
+}
+
 std::expected<checkpoint_load, std::string> load_checkpoint(const std::filesystem::path& data_dir,
                                                             projection& view,
                                                             journal::io::file_system& files) {
+    return load_checkpoint_file(checkpoint_path(data_dir, view), view, files);
+}
+
+std::expected<checkpoint_load, std::string> load_checkpoint_file(const std::filesystem::path& path,
+                                                                 projection& view,
+                                                                 journal::io::file_system& files) {
     view.reset();
-    const std::filesystem::path path = checkpoint_path(data_dir, view);
     auto size = files.file_bytes(path);
     if (!size) {
         if (size.error().code == journal::journal_errc::not_found) return checkpoint_load::none;
@@ -76,10 +163,24 @@ std::expected<checkpoint_load, std::string> load_checkpoint(const std::filesyste
     if (*size < sizeof(checkpoint_header) || *size > checkpoint_bytes_max) {
         return std::unexpected(where + "too short or too long for a checkpoint");
     }
-    std::vector<std::byte> bytes(*size);
-    auto read = files.read_at(path, 0, bytes);
-    if (!read) return std::unexpected(read.error().message());
-    if (*read != bytes.size()) return std::unexpected(where + "shorter than it was");
+    // A real file is mapped (its page-cache pages, read-only): reading it into a buffer
+    // made a large view's load touch as much fresh memory again as the view holds, most of
+    // its time (bench/RESULTS.md, point-in-time checkpoints).
+    file_bytes_mapping mapping;
+    std::vector<std::byte> copy;
+    std::span<const std::byte> bytes;
+    if (&files == &journal::io::real_file_system()) {
+        auto mapped = file_bytes_mapping::map(path, *size);
+        if (!mapped) return std::unexpected(where + mapped.error());
+        mapping = std::move(*mapped);
+        bytes = mapping.bytes();
+    } else {
+        copy.resize(*size);
+        auto read = files.read_at(path, 0, copy);
+        if (!read) return std::unexpected(read.error().message());
+        if (*read != copy.size()) return std::unexpected(where + "shorter than it was");
+        bytes = copy;
+    }
     checkpoint_header header;
     std::memcpy(&header, bytes.data(), sizeof(header));
     if (header.header_checksum != journal::checksum(bytes.data(), header_checked_bytes)) {
@@ -103,6 +204,7 @@ std::expected<checkpoint_load, std::string> load_checkpoint(const std::filesyste
         return std::unexpected(where + "state checksum mismatch");
     }
     if (!view.decode(state)) return std::unexpected(where + "state does not decode");
+    ORDO_ASSERT(view.position().next_batch_number > 0 || view.commands() == 0);
     ORDO_ASSERT(state_checksum(view) == header.state_checksum);
     return checkpoint_load::loaded;
 }

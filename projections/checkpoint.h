@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "journal/checksum.h"
@@ -46,6 +47,32 @@ enum class checkpoint_load : std::uint8_t { loaded, none };
 // and says so); `view` is empty then.
 std::expected<checkpoint_load, std::string> load_checkpoint(
     const std::filesystem::path& data_dir, projection& view,
+    journal::io::file_system& files = journal::io::real_file_system());
+
+// The place a checkpoint file records, read from its first bytes (the header checked, the
+// state not): enough to pass over one that is past a time-travel point without reading
+// and decoding the whole view (hundreds of MB for a long history). nullopt: no such file, or
+// not a checkpoint (loading it says why).
+struct checkpoint_place {
+    std::uint64_t commands = 0;
+    std::uint64_t now_ms = 0;
+    std::uint64_t segment_index = 0;  // the journal position it resumes at
+    std::uint64_t segment_offset = 0;
+    std::uint64_t file_bytes = 0;
+    bool past(const stop_point& stop) const noexcept {
+        return (stop.by == stop_point::kind::commands ? commands : now_ms) > stop.value;
+    }
+};
+std::optional<checkpoint_place> peek_checkpoint_place(
+    const std::filesystem::path& path,
+    journal::io::file_system& files = journal::io::real_file_system());
+
+// The same, at another path of data_dir's projections directory (point_checkpoints.h).
+std::expected<void, std::string> save_checkpoint_file(
+    const std::filesystem::path& data_dir, const std::filesystem::path& path,
+    const projection& view, journal::io::file_system& files = journal::io::real_file_system());
+std::expected<checkpoint_load, std::string> load_checkpoint_file(
+    const std::filesystem::path& path, projection& view,
     journal::io::file_system& files = journal::io::real_file_system());
 
 }  // namespace ordo::projections

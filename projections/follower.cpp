@@ -54,16 +54,22 @@ const projection* laggard(std::span<projection* const> group) {
 // Applies every batch the source hands out to each view of the group (each skips what it
 // already holds).
 std::expected<poll_result, std::string> apply_all(journal_source& source,
-                                                  std::span<projection* const> group) {
+                                                  std::span<projection* const> group,
+                                                  const std::filesystem::path& data_dir,
+                                                  const point_checkpoint_policy& points) {
     poll_result result{.durable_batches = source.durable_batches()};
     for (;;) {
         auto batch = source.next();
         if (!batch) return std::unexpected(batch.error());
         if (!batch->has_value()) break;
         for (projection* view : group) {
+            const std::uint64_t commands_before = view->commands();
             auto done = view->apply(**batch);
             if (!done) return std::unexpected(done.error());
             ORDO_ASSERT(*done != applied::cut);
+            if (auto saved = after_batch(data_dir, *view, commands_before, points); !saved) {
+                return std::unexpected("point-in-time checkpoint not saved: " + saved.error());
+            }
         }
         result.batches++;
         result.records += (*batch)->record_count;
@@ -75,11 +81,12 @@ std::expected<poll_result, std::string> apply_all(journal_source& source,
 // The group's own reader, from its laggard, stopped at the same durable end as the rest.
 std::expected<poll_result, std::string> apply_group(const std::filesystem::path& data_dir,
                                                     std::span<projection* const> group,
-                                                    std::uint64_t durable_batches) {
+                                                    std::uint64_t durable_batches,
+                                                    const point_checkpoint_policy& points) {
     auto source = journal_source::open(data_dir, laggard(group)->position());
     if (!source) return std::unexpected(source.error());
     source->stop_at(durable_batches);
-    return apply_all(*source, group);
+    return apply_all(*source, group, data_dir, points);
 }
 
 }  // namespace
@@ -100,7 +107,7 @@ std::expected<poll_result, std::string> follower::poll() {
     const std::uint64_t from = start->position().next_batch_number;
     std::expected<poll_result, std::string> result;
     if (durable - std::min(durable, from) < parallel_backlog_batches_min) {
-        result = apply_all(*source, all);
+        result = apply_all(*source, all, data_dir_, points_);
     } else {
         // A long backlog (a catch-up): two threads, each with its own reader (the batches
         // are verified twice, which costs little beside applying them).
@@ -109,13 +116,13 @@ std::expected<poll_result, std::string> follower::poll() {
         const std::array<projection*, 1> first = {&history_};
         const std::array<projection*, 3> second = {&availability_, &customers_, &sales_};
         std::expected<poll_result, std::string> helped;
-        std::thread helper([&] { helped = apply_group(data_dir_, second, durable); });
+        std::thread helper([&] { helped = apply_group(data_dir_, second, durable, points_); });
         source->stop_at(durable);
         // The source opened above serves the first group when it starts where that group's
         // laggard does (opening a reader maps and populates its segment: not for free).
         result = laggard(first)->position().next_batch_number == from
-                     ? apply_all(*source, first)
-                     : apply_group(data_dir_, first, durable);
+                     ? apply_all(*source, first, data_dir_, points_)
+                     : apply_group(data_dir_, first, durable, points_);
         helper.join();
         if (result && !helped) result = std::unexpected(helped.error());
         if (result && helped->records > result->records) {

@@ -23,6 +23,7 @@
 #include "projections/availability.h"
 #include "projections/customers.h"
 #include "projections/history.h"
+#include "projections/point_checkpoints.h"
 #include "projections/sales.h"
 
 namespace ordo::projections {
@@ -46,6 +47,12 @@ class follower {
 
     std::expected<poll_result, std::string> poll();
     std::expected<void, std::string> checkpoint() const;
+    // Point-in-time checkpoints (point_checkpoints.h), each view's written by the thread
+    // applying it right after the batch that crosses a multiple of policy.every_commands;
+    // none until this is called.
+    void keep_point_checkpoints(const point_checkpoint_policy& policy) noexcept {
+        points_ = policy;
+    }
 
     // Batches applied by all four.
     std::uint64_t next_batch_number() const noexcept;
@@ -72,6 +79,7 @@ class follower {
     history history_;
     sales sales_;
     std::vector<std::string> notes_;
+    point_checkpoint_policy points_;
 };
 
 }  // namespace ordo::projections

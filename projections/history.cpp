@@ -169,7 +169,16 @@ bool history::decode_view(state_reader& in) {
     std::uint64_t count = 0;
     if (!in.count(count, 5) || count > history_entries_max) return false;
     entries_.reserve(count);
+    // Each entry re-records itself in the index of random ids, which misses cache as applying
+    // does: prefetch the slot of the reservation an entry some entries ahead names (its
+    // third word), as apply() does (without it decoding ran at a third of replay's speed).
+    constexpr std::size_t entry_words = 5;
+    constexpr std::size_t prefetch_entries_ahead = 16;
     for (std::uint64_t i = 0; i < count; i++) {
+        if (const std::uint64_t ahead = in.peek_u64(prefetch_entries_ahead * entry_words + 2);
+            ahead != 0) {
+            reservations_.prefetch(ahead);
+        }
         history_entry e;
         std::uint64_t conference = 0;
         std::uint64_t kinds = 0;

@@ -54,6 +54,15 @@ class state_reader {
     }
     bool ok() const noexcept { return !failed_; }
     bool at_end() const noexcept { return offset_ == bytes_.size(); }
+    // The word `words_ahead` words past the next one, 0 when the bytes do not reach it: a
+    // hint to prefetch what a later item names, never a substitute for u64().
+    std::uint64_t peek_u64(std::size_t words_ahead) const noexcept {
+        const std::size_t at = offset_ + words_ahead * sizeof(std::uint64_t);
+        if (failed_ || at > bytes_.size() || bytes_.size() - at < sizeof(std::uint64_t)) return 0;
+        std::uint64_t value = 0;
+        std::memcpy(&value, bytes_.data() + at, sizeof(value));
+        return value;
+    }
 
   private:
     std::span<const std::byte> bytes_;

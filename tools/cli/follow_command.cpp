@@ -21,6 +21,7 @@
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/interrupt.h"
 #include "tools/cli/report_error.h"
+#include "tools/cli/whole_number.h"
 
 namespace ordo::tools {
 namespace {
@@ -39,6 +40,9 @@ struct follow_flags {
     std::string into;  // "" or sqlite:FILE
     bool exit_at_end = false;
     bool json = false;
+    projections::point_checkpoint_policy points{
+        .every_commands = projections::point_checkpoint_every_default,
+        .keep = projections::point_checkpoint_keep_default};
 };
 
 constexpr std::string_view sqlite_scheme = "sqlite:";
@@ -126,6 +130,7 @@ int follow(const follow_flags& flags) {
     auto opened = projections::follower::open(flags.data);
     if (!opened) return report_error("follow", opened.error(), exit_failure);
     projections::follower& f = *opened;
+    f.keep_point_checkpoints(flags.points);
     const std::uint64_t start_ns = base::monotonic_ns();
     std::uint64_t last_checkpoint_ns = start_ns;
     std::uint64_t checkpoint_every_ns = checkpoint_every_ns_min;
@@ -213,6 +218,19 @@ void add_follow_command(CLI::App& app, std::function<int()>& run) {
                     "history current in FILE instead of DIR's projections, with the journal "
                     "position in the same transaction (exactly once across kill -9; resumes "
                     "from FILE's position; a FILE exported from another DIR is refused)");
+    sub->add_option("--checkpoint-every", flags->points.every_commands,
+                    "Also keep a point-in-time checkpoint of each view every N commands of "
+                    "history (DIR/projections/<view>.at-<commands>.checkpoint, taken after the "
+                    "batch that crosses each multiple; 0: none; default 10000000): ordo query "
+                    "--until-* starts from the newest one at or before its point")
+        ->transform(whole_number);
+    sub->add_option("--checkpoint-keep", flags->points.keep,
+                    "Point-in-time checkpoints kept per view, the newest (1..1024, default 3); "
+                    "a query as of an older point replays from the start, so keep more for "
+                    "fast answers about older points (each costs one checkpoint's disk; the "
+                    "history view's grows with the history)")
+        ->transform(whole_number_in(projections::point_checkpoint_keep_min,
+                                    projections::point_checkpoint_keep_max));
     sub->add_flag("--exit-at-end", flags->exit_at_end,
                   "Stop at the durable end instead of waiting for more");
     sub->add_flag("--json", flags->json,

@@ -1,5 +1,7 @@
 // `ordo query ...`: each query brings one projection up to date (its checkpoint, then the
-// durable journal after it: projections/catch_up.h) and answers from it. The engine's
+// durable journal after it: projections/catch_up.h) and answers from it. As of a point
+// (--until-*), from the newest checkpoint not past it, a point-in-time one included
+// (projections/point_checkpoints.h), saying which on stderr. The engine's
 // decision code is never run; no lock is taken, so a writer may be running.
 #include "tools/cli/query_command.h"
 
@@ -60,6 +62,10 @@ std::optional<int> bring_up(const query_flags& flags, projections::projection& v
     if (!caught) return report_error(command, caught.error(), exit_failure);
     for (const std::string& note : caught->notes)
         fmt::print(stderr, "ordo {}: {}\n", command, note);
+    if (caught->point_checkpoint_commands) {
+        fmt::print(stderr, "ordo {}: from checkpoint at command {}\n", command,
+                   *caught->point_checkpoint_commands);
+    }
     if (flags.until.command && view.commands() < *flags.until.command) {
         return report_error(command, past_the_end_message(*flags.until.command, view.commands()),
                             exit_usage);
@@ -137,7 +143,7 @@ CLI::App* add_query(CLI::App& query, const char* name, const char* description,
     add_until_flags(*sub, flags.until);
     sub->add_flag("--no-checkpoint", flags.no_checkpoint,
                   "Rebuild the view from the start of the journal, ignoring and keeping no "
-                  "checkpoint");
+                  "checkpoint (point-in-time ones included)");
     return sub;
 }
 
