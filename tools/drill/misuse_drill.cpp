@@ -261,7 +261,8 @@ drill_report run_misuse_drill(const drill_options& options) {
     report.notes.push_back(
         "detected = refused or reported naming the file (a foreign snapshot: "
         "recovered exactly with a note naming it); proven harmless = the newest "
-        "snapshot deleted, the state exact without a note");
+        "snapshot deleted, or the durable-end hint deleted or garbage, the state exact "
+        "without a note");
     report.notes.push_back(
         "workload truncated or changed while read: detected = refused (exit 2, "
         "nothing written) as predicted; proven harmless = ran exactly the commands "
