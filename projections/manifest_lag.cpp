@@ -51,7 +51,9 @@ void manifest_lag::after_poll(std::uint64_t applied_batches, bool applied_any,
             lag_.records.add(end_sequence > applied_sequence_ ? end_sequence - applied_sequence_
                                                               : 0);
         }
-        if (applied_batches >= hint->durable.next_batch_number) {
+        // Only a poll that applied something: one that found nothing new is at the end (a
+        // writer gone quiet would otherwise count its silence as lag).
+        if (applied_any && applied_batches >= hint->durable.next_batch_number) {
             const std::uint64_t now_ns = base::monotonic_ns();
             const std::uint64_t at_ns = hint->durable_monotonic_ns;
             lag_.us.add(now_ns > at_ns ? (now_ns - at_ns) / 1000 : 0);

@@ -11,7 +11,7 @@
 // Both are lag behind the durable end as the manifest knows it: the true durable end may be
 // up to one keeper interval further (and the file system stamps times at its tick, 1-4 ms).
 // Once a poll read up to the writer's durable-end hint (journal/durable_hint.h), samples
-// come from it alone, per poll that applied up to its end: records, its end's sequence
+// come from it alone, per poll that applied batches up to its end: records, its end's sequence
 // minus what was applied before the poll; microseconds, CLOCK_MONOTONIC now (system-wide on
 // one host) minus when the writer published that end, that is when it became durable.
 //
