@@ -166,10 +166,12 @@ int follow(const follow_flags& flags) {
                                            checkpoint_cost_ratio * (last_checkpoint_ns - now_ns));
         }
         if (leaving) break;
-        if (polled->batches == 0 && f.hint_used_ever() && f.hint() != nullptr) {
+        if (polled->batches == 0 && f.hint_used_ever() && f.hint() != nullptr &&
+            polled->durable_batches <= f.next_batch_number()) {
             // The writer's hint wakes us when a batch becomes durable (a spin, then a futex);
             // bounded, so that a writer without one (a new writer, a dead one) is noticed
-            // through the manifest as before.
+            // through the manifest as before. Not when the poll stopped short of its end (a
+            // hint naming more than the files hold): the wait would return at once.
             f.hint()->wait_past(f.next_batch_number(), poll_wait_us_max);
         } else if (polled->batches == 0) {
             std::this_thread::sleep_for(std::chrono::microseconds(wait_us));
