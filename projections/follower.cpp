@@ -113,7 +113,11 @@ std::expected<poll_result, std::string> follower::poll() {
     if (hint_used) hint_used_ever_ = true;
     const std::uint64_t from = start->position().next_batch_number;
     std::expected<poll_result, std::string> result;
-    if (durable - std::min(durable, from) < parallel_backlog_batches_min) {
+    const std::uint64_t durable_sequence = source->durable_sequence();
+    const std::uint64_t applied_sequence = start->position().next_sequence;
+    if (durable - std::min(durable, from) < parallel_backlog_batches_min ||
+        durable_sequence - std::min(durable_sequence, applied_sequence) <
+            parallel_backlog_records_min) {
         result = apply_all(*source, all);
         if (result) tail_.emplace(std::move(*source));
     } else {

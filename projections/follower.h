@@ -34,6 +34,10 @@ namespace ordo::projections {
 // A poll with at least this many durable batches to apply runs the views on two threads
 // (a catch-up); a follower keeping up with a writer applies the few new ones on its own.
 inline constexpr std::uint64_t parallel_backlog_batches_min = 32;
+// ... and at least this many records: a writer syncing fast writes small batches (a few
+// hundred records), and a catch-up poll opens two fresh readers (each maps and populates a
+// whole segment: milliseconds), which a follower keeping up must not pay at every poll.
+inline constexpr std::uint64_t parallel_backlog_records_min = 1u << 20;
 
 struct poll_result {
     std::uint64_t batches = 0;  // read by this poll (by the thread that read the most)

@@ -11,7 +11,8 @@ std::expected<journal_source::durable_view, std::string> journal_source::read_du
     const std::filesystem::path& data_dir, const journal::durable_hint_view* hint) {
     auto recorded = journal::read_manifest(data_dir);
     if (!recorded) return std::unexpected(recorded.error().message());
-    durable_view view{.batches = std::numeric_limits<std::uint64_t>::max()};
+    durable_view view{.batches = std::numeric_limits<std::uint64_t>::max(),
+                      .sequence = std::numeric_limits<std::uint64_t>::max()};
     if (*recorded) {
         view.expected = journal::expectations_of(**recorded);
         // An open manifest: a writer may be running, and only what it recorded as durable
@@ -19,12 +20,14 @@ std::expected<journal_source::durable_view, std::string> journal_source::read_du
         // search of the rest of the last segment for a torn tail (a scan of up to a
         // segment's bytes that recovery and `ordo journal verify` do).
         view.batches = (*recorded)->durable_end.next_batch_number;
+        view.sequence = (*recorded)->durable_end.next_sequence;
         // Read before the reader lists the segments: a segment the hint's end lies in
         // already exists (its name was durable before any batch in it was).
         if (hint != nullptr) view.hint_used = hint->end_for(**recorded);
         if (view.hint_used) {
             ORDO_ASSERT(view.hint_used->durable.next_batch_number > view.batches);
             view.batches = view.hint_used->durable.next_batch_number;
+            view.sequence = view.hint_used->durable.next_sequence;
         }
     }
     return view;
@@ -42,6 +45,7 @@ std::expected<journal_source, std::string> journal_source::open(
     source.data_dir_ = data_dir;
     source.expected_ = view->expected;
     source.hint_used_ = view->hint_used;
+    source.durable_sequence_ = view->sequence;
     return source;
 }
 
@@ -51,6 +55,7 @@ std::expected<void, std::string> journal_source::refresh(const journal::durable_
     // Ends only grow (a manifest replaced by one of another history is the chain check's).
     if (view->batches > durable_batches_ || durable_batches_ == UINT64_MAX) {
         durable_batches_ = view->batches;
+        durable_sequence_ = view->sequence;
     }
     expected_ = view->expected;
     hint_used_ = view->hint_used;

@@ -42,6 +42,8 @@ class journal_source {
 
     // Batches [0, durable_batches()) are durable, as the manifest (or hint) read at open() said.
     std::uint64_t durable_batches() const noexcept { return durable_batches_; }
+    // The durable end's next sequence (UINT64_MAX without a manifest), as read last.
+    std::uint64_t durable_sequence() const noexcept { return durable_sequence_; }
     // The hint that extended the manifest's end at open(), if one did.
     const std::optional<journal::durable_hint_value>& hint_used() const noexcept {
         return hint_used_;
@@ -56,6 +58,7 @@ class journal_source {
   private:
     struct durable_view {
         std::uint64_t batches = 0;
+        std::uint64_t sequence = 0;
         journal::journal_expectations expected{};
         std::optional<journal::durable_hint_value> hint_used;
     };
@@ -73,6 +76,7 @@ class journal_source {
     std::filesystem::path data_dir_;
     journal::journal_expectations expected_{};  // the manifest's, at the last read
     std::uint64_t reopened_at_ = UINT64_MAX;    // next() reopened the reader here
+    std::uint64_t durable_sequence_ = UINT64_MAX;
 };
 
 }  // namespace ordo::projections
