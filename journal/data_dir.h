@@ -4,6 +4,8 @@
 //   DIR/ordo.lock               the writer's lock (flock; names the holder)
 //   DIR/manifest                what the journal must hold (MANIFEST_FORMAT.md)
 //   DIR/manifest.tmp            a manifest being replaced (io::replace_file)
+//   DIR/durable_end             readers' hint of the durable end (DURABLE_HINT_FORMAT.md):
+//                               never authoritative; deleting it costs followers latency only
 //   DIR/journal/                segment files (FORMAT.md "Files")
 //   DIR/snapshots/              snapshot files (SNAPSHOT_FORMAT.md)
 //   DIR/projections/            readers' checkpoints (projections/README.md)
@@ -21,6 +23,9 @@ struct data_dir_layout {
     }
     static std::filesystem::path manifest(const std::filesystem::path& dir) {
         return dir / "manifest";
+    }
+    static std::filesystem::path durable_hint(const std::filesystem::path& dir) {
+        return dir / "durable_end";
     }
     static std::filesystem::path journal(const std::filesystem::path& dir) {
         return dir / "journal";

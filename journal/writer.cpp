@@ -190,6 +190,18 @@ std::expected<void, journal_error> writer::write_manifest_at_open(const journal_
     durable_end_.store(tail);
     keeper_ = std::make_unique<manifest_keeper>(files_, keeping.data_dir, opened, &durable_end_,
                                                 keeping.interval_ms, options_.keep_off_cpu);
+    // After the manifest it names (a reader checks the hint against it). The simulated disk
+    // has no page to share; a hint that cannot be made is removed, so that no previous
+    // writer's stays (it would be behind, but a follower would wait on a dead page).
+    if (options_.simulated_disk == nullptr) {
+        auto hint = durable_hint_file::create(keeping.data_dir, opened.write_count, tail);
+        if (hint) {
+            hint_ = std::make_unique<durable_hint_file>(std::move(*hint));
+        } else {
+            std::error_code ignored;
+            std::filesystem::remove(data_dir_layout::durable_hint(keeping.data_dir), ignored);
+        }
+    }
     return {};
 }
 
@@ -547,13 +559,16 @@ void writer::advance_watermark() {
         batch.complete = false;
         ++durable_;
     }
-    if (durable_ > before && (keeper_ != nullptr || gate_ != nullptr)) {
+    if (durable_ > before && (keeper_ != nullptr || gate_ != nullptr || hint_ != nullptr)) {
         const journal_position& end = slots_[(durable_ - 1) % slots_.size()].end;
         ORDO_ASSERT(end.next_batch_number == durable_);
         // The keeper's thread records it in the manifest within its interval.
         if (keeper_ != nullptr) durable_end_.store(end);
-        if (gate_ != nullptr) {
-            gate_->publish_durable(durable_, end.next_sequence, base::monotonic_ns());
+        if (gate_ != nullptr || hint_ != nullptr) {
+            const std::uint64_t now_ns = base::monotonic_ns();
+            if (gate_ != nullptr) gate_->publish_durable(durable_, end.next_sequence, now_ns);
+            // Followers in other processes: a few stores, a wake only when one waits.
+            if (hint_ != nullptr) hint_->publish(end, now_ns);
         }
     }
     if (retired_file_ >= 0 && durable_ > retired_last_batch_) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "journal/checksum.h"
+#include "journal/durable_hint.h"
 #include "journal/errc.h"
 #include "journal/io/file_system.h"
 #include "journal/io/io_backend.h"
@@ -174,6 +175,10 @@ private:
     // With manifest keeping: the durable end, published for the keeper's thread.
     durable_end_cell durable_end_;
     std::unique_ptr<manifest_keeper> keeper_;
+    // With manifest keeping on a real file system: DIR/durable_end, for followers in other
+    // processes (durable_hint.h); updated at every watermark move. None if it could not be
+    // made (only followers' latency suffers).
+    std::unique_ptr<durable_hint_file> hint_;
     // With in-process readers: their gate, and the batches all of them had released when
     // the writer last looked (a cache: the gate is read again only when it holds it back).
     reader_gate* gate_ = nullptr;

@@ -95,19 +95,38 @@ std::expected<poll_result, std::string> follower::poll() {
     const std::array<projection*, 4> all = views_mutable();
     // The laggard's position: the others skip what they already hold.
     const projection* start = laggard(all);
-    auto source = journal_source::open(data_dir_, start->position());
+    if (!hint_) hint_ = journal::durable_hint_view::open(data_dir_);  // a writer may make it
+    const journal::durable_hint_view* hint = hint_ ? &*hint_ : nullptr;
+    // The last poll's source, when every view stopped where it did (a follower keeping up):
+    // refreshed, not reopened (opening one maps and populates a whole segment).
+    const bool together = std::all_of(all.begin(), all.end(), [&](const projection* view) {
+        return view->position() == start->position();
+    });
+    std::expected<journal_source, std::string> source = std::unexpected(std::string());
+    if (tail_ && together && tail_->position() == start->position()) {
+        if (auto refreshed = tail_->refresh(hint); refreshed) source = std::move(*tail_);
+    }
+    tail_.reset();
+    if (!source) source = journal_source::open(data_dir_, start->position(), hint);
     if (!source && start->position().next_batch_number > 0) {
         // The journal does not continue the checkpoints (another history): rebuild.
         notes_.push_back("rebuilding every view from the journal: " + source.error());
         for (projection* view : all) view->reset();
-        source = journal_source::open(data_dir_, {});
+        source = journal_source::open(data_dir_, {}, hint);
     }
     if (!source) return std::unexpected(source.error());
     const std::uint64_t durable = source->durable_batches();
+    const std::optional<journal::durable_hint_value> hint_used = source->hint_used();
+    if (hint_used) hint_used_ever_ = true;
     const std::uint64_t from = start->position().next_batch_number;
     std::expected<poll_result, std::string> result;
-    if (durable - std::min(durable, from) < parallel_backlog_batches_min) {
+    const std::uint64_t durable_sequence = source->durable_sequence();
+    const std::uint64_t applied_sequence = start->position().next_sequence;
+    if (durable - std::min(durable, from) < parallel_backlog_batches_min ||
+        durable_sequence - std::min(durable_sequence, applied_sequence) <
+            parallel_backlog_records_min) {
         result = apply_all(*source, all, data_dir_, points_);
+        if (result) tail_.emplace(std::move(*source));
     } else {
         // A long backlog (a catch-up): two threads, each with its own reader (the batches
         // are verified twice, which costs little beside applying them).
@@ -133,6 +152,7 @@ std::expected<poll_result, std::string> follower::poll() {
         }
     }
     if (!result) return result;
+    result->hint_used = hint_used;
     if (result->durable_batches == UINT64_MAX) result->durable_batches = next_batch_number();
     return result;
 }

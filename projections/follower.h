@@ -1,7 +1,8 @@
 #pragma once
 // A follower: the four projections of a data directory kept current from its segment files
 // while another process may be writing them (`ordo follow`). Each poll re-reads DIR/manifest
-// and applies every batch up to the durable end it records (journal_source.h), so a batch
+// and the writer's hint DIR/durable_end and applies every batch up to the durable end they
+// record (journal_source.h), so a batch
 // a writer has not made durable, or has half written, is never seen; the reader's checks
 // (checksums, the chain) hold on every batch. Segment rollover is the reader's: it opens
 // the next segment file when one ends. Checkpoints make it survive its own restart (kill -9
@@ -17,12 +18,15 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "journal/durable_hint.h"
 #include "projections/availability.h"
 #include "projections/customers.h"
 #include "projections/history.h"
+#include "projections/journal_source.h"
 #include "projections/point_checkpoints.h"
 #include "projections/sales.h"
 
@@ -31,12 +35,18 @@ namespace ordo::projections {
 // A poll with at least this many durable batches to apply runs the views on two threads
 // (a catch-up); a follower keeping up with a writer applies the few new ones on its own.
 inline constexpr std::uint64_t parallel_backlog_batches_min = 32;
+// ... and at least this many records: a writer syncing fast writes small batches (a few
+// hundred records), and a catch-up poll opens two fresh readers (each maps and populates a
+// whole segment: milliseconds), which a follower keeping up must not pay at every poll.
+inline constexpr std::uint64_t parallel_backlog_records_min = 1u << 20;
 
 struct poll_result {
     std::uint64_t batches = 0;  // read by this poll (by the thread that read the most)
     std::uint64_t records = 0;
     std::uint64_t bytes = 0;
     std::uint64_t durable_batches = 0;  // the durable end this poll read up to
+    // The writer's durable-end hint when it set that end (further than the manifest's).
+    std::optional<journal::durable_hint_value> hint_used;
 };
 
 class follower {
@@ -58,6 +68,12 @@ class follower {
     std::uint64_t next_batch_number() const noexcept;
     std::uint64_t commands() const noexcept;
     const std::vector<std::string>& notes() const noexcept { return notes_; }
+    // DIR/durable_end once a poll found it, and whether a poll has used it (the writer
+    // keeps it current: waiting on it is waking when a batch becomes durable).
+    const journal::durable_hint_view* hint() const noexcept {
+        return hint_.has_value() ? &*hint_ : nullptr;
+    }
+    bool hint_used_ever() const noexcept { return hint_used_ever_; }
 
     const availability& seats() const noexcept { return availability_; }
     const customers& by_customer() const noexcept { return customers_; }
@@ -80,6 +96,9 @@ class follower {
     sales sales_;
     std::vector<std::string> notes_;
     point_checkpoint_policy points_;
+    std::optional<journal::durable_hint_view> hint_;
+    std::optional<journal_source> tail_;  // the last poll's, kept while keeping up
+    bool hint_used_ever_ = false;
 };
 
 }  // namespace ordo::projections

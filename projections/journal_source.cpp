@@ -7,30 +7,79 @@
 
 namespace ordo::projections {
 
-std::expected<journal_source, std::string> journal_source::open(
-    const std::filesystem::path& data_dir, const journal::journal_position& start) {
+std::expected<journal_source::durable_view, std::string> journal_source::read_durable_end(
+    const std::filesystem::path& data_dir, const journal::durable_hint_view* hint) {
     auto recorded = journal::read_manifest(data_dir);
     if (!recorded) return std::unexpected(recorded.error().message());
-    journal::journal_expectations expected{};
-    std::uint64_t durable_batches = std::numeric_limits<std::uint64_t>::max();
+    durable_view view{.batches = std::numeric_limits<std::uint64_t>::max(),
+                      .sequence = std::numeric_limits<std::uint64_t>::max()};
     if (*recorded) {
-        expected = journal::expectations_of(**recorded);
+        view.expected = journal::expectations_of(**recorded);
         // An open manifest: a writer may be running, and only what it recorded as durable
         // is read. A closed one marks the exact end: stopping there spares the reader its
         // search of the rest of the last segment for a torn tail (a scan of up to a
         // segment's bytes that recovery and `ordo journal verify` do).
-        durable_batches = (*recorded)->durable_end.next_batch_number;
+        view.batches = (*recorded)->durable_end.next_batch_number;
+        view.sequence = (*recorded)->durable_end.next_sequence;
+        // Read before the reader lists the segments: a segment the hint's end lies in
+        // already exists (its name was durable before any batch in it was).
+        if (hint != nullptr) view.hint_used = hint->end_for(**recorded);
+        if (view.hint_used) {
+            ORDO_ASSERT(view.hint_used->durable.next_batch_number > view.batches);
+            view.batches = view.hint_used->durable.next_batch_number;
+            view.sequence = view.hint_used->durable.next_sequence;
+        }
     }
-    auto reader =
-        journal::reader::open(journal::data_dir_layout::journal(data_dir), start, expected);
+    return view;
+}
+
+std::expected<journal_source, std::string> journal_source::open(
+    const std::filesystem::path& data_dir, const journal::journal_position& start,
+    const journal::durable_hint_view* hint) {
+    auto view = read_durable_end(data_dir, hint);
+    if (!view) return std::unexpected(view.error());
+    auto reader = journal::reader::open(journal::data_dir_layout::journal(data_dir), start,
+                                        view->expected);
     if (!reader) return std::unexpected(reader.error().message());
-    return journal_source(std::move(*reader), durable_batches, start);
+    journal_source source(std::move(*reader), view->batches, start);
+    source.data_dir_ = data_dir;
+    source.expected_ = view->expected;
+    source.hint_used_ = view->hint_used;
+    source.durable_sequence_ = view->sequence;
+    return source;
+}
+
+std::expected<void, std::string> journal_source::refresh(const journal::durable_hint_view* hint) {
+    auto view = read_durable_end(data_dir_, hint);
+    if (!view) return std::unexpected(view.error());
+    // Ends only grow (a manifest replaced by one of another history is the chain check's).
+    if (view->batches > durable_batches_ || durable_batches_ == UINT64_MAX) {
+        durable_batches_ = view->batches;
+        durable_sequence_ = view->sequence;
+    }
+    expected_ = view->expected;
+    hint_used_ = view->hint_used;
+    reopened_at_ = UINT64_MAX;
+    return {};
 }
 
 std::expected<std::optional<durable_batch>, std::string> journal_source::next() {
     if (position_.next_batch_number >= durable_batches_) return std::nullopt;
     auto batch = reader_.next();
     if (!batch) return std::unexpected(batch.error().message());
+    if (!batch->has_value() && durable_batches_ != UINT64_MAX &&
+        reopened_at_ != position_.next_batch_number) {
+        // Short of a durable end read after this reader opened: its segment list predates
+        // a rollover (or it ended at what was then a torn tail). Once per position, a fresh
+        // reader from here (it lists the segments and maps them again).
+        reopened_at_ = position_.next_batch_number;
+        auto reader = journal::reader::open(journal::data_dir_layout::journal(data_dir_),
+                                            position_, expected_);
+        if (!reader) return std::unexpected(reader.error().message());
+        reader_ = std::move(*reader);
+        batch = reader_.next();
+        if (!batch) return std::unexpected(batch.error().message());
+    }
     if (!batch->has_value()) return std::nullopt;
     const journal::batch_view& b = **batch;
     ORDO_ASSERT(b.batch_number == position_.next_batch_number);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "journal/data_dir.h"
 #include "journal/manifest.h"
 
@@ -18,6 +19,8 @@ std::int64_t realtime_ns() {
 }  // namespace
 
 void manifest_lag::before_poll(std::uint64_t applied_sequence) {
+    applied_sequence_ = applied_sequence;
+    if (hint_seen_) return;  // the manifest is only read for its lag until a hint is used
     read_if_changed();
     behind_records_ =
         durable_sequence_ > applied_sequence ? durable_sequence_ - applied_sequence : 0;
@@ -39,7 +42,25 @@ void manifest_lag::read_if_changed() {
     sampled_ = false;
 }
 
-void manifest_lag::after_poll(std::uint64_t applied_batches, bool applied_any) {
+void manifest_lag::after_poll(std::uint64_t applied_batches, bool applied_any,
+                              const std::optional<journal::durable_hint_value>& hint) {
+    if (hint) {
+        hint_seen_ = true;
+        const std::uint64_t end_sequence = hint->durable.next_sequence;
+        if (applied_any) {
+            lag_.records.add(end_sequence > applied_sequence_ ? end_sequence - applied_sequence_
+                                                              : 0);
+        }
+        // Only a poll that applied something: one that found nothing new is at the end (a
+        // writer gone quiet would otherwise count its silence as lag).
+        if (applied_any && applied_batches >= hint->durable.next_batch_number) {
+            const std::uint64_t now_ns = base::monotonic_ns();
+            const std::uint64_t at_ns = hint->durable_monotonic_ns;
+            lag_.us.add(now_ns > at_ns ? (now_ns - at_ns) / 1000 : 0);
+        }
+        return;
+    }
+    if (hint_seen_) return;
     if (mtime_ns_ == 0 || !open_) return;
     if (applied_any) lag_.records.add(behind_records_);
     if (!sampled_ && applied_batches >= durable_batches_) {

@@ -1,5 +1,6 @@
 // `ordo follow --data DIR`: keeps the four projections of DIR current while another process
-// writes it (projections/follower.h): polls DIR/manifest's durable end with a bounded wait,
+// writes it (projections/follower.h): polls the durable end DIR/manifest and the writer's
+// hint DIR/durable_end record, waiting on the hint's futex (or sleeping) a bounded time,
 // applies what became durable, checkpoints now and then (below) and before leaving. No lock.
 // With `--into sqlite:FILE` it keeps FILE's tables current instead (sqlite_export.h): the
 // database holds its own position, so DIR/projections is neither read nor written.
@@ -138,6 +139,7 @@ int follow(const follow_flags& flags) {
     std::uint64_t bytes = 0;
     std::uint64_t wait_us = 50;
     std::uint64_t lag_batches = 0;
+    std::uint64_t hint_polls = 0;  // polls that read up to the writer's DIR/durable_end
     projections::manifest_lag lag(flags.data);
     auto applied_sequence = [&f] {  // the laggard's, as next_batch_number() is
         std::uint64_t least = UINT64_MAX;
@@ -155,7 +157,8 @@ int follow(const follow_flags& flags) {
         bytes += polled->bytes;
         lag_batches =
             polled->durable_batches - std::min(polled->durable_batches, f.next_batch_number());
-        lag.after_poll(f.next_batch_number(), polled->batches > 0);
+        lag.after_poll(f.next_batch_number(), polled->batches > 0, polled->hint_used);
+        if (polled->hint_used) hint_polls++;
         const std::uint64_t now_ns = base::monotonic_ns();
         const bool leaving = stop_requested(flags);
         if (leaving || now_ns - last_checkpoint_ns >= checkpoint_every_ns) {
@@ -168,7 +171,14 @@ int follow(const follow_flags& flags) {
                                            checkpoint_cost_ratio * (last_checkpoint_ns - now_ns));
         }
         if (leaving) break;
-        if (polled->batches == 0) {
+        if (polled->batches == 0 && f.hint_used_ever() && f.hint() != nullptr &&
+            polled->durable_batches <= f.next_batch_number()) {
+            // The writer's hint wakes us when a batch becomes durable (a spin, then a futex);
+            // bounded, so that a writer without one (a new writer, a dead one) is noticed
+            // through the manifest as before. Not when the poll stopped short of its end (a
+            // hint naming more than the files hold): the wait would return at once.
+            f.hint()->wait_past(f.next_batch_number(), poll_wait_us_max);
+        } else if (polled->batches == 0) {
             std::this_thread::sleep_for(std::chrono::microseconds(wait_us));
             wait_us = std::min(wait_us * 2, poll_wait_us_max);
         } else {
@@ -191,7 +201,8 @@ int follow(const follow_flags& flags) {
             {"lag_us_max", lag.lag().us.max()},
             {"lag_records_p50", lag.lag().records.quantile(0.5)},
             {"lag_records_p99", lag.lag().records.quantile(0.99)},
-            {"lag_records_max", lag.lag().records.max()}};
+            {"lag_records_max", lag.lag().records.max()},
+            {"hint_polls", hint_polls}};
         fmt::print("{}\n", summary.dump());
     } else {
         fmt::print(stderr,
@@ -236,8 +247,10 @@ void add_follow_command(CLI::App& app, std::function<int()>& run) {
     sub->add_flag("--json", flags->json,
                   "Print a JSON summary: records, bytes, seconds, records_per_s, bytes_per_s, "
                   "commands, next_batch, lag_batches, and the lag behind the durable end "
-                  "DIR/manifest records (lag_us_p50/_p99/_max: from the manifest being written "
-                  "to the follower having applied it; lag_records_p50/_p99/_max); with --into "
+                  "(lag_us_p50/_p99/_max: from the writer's DIR/durable_end hint publishing a "
+                  "durable end, or else DIR/manifest being written, to the follower having "
+                  "applied it; lag_records_p50/_p99/_max), hint_polls (polls that read past "
+                  "the manifest's end up to the hint's); with --into "
                   "the same without the lag percentiles, and row_writes and transactions");
     sub->callback([flags, &run] { run = [flags] { return follow(*flags); }; });
 }

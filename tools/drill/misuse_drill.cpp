@@ -7,7 +7,8 @@
 //   refused with nothing written (detected), or exactly the commands it read run and
 //   reported (proven harmless), as predicted from when the change came;
 // - DIR/manifest, a journal segment or the newest snapshot deleted;
-// - a segment, a snapshot or the manifest copied in from another directory.
+// - a segment, a snapshot or the manifest copied in from another directory;
+// - the followers' durable-end hint deleted or overwritten (proven harmless: never read).
 // Each must be refused or reported naming the file (detected) or, where nothing can be
 // lost, recovered exactly: a foreign snapshot with a note naming it (detected; without the
 // note it is a failure), a deleted snapshot without one (proven harmless: the journal alone
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -232,6 +234,23 @@ std::vector<scenario> scenarios() {
                                         std::filesystem::copy_options::overwrite_existing);
              return judge_state(c, path, exact_passes::never);
          }},
+        // The followers' hint is never an authority: recovery does not read it.
+        {"durable-end hint deleted",
+         [](misuse_context& c) {
+             const auto path = layout::data_dir_layout::durable_hint(c.work);
+             std::filesystem::remove(path);
+             return judge_state(c, path, exact_passes::silently);
+         }},
+        {"durable-end hint overwritten with garbage",
+         [](misuse_context& c) {
+             const auto path = layout::data_dir_layout::durable_hint(c.work);
+             std::string garbage(4096, '\0');
+             for (std::size_t i = 0; i < garbage.size(); i++) {
+                 garbage[i] = static_cast<char>(i * 131 + 7);
+             }
+             std::ofstream(path, std::ios::binary | std::ios::trunc) << garbage;
+             return judge_state(c, path, exact_passes::silently);
+         }},
     };
 }
 
@@ -242,7 +261,8 @@ drill_report run_misuse_drill(const drill_options& options) {
     report.notes.push_back(
         "detected = refused or reported naming the file (a foreign snapshot: "
         "recovered exactly with a note naming it); proven harmless = the newest "
-        "snapshot deleted, the state exact without a note");
+        "snapshot deleted, or the durable-end hint deleted or garbage, the state exact "
+        "without a note");
     report.notes.push_back(
         "workload truncated or changed while read: detected = refused (exit 2, "
         "nothing written) as predicted; proven harmless = ran exactly the commands "
