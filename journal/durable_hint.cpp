@@ -46,19 +46,23 @@ std::atomic_ref<std::uint32_t> word32(void* page, std::size_t offset) noexcept {
         *reinterpret_cast<std::uint32_t*>(static_cast<std::byte*>(page) + offset));
 }
 
+// The sequence lock without fences (GCC refuses atomic_thread_fence under -fsanitize=thread):
+// every word inside the lock is stored with release and loaded with acquire, so a reader that
+// sees any new word also sees the odd lock before it, and its re-read of the lock cannot move
+// above its loads of the words. On x86 these are plain moves, as relaxed ones are.
 void store_position(void* page, std::size_t offset, const journal_position& p) noexcept {
     const std::uint64_t words[6] = {p.next_batch_number, p.next_sequence, p.segment_index,
                                     p.segment_offset,    p.previous_header_checksum.low,
                                     p.previous_header_checksum.high};
     for (std::size_t i = 0; i < 6; i++) {
-        word64(page, offset + 8 * i).store(words[i], std::memory_order_relaxed);
+        word64(page, offset + 8 * i).store(words[i], std::memory_order_release);
     }
 }
 
 journal_position load_position(void* page, std::size_t offset) noexcept {
     std::uint64_t w[6];
     for (std::size_t i = 0; i < 6; i++) {
-        w[i] = word64(page, offset + 8 * i).load(std::memory_order_relaxed);
+        w[i] = word64(page, offset + 8 * i).load(std::memory_order_acquire);
     }
     return journal_position{.next_batch_number = w[0],
                             .next_sequence = w[1],
@@ -103,13 +107,12 @@ std::expected<durable_hint_file, std::string> durable_hint_file::create(
     std::uint64_t lock = word64(page, at_lock).load(std::memory_order_relaxed);
     if (lock % 2 == 0) lock++;
     word64(page, at_lock).store(lock, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
-    word64(page, at_magic).store(durable_hint_magic, std::memory_order_relaxed);
-    word32(page, at_version).store(durable_hint_format_version, std::memory_order_relaxed);
-    word64(page, at_opened_write_count).store(opened_write_count, std::memory_order_relaxed);
+    word64(page, at_magic).store(durable_hint_magic, std::memory_order_release);
+    word32(page, at_version).store(durable_hint_format_version, std::memory_order_release);
+    word64(page, at_opened_write_count).store(opened_write_count, std::memory_order_release);
     store_position(page, at_opened, opened);
     store_position(page, at_durable, opened);
-    word64(page, at_durable_ns).store(base::monotonic_ns(), std::memory_order_relaxed);
+    word64(page, at_durable_ns).store(base::monotonic_ns(), std::memory_order_release);
     word64(page, at_lock).store(lock + 1, std::memory_order_release);
     return durable_hint_file(page);
 }
@@ -126,9 +129,8 @@ void durable_hint_file::publish(const journal_position& durable,
     ORDO_ASSERT(durable.next_batch_number >=
                 word64(page_, at_durable).load(std::memory_order_relaxed));
     word64(page_, at_lock).store(lock + 1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
     store_position(page_, at_durable, durable);
-    word64(page_, at_durable_ns).store(monotonic_ns, std::memory_order_relaxed);
+    word64(page_, at_durable_ns).store(monotonic_ns, std::memory_order_release);
     word64(page_, at_lock).store(lock + 2, std::memory_order_release);
     // Waiters: a reader counts itself, then reads the wake word, then checks the end; this
     // bumps the word after publishing, then reads the count (all sequentially consistent):
@@ -163,17 +165,16 @@ std::optional<durable_hint_value> durable_hint_view::load() const noexcept {
     for (int tries = 0; tries < settle_tries_max; tries++) {
         const std::uint64_t before = word64(page_, at_lock).load(std::memory_order_acquire);
         if (before % 2 == 0) {
-            const std::uint64_t magic = word64(page_, at_magic).load(std::memory_order_relaxed);
+            const std::uint64_t magic = word64(page_, at_magic).load(std::memory_order_acquire);
             const std::uint32_t version =
-                word32(page_, at_version).load(std::memory_order_relaxed);
+                word32(page_, at_version).load(std::memory_order_acquire);
             durable_hint_value value{
                 .opened_write_count =
-                    word64(page_, at_opened_write_count).load(std::memory_order_relaxed),
+                    word64(page_, at_opened_write_count).load(std::memory_order_acquire),
                 .opened = load_position(page_, at_opened),
                 .durable = load_position(page_, at_durable),
                 .durable_monotonic_ns =
-                    word64(page_, at_durable_ns).load(std::memory_order_relaxed)};
-            std::atomic_thread_fence(std::memory_order_acquire);
+                    word64(page_, at_durable_ns).load(std::memory_order_acquire)};
             if (word64(page_, at_lock).load(std::memory_order_relaxed) == before) {
                 if (magic != durable_hint_magic || version != durable_hint_format_version) {
                     return std::nullopt;
