@@ -40,30 +40,6 @@ TEST_CASE("follow --json: lag fields, none measured behind a closed writer", "[c
 
 namespace {
 
-// Starts `ordo <args>` with stdout to `out` and stderr to /dev/null; returns its pid.
-pid_t spawn_ordo_to(const std::vector<std::string>& args, const fs::path& out) {
-    std::vector<std::string> all = {ORDO_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : all) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
-}
-
-int wait_exit(pid_t pid) {
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 }  // namespace
 
 // The writer keeps DIR/durable_end (journal/durable_hint.h) current; a follower beside it
@@ -75,12 +51,12 @@ TEST_CASE("follow --json: tailing a live fdatasync writer through its durable-en
     const temp_dir dir("follow-hint");
     const fs::path d = dir.path() / "d";
     const pid_t writer =
-        spawn_ordo_to({"simulate", "--commands", "300000", "--rate", "100000", "--durability",
+        spawn_ordo({"simulate", "--commands", "300000", "--rate", "100000", "--durability",
                        "fdatasync", "--data", d.string(), "--json"},
                       dir.path() / "writer.json");
     while (!fs::exists(d / "manifest")) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const pid_t follower =
-        spawn_ordo_to({"follow", "--data", d.string(), "--json"}, dir.path() / "follow.json");
+        spawn_ordo({"follow", "--data", d.string(), "--json"}, dir.path() / "follow.json");
     REQUIRE(wait_exit(writer) == 0);
     CHECK(fs::file_size(d / "durable_end") == 4096);
     REQUIRE(::kill(follower, SIGTERM) == 0);

@@ -216,22 +216,6 @@ void check_equals_projections(const std::string& d, const fs::path& file) {
           std::to_string(follower->next_batch_number()));
 }
 
-pid_t spawn_ordo(const std::vector<std::string>& args) {
-    std::vector<std::string> all = {ORDO_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : all) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
-}
-
 std::string one_line_error(const std::vector<std::string>& args, int exit_status) {
     const run_result run = run_ordo(args);
     INFO(run.err);

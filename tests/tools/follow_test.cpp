@@ -20,29 +20,6 @@ using namespace ordo::test;
 
 const char* const views[] = {"availability", "customers", "history", "sales"};
 
-// Starts `ordo <args>` with stdout and stderr to /dev/null; returns its pid.
-pid_t spawn_ordo(const std::vector<std::string>& args) {
-    std::vector<std::string> all = {ORDO_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : all) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
-}
-
-int wait_exit(pid_t pid) {
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 void follow_to_end(const std::string& d) {
     const run_result run = run_ordo({"follow", "--data", d, "--exit-at-end"});
     INFO(run.err);

@@ -3,6 +3,8 @@
 // stderr; and temporary directories removed when a test ends. The one copy of these
 // helpers for every CLI test (the contract examples, run's inputs, the data directory
 // misused, time travel, queries, followers).
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +15,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+extern char** environ;
 
 namespace ordo::test {
 
@@ -115,6 +119,33 @@ inline run_result run_ordo_shell(const std::string& before, const std::vector<st
 // Runs `ordo <args>` with stdout and stderr captured and no stdin.
 inline run_result run_ordo(const std::vector<std::string>& args) {
     return run_ordo_shell("", args);
+}
+
+// Starts `ordo <args>` without waiting, stdout to `stdout_path` (created or truncated), stderr
+// to /dev/null; returns its pid for wait_exit (or a signal first).
+inline pid_t spawn_ordo(const std::vector<std::string>& args,
+                        const fs::path& stdout_path = "/dev/null") {
+    std::vector<std::string> all = {ORDO_BINARY};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& arg : all) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    return pid;
+}
+
+// A spawned ordo's exit status, or 128 + the signal that ended it.
+inline int wait_exit(pid_t pid) {
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace ordo::test
