@@ -39,6 +39,11 @@ inline constexpr std::uint32_t segment_index_max = 999'999;
 // The reader maps a segment and walks it; chunked hints keep the kernel reading ahead.
 inline constexpr std::uint64_t reader_advise_bytes = 16ull << 20;
 
+// How long a lock whose holder has exited is waited for before it is reported as held:
+// the dead writer's io_uring ring keeps it until the writes it had in flight complete, which
+// takes a device's write latency, not seconds (file_system::lock_file).
+inline constexpr std::uint32_t exited_holder_wait_ms = 10'000;
+
 static_assert((block_bytes & (block_bytes - 1)) == 0, "blocks are a power of two");
 static_assert(segment_bytes_min % block_bytes == 0);
 static_assert(segment_bytes_default % block_bytes == 0);

@@ -130,6 +130,13 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
     if (options_.keep_off_cpu >= 0) {
         io_->keep_workers_off_cpu(static_cast<std::uint32_t>(options_.keep_off_cpu));
     }
+    // The directory's lock lives as long as any write of this writer may still land.
+    if (options_.manifest.has_value() && options_.manifest->lock != nullptr &&
+        options_.manifest->lock->descriptor() >= 0) {
+        if (auto held = io_->hold_open_until_idle(options_.manifest->lock->descriptor()); !held) {
+            return held;
+        }
+    }
     if (auto made = io::make_dirs_durable(*files_, options_.dir); !made) return made;
     if (auto checked = check_tail_is_the_end(tail); !checked) return checked;
     if (auto opened = open_tail_segment(tail); !opened) return opened;

@@ -38,16 +38,22 @@ journal_error error_from_errno(int error, const std::filesystem::path& path,
                                bool einval_is_unsupported = false);
 
 // An exclusive lock on a file, held until destroyed (the kernel also drops it when the
-// process dies, kill -9 included). Move-only.
+// process dies, kill -9 included, once nothing else holds the open file: see
+// io_backend::hold_open_until_idle). Move-only.
 class file_lock {
 public:
     file_lock() = default;
-    explicit file_lock(std::function<void()> release) : release_(std::move(release)) {}
-    file_lock(file_lock&& other) noexcept : release_(std::exchange(other.release_, {})) {}
+    // `descriptor`: the open file the lock belongs to, -1 when it has none (simulated).
+    explicit file_lock(std::function<void()> release, int descriptor = -1)
+        : release_(std::move(release)), descriptor_(descriptor) {}
+    file_lock(file_lock&& other) noexcept
+        : release_(std::exchange(other.release_, {})),
+          descriptor_(std::exchange(other.descriptor_, -1)) {}
     file_lock& operator=(file_lock&& other) noexcept {
         if (this != &other) {
             unlock();
             release_ = std::exchange(other.release_, {});
+            descriptor_ = std::exchange(other.descriptor_, -1);
         }
         return *this;
     }
@@ -55,12 +61,15 @@ public:
     file_lock& operator=(const file_lock&) = delete;
     ~file_lock() { unlock(); }
     bool held() const noexcept { return static_cast<bool>(release_); }
+    int descriptor() const noexcept { return held() ? descriptor_ : -1; }
     void unlock() noexcept {
+        descriptor_ = -1;
         if (release_) std::exchange(release_, {})();
     }
 
 private:
     std::function<void()> release_;
+    int descriptor_ = -1;
 };
 
 class file_system {
@@ -119,11 +128,20 @@ public:
                                                                 std::span<std::byte> out) = 0;
 
     // --- Lock ---
-    // Takes the exclusive lock on `path` (created if missing) without waiting, and records
-    // `holder` (e.g. "pid 123 (ordo run)") in it. When another holds it: journal_errc::locked,
-    // whose detail names the holder as it recorded itself.
+    // Takes the exclusive lock on `path` (created if missing) and records `holder` (e.g.
+    // "pid 123 (ordo run)") in it. When another holds it: journal_errc::locked, whose detail
+    // names the holder as it recorded itself; but a lock whose holder has exited is waited
+    // for (at most exited_holder_wait_ms): what keeps it is the dead writer's io_uring ring,
+    // finishing writes that were in flight at its death (hold_open_until_idle).
     virtual std::expected<file_lock, journal_error> lock_file(const std::filesystem::path&,
                                                               std::string_view holder) = 0;
+    // For a reader, which takes no lock: returns once the lock on `path` is not kept by a
+    // holder that has exited (at once when it is free, missing, or held by a live process).
+    // After a crash, the writes the dead writer had in flight land within that wait, so what
+    // the reader reads next is what the next writer will recover. journal_errc::locked when
+    // they have not landed after exited_holder_wait_ms.
+    virtual std::expected<void, journal_error> wait_for_exited_holder(
+        const std::filesystem::path&) = 0;
 };
 
 // The real file system (POSIX calls, journal/io/posix_files.cpp). Stateless; any thread.

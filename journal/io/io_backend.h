@@ -78,6 +78,14 @@ public:
     // threads (io_uring's) stay off it, and work that would make the submitter wait goes to
     // them. A hint: backends without workers ignore it.
     virtual void keep_workers_off_cpu(std::uint32_t /*cpu*/) noexcept {}
+    // Keeps the open file `descriptor` (the data directory's lock) open for as long as a
+    // write submitted here may still land: an io_uring ring outlives a killed process until
+    // its writes in flight complete, and the lock must too, or the next writer could recover
+    // without the batch still landing and have the batch overwrite its own. Backends whose
+    // writes complete within the call keep nothing.
+    virtual std::expected<void, journal_error> hold_open_until_idle(int /*descriptor*/) {
+        return {};
+    }
 };
 
 // Builds the backend. `automatic` tries io_uring and falls back to pwrite when the kernel

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <cstring>
 
 #include "base/assert.h"
+#include "journal/io/posix_lock.h"
 #include "journal/limits.h"
 
 namespace ordo::journal::io {
@@ -24,8 +24,6 @@ alignas(block_bytes) std::byte zero_chunk[zero_chunk_bytes];
 
 // The most parts write_file takes (a snapshot is two: header and payload).
 constexpr std::size_t write_parts_max = 8;
-// The most of a lock file's holder line that is read back to name the holder.
-constexpr std::size_t holder_bytes_max = 256;
 
 // Owns one descriptor. Failure paths close it here and ignore the result: the first error
 // is the one reported. Success paths call close_checked() to see a late EIO.
@@ -312,42 +310,14 @@ public:
     }
 
     std::expected<file_lock, journal_error> lock_file(const std::filesystem::path& path,
-                                                      std::string_view holder) override;
+                                                      std::string_view holder) override {
+        return posix_lock_file(path, holder);
+    }
+    std::expected<void, journal_error> wait_for_exited_holder(
+        const std::filesystem::path& path) override {
+        return posix_wait_for_exited_holder(path);
+    }
 };
-
-// flock, not fcntl locks: an flock belongs to the open file, so two openings in one
-// process exclude each other as two processes do (tests rely on it), and it goes with the
-// descriptor, which the kernel closes however the process ends.
-std::expected<file_lock, journal_error> posix_file_system::lock_file(
-    const std::filesystem::path& path, std::string_view holder) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return std::unexpected(error_from_errno(errno, path, 0, "open lock file"));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        const int error = errno;
-        if (error != EWOULDBLOCK) {
-            ::close(fd);
-            return std::unexpected(error_from_errno(error, path, 0, "flock"));
-        }
-        char text[holder_bytes_max];
-        const ssize_t got = ::pread(fd, text, sizeof(text), 0);
-        ::close(fd);
-        std::string named = got > 0 ? std::string(text, static_cast<std::size_t>(got)) : "";
-        while (!named.empty() && (named.back() == '\n' || named.back() == '\0')) named.pop_back();
-        return std::unexpected(journal_error{
-            .code = journal_errc::locked,
-            .path = path.string(),
-            .detail = "held by " + (named.empty() ? std::string("another process") : named)});
-    }
-    // Who holds it, for the message a second writer prints. Not synced: it means nothing
-    // after a crash, when the lock is gone.
-    const std::string line = std::string(holder) + "\n";
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, line.data(), line.size(), 0) < 0) {
-        const int error = errno;
-        ::close(fd);
-        return std::unexpected(error_from_errno(error, path, 0, "write lock holder"));
-    }
-    return file_lock([fd] { ::close(fd); });
-}
 
 }  // namespace
 

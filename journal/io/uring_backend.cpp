@@ -44,7 +44,12 @@ std::expected<std::unique_ptr<uring_backend>, journal_error> uring_backend::crea
 }
 
 uring_backend::~uring_backend() {
-    if (ring_ready_) io_uring_queue_exit(&ring_);
+    if (!ring_ready_) return;
+    // With nothing in flight the lock is let go now, so that it is free when its owner
+    // releases it (the ring's own teardown is asynchronous). Writes still in flight (a
+    // writer that failed) keep it until they land.
+    if (file_held_ && in_flight_ == 0) (void)io_uring_unregister_files(&ring_);
+    io_uring_queue_exit(&ring_);
 }
 
 std::expected<void, journal_error> uring_backend::attach_buffers(
@@ -61,6 +66,18 @@ std::expected<void, journal_error> uring_backend::attach_buffers(
     const int result = io_uring_register_buffers(&ring_, vectors.data(),
                                                  static_cast<unsigned>(vectors.size()));
     buffers_registered_ = result == 0;
+    return {};
+}
+
+std::expected<void, journal_error> uring_backend::hold_open_until_idle(int descriptor) {
+    ORDO_ASSERT(descriptor >= 0);
+    ORDO_ASSERT(!file_held_);
+    const int result = io_uring_register_files(&ring_, &descriptor, 1);
+    if (result < 0) {
+        return std::unexpected(error_from_errno(-result, "io_uring", 0,
+                                                "register the data directory's lock"));
+    }
+    file_held_ = true;
     return {};
 }
 

@@ -37,6 +37,10 @@ public:
         std::span<const std::span<std::byte>> buffers) override;
     std::expected<void, journal_error> submit_write(const write_request&) override;
     std::uint32_t reap(std::span<io_completion> out, bool wait) override;
+    // Registers the descriptor as the ring's fixed file: the kernel drops the ring's files
+    // only after every request it holds has completed (io_ring_exit_work, then
+    // io_ring_ctx_free), so an flock on it outlives the writes of a killed process.
+    std::expected<void, journal_error> hold_open_until_idle(int descriptor) override;
     // From then on its RWF_DSYNC writes run on io_uring workers (IOSQE_ASYNC), kept off
     // `cpu`. The workers belong to the thread that submits and inherit its affinity (the
     // sequencer's, pinned), so the mask is applied by the first submit, on that thread.
@@ -65,6 +69,7 @@ private:
     io_uring ring_{};
     bool ring_ready_ = false;
     bool buffers_registered_ = false;
+    bool file_held_ = false;
     int keep_off_cpu_ = -1;  // >= 0: not yet applied by a submit
     bool sync_on_workers_ = false;
     void place_workers() noexcept;

@@ -18,6 +18,7 @@
 #include "projections/sales.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/report_error.h"
+#include "tools/cli/table_options.h"
 #include "tools/cli/until_flags.h"
 #include "tools/cli/whole_number.h"
 #include "tools/view_json.h"
@@ -53,6 +54,9 @@ std::optional<int> bring_up(const query_flags& flags, projections::projection& v
                             const std::string& command) {
     if (!std::filesystem::is_directory(flags.data)) {
         return report_error(command, "--data " + flags.data + " is not a directory", exit_usage);
+    }
+    if (auto unsettled = wait_for_exited_writer(flags.data)) {
+        return report_error(command, unsettled->message, unsettled->exit_status);
     }
     const auto stop = stop_of(flags.until);
     auto caught =

@@ -11,6 +11,7 @@
 
 #include "engine/recovery.h"
 #include "journal/data_dir.h"
+#include "journal/io/file_system.h"
 #include "journal/segment.h"
 #include "tools/cli/exit_codes.h"
 
@@ -118,7 +119,15 @@ void add_table_flags(CLI::App& sub, table_flags& flags) {
         ->transform(whole_number_in(1, engine::reservations_max_limit));
 }
 
+std::optional<refusal> wait_for_exited_writer(const std::filesystem::path& dir) {
+    auto settled = journal::io::real_file_system().wait_for_exited_holder(
+        journal::data_dir_layout::lock(dir));
+    if (settled) return std::nullopt;
+    return refusal{settled.error().message() + ": try again, or check that process", exit_failure};
+}
+
 std::expected<data_dir_contents, refusal> inspect_data_dir(const std::filesystem::path& dir) {
+    if (auto unsettled = wait_for_exited_writer(dir)) return std::unexpected(*unsettled);
     data_dir_contents contents;
     auto recorded = journal::read_manifest(dir);
     if (!recorded) {

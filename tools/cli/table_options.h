@@ -36,7 +36,14 @@ struct refusal {
     int exit_status = 1;
 };
 
-// What DIR holds (read only; no lock: a writer may be running).
+// For a command that reads DIR without the lock: returns once no writer that has exited
+// still has writes landing in it (journal::io::file_system::wait_for_exited_holder), so
+// that after a crash it reads what the next writer will recover. A live writer is not
+// waited for.
+std::optional<refusal> wait_for_exited_writer(const std::filesystem::path& dir);
+
+// What DIR holds (read only; no lock: a writer may be running). Waits for an exited writer
+// first (wait_for_exited_writer).
 struct data_dir_contents {
     std::optional<journal::manifest> manifest;
     std::optional<engine::state_options> legacy_tables;  // DIR/tables.json, no manifest
