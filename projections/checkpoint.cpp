@@ -29,6 +29,8 @@ static_assert(sizeof(checkpoint_header) == 56);
 static_assert(std::has_unique_object_representations_v<checkpoint_header>);
 constexpr std::size_t header_checked_bytes = offsetof(checkpoint_header, header_checksum);
 
+}  // namespace
+
 // A whole file mapped read-only, unmapped when it goes.
 class file_bytes_mapping {
   public:
@@ -70,8 +72,6 @@ class file_bytes_mapping {
     void* data_ = nullptr;
     std::size_t size_ = 0;
 };
-
-}  // namespace
 
 std::filesystem::path checkpoint_path(const std::filesystem::path& data_dir,
                                       const projection& view) {
@@ -150,13 +150,11 @@ std::expected<checkpoint_load, std::string> load_checkpoint(const std::filesyste
     return load_checkpoint_file(checkpoint_path(data_dir, view), view, files);
 }
 
-std::expected<checkpoint_load, std::string> load_checkpoint_file(const std::filesystem::path& path,
-                                                                 projection& view,
-                                                                 journal::io::file_system& files) {
-    view.reset();
+std::expected<std::optional<checkpoint_state>, std::string> read_checkpoint_state(
+    const std::filesystem::path& path, journal::io::file_system& files) {
     auto size = files.file_bytes(path);
     if (!size) {
-        if (size.error().code == journal::journal_errc::not_found) return checkpoint_load::none;
+        if (size.error().code == journal::journal_errc::not_found) return std::nullopt;
         return std::unexpected(size.error().message());
     }
     const std::string where = path.string() + ": ";
@@ -166,20 +164,19 @@ std::expected<checkpoint_load, std::string> load_checkpoint_file(const std::file
     // A real file is mapped (its page-cache pages, read-only): reading it into a buffer
     // made a large view's load touch as much fresh memory again as the view holds, most of
     // its time (bench/RESULTS.md, point-in-time checkpoints).
-    file_bytes_mapping mapping;
-    std::vector<std::byte> copy;
+    checkpoint_state read;
     std::span<const std::byte> bytes;
     if (&files == &journal::io::real_file_system()) {
         auto mapped = file_bytes_mapping::map(path, *size);
         if (!mapped) return std::unexpected(where + mapped.error());
-        mapping = std::move(*mapped);
-        bytes = mapping.bytes();
+        read.mapping_ = std::make_shared<file_bytes_mapping>(std::move(*mapped));
+        bytes = read.mapping_->bytes();
     } else {
-        copy.resize(*size);
-        auto read = files.read_at(path, 0, copy);
-        if (!read) return std::unexpected(read.error().message());
-        if (*read != copy.size()) return std::unexpected(where + "shorter than it was");
-        bytes = copy;
+        read.copy_.resize(*size);
+        auto got = files.read_at(path, 0, read.copy_);
+        if (!got) return std::unexpected(got.error().message());
+        if (*got != read.copy_.size()) return std::unexpected(where + "shorter than it was");
+        bytes = read.copy_;
     }
     checkpoint_header header;
     std::memcpy(&header, bytes.data(), sizeof(header));
@@ -203,9 +200,23 @@ std::expected<checkpoint_load, std::string> load_checkpoint_file(const std::file
     if (header.state_checksum != journal::checksum(state)) {
         return std::unexpected(where + "state checksum mismatch");
     }
-    if (!view.decode(state)) return std::unexpected(where + "state does not decode");
+    read.state_ = state;
+    read.state_checksum_ = header.state_checksum;
+    return read;
+}
+
+std::expected<checkpoint_load, std::string> load_checkpoint_file(const std::filesystem::path& path,
+                                                                 projection& view,
+                                                                 journal::io::file_system& files) {
+    view.reset();
+    auto read = read_checkpoint_state(path, files);
+    if (!read) return std::unexpected(read.error());
+    if (!*read) return checkpoint_load::none;
+    if (!view.decode((*read)->state())) {
+        return std::unexpected(path.string() + ": state does not decode");
+    }
     ORDO_ASSERT(view.position().next_batch_number > 0 || view.commands() == 0);
-    ORDO_ASSERT(state_checksum(view) == header.state_checksum);
+    ORDO_ASSERT(state_checksum(view) == (*read)->state_checksum());
     return checkpoint_load::loaded;
 }
 

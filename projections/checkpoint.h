@@ -14,6 +14,9 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -47,6 +50,34 @@ enum class checkpoint_load : std::uint8_t { loaded, none };
 // and says so); `view` is empty then.
 std::expected<checkpoint_load, std::string> load_checkpoint(
     const std::filesystem::path& data_dir, projection& view,
+    journal::io::file_system& files = journal::io::real_file_system());
+
+// A checkpoint's state bytes (projection::encode), its header and state checksums checked,
+// kept readable (mapped, or read for a simulated file system) as long as this lives. For a
+// reader that answers straight from the bytes instead of decoding a whole view
+// (history_as_of.h).
+class file_bytes_mapping;
+class checkpoint_state {
+  public:
+    checkpoint_state() = default;
+    checkpoint_state(checkpoint_state&&) noexcept = default;  // state_ stays on its bytes
+    checkpoint_state& operator=(checkpoint_state&&) noexcept = default;
+    checkpoint_state(const checkpoint_state&) = delete;
+    checkpoint_state& operator=(const checkpoint_state&) = delete;
+    std::span<const std::byte> state() const noexcept { return state_; }
+    const journal::checksum128& state_checksum() const noexcept { return state_checksum_; }
+
+  private:
+    friend std::expected<std::optional<checkpoint_state>, std::string> read_checkpoint_state(
+        const std::filesystem::path&, journal::io::file_system&);
+    std::shared_ptr<const file_bytes_mapping> mapping_;
+    std::vector<std::byte> copy_;
+    std::span<const std::byte> state_;
+    journal::checksum128 state_checksum_{};
+};
+// nullopt when there is no such file; an error saying why when it fails a check.
+std::expected<std::optional<checkpoint_state>, std::string> read_checkpoint_state(
+    const std::filesystem::path& path,
     journal::io::file_system& files = journal::io::real_file_system());
 
 // The place a checkpoint file records, read from its first bytes (the header checked, the

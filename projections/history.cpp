@@ -165,6 +165,43 @@ void history::encode_view(state_writer& out) const {
     }
 }
 
+std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const std::byte> state,
+                                                                const history_stream& stream,
+                                                                const stop_point& stop) {
+    ORDO_ASSERT(stream.id != 0);
+    state_reader in(state);
+    std::uint64_t place = 0;
+    for (std::size_t i = 0; i < place_words; i++) in.u64(place);
+    std::uint64_t count = 0;
+    if (!in.count(count, 5) || count > history_entries_max) return std::nullopt;
+    const bool by_reservation = stream.by == history_stream::kind::reservation;
+    const bool by_commands = stop.by == stop_point::kind::commands;
+    std::vector<history_entry> found;
+    std::uint64_t last_command = 0;
+    for (std::uint64_t i = 0; i < count; i++) {
+        history_entry e;
+        std::uint64_t conference = 0;
+        std::uint64_t kinds = 0;
+        in.u64(e.command);
+        in.u64(e.t_ms);
+        in.u64(e.reservation);
+        in.u64(conference);
+        if (!in.u64(kinds)) return std::nullopt;
+        if (e.command < last_command) return std::nullopt;  // not in history order
+        last_command = e.command;
+        if ((by_commands ? e.command : e.t_ms) > stop.value) break;  // the rest is later
+        if ((by_reservation ? e.reservation : conference) != stream.id) continue;
+        const std::uint64_t op = kinds & 0xff;
+        const std::uint64_t result = kinds >> 8;
+        if (op > engine::op_max || result >= engine::outcome_count) return std::nullopt;
+        e.op = static_cast<std::uint8_t>(op);
+        e.result = static_cast<engine::outcome>(result);
+        found.push_back(e);
+    }
+    if (!in.ok()) return std::nullopt;
+    return found;
+}
+
 bool history::decode_view(state_reader& in) {
     std::uint64_t count = 0;
     if (!in.count(count, 5) || count > history_entries_max) return false;

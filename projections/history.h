@@ -8,6 +8,8 @@
 // Thread and lifecycle: projection.h.
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "projections/flat_index.h"
@@ -29,12 +31,34 @@ struct history_entry {
 // Entries a history view holds at most: they are numbered (and linked) in 32 bits.
 inline constexpr std::uint64_t history_entries_max = UINT32_MAX - 1;
 
+// One stream: a reservation's or a conference's.
+struct history_stream {
+    enum class kind : std::uint8_t { reservation, conference };
+    kind by = kind::reservation;
+    std::uint64_t id = 0;
+};
+
 class history final : public projection {
   public:
     std::string_view name() const noexcept override { return "history"; }
+    bool reads_earlier_points_from_checkpoint() const noexcept override { return true; }
     // A stream's entries in history order (walked back from its latest entry at query time).
     std::vector<history_entry> of_reservation(std::uint64_t reservation) const;
     std::vector<history_entry> of_conference(std::uint64_t conference) const;
+    std::vector<history_entry> of_stream(const history_stream& stream) const {
+        return stream.by == history_stream::kind::reservation ? of_reservation(stream.id)
+                                                              : of_conference(stream.id);
+    }
+
+    // Time travel without building the view: a stream as of `stop`, read straight from
+    // `state`, the bytes of a checkpoint of this view (projection::encode) that is past the
+    // stop. History is append-only, so a stream as of a point is the stream's entries up to
+    // the point: those of commands 1..N (an expiry counts as the command it preceded), or
+    // stamped at or before T, exactly what applying the journal up to the point records.
+    // One sequential pass over the entries before the point; no index is built. nullopt
+    // when the bytes are not a state of this view.
+    static std::optional<std::vector<history_entry>> stream_as_of(
+        std::span<const std::byte> state, const history_stream& stream, const stop_point& stop);
 
   private:
     void on_conference_created(const event_context&, const engine::conference_created_v1&,

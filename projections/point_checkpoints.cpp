@@ -120,7 +120,7 @@ std::expected<void, std::string> after_batch(const std::filesystem::path& data_d
                                              std::uint64_t commands_before,
                                              const point_checkpoint_policy& policy) {
     ORDO_ASSERT(view.commands() >= commands_before);
-    if (policy.every_commands == 0) return {};
+    if (policy.every_commands == 0 || view.reads_earlier_points_from_checkpoint()) return {};
     ORDO_ASSERT(policy.keep >= point_checkpoint_keep_min &&
                 policy.keep <= point_checkpoint_keep_max);
     if (commands_before / policy.every_commands == view.commands() / policy.every_commands) {

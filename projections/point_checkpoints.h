@@ -9,8 +9,9 @@
 // (checkpoint.h) of the view right after the batch that crossed the multiple (a batch
 // boundary: <commands> is the view's commands there, at or a batch past the multiple).
 // Written atomically and durably (replace_file), so readers take no lock; a damaged one is
-// skipped by its reader with a note. Disk cost: keep x one checkpoint; the history view's
-// grows with the history (every command it names), the others stay bounded by the market.
+// skipped by its reader with a note. Disk cost: keep x one checkpoint of each view that
+// stays bounded by the market. The history view, which grows with the history, has none: a
+// stream as of any point is read from its current checkpoint (history_as_of.h).
 //
 // Thread: any; the caller owns the projection. Files of different views never collide, so
 // two threads may save two views at once.

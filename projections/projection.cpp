@@ -195,7 +195,23 @@ void projection::encode(state_writer& out) const {
     out.u64(position_.previous_header_checksum.high);
     out.u64(commands_);
     out.u64(now_ms_);
+    static_assert(place_words == 8, "the eight words above");
     encode_view(out);
+}
+
+std::optional<journal::journal_position> projection::position_in(std::span<const std::byte> state) {
+    state_reader in(state);
+    journal::journal_position position;
+    std::uint64_t segment_index = 0;
+    in.u64(position.next_batch_number);
+    in.u64(position.next_sequence);
+    in.u64(segment_index);
+    in.u64(position.segment_offset);
+    in.u64(position.previous_header_checksum.low);
+    in.u64(position.previous_header_checksum.high);
+    if (!in.ok() || segment_index > UINT32_MAX) return std::nullopt;
+    position.segment_index = static_cast<std::uint32_t>(segment_index);
+    return position;
 }
 
 bool projection::decode(std::span<const std::byte> bytes) {

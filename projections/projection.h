@@ -57,6 +57,10 @@ class projection {
   public:
     virtual ~projection() = default;
     virtual std::string_view name() const noexcept = 0;
+    // Whether the view as of any earlier point is read from a later checkpoint of it (an
+    // append-only view: history, history_as_of.h), so that point-in-time checkpoints of it
+    // would cost disk and never be read (point_checkpoints.h writes none).
+    virtual bool reads_earlier_points_from_checkpoint() const noexcept { return false; }
 
     // Applies a batch once. An error for a gap or a record this ordo does not know.
     std::expected<applied, std::string> apply(const durable_batch& batch,
@@ -68,8 +72,11 @@ class projection {
     // Whether the projection already holds a command past the point.
     bool past(const stop_point& stop) const noexcept;
 
-    // Checkpoint bytes: the place, then the view's state.
+    // Checkpoint bytes: the place (place_words words), then the view's state.
     void encode(state_writer& out) const;
+    static constexpr std::size_t place_words = 8;
+    // The journal position a state's bytes (encode) record, without decoding the view.
+    static std::optional<journal::journal_position> position_in(std::span<const std::byte> state);
     // False when the bytes are not a state of this projection (nothing is kept then).
     bool decode(std::span<const std::byte> bytes);
     // Back to the empty state at position 0.

@@ -99,7 +99,8 @@ TEST_CASE("query --until: from point-in-time checkpoints, equal to state --until
         CHECK(points[i] >= 500 * (i + 1));
         CHECK(points[i] < 500 * (i + 2));
     }
-    for (const char* view : {"customers", "history", "sales"}) CHECK(points_of(d, view) == points);
+    for (const char* view : {"customers", "sales"}) CHECK(points_of(d, view) == points);
+    CHECK(points_of(d, "history").empty());  // read from its current checkpoint instead
 
     const json all = json::parse(ok({"state", "--data", d}).out);
     REQUIRE(!all["conferences"].empty());
@@ -131,9 +132,12 @@ TEST_CASE("query --until: from point-in-time checkpoints, equal to state --until
             const run_result fast = ok(args);
             args.push_back("--no-checkpoint");
             CHECK(fast.out == ok(args).out);
-            // Used, or passed over with a note when it is larger than the journal before
-            // it is worth (history's view is about as large as the journal).
-            if (from != 0) {
+            // History reads every point before its checkpoint from it (history_as_of.h);
+            // the others start from a point-in-time checkpoint, or pass over one that is
+            // larger than the journal before it is worth.
+            if (q[0] == "history") {
+                CHECK(fast.err.find("from the checkpoint's entries") != std::string::npos);
+            } else if (from != 0) {
                 CHECK((fast.err.find(note_for(from)) != std::string::npos ||
                        fast.err.find("passing over point-in-time checkpoint") != std::string::npos));
             }
@@ -176,12 +180,14 @@ TEST_CASE("follow --checkpoint-keep: the newest K per view; --checkpoint-every 0
     write_history(dir, d, commands);
     ok({"follow", "--data", d, "--exit-at-end", "--checkpoint-every", "500", "--checkpoint-keep",
         "2"});
-    const std::vector<std::uint64_t> kept = points_of(d, "history");
+    const std::vector<std::uint64_t> kept = points_of(d, "availability");
     REQUIRE(kept.size() == 2);
     CHECK(kept[1] >= 3000);
     CHECK(kept[0] >= 2500);
     CHECK(kept[0] < 3000);
-    for (const char* view : {"availability", "customers", "sales"}) CHECK(points_of(d, view) == kept);
+    for (const char* view : {"customers", "sales"}) CHECK(points_of(d, view) == kept);
+    // History reads any earlier point from its current checkpoint: it keeps none.
+    CHECK(points_of(d, "history").empty());
     // A point older than the oldest kept one replays from the start, still exact.
     const run_result early = ok({"query", "availability", "--data", d, "--until-command", "900"});
     CHECK(early.err.find("from checkpoint at command") == std::string::npos);
@@ -189,7 +195,7 @@ TEST_CASE("follow --checkpoint-keep: the newest K per view; --checkpoint-every 0
 
     fs::remove_all(fs::path(d) / "projections");
     ok({"follow", "--data", d, "--exit-at-end", "--checkpoint-every", "0"});
-    CHECK(points_of(d, "history").empty());
+    CHECK(points_of(d, "availability").empty());
     CHECK(run_ordo({"follow", "--data", d, "--checkpoint-keep", "0"}).exit_status == 2);
     const run_result help = ok({"follow", "--help"});
     CHECK(help.out.find("--checkpoint-every") != std::string::npos);

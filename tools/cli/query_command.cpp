@@ -15,6 +15,7 @@
 #include "projections/checkpoint.h"
 #include "projections/customers.h"
 #include "projections/history.h"
+#include "projections/history_as_of.h"
 #include "projections/sales.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/report_error.h"
@@ -111,14 +112,34 @@ int history_query(const query_flags& flags) {
         return report_error("query history", "name one stream: --reservation ID or --conference ID",
                             exit_usage);
     }
-    projections::history view;
-    if (auto stopped = bring_up(flags, view, "query history")) return *stopped;
     const bool by_conference = flags.conference != 0;
-    const std::vector<projections::history_entry> entries =
-        by_conference ? view.of_conference(flags.conference)
-                      : view.of_reservation(flags.reservation);
+    const projections::history_stream stream{
+        .by = by_conference ? projections::history_stream::kind::conference
+                            : projections::history_stream::kind::reservation,
+        .id = by_conference ? flags.conference : flags.reservation};
+    // As of a point the checkpoint is past: read from it (history_as_of.h), else bring the
+    // view up to the point.
+    std::optional<std::vector<projections::history_entry>> entries;
+    if (const auto stop = stop_of(flags.until); stop && !flags.no_checkpoint) {
+        if (!std::filesystem::is_directory(flags.data)) {
+            return report_error("query history", "--data " + flags.data + " is not a directory",
+                                exit_usage);
+        }
+        if (auto unsettled = wait_for_exited_writer(flags.data)) {
+            return report_error("query history", unsettled->message, unsettled->exit_status);
+        }
+        std::vector<std::string> notes;
+        entries = projections::history_as_of_checkpoint(flags.data, stream, *stop, notes);
+        for (const std::string& note : notes) fmt::print(stderr, "ordo query history: {}\n", note);
+        if (entries) fmt::print(stderr, "ordo query history: from the checkpoint's entries\n");
+    }
+    if (!entries) {
+        projections::history view;
+        if (auto stopped = bring_up(flags, view, "query history")) return *stopped;
+        entries = view.of_stream(stream);
+    }
     std::string out;
-    for (const projections::history_entry& entry : entries) {
+    for (const projections::history_entry& entry : *entries) {
         out += history_line(entry, by_conference);
         out += '\n';
     }
