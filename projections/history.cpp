@@ -1,11 +1,16 @@
 #include "projections/history.h"
 
-#include <algorithm>
 
 #include "base/assert.h"
 
 namespace ordo::projections {
 namespace {
+
+bool in_stream(const history_stream& stream, std::uint64_t reservation,
+               std::uint64_t conference) noexcept {
+    return (stream.by == history_stream::kind::reservation ? reservation : conference) ==
+           stream.id;
+}
 
 history_entry accepted_entry(const event_context& at, engine::op kind, std::uint64_t reservation) {
     return history_entry{.command = at.command,
@@ -17,86 +22,49 @@ history_entry accepted_entry(const event_context& at, engine::op kind, std::uint
 
 }  // namespace
 
-template <class Next>
-std::vector<history_entry> history::walk(std::uint32_t latest, Next next) const {
+std::vector<history_entry> history::of(const history_stream& stream) const {
     std::vector<history_entry> out;
-    for (std::uint32_t at = latest; at != no_entry;) {
-        ORDO_ASSERT(at < entries_.size());
-        const stored_entry& e = entries_[at];
+    if (stream.id == 0) return out;  // ids start at 1: no stream is named 0
+    for (const stored_entry& e : entries_) {
+        if (!in_stream(stream, e.reservation, e.conference)) continue;
         out.push_back(history_entry{.command = e.command,
                                     .t_ms = e.t_ms,
                                     .reservation = e.reservation,
                                     .op = e.op,
                                     .result = e.result});
-        const std::uint32_t previous = next(e);
-        ORDO_ASSERT(previous == no_entry || previous < at);  // links point back in history
-        at = previous;
     }
-    std::reverse(out.begin(), out.end());
     return out;
 }
 
 std::vector<history_entry> history::of_reservation(std::uint64_t reservation) const {
-    const reservation_stream* stream = reservations_.find(reservation);
-    return walk(stream == nullptr ? no_entry : stream->latest,
-                [](const stored_entry& e) { return e.previous_of_reservation; });
+    return of(history_stream{.by = history_stream::kind::reservation, .id = reservation});
 }
 
 std::vector<history_entry> history::of_conference(std::uint64_t conference) const {
-    const std::uint32_t* number = conference_numbers_.find(conference);
-    return walk(number == nullptr ? no_entry : conferences_[*number].latest,
-                [](const stored_entry& e) { return e.previous_of_conference; });
+    return of(history_stream{.by = history_stream::kind::conference, .id = conference});
 }
 
 std::uint64_t history::conference_of(std::uint64_t reservation) const {
-    const reservation_stream* stream = reservations_.find(reservation);
-    if (stream == nullptr || stream->conference == no_conference) return 0;
-    ORDO_ASSERT(stream->conference < conferences_.size());
-    return conferences_[stream->conference].id;
-}
-
-std::uint32_t history::conference_number(std::uint64_t conference) {
-    ORDO_ASSERT(conference != 0);
-    std::uint32_t& number = conference_numbers_.find_or_insert(conference, no_conference);
-    if (number == no_conference) {
-        ORDO_ASSERT(conferences_.size() < no_conference);
-        number = static_cast<std::uint32_t>(conferences_.size());
-        conferences_.push_back(conference_stream{.id = conference});
-    }
-    return number;
+    const std::uint64_t* conference = held_.find(reservation);
+    return conference == nullptr ? 0 : *conference;
 }
 
 void history::record(std::uint64_t conference, const history_entry& entry) {
     ORDO_ASSERT(entries_.size() < history_entries_max);
     if (!entries_.empty()) ORDO_ASSERT(entries_.back().command <= entry.command);
-    const auto number = static_cast<std::uint32_t>(entries_.size());
-    stored_entry stored{.command = entry.command,
-                        .t_ms = entry.t_ms,
-                        .reservation = entry.reservation,
-                        .conference = conference,
-                        .op = entry.op,
-                        .result = entry.result};
-    const std::uint32_t conference_at =
-        conference == 0 ? no_conference : conference_number(conference);
-    if (entry.reservation != 0) {
-        reservation_stream& stream = reservations_.find_or_insert(entry.reservation, {});
-        stored.previous_of_reservation = stream.latest;
-        stream.latest = number;
-        // A reserve accepted names the reservation's conference for good.
-        const bool held = entry.op == static_cast<std::uint8_t>(engine::op::reserve) &&
-                          entry.result == engine::outcome::accepted;
-        if (held) {
-            ORDO_ASSERT(stream.conference == no_conference);  // ids are held once
-            ORDO_ASSERT(conference_at != no_conference);
-            stream.conference = conference_at;
-        }
+    // A reserve accepted names the reservation's conference for good.
+    const bool held = entry.op == static_cast<std::uint8_t>(engine::op::reserve) &&
+                      entry.result == engine::outcome::accepted;
+    if (held) {
+        ORDO_ASSERT(conference != 0);
+        held_.insert(entry.reservation, conference);  // asserts: ids are held once
     }
-    if (conference_at != no_conference) {
-        conference_stream& stream = conferences_[conference_at];
-        stored.previous_of_conference = stream.latest;
-        stream.latest = number;
-    }
-    entries_.push_back(stored);
+    entries_.push_back(stored_entry{.command = entry.command,
+                                    .t_ms = entry.t_ms,
+                                    .reservation = entry.reservation,
+                                    .conference = conference,
+                                    .op = entry.op,
+                                    .result = entry.result});
 }
 
 void history::on_conference_created(const event_context& at, const engine::conference_created_v1& e,
@@ -152,8 +120,7 @@ void history::on_closed(const event_context& at, const engine::conference_closed
 }
 
 void history::encode_view(state_writer& out) const {
-    // The entries in history order, each once; the links and indexes are rebuilt on
-    // decoding by recording them again.
+    // The entries in history order; the index of held reservations is rebuilt on decoding.
     out.reserve_words(1 + entries_.size() * 5);
     out.u64(entries_.size());
     for (const stored_entry& e : entries_) {
@@ -174,7 +141,6 @@ std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const 
     for (std::size_t i = 0; i < place_words; i++) in.u64(place);
     std::uint64_t count = 0;
     if (!in.count(count, 5) || count > history_entries_max) return std::nullopt;
-    const bool by_reservation = stream.by == history_stream::kind::reservation;
     const bool by_commands = stop.by == stop_point::kind::commands;
     std::vector<history_entry> found;
     std::uint64_t last_command = 0;
@@ -190,7 +156,7 @@ std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const 
         if (e.command < last_command) return std::nullopt;  // not in history order
         last_command = e.command;
         if ((by_commands ? e.command : e.t_ms) > stop.value) break;  // the rest is later
-        if ((by_reservation ? e.reservation : conference) != stream.id) continue;
+        if (!in_stream(stream, e.reservation, conference)) continue;
         const std::uint64_t op = kinds & 0xff;
         const std::uint64_t result = kinds >> 8;
         if (op > engine::op_max || result >= engine::outcome_count) return std::nullopt;
@@ -206,15 +172,15 @@ bool history::decode_view(state_reader& in) {
     std::uint64_t count = 0;
     if (!in.count(count, 5) || count > history_entries_max) return false;
     entries_.reserve(count);
-    // Each entry re-records itself in the index of random ids, which misses cache as applying
-    // does: prefetch the slot of the reservation an entry some entries ahead names (its
-    // third word), as apply() does (without it decoding ran at a third of replay's speed).
+    // A held reservation's entry is indexed again, which misses cache as applying does:
+    // prefetch the slot of the reservation an entry some entries ahead names (its third
+    // word), as apply() does.
     constexpr std::size_t entry_words = 5;
     constexpr std::size_t prefetch_entries_ahead = 16;
     for (std::uint64_t i = 0; i < count; i++) {
         if (const std::uint64_t ahead = in.peek_u64(prefetch_entries_ahead * entry_words + 2);
             ahead != 0) {
-            reservations_.prefetch(ahead);
+            held_.prefetch(ahead);
         }
         history_entry e;
         std::uint64_t conference = 0;
@@ -243,9 +209,7 @@ bool history::decode_view(state_reader& in) {
 void history::clear_view() {
     entries_.clear();
     entries_.shrink_to_fit();
-    reservations_.clear();
-    conferences_.clear();
-    conference_numbers_.clear();
+    held_.clear();
 }
 
 }  // namespace ordo::projections
