@@ -2,10 +2,12 @@
 // across processes, where it cannot): a follower (projections::follower) polling a data
 // directory while a live engine writes it through the real stack (sequencer -> journal_sink
 // -> journal::writer keeping DIR/manifest and the durable-end hint DIR/durable_end, 1 MiB
-// segments so that it rolls over many times) never meets a torn or unsynced batch: every
-// poll succeeds, several of them apply batches while the writer runs, and the follower ends
-// at the writer's exact end with views identical to a fresh follower's opened after the
-// writer closed, its availability equal to the engine's own aggregates.
+// segments so that it rolls over many times) never meets a torn batch: every poll succeeds
+// and reaches the durable end it read (a hint published before its batch was written fails
+// here), several of them apply batches while the writer runs, and it ends at the writer's
+// exact end with views identical to a fresh follower's opened after the writer closed, its
+// availability equal to the engine's own aggregates. A durable end named after the write
+// but before its sync would pass: only a crash tells those apart (the drills' part).
 // What TSan watches here is the memory the threads share in the process (the writer's
 // manifest keeper and segment preparer, the sequencer, the follower); the segment files
 // (written by the kernel) and DIR/durable_end (a page each side maps on its own) are outside
@@ -171,11 +173,20 @@ bool poll_once(projections::follower& f, bool writing, follow_report& report) {
         return false;
     }
     report.batches += polled->batches;
+    // A poll reads every batch up to the durable end it read (the manifest's or the hint's):
+    // one that stops short met a batch called durable that is not whole in the files, which
+    // the reader's checksums turn into a quiet early end rather than an error.
+    if (f.next_batch_number() < polled->durable_batches) {
+        report.failure = "poll " + std::to_string(report.polls) + " stopped at batch " +
+                         std::to_string(f.next_batch_number()) + ", short of the durable end " +
+                         std::to_string(polled->durable_batches) + " it read";
+        return false;
+    }
     if (writing && polled->batches > 0) report.polls_applying_while_writing++;
     if (polled->batches == 0) {
-        // Nothing new: wait for the writer's next durable end (its hint's futex, bounded),
-        // or only yield before the hint exists (the manifest alone then says more).
-        if (f.hint() != nullptr && f.hint_used_ever()) {
+        // Nothing new: wait for the writer's next durable end (its hint's futex, bounded:
+        // the manifest may say more than the hint), or only yield before a poll found it.
+        if (f.hint() != nullptr) {
             f.hint()->wait_past(f.next_batch_number(), idle_wait_us_max);
         } else {
             std::this_thread::yield();
