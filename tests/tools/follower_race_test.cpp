@@ -44,7 +44,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace ordo;
 
-// Sized so that Release runs in about two seconds and TSan well under a minute on 2 cores,
+// Sized so that Release runs in a second or two and TSan well under a minute on 2 cores,
 // while the journal spans about fifty 1 MiB segments; and past the follower's catch-up
 // threshold (parallel_backlog_records_min), so that the fresh follower's single poll runs
 // the views on two threads under TSan too.
