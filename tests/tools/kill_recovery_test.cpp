@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "engine/process.h"
+#include "tools/drill/workload_file.h"
 #include "tools/simulate/load_generator.h"
 #include "tools/state_json.h"
 
@@ -38,36 +39,6 @@ namespace fs = std::filesystem;
 using namespace ordo;
 
 namespace {
-
-std::string command_json(const engine::command& c) {
-    nlohmann::ordered_json j = {{"op", engine::op_name(c.kind)}, {"t", c.t_ms}};
-    auto seats = [&] {
-        nlohmann::ordered_json s = nlohmann::ordered_json::object();
-        for (std::uint32_t i = 0; i < c.item_count; i++) {
-            s[std::to_string(c.items[i].seat_type)] = c.items[i].quantity;
-        }
-        return s;
-    };
-    switch (c.kind) {
-        case engine::op::create_conference:
-            j.update({{"conference", c.conference}, {"seats", seats()}, {"hold_ttl_ms", c.hold_ttl_ms}});
-            break;
-        case engine::op::add_seats:
-        case engine::op::remove_seats:
-            j.update({{"conference", c.conference}, {"seat_type", c.items[0].seat_type},
-                      {"quantity", c.items[0].quantity}});
-            break;
-        case engine::op::reserve:
-            j.update({{"conference", c.conference}, {"reservation", c.reservation},
-                      {"customer", c.customer}, {"seats", seats()}});
-            break;
-        case engine::op::confirm:
-        case engine::op::cancel: j["reservation"] = c.reservation; break;
-        case engine::op::tick: break;
-        case engine::op::close_conference: j["conference"] = c.conference; break;
-    }
-    return j.dump();
-}
 
 // The reference: the same commands decided in-process, one at a time.
 struct reference_run {
@@ -175,7 +146,9 @@ TEST_CASE("kill -9 at random moments loses no reported result and recovers exact
         const fs::path workload = dir / "workload.jsonl";
         {
             std::ofstream out(workload);
-            for (std::uint64_t k = done; k < commands.size(); k++) out << command_json(commands[k]) << '\n';
+            for (std::uint64_t k = done; k < commands.size(); k++) {
+                out << tools::drill::command_json_line(commands[k]) << '\n';
+            }
         }
         const fs::path results = dir / "results.jsonl";
         fs::remove(results);  // the wait below must see this run's results, not the last
