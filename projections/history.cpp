@@ -6,6 +6,26 @@
 namespace ordo::projections {
 namespace {
 
+// An entry's words in a checkpoint (encode_view): command, time, reservation, conference,
+// op | outcome << 8.
+constexpr std::size_t entry_words = 5;
+
+// Reads one entry; false when the bytes ran out or it names no op or outcome.
+bool read_entry(state_reader& in, history_entry& e, std::uint64_t& conference) noexcept {
+    std::uint64_t kinds = 0;
+    in.u64(e.command);
+    in.u64(e.t_ms);
+    in.u64(e.reservation);
+    in.u64(conference);
+    if (!in.u64(kinds)) return false;
+    const std::uint64_t op = kinds & 0xff;
+    const std::uint64_t result = kinds >> 8;
+    if (op > engine::op_max || result >= engine::outcome_count) return false;
+    e.op = static_cast<std::uint8_t>(op);
+    e.result = static_cast<engine::outcome>(result);
+    return true;
+}
+
 bool in_stream(const history_stream& stream, std::uint64_t reservation,
                std::uint64_t conference) noexcept {
     return (stream.by == history_stream::kind::reservation ? reservation : conference) ==
@@ -121,7 +141,7 @@ void history::on_closed(const event_context& at, const engine::conference_closed
 
 void history::encode_view(state_writer& out) const {
     // The entries in history order; the index of held reservations is rebuilt on decoding.
-    out.reserve_words(1 + entries_.size() * 5);
+    out.reserve_words(1 + entries_.size() * entry_words);
     out.u64(entries_.size());
     for (const stored_entry& e : entries_) {
         out.u64(e.command);
@@ -140,29 +160,18 @@ std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const 
     std::uint64_t place = 0;
     for (std::size_t i = 0; i < place_words; i++) in.u64(place);
     std::uint64_t count = 0;
-    if (!in.count(count, 5) || count > history_entries_max) return std::nullopt;
+    if (!in.count(count, entry_words) || count > history_entries_max) return std::nullopt;
     const bool by_commands = stop.by == stop_point::kind::commands;
     std::vector<history_entry> found;
     std::uint64_t last_command = 0;
     for (std::uint64_t i = 0; i < count; i++) {
         history_entry e;
         std::uint64_t conference = 0;
-        std::uint64_t kinds = 0;
-        in.u64(e.command);
-        in.u64(e.t_ms);
-        in.u64(e.reservation);
-        in.u64(conference);
-        if (!in.u64(kinds)) return std::nullopt;
+        if (!read_entry(in, e, conference)) return std::nullopt;
         if (e.command < last_command) return std::nullopt;  // not in history order
         last_command = e.command;
         if ((by_commands ? e.command : e.t_ms) > stop.value) break;  // the rest is later
-        if (!in_stream(stream, e.reservation, conference)) continue;
-        const std::uint64_t op = kinds & 0xff;
-        const std::uint64_t result = kinds >> 8;
-        if (op > engine::op_max || result >= engine::outcome_count) return std::nullopt;
-        e.op = static_cast<std::uint8_t>(op);
-        e.result = static_cast<engine::outcome>(result);
-        found.push_back(e);
+        if (in_stream(stream, e.reservation, conference)) found.push_back(e);
     }
     if (!in.ok()) return std::nullopt;
     return found;
@@ -170,12 +179,11 @@ std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const 
 
 bool history::decode_view(state_reader& in) {
     std::uint64_t count = 0;
-    if (!in.count(count, 5) || count > history_entries_max) return false;
+    if (!in.count(count, entry_words) || count > history_entries_max) return false;
     entries_.reserve(count);
     // A held reservation's entry is indexed again, which misses cache as applying does:
     // prefetch the slot of the reservation an entry some entries ahead names (its third
     // word), as apply() does.
-    constexpr std::size_t entry_words = 5;
     constexpr std::size_t prefetch_entries_ahead = 16;
     for (std::uint64_t i = 0; i < count; i++) {
         if (const std::uint64_t ahead = in.peek_u64(prefetch_entries_ahead * entry_words + 2);
@@ -184,17 +192,7 @@ bool history::decode_view(state_reader& in) {
         }
         history_entry e;
         std::uint64_t conference = 0;
-        std::uint64_t kinds = 0;
-        in.u64(e.command);
-        in.u64(e.t_ms);
-        in.u64(e.reservation);
-        in.u64(conference);
-        if (!in.u64(kinds)) return false;
-        const std::uint64_t op = kinds & 0xff;
-        const std::uint64_t result = kinds >> 8;
-        if (op > engine::op_max || result >= engine::outcome_count) return false;
-        e.op = static_cast<std::uint8_t>(op);
-        e.result = static_cast<engine::outcome>(result);
+        if (!read_entry(in, e, conference)) return false;
         if (!entries_.empty() && entries_.back().command > e.command) return false;
         const bool held = e.op == static_cast<std::uint8_t>(engine::op::reserve) &&
                           e.result == engine::outcome::accepted;

@@ -195,7 +195,7 @@ void projection::encode(state_writer& out) const {
     out.u64(position_.previous_header_checksum.high);
     out.u64(commands_);
     out.u64(now_ms_);
-    static_assert(place_words == 8, "the eight words above");
+    static_assert(place_words == position_words + 2, "the words above");
     encode_view(out);
 }
 
@@ -216,19 +216,15 @@ std::optional<journal::journal_position> projection::position_in(std::span<const
 
 bool projection::decode(std::span<const std::byte> bytes) {
     reset();
+    const auto position = position_in(bytes);
+    if (!position) return false;
+    position_ = *position;
     state_reader in(bytes);
-    std::uint64_t segment_index = 0;
-    in.u64(position_.next_batch_number);
-    in.u64(position_.next_sequence);
-    in.u64(segment_index);
-    in.u64(position_.segment_offset);
-    in.u64(position_.previous_header_checksum.low);
-    in.u64(position_.previous_header_checksum.high);
+    std::uint64_t skipped = 0;
+    for (std::size_t i = 0; i < position_words; i++) in.u64(skipped);
     in.u64(commands_);
     in.u64(now_ms_);
-    position_.segment_index = static_cast<std::uint32_t>(segment_index);
-    const bool decoded =
-        in.ok() && segment_index <= UINT32_MAX && decode_view(in) && in.ok() && in.at_end();
+    const bool decoded = in.ok() && decode_view(in) && in.ok() && in.at_end();
     if (!decoded) reset();
     return decoded;
 }

@@ -74,6 +74,7 @@ class projection {
 
     // Checkpoint bytes: the place (place_words words), then the view's state.
     void encode(state_writer& out) const;
+    static constexpr std::size_t position_words = 6;  // the place's first words
     static constexpr std::size_t place_words = 8;
     // The journal position a state's bytes (encode) record, without decoding the view.
     static std::optional<journal::journal_position> position_in(std::span<const std::byte> state);
