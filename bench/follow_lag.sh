@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# A follower's lag behind a writer at a fixed rate (bench/RESULTS.md, "A follower beside the
+# writer"): `ordo simulate --rate R --seconds S --durability fdatasync --data D` with `ordo
+# follow --data D --json` started as soon as D/manifest exists and stopped (SIGTERM) 1 s
+# after the writer ended. Prints the writer's and the follower's JSON summaries.
+# Usage: bench/follow_lag.sh [BUILD_DIR] [RATE] [SECONDS]   (defaults: build 1000000 20)
+set -euo pipefail
+B=${1:-build}
+rate=${2:-1000000}
+seconds=${3:-20}
+ordo="$B/tools/ordo"
+data=$(mktemp -d "${TMPDIR:-/tmp}/ordo-lag-XXXXXX")
+trap 'rm -rf "$data"' EXIT
+echo "== $(date -u) commit $(git rev-parse --short HEAD 2>/dev/null) load: $(uptime)"
+"$ordo" simulate --rate "$rate" --seconds "$seconds" --durability fdatasync --data "$data/d" \
+  --json > "$data/writer.json" 2>/dev/null &
+writer=$!
+until [ -e "$data/d/manifest" ]; do sleep 0.001; done
+"$ordo" follow --data "$data/d" --json > "$data/follower.json" 2>/dev/null &
+follower=$!
+wait "$writer"
+sleep 1
+kill -TERM "$follower"
+wait "$follower" || true
+echo "writer: $(cat "$data/writer.json")"
+echo "follower: $(cat "$data/follower.json")"
