@@ -323,7 +323,8 @@ std::expected<sqlite_poll_result, std::string> sqlite_export::poll(
     const std::filesystem::path& data_dir) {
     ORDO_ASSERT(!poisoned_);
     ORDO_ASSERT(!in_transaction_);
-    auto source = journal_source::open(data_dir, position());
+    if (!hint_) hint_ = journal::durable_hint_view::open(data_dir);
+    auto source = journal_source::open(data_dir, position(), hint_ ? &*hint_ : nullptr);
     if (!source) return std::unexpected(source.error());
     sqlite_poll_result result{.durable_batches = source->durable_batches()};
     std::uint64_t records_in_transaction = 0;

@@ -28,12 +28,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "journal/durable_hint.h"
 #include "projections/projection.h"
 #include "projections/sqlite_database.h"
 
@@ -72,7 +74,9 @@ class sqlite_export final : public projection {
     // another directory (its first batch differs) or ahead of DIR's durable end.
     std::expected<void, std::string> check_continues(const std::filesystem::path& data_dir);
     // Exports the durable batches of DIR after the position in one transaction: all of
-    // them, or the first transaction_records_max records' worth (then `more` is set).
+    // them, or the first transaction_records_max records' worth (then `more` is set). The
+    // durable end is the manifest's, or the writer's DIR/durable_end hint when it is
+    // further (journal_source.h), as for `ordo follow`'s projections.
     std::expected<sqlite_poll_result, std::string> poll(const std::filesystem::path& data_dir);
 
     // Rows inserted or updated so far (a row updated twice counts twice).
@@ -147,6 +151,7 @@ class sqlite_export final : public projection {
     sqlite_database db_;  // declared before the statements: they are finalized first
     std::filesystem::path file_;
     sqlite_export_options options_;
+    std::optional<journal::durable_hint_view> hint_;  // DIR/durable_end, once a writer made it
     sqlite_statement begin_;
     sqlite_statement commit_;
     sqlite_statement rollback_;
