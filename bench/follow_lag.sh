@@ -16,7 +16,7 @@ echo "== $(date -u) commit $(git rev-parse --short HEAD 2>/dev/null) load: $(upt
   --json > "$data/writer.json" 2>/dev/null &
 writer=$!
 until [ -e "$data/d/manifest" ]; do sleep 0.001; done
-"$ordo" follow --data "$data/d" --json > "$data/follower.json" 2>/dev/null &
+${FOLLOW_PREFIX:-} "$ordo" follow --data "$data/d" --json > "$data/follower.json" 2>/dev/null &
 follower=$!
 wait "$writer"
 sleep 1
