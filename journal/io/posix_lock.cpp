@@ -127,7 +127,9 @@ std::expected<file_lock, journal_error> posix_lock_file(const std::filesystem::p
 std::expected<void, journal_error> posix_wait_for_exited_holder(const std::filesystem::path& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == ENOENT) return {};  // no writer ever ran here
+        // No writer ever ran here; or the lock file is not ours to read (another user's
+        // umask): the reader cannot tell, and reads as it always could, without waiting.
+        if (errno == ENOENT || errno == EACCES) return {};
         return std::unexpected(error_from_errno(errno, path, 0, "open lock file"));
     }
     // A live writer's name is taken at its word without touching the lock: a reader never
