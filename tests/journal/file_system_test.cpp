@@ -4,7 +4,12 @@
 // excludes a second holder (real flock and simulated) and names the first; snapshots go
 // through the same layer.
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <chrono>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -181,4 +186,54 @@ TEST_CASE("snapshots are written and pruned through the durable file layer") {
     names = disk.list_dir("/data/snapshots");
     REQUIRE(names.has_value());
     REQUIRE(*names == std::vector<std::string>{"snapshot-00000000000000000030.snap"});
+}
+
+TEST_CASE("a lock kept after its holder exited is waited for, by the next holder and by readers") {
+    // Proves the exited-holder rule (journal/io/posix_lock.h) without io_uring: a child takes
+    // the lock naming itself, hands its open file to a grandchild (as a ring keeps it after a
+    // kill) and exits. Then the lock is held but its named holder is gone: the next holder
+    // and a reader wait (they have not returned while the grandchild keeps it) and go on
+    // once it lets go; a live holder is still refused at once.
+    temp_dir tmp;
+    const std::filesystem::path lock = tmp.path() / "ordo.lock";
+    int release[2];
+    REQUIRE(::pipe(release) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::close(release[1]);
+        auto taken = io::real_file_system().lock_file(lock, "pid " + std::to_string(::getpid()) +
+                                                                " (exited holder)");
+        if (!taken) ::_exit(1);
+        if (::fork() == 0) {  // the grandchild keeps the open file until the pipe closes
+            char byte = 0;
+            while (::read(release[0], &byte, 1) > 0) {
+            }
+            ::_exit(0);
+        }
+        ::_exit(0);  // the named holder exits; its copy of the open file goes
+    }
+    ::close(release[0]);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+
+    auto next = std::async(std::launch::async, [&] {
+        return io::real_file_system().lock_file(lock, "pid 1 (next)");
+    });
+    auto reader = std::async(std::launch::async,
+                             [&] { return io::real_file_system().wait_for_exited_holder(lock); });
+    // Neither returns while the lock is kept (up to exited_holder_wait_ms).
+    REQUIRE(next.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);
+    REQUIRE(reader.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    ::close(release[1]);  // the grandchild lets go
+    auto taken = next.get();
+    REQUIRE(taken.has_value());
+    REQUIRE(reader.get().has_value());
+    // Now its holder (pid 1) runs: a second writer is refused at once, a reader does not wait.
+    auto second = io::real_file_system().lock_file(lock, "pid 2 (second)");
+    REQUIRE_FALSE(second.has_value());
+    REQUIRE(second.error().detail == "held by pid 1 (next)");
+    REQUIRE(io::real_file_system().wait_for_exited_holder(lock).has_value());
 }
