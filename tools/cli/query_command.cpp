@@ -117,10 +117,10 @@ int history_query(const query_flags& flags) {
         .by = by_conference ? projections::history_stream::kind::conference
                             : projections::history_stream::kind::reservation,
         .id = by_conference ? flags.conference : flags.reservation};
-    // As of a point the checkpoint is past: read from it (history_as_of.h), else bring the
-    // view up to the point.
+    // From the checkpoint's entries when it can answer (history_as_of.h), else from a view
+    // brought up to the point or the durable end.
     std::optional<std::vector<projections::history_entry>> entries;
-    if (const auto stop = stop_of(flags.until); stop && !flags.no_checkpoint) {
+    if (!flags.no_checkpoint) {
         if (!std::filesystem::is_directory(flags.data)) {
             return report_error("query history", "--data " + flags.data + " is not a directory",
                                 exit_usage);
@@ -128,10 +128,12 @@ int history_query(const query_flags& flags) {
         if (auto unsettled = wait_for_exited_writer(flags.data)) {
             return report_error("query history", unsettled->message, unsettled->exit_status);
         }
+        const auto stop = stop_of(flags.until);
         std::vector<std::string> notes;
-        entries = projections::history_as_of_checkpoint(flags.data, stream, *stop, notes);
+        entries = projections::history_as_of_checkpoint(flags.data, stream,
+                                                        stop ? &*stop : nullptr, notes);
         for (const std::string& note : notes) fmt::print(stderr, "ordo query history: {}\n", note);
-        if (entries) fmt::print(stderr, "ordo query history: from the checkpoint's entries\n");
+        if (entries && stop) fmt::print(stderr, "ordo query history: from the checkpoint's entries\n");
     }
     if (!entries) {
         projections::history view;
