@@ -42,7 +42,7 @@ history_entry accepted_entry(const event_context& at, engine::op kind, std::uint
 
 }  // namespace
 
-std::vector<history_entry> history::of(const history_stream& stream) const {
+std::vector<history_entry> history::of_stream(const history_stream& stream) const {
     std::vector<history_entry> out;
     if (stream.id == 0) return out;  // ids start at 1: no stream is named 0
     for (const stored_entry& e : entries_) {
@@ -57,11 +57,11 @@ std::vector<history_entry> history::of(const history_stream& stream) const {
 }
 
 std::vector<history_entry> history::of_reservation(std::uint64_t reservation) const {
-    return of(history_stream{.by = history_stream::kind::reservation, .id = reservation});
+    return of_stream(history_stream{.by = history_stream::kind::reservation, .id = reservation});
 }
 
 std::vector<history_entry> history::of_conference(std::uint64_t conference) const {
-    return of(history_stream{.by = history_stream::kind::conference, .id = conference});
+    return of_stream(history_stream{.by = history_stream::kind::conference, .id = conference});
 }
 
 std::uint64_t history::conference_of(std::uint64_t reservation) const {

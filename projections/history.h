@@ -52,7 +52,7 @@ class history final : public projection {
     // A stream's entries in history order (one pass over every entry).
     std::vector<history_entry> of_reservation(std::uint64_t reservation) const;
     std::vector<history_entry> of_conference(std::uint64_t conference) const;
-    std::vector<history_entry> of_stream(const history_stream& stream) const { return of(stream); }
+    std::vector<history_entry> of_stream(const history_stream& stream) const;
 
     // Time travel without building the view: a stream as of `stop`, read straight from
     // `state`, the bytes of a checkpoint of this view (projection::encode) that is past the
@@ -97,7 +97,6 @@ class history final : public projection {
     // Appends the entry; a reserve accepted also indexes its reservation's conference.
     void record(std::uint64_t conference, const history_entry& entry);
     std::uint64_t conference_of(std::uint64_t reservation) const;
-    std::vector<history_entry> of(const history_stream& stream) const;
 
     big_vector<stored_entry> entries_;   // every entry, in history order (append-only)
     flat_index<std::uint64_t> held_;     // held reservation -> its conference

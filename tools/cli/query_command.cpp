@@ -49,16 +49,23 @@ std::optional<projections::stop_point> stop_of(const until_flags& until) {
     return std::nullopt;
 }
 
-// Brings `view` up to the point the flags ask for. Returns an exit status when the query
-// must stop (the error already printed), nullopt when the view is ready.
-std::optional<int> bring_up(const query_flags& flags, projections::projection& view,
-                            const std::string& command) {
+// DIR is a directory and no exited writer's writes are still landing in it
+// (wait_for_exited_writer). Returns an exit status when the query must stop.
+std::optional<int> ready_to_read(const query_flags& flags, const std::string& command) {
     if (!std::filesystem::is_directory(flags.data)) {
         return report_error(command, "--data " + flags.data + " is not a directory", exit_usage);
     }
     if (auto unsettled = wait_for_exited_writer(flags.data)) {
         return report_error(command, unsettled->message, unsettled->exit_status);
     }
+    return std::nullopt;
+}
+
+// Brings `view` up to the point the flags ask for, once ready_to_read() passed. Returns an
+// exit status when the query must stop (the error already printed), nullopt when the view is
+// ready.
+std::optional<int> catch_up_view(const query_flags& flags, projections::projection& view,
+                                 const std::string& command) {
     const auto stop = stop_of(flags.until);
     auto caught =
         projections::catch_up(flags.data, view,
@@ -84,6 +91,13 @@ std::optional<int> bring_up(const query_flags& flags, projections::projection& v
         }
     }
     return std::nullopt;
+}
+
+// Both, for the views that always answer from a view.
+std::optional<int> bring_up(const query_flags& flags, projections::projection& view,
+                            const std::string& command) {
+    if (auto stopped = ready_to_read(flags, command)) return stopped;
+    return catch_up_view(flags, view, command);
 }
 
 int availability_query(const query_flags& flags) {
@@ -119,15 +133,9 @@ int history_query(const query_flags& flags) {
         .id = by_conference ? flags.conference : flags.reservation};
     // From the checkpoint's entries when it can answer (history_as_of.h), else from a view
     // brought up to the point or the durable end.
+    if (auto stopped = ready_to_read(flags, "query history")) return *stopped;
     std::optional<std::vector<projections::history_entry>> entries;
     if (!flags.no_checkpoint) {
-        if (!std::filesystem::is_directory(flags.data)) {
-            return report_error("query history", "--data " + flags.data + " is not a directory",
-                                exit_usage);
-        }
-        if (auto unsettled = wait_for_exited_writer(flags.data)) {
-            return report_error("query history", unsettled->message, unsettled->exit_status);
-        }
         const auto stop = stop_of(flags.until);
         std::vector<std::string> notes;
         entries = projections::history_as_of_checkpoint(flags.data, stream,
@@ -137,7 +145,7 @@ int history_query(const query_flags& flags) {
     }
     if (!entries) {
         projections::history view;
-        if (auto stopped = bring_up(flags, view, "query history")) return *stopped;
+        if (auto stopped = catch_up_view(flags, view, "query history")) return *stopped;
         entries = view.of_stream(stream);
     }
     std::string out;
