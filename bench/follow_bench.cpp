@@ -47,7 +47,10 @@ const written_journal& journal_for_bench() {
             commands = std::strtoull(overridden, nullptr, 10);
         }
         return bench::write_simulated_journal(
-            {.name = "follow_bench", .commands = commands, .segment_bytes = 64ull << 20});
+            {.name = "follow_bench",
+             .commands = commands,
+             .segment_bytes = 64ull << 20,
+             .with_manifest = true});
     }();
     return journal;
 }
@@ -90,6 +93,7 @@ double one_view_rate(const written_journal& w, projections::projection& view) {
     if (!source) std::abort();
     std::uint64_t records = 0;
     const auto start = std::chrono::steady_clock::now();
+    view.expect_records(source->records_after({}));  // as a catch-up does
     for (;;) {
         auto batch = source->next();
         if (!batch) std::abort();

@@ -3,7 +3,9 @@
 // `ordo simulate`'s market written once, buffered (so its pages stay in the page cache and the
 // benchmark times reading, not the disk), into a new temporary directory named after the
 // benchmark and the process. The tables are sized as `ordo simulate` sizes them: about half
-// the load makes a reservation.
+// the load makes a reservation. With `with_manifest` the directory is what `ordo simulate
+// --data` leaves (DIR/manifest with the exact end, the lock released), so that readers know
+// the durable end as a follower does; without it, a bare journal.
 
 #include <unistd.h>
 
@@ -11,11 +13,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/journal_sink.h"
 #include "engine/recovery.h"
 #include "engine/snapshotter.h"
+#include "journal/data_dir.h"
+#include "journal/io/file_system.h"
+#include "journal/manifest.h"
 #include "tools/simulate/simulation.h"
 
 namespace ordo::bench {
@@ -31,6 +37,7 @@ struct simulated_journal_options {
     std::uint64_t commands = 0;
     std::uint64_t segment_bytes = 1ull << 30;
     std::uint64_t snapshot_every_commands = 0;  // 0: no snapshot
+    bool with_manifest = false;
     tools::load_options load{};
 };
 
@@ -46,11 +53,32 @@ inline simulated_journal write_simulated_journal(const simulated_journal_options
         .conferences_max = 1000,
         .reservations_max = static_cast<std::uint32_t>(w.commands / 2 + 65'536)};
     auto state = std::make_unique<engine::booking_state>(w.tables);
+    // As tools/cli/open_engine.cpp opens a new directory (that code lives in the executable).
+    journal::io::file_system& files = journal::io::real_file_system();
+    journal::io::file_lock lock;
+    std::optional<journal::manifest_keeping> keeping;
+    if (how.with_manifest) {
+        auto locked = files.lock_file(journal::data_dir_layout::lock(w.dir), "bench");
+        if (!locked) std::abort();
+        lock = std::move(*locked);
+        const journal::manifest fresh{.write_count = 1,
+                                      .segment_bytes = how.segment_bytes,
+                                      .segment_count = 0,
+                                      .state = journal::manifest_state::open,
+                                      .durable_end = {},
+                                      .parameters = engine::manifest_parameters(w.tables)};
+        if (!journal::write_manifest(w.dir, fresh, files)) std::abort();
+        auto recovered = engine::recover(w.dir, w.tables);
+        if (!recovered || !recovered->manifest) std::abort();
+        keeping = journal::manifest_keeping{
+            .data_dir = w.dir, .lock = &lock, .written = *recovered->manifest};
+    }
     auto writer = journal::writer::open(
         journal::writer_options{.dir = engine::journal_dir(w.dir),
                                 .sync = journal::sync_mode::buffered,
                                 .segment_bytes = how.segment_bytes,
-                                .direct_io = false},
+                                .direct_io = false,
+                                .manifest = keeping},
         journal::journal_position{});
     if (!writer) std::abort();
     engine::journal_sink sink(std::move(*writer));
@@ -68,6 +96,7 @@ inline simulated_journal write_simulated_journal(const simulated_journal_options
     options.snapshots = snapshots.get();
     const auto result = tools::run_simulation(options, *state, sink);
     if (!result.failure.empty()) std::abort();
+    if (how.with_manifest && !sink.writer().close()) std::abort();  // the exact end
     return w;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -53,5 +54,17 @@ struct huge_page_allocator {
 
 template <class T>
 using big_vector = std::vector<T, huge_page_allocator<T>>;
+
+// Reserves room for `count` elements as a hint (projection::expect_records): when memory
+// refuses, the vector grows as elements come instead.
+template <class T>
+void reserve_hint(big_vector<T>& v, std::uint64_t count) noexcept {
+    if (count <= v.capacity() || count > v.max_size()) return;
+    try {
+        v.reserve(count);
+    } catch (const std::bad_alloc&) {
+        // The hint is dropped.
+    }
+}
 
 }  // namespace ordo::projections

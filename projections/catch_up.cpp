@@ -14,6 +14,7 @@ std::expected<void, std::string> read_journal(const std::filesystem::path& data_
                                               catch_up_result& result) {
     auto source = journal_source::open(data_dir, view.position());
     if (!source) return std::unexpected(source.error());
+    view.expect_records(source->records_after(view.position()));
     for (;;) {
         auto batch = source->next();
         if (!batch) return std::unexpected(batch.error());

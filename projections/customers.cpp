@@ -98,6 +98,12 @@ void customers::on_expired(const event_context& at, const engine::reservation_ex
     change(e.reservation, reservation_status::expired, at.now_ms);
 }
 
+void customers::expect_records(std::uint64_t records) {
+    // At most one reservation a record; the room past the ones that come is never touched,
+    // so it costs address space, not memory.
+    reserve_hint(records_, std::min(records_.size() + records, customers_reservations_max));
+}
+
 void customers::encode_view(state_writer& out) const {
     // History order (the records' own): deterministic, and no sort of every reservation.
     out.reserve_words(1 + records_.size() * 8 + seats_.size() * 2);

@@ -47,6 +47,7 @@ class customers final : public projection {
     void prefetch_reservation(std::uint64_t reservation) const noexcept override {
         by_id_.prefetch(reservation);
     }
+    void expect_records(std::uint64_t records) override;
     void encode_view(state_writer& out) const override;
     bool decode_view(state_reader& in) override;
     void clear_view() override;

@@ -51,8 +51,8 @@ const projection* laggard(std::span<projection* const> group) {
     return start;
 }
 
-// Applies every batch the source hands out to each view of the group (each skips what it
-// already holds).
+// Applies every batch the source hands out to the views of the group in one walk (each
+// skips what it already holds).
 std::expected<poll_result, std::string> apply_all(journal_source& source,
                                                   std::span<projection* const> group,
                                                   const std::filesystem::path& data_dir,
@@ -62,12 +62,14 @@ std::expected<poll_result, std::string> apply_all(journal_source& source,
         auto batch = source.next();
         if (!batch) return std::unexpected(batch.error());
         if (!batch->has_value()) break;
-        for (projection* view : group) {
-            const std::uint64_t commands_before = view->commands();
-            auto done = view->apply(**batch);
-            if (!done) return std::unexpected(done.error());
-            ORDO_ASSERT(*done != applied::cut);
-            if (auto saved = after_batch(data_dir, *view, commands_before, points); !saved) {
+        std::array<std::uint64_t, projection::together_max> commands_before{};
+        ORDO_ASSERT(group.size() <= commands_before.size());
+        for (std::size_t i = 0; i < group.size(); i++) commands_before[i] = group[i]->commands();
+        auto done = projection::apply_together(group, **batch);
+        if (!done) return std::unexpected(done.error());
+        ORDO_ASSERT(*done != applied::cut);
+        for (std::size_t i = 0; i < group.size(); i++) {
+            if (auto saved = after_batch(data_dir, *group[i], commands_before[i], points); !saved) {
                 return std::unexpected("point-in-time checkpoint not saved: " + saved.error());
             }
         }
@@ -128,6 +130,7 @@ std::expected<poll_result, std::string> follower::poll() {
         result = apply_all(*source, all, data_dir_, points_);
         if (result) tail_.emplace(std::move(*source));
     } else {
+        for (projection* view : all) view->expect_records(source->records_after(view->position()));
         // A long backlog (a catch-up): two threads, each with its own reader (the batches
         // are verified twice, which costs little beside applying them).
         // The views share nothing, so the threads never wait for each other until the end.

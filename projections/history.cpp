@@ -1,5 +1,6 @@
 #include "projections/history.h"
 
+#include <algorithm>
 
 #include "base/assert.h"
 
@@ -137,6 +138,11 @@ void history::on_rejected(const event_context& at, const engine::command_rejecte
 
 void history::on_closed(const event_context& at, const engine::conference_closed_v1& e) {
     record(e.conference, accepted_entry(at, engine::op::close_conference, 0));
+}
+
+void history::expect_records(std::uint64_t records) {
+    // Nearly every record is an entry (all but ticks); the bound keeps the size valid.
+    reserve_hint(entries_, std::min(entries_.size() + records, history_entries_max));
 }
 
 void history::encode_view(state_writer& out) const {

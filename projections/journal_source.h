@@ -12,6 +12,7 @@
 // Thread: one thread at a time. Lifecycle: open() at a position, next() until nullopt.
 // Open it again (from the last position) to see what was made durable since.
 
+#include <algorithm>
 #include <cstdint>
 #include <expected>
 #include <filesystem>
@@ -44,6 +45,12 @@ class journal_source {
     std::uint64_t durable_batches() const noexcept { return durable_batches_; }
     // The durable end's next sequence (UINT64_MAX without a manifest), as read last.
     std::uint64_t durable_sequence() const noexcept { return durable_sequence_; }
+    // Records durable after `from` (0 when the end is not known: no manifest): what a
+    // catch-up from there will apply, for projection::expect_records.
+    std::uint64_t records_after(const journal::journal_position& from) const noexcept {
+        if (durable_sequence_ == UINT64_MAX) return 0;
+        return durable_sequence_ - std::min(durable_sequence_, from.next_sequence);
+    }
     // The hint that extended the manifest's end at open(), if one did.
     const std::optional<journal::durable_hint_value>& hint_used() const noexcept {
         return hint_used_;

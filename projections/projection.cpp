@@ -1,5 +1,7 @@
 #include "projections/projection.h"
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstring>
 
@@ -44,7 +46,27 @@ constexpr std::uint32_t prefetch_records_ahead = 16;
 
 }  // namespace
 
-void projection::prefetch_record(const journal::record_view& r) const noexcept {
+// One record's event, checked and read once per walk, whatever the number of views.
+struct projection::event {
+    event_type kind = event_type::ticked;
+    event_context context;
+    union {
+        engine::conference_created_v1 created;
+        engine::seats_changed_v1 seats_changed;
+        engine::reservation_held_v1 held;
+        engine::reservation_changed_v1 changed;
+        engine::reservation_expired_v1 expired;
+        engine::command_rejected_v1 rejected;
+        engine::conference_closed_v1 closed;
+        engine::ticked_v1 ticked{};
+    };
+    std::span<const engine::seat_item> items;  // conference_created, reservation_held
+};
+
+namespace {
+
+// The reservation a record names (0: none), for the views' prefetch.
+std::uint64_t reservation_named(const journal::record_view& r) noexcept {
     // The reservation's offset in each payload that names one (engine/schema/events.h).
     std::size_t at = 0;
     switch (static_cast<event_type>(r.type)) {
@@ -59,17 +81,73 @@ void projection::prefetch_record(const journal::record_view& r) const noexcept {
             at = offsetof(engine::command_rejected_v1, reservation);
             break;
         default:
-            return;
+            return 0;
     }
     static_assert(offsetof(engine::reservation_held_v1, reservation) ==
                   offsetof(engine::reservation_changed_v1, reservation));
     static_assert(offsetof(engine::reservation_expired_v1, reservation) ==
                   offsetof(engine::reservation_changed_v1, reservation));
-    if (r.payload.size() < at + sizeof(std::uint64_t)) return;  // apply() refuses it
+    if (r.payload.size() < at + sizeof(std::uint64_t)) return 0;  // the walk refuses it
     std::uint64_t reservation = 0;
     std::memcpy(&reservation, r.payload.data() + at, sizeof(reservation));
-    if (reservation != 0) prefetch_reservation(reservation);
+    return reservation;
 }
+
+// Checks and reads a record into `e` (a projection::event; its time is the walk's to check).
+projection_record_fault read_event(std::uint8_t type, std::uint8_t version,
+                                   std::span<const std::byte> payload, auto& e) {
+    constexpr projection_record_fault unknown = projection_record_fault::unknown;
+    if (version != engine::event_schema_version || type == 0 || type > engine::event_type_max) {
+        return unknown;
+    }
+    e.kind = static_cast<event_type>(type);
+    switch (e.kind) {
+        case event_type::conference_created: {
+            if (!fits<engine::conference_created_v1>(payload)) return unknown;
+            e.created = engine::read_payload<engine::conference_created_v1>(payload);
+            const auto items = items_of(payload, sizeof(e.created), e.created.seat_type_count);
+            if (!items) return unknown;
+            e.items = *items;
+            break;
+        }
+        case event_type::seats_added:
+        case event_type::seats_removed:
+            if (!fits<engine::seats_changed_v1>(payload)) return unknown;
+            e.seats_changed = engine::read_payload<engine::seats_changed_v1>(payload);
+            break;
+        case event_type::reservation_held: {
+            if (!fits<engine::reservation_held_v1>(payload)) return unknown;
+            e.held = engine::read_payload<engine::reservation_held_v1>(payload);
+            const auto items = items_of(payload, sizeof(e.held), e.held.item_count);
+            if (!items || e.held.item_count > engine::reservation_items_max) return unknown;
+            e.items = *items;
+            break;
+        }
+        case event_type::reservation_confirmed:
+        case event_type::reservation_cancelled:
+            if (!fits<engine::reservation_changed_v1>(payload)) return unknown;
+            e.changed = engine::read_payload<engine::reservation_changed_v1>(payload);
+            break;
+        case event_type::reservation_expired:
+        case event_type::reservation_expired_at_close:
+            if (!fits<engine::reservation_expired_v1>(payload)) return unknown;
+            e.expired = engine::read_payload<engine::reservation_expired_v1>(payload);
+            break;
+        case event_type::command_rejected:
+            if (!fits<engine::command_rejected_v1>(payload)) return unknown;
+            e.rejected = engine::read_payload<engine::command_rejected_v1>(payload);
+            break;
+        case event_type::ticked:
+            break;
+        case event_type::conference_closed:
+            if (!fits<engine::conference_closed_v1>(payload)) return unknown;
+            e.closed = engine::read_payload<engine::conference_closed_v1>(payload);
+            break;
+    }
+    return projection_record_fault::none;
+}
+
+}  // namespace
 
 bool projection::past(const stop_point& stop) const noexcept {
     if (stop.by == stop_point::kind::commands) return commands_ > stop.value;
@@ -78,112 +156,146 @@ bool projection::past(const stop_point& stop) const noexcept {
 
 std::expected<applied, std::string> projection::apply(const durable_batch& batch,
                                                       const stop_point* stop) {
-    if (batch.batch_number < position_.next_batch_number) return applied::skipped;
-    if (batch.batch_number > position_.next_batch_number) {
-        return std::unexpected(std::string(name()) + " projection: batch " +
-                               std::to_string(batch.batch_number) + " arrived before batch " +
-                               std::to_string(position_.next_batch_number));
+    projection* self = this;
+    return apply_together(std::span(&self, 1), batch, stop);
+}
+
+std::expected<applied, std::string> projection::apply_together(std::span<projection* const> views,
+                                                               const durable_batch& batch,
+                                                               const stop_point* stop) {
+    ORDO_ASSERT(!views.empty());
+    ORDO_ASSERT(views.size() <= together_max);
+    // The views that apply it: those whose next batch it is.
+    std::array<projection*, together_max> group{};
+    std::size_t count = 0;
+    for (projection* view : views) {
+        ORDO_ASSERT(view != nullptr);
+        const std::uint64_t next = view->position_.next_batch_number;
+        if (batch.batch_number < next) continue;  // applied before: skipped
+        if (batch.batch_number > next) {
+            return std::unexpected(std::string(view->name()) + " projection: batch " +
+                                   std::to_string(batch.batch_number) + " arrived before batch " +
+                                   std::to_string(next));
+        }
+        group[count++] = view;
     }
+    if (count == 0) return applied::skipped;
+    const auto applying = std::span(group).first(count);
+    const bool together = std::all_of(applying.begin(), applying.end(), [&](const projection* v) {
+        return v->same_place(*applying[0]);
+    });
+    if (together) return applying[0]->walk(applying, batch, stop);
+    // Views from checkpoints that disagree at the same batch number (another history's):
+    // each walks alone, so that each meets the check its own place calls for.
+    std::expected<applied, std::string> result = applied::skipped;
+    for (projection* view : applying) {
+        result = view->walk(std::span(&view, 1), batch, stop);
+        if (!result) return result;
+    }
+    return result;
+}
+
+// `this` is the group's first view; every view of the group is at its place.
+std::expected<applied, std::string> projection::walk(std::span<projection* const> group,
+                                                     const durable_batch& batch,
+                                                     const stop_point* stop) {
+    ORDO_ASSERT(!group.empty() && group[0] == this);
+    ORDO_ASSERT(batch.batch_number == position_.next_batch_number);
     ORDO_ASSERT(batch.end.next_batch_number == batch.batch_number + 1);
     if (stop != nullptr) ORDO_ASSERT(!past(*stop));
+    // The place advances in locals and is written to every view however the walk ends (as
+    // each handler has run by then), so that all of them stay at one place.
+    std::uint64_t commands = commands_;
+    std::uint64_t now_ms = now_ms_;
+    const auto settle = [&](bool whole) {
+        for (projection* view : group) {
+            view->commands_ = commands;
+            view->now_ms_ = now_ms;
+            if (whole) view->position_ = batch.end;
+        }
+    };
+    const auto prefetch = [&](const journal::record_view& r) {
+        if (const std::uint64_t reservation = reservation_named(r); reservation != 0) {
+            for (const projection* view : group) view->prefetch_reservation(reservation);
+        }
+    };
     const journal::record_range records(batch.body, batch.record_count);
     auto ahead = records.begin();
     for (std::uint32_t i = 0; i < prefetch_records_ahead && ahead != records.end(); i++, ++ahead) {
-        prefetch_record(*ahead);
+        prefetch(*ahead);
     }
+    event e;
     for (const journal::record_view r : records) {
         if (ahead != records.end()) {
-            prefetch_record(*ahead);
+            prefetch(*ahead);
             ++ahead;
         }
         if (r.payload.size() < sizeof(std::uint64_t)) {
+            settle(false);
             return std::unexpected("a record of type " + std::to_string(r.type) +
                                    " too short for its time: upgrade ordo");
         }
-        std::uint64_t now_ms = 0;
-        std::memcpy(&now_ms, r.payload.data(), sizeof(now_ms));
+        std::uint64_t record_ms = 0;
+        std::memcpy(&record_ms, r.payload.data(), sizeof(record_ms));
         if (stop != nullptr) {
-            // This record belongs to command commands_ + 1 (an expiry precedes its command).
-            const bool beyond = stop->by == stop_point::kind::commands ? commands_ >= stop->value
-                                                                       : now_ms > stop->value;
-            if (beyond) return applied::cut;
+            // This record belongs to command commands + 1 (an expiry precedes its command).
+            const bool beyond = stop->by == stop_point::kind::commands ? commands >= stop->value
+                                                                       : record_ms > stop->value;
+            if (beyond) {
+                settle(false);
+                return applied::cut;
+            }
         }
-        if (const record_fault fault = apply_record(r.type, r.schema_version, r.payload);
-            fault != record_fault::none) {
+        record_fault fault = record_ms < now_ms ? record_fault::time_backwards : record_fault::none;
+        if (fault == record_fault::none) {
+            fault = read_event(r.type, r.schema_version, r.payload, e);
+        }
+        if (fault != record_fault::none) {
+            settle(false);
             return std::unexpected(fault_message(fault, r.type, r.schema_version));
         }
+        now_ms = record_ms;
+        e.context = event_context{.command = commands + 1, .now_ms = record_ms};
+        for (projection* view : group) view->deliver(e);
+        if (engine::is_primary(e.kind)) commands++;
     }
-    position_ = batch.end;
+    settle(true);
     return applied::whole;
 }
 
-// Runs for every record of every view: no string is built unless it fails.
-projection::record_fault projection::apply_record(std::uint8_t type, std::uint8_t version,
-                                                  std::span<const std::byte> payload) {
-    constexpr record_fault unknown = record_fault::unknown;
-    if (version != engine::event_schema_version || type == 0 || type > engine::event_type_max) {
-        return unknown;
-    }
-    const auto kind = static_cast<event_type>(type);
-    std::uint64_t now_ms = 0;
-    ORDO_ASSERT(payload.size() >= sizeof(now_ms));  // apply() checked it
-    std::memcpy(&now_ms, payload.data(), sizeof(now_ms));
-    if (now_ms < now_ms_) return record_fault::time_backwards;
-    now_ms_ = now_ms;
-    const event_context context{.command = commands_ + 1, .now_ms = now_ms};
-    switch (kind) {
-        case event_type::conference_created: {
-            if (!fits<engine::conference_created_v1>(payload)) return unknown;
-            const auto e = engine::read_payload<engine::conference_created_v1>(payload);
-            const auto items = items_of(payload, sizeof(e), e.seat_type_count);
-            if (!items) return unknown;
-            on_conference_created(context, e, *items);
+// Runs for every record of every view: the handler of its event.
+void projection::deliver(const event& e) {
+    const event_context& at = e.context;
+    switch (e.kind) {
+        case event_type::conference_created:
+            on_conference_created(at, e.created, e.items);
             break;
-        }
         case event_type::seats_added:
         case event_type::seats_removed:
-            if (!fits<engine::seats_changed_v1>(payload)) return unknown;
-            on_seats_changed(context, engine::read_payload<engine::seats_changed_v1>(payload),
-                             kind == event_type::seats_added);
+            on_seats_changed(at, e.seats_changed, e.kind == event_type::seats_added);
             break;
-        case event_type::reservation_held: {
-            if (!fits<engine::reservation_held_v1>(payload)) return unknown;
-            const auto e = engine::read_payload<engine::reservation_held_v1>(payload);
-            const auto items = items_of(payload, sizeof(e), e.item_count);
-            if (!items || e.item_count > engine::reservation_items_max) return unknown;
-            on_held(context, e, *items);
+        case event_type::reservation_held:
+            on_held(at, e.held, e.items);
             break;
-        }
         case event_type::reservation_confirmed:
-        case event_type::reservation_cancelled: {
-            if (!fits<engine::reservation_changed_v1>(payload)) return unknown;
-            const auto e = engine::read_payload<engine::reservation_changed_v1>(payload);
-            if (kind == event_type::reservation_confirmed) {
-                on_confirmed(context, e.reservation);
-            } else {
-                on_cancelled(context, e.reservation);
-            }
+            on_confirmed(at, e.changed.reservation);
             break;
-        }
+        case event_type::reservation_cancelled:
+            on_cancelled(at, e.changed.reservation);
+            break;
         case event_type::reservation_expired:
         case event_type::reservation_expired_at_close:
-            if (!fits<engine::reservation_expired_v1>(payload)) return unknown;
-            on_expired(context, engine::read_payload<engine::reservation_expired_v1>(payload),
-                       kind == event_type::reservation_expired_at_close);
+            on_expired(at, e.expired, e.kind == event_type::reservation_expired_at_close);
             break;
         case event_type::command_rejected:
-            if (!fits<engine::command_rejected_v1>(payload)) return unknown;
-            on_rejected(context, engine::read_payload<engine::command_rejected_v1>(payload));
+            on_rejected(at, e.rejected);
             break;
         case event_type::ticked:
             break;
         case event_type::conference_closed:
-            if (!fits<engine::conference_closed_v1>(payload)) return unknown;
-            on_closed(context, engine::read_payload<engine::conference_closed_v1>(payload));
+            on_closed(at, e.closed);
             break;
     }
-    if (engine::is_primary(kind)) commands_++;
-    return record_fault::none;
 }
 
 void projection::encode(state_writer& out) const {

@@ -62,9 +62,25 @@ class projection {
     // would cost disk and never be read (point_checkpoints.h writes none).
     virtual bool reads_earlier_points_from_checkpoint() const noexcept { return false; }
 
+    // A hint before a catch-up that about `records` records are coming: a view that keeps
+    // an entry per record reserves room for them, so that it grows once instead of doubling
+    // (each doubling copies the entries and faults fresh pages in: on a catch-up from zero
+    // that was most of history's time). A hint only: nothing happens when memory refuses.
+    virtual void expect_records(std::uint64_t /*records*/) {}
+
     // Applies a batch once. An error for a gap or a record this ordo does not know.
     std::expected<applied, std::string> apply(const durable_batch& batch,
                                               const stop_point* stop = nullptr);
+    // Applies a batch to several views in one walk over its records: each record is checked
+    // and read once and handed to every view that has not applied the batch yet, so views
+    // sharing a thread share the walk (on a long catch-up it cost about as much as a view's
+    // own handlers). Each view ends as apply() would leave it; the result is the applying
+    // views' (skipped when every view already held the batch).
+    static std::expected<applied, std::string> apply_together(std::span<projection* const> views,
+                                                              const durable_batch& batch,
+                                                              const stop_point* stop = nullptr);
+    // Views one walk applies at most (a follower's four, with room).
+    static constexpr std::size_t together_max = 8;
 
     const journal::journal_position& position() const noexcept { return position_; }
     std::uint64_t commands() const noexcept { return commands_; }
@@ -106,9 +122,15 @@ class projection {
 
   private:
     using record_fault = projection_record_fault;
-    record_fault apply_record(std::uint8_t type, std::uint8_t version,
-                              std::span<const std::byte> payload);
-    void prefetch_record(const journal::record_view& r) const noexcept;
+    struct event;  // one record, checked and read (projection.cpp)
+    // Views that may share a walk: at the same place (or none is applied by the walk).
+    bool same_place(const projection& other) const noexcept {
+        return position_ == other.position_ && commands_ == other.commands_ &&
+               now_ms_ == other.now_ms_;
+    }
+    std::expected<applied, std::string> walk(std::span<projection* const> group,
+                                             const durable_batch& batch, const stop_point* stop);
+    void deliver(const event& e);
 
     journal::journal_position position_{};
     std::uint64_t commands_ = 0;

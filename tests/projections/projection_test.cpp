@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <fstream>
+#include <vector>
 
 #include "projections/availability.h"
 #include "projections/catch_up.h"
@@ -161,6 +162,79 @@ TEST_CASE("projection: each view restored mid-history continues to the same stat
         CHECK(c3.of_customer(id).size() == c1.of_customer(id).size());
     }
     CHECK(a3.conferences().size() == a1.conferences().size());
+}
+
+TEST_CASE("projection: views applied together end as each applied alone", "[projections]") {
+    // apply_together walks a batch once for several views: each must end with the state it
+    // has when applied alone, whether the views start at one place or one is ahead (it skips
+    // the batches it holds), and a stop point cuts every view at the same command.
+    const temp_dir dir("projection");
+    const std::string d = (dir.path() / "sim").string();
+    const run_result sim =
+        run_ordo({"simulate", "--commands", "200000", "--data", d, "--seed", "5", "--batch-kib",
+                  "128", "--hold-ttl-ms", "1000", "--sale-ms", "20000"});
+    INFO(sim.err);
+    REQUIRE(sim.exit_status == 0);
+    std::vector<projections::durable_batch> batches;
+    auto source = projections::journal_source::open(d, {});
+    REQUIRE(source.has_value());
+    for (auto batch = source->next(); batch.has_value() && batch->has_value();
+         batch = source->next()) {
+        batches.push_back(**batch);
+    }
+    REQUIRE(batches.size() >= 4);
+    const auto alone = [&](projections::projection& view,
+                           const projections::stop_point* stop = nullptr) {
+        for (const auto& batch : batches) {
+            if (view.apply(batch, stop).value() == projections::applied::cut) return;
+        }
+    };
+    projections::availability a1, a2;
+    projections::customers c1, c2;
+    projections::history h1, h2;
+    projections::sales s1, s2;
+    const std::array<projections::projection*, 4> single = {&a1, &c1, &h1, &s1};
+    for (projections::projection* view : single) alone(*view);
+    // Availability ahead by half the batches: the walks of that half are the others' alone.
+    for (std::size_t b = 0; b < batches.size() / 2; b++) {
+        REQUIRE(a2.apply(batches[b]).value() == projections::applied::whole);
+    }
+    const std::array<projections::projection*, 4> group = {&a2, &c2, &h2, &s2};
+    for (const auto& batch : batches) {
+        REQUIRE(projections::projection::apply_together(group, batch).value() ==
+                projections::applied::whole);
+    }
+    for (std::size_t i = 0; i < group.size(); i++) {
+        INFO(group[i]->name());
+        CHECK(group[i]->position() == single[i]->position());
+        CHECK(group[i]->commands() == single[i]->commands());
+        CHECK(projections::state_checksum(*group[i]) == projections::state_checksum(*single[i]));
+    }
+    // Applied again: every view skips.
+    CHECK(projections::projection::apply_together(group, batches.back()).value() ==
+          projections::applied::skipped);
+
+    // A stop point inside a batch: the group and each view alone stop at one command.
+    const projections::stop_point stop{.by = projections::stop_point::kind::commands,
+                                       .value = a1.commands() / 2 + 7};
+    projections::customers c3, c4;
+    projections::history h3, h4;
+    alone(c3, &stop);
+    alone(h3, &stop);
+    const std::array<projections::projection*, 2> cut = {&c4, &h4};
+    bool was_cut = false;
+    for (const auto& batch : batches) {
+        if (projections::projection::apply_together(cut, batch, &stop).value() ==
+            projections::applied::cut) {
+            was_cut = true;
+            break;
+        }
+    }
+    CHECK(was_cut);
+    CHECK(c4.commands() == stop.value);
+    CHECK(h4.commands() == stop.value);
+    CHECK(projections::state_checksum(c4) == projections::state_checksum(c3));
+    CHECK(projections::state_checksum(h4) == projections::state_checksum(h3));
 }
 
 TEST_CASE("projection: a checkpoint of an older format is rebuilt with a note", "[projections]") {
