@@ -1,12 +1,14 @@
-// The durable writer with 0, 1, 2 and 3 in-process readers (tools/simulate/readers.h:
-// availability, customers, sales), and with 3 bare readers (the gate alone: each batch
+// The durable writer with 0, 1, 2 and 3 in-process projections (tools/simulate/readers.h:
+// availability, customers, sales) on one reader thread as `ordo simulate --readers N` runs
+// them, with the 3 on a thread each, and with 1 bare reader (the gate alone: each batch
 // checked and released, nothing applied), alternating in one run so that the host's noise
 // hits every case alike: the `ordo simulate` load, one producer, journal with io_uring
 // group commit and fdatasync. Reports per case the median commands/s over the rounds and
 // the median of the slowest reader's lag p99 (us), and the median per-round ratio of each
 // case's rate to the 0-reader run's just before it.
 // Name: durable_readers_alternating; ORDO_READERS_ROUNDS (default 5) and
-// ORDO_READERS_COMMANDS (default 4000000) size it.
+// ORDO_READERS_COMMANDS (default 4000000) size it. The readers stay off the sequencer's CPU
+// as in `ordo simulate`; with ORDO_READERS_ANY_CPU set they may run on it too.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -30,8 +32,9 @@ using namespace ordo;
 
 namespace {
 
-constexpr std::uint32_t cases = 5;  // 0..3 projections, then 3 bare readers
-constexpr std::uint32_t bare_case = 4;
+constexpr std::uint32_t cases = 6;  // 0..3 projections on one thread, then:
+constexpr std::uint32_t threads_case = 4;  // 3 projections on a thread each
+constexpr std::uint32_t bare_case = 5;     // 1 bare reader
 
 std::uint64_t env_or(const char* name, std::uint64_t fallback) {
     const char* text = std::getenv(name);
@@ -112,11 +115,14 @@ run_figures durable_run(std::uint64_t commands, std::uint32_t readers) {
     {
         std::optional<tools::in_process_readers> attached;
         std::optional<bare_readers> bare;
-        const int off = options.sequencer.pin_cpu;
+        const int off =
+            std::getenv("ORDO_READERS_ANY_CPU") != nullptr ? -1 : options.sequencer.pin_cpu;
         if (readers == bare_case) {
-            bare.emplace(writer, 3, off);
+            bare.emplace(writer, 1, off);
+        } else if (readers == threads_case) {
+            attached.emplace(writer, 3, 3, off);
         } else if (readers > 0) {
-            attached.emplace(writer, readers, off);
+            attached.emplace(writer, readers, 1, off);
         }
         const tools::simulate_result result = tools::run_simulation(options, *state, sink);
         figures.failure = result.failure;
@@ -160,9 +166,9 @@ void durable_readers_alternating(benchmark::State& bench) {
         }
     }
     for (std::uint32_t readers = 0; readers < cases; readers++) {
-        const std::string suffix = readers == bare_case
-                                       ? std::string("_bare_readers_3")
-                                       : "_readers_" + std::to_string(readers);
+        const std::string suffix = readers == bare_case      ? std::string("_bare_reader_1")
+                                   : readers == threads_case ? std::string("_readers_3_threads_3")
+                                                             : "_readers_" + std::to_string(readers);
         bench.counters["commands_per_s" + suffix] = median(rate[readers]);
         if (readers == 0) continue;
         bench.counters["ratio_to_0" + suffix] = median(ratio[readers]);

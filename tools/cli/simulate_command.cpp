@@ -243,7 +243,7 @@ int execute(simulate_flags flags) {
     // After `opened`: the readers stop before the writer whose buffers they read goes.
     std::optional<in_process_readers> readers;
     if (flags.readers > 0) {
-        readers.emplace(*opened->writer, flags.readers, options.sequencer.pin_cpu);
+        readers.emplace(*opened->writer, flags.readers, 1, options.sequencer.pin_cpu);
     }
     const simulate_result result = run_simulation(options, *opened->state, *opened->sink);
     if (!result.failure.empty()) return report_error("simulate", result.failure, exit_failure);
