@@ -44,6 +44,7 @@ reader& reader::operator=(reader&& other) noexcept {
     offset_ = other.offset_;
     position_ = other.position_;
     expected_ = other.expected_;
+    paging_ = other.paging_;
     short_segment_bytes_ = other.short_segment_bytes_;
     ended_ = other.ended_;
     tail_ = std::move(other.tail_);
@@ -93,13 +94,15 @@ std::string reader::path_of(std::size_t cursor) const {
 
 std::expected<reader, journal_error> reader::open(const std::filesystem::path& dir,
                                                   const journal_position& start,
-                                                  const journal_expectations& expected) {
+                                                  const journal_expectations& expected,
+                                                  segment_paging paging) {
     ORDO_ASSERT(start.segment_offset % block_bytes == 0);
     if (expected.durable_end.next_batch_number > 0) ORDO_ASSERT(expected.segment_count > 0);
     reader result;
     result.dir_ = dir;
     result.position_ = start;
     result.expected_ = expected;
+    result.paging_ = paging;
     std::error_code error;
     if (!std::filesystem::exists(dir, error)) {
         if (start.next_batch_number == 0 && expected.segment_count == 0) {
@@ -209,7 +212,8 @@ std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
         ::close(fd);
         return {};  // nothing to read: map_ stays null, map_bytes_ 0
     }
-    void* map = ::mmap(nullptr, mapped_bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    const int populate = paging_ == segment_paging::populate ? MAP_POPULATE : 0;
+    void* map = ::mmap(nullptr, mapped_bytes, PROT_READ, MAP_PRIVATE | populate, fd, 0);
     const int map_errno = errno;
     ::close(fd);
     if (map == MAP_FAILED) return std::unexpected(io::error_from_errno(map_errno, path, 0, "mmap"));

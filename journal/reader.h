@@ -48,11 +48,24 @@ struct tail_report {
     std::string detail;                // which check failed first
 };
 
+// How a segment's pages come in when it is mapped.
+enum class segment_paging : std::uint8_t {
+    // All at once (MAP_POPULATE): a reader going through whole segments (recovery, verify)
+    // takes one long read instead of a fault per page.
+    populate,
+    // As read: a follower tailing a live writer reads only past its position, while the
+    // segment's rest is mostly the preparer's zeros, on disk and not in the page cache
+    // (O_DIRECT), so populating a fresh segment read 256 MiB at each rollover and stalled
+    // the follower for seconds (bench/RESULTS.md).
+    on_demand,
+};
+
 class reader {
 public:
-    static std::expected<reader, journal_error> open(const std::filesystem::path& dir,
-                                                     const journal_position& start = {},
-                                                     const journal_expectations& expected = {});
+    static std::expected<reader, journal_error> open(
+        const std::filesystem::path& dir, const journal_position& start = {},
+        const journal_expectations& expected = {},
+        segment_paging paging = segment_paging::populate);
 
     // A segment whose bytes are already in memory (borrowed: they must outlive the reader).
     struct memory_segment {
@@ -113,6 +126,7 @@ private:
     std::uint64_t offset_ = 0;              // next batch in the mapped segment
     journal_position position_{};           // after the last good batch
     journal_expectations expected_{};
+    segment_paging paging_ = segment_paging::populate;
     bool ended_ = false;
     std::optional<tail_report> tail_;
     std::uint64_t short_segment_bytes_ = 0;  // the last segment's size, when cut short

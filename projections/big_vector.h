@@ -10,6 +10,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -55,13 +56,16 @@ struct huge_page_allocator {
 template <class T>
 using big_vector = std::vector<T, huge_page_allocator<T>>;
 
-// Reserves room for `count` elements as a hint (projection::expect_records): when memory
-// refuses, the vector grows as elements come instead.
+// Reserves room for `count` elements as a hint (projection::expect_records), and at least
+// twice the room it has: a follower falling behind now and then hints a few records past its
+// size each time, and reserving just those would copy the whole array at every hint (the
+// growth stays geometric). When memory refuses, the vector grows as elements come instead.
 template <class T>
 void reserve_hint(big_vector<T>& v, std::uint64_t count) noexcept {
     if (count <= v.capacity() || count > v.max_size()) return;
     try {
-        v.reserve(count);
+        v.reserve(std::max<std::uint64_t>(count, std::min<std::uint64_t>(v.capacity() * 2,
+                                                                          v.max_size())));
     } catch (const std::bad_alloc&) {
         // The hint is dropped.
     }

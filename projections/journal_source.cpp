@@ -38,8 +38,9 @@ std::expected<journal_source, std::string> journal_source::open(
     const journal::durable_hint_view* hint) {
     auto view = read_durable_end(data_dir, hint);
     if (!view) return std::unexpected(view.error());
+    // Pages as read: a source tails live segments, whose rest is the preparer's zeros.
     auto reader = journal::reader::open(journal::data_dir_layout::journal(data_dir), start,
-                                        view->expected);
+                                        view->expected, journal::segment_paging::on_demand);
     if (!reader) return std::unexpected(reader.error().message());
     journal_source source(std::move(*reader), view->batches, start);
     source.data_dir_ = data_dir;
@@ -74,7 +75,8 @@ std::expected<std::optional<durable_batch>, std::string> journal_source::next() 
         // reader from here (it lists the segments and maps them again).
         reopened_at_ = position_.next_batch_number;
         auto reader = journal::reader::open(journal::data_dir_layout::journal(data_dir_),
-                                            position_, expected_);
+                                            position_, expected_,
+                                            journal::segment_paging::on_demand);
         if (!reader) return std::unexpected(reader.error().message());
         reader_ = std::move(*reader);
         batch = reader_.next();

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "projections/background_checkpoint.h"
 #include "projections/follower.h"
 #include "projections/manifest_lag.h"
 #include "projections/sqlite_export.h"
@@ -30,9 +31,9 @@ namespace {
 // The longest a follower sleeps between two looks at an idle journal: its lag behind a
 // writer that just went quiet is at most this (plus the writer's manifest interval).
 constexpr std::uint64_t poll_wait_us_max = 2'000;
-// Checkpoints come at most every second, and never take more than a fifth of the
-// follower's time: the interval is at least 4x what the last one took (a large history's
-// views take a while to write).
+// Checkpoints are written by a child process (background_checkpoint.h) at most every second,
+// and the child writes at most a fifth of the time: the interval is at least 4x what the
+// last one took (a large history's views take a while to write, on a CPU the writer may want).
 constexpr std::uint64_t checkpoint_every_ns_min = 1'000'000'000;
 constexpr std::uint64_t checkpoint_cost_ratio = 4;
 
@@ -141,6 +142,7 @@ int follow(const follow_flags& flags) {
     std::uint64_t lag_batches = 0;
     std::uint64_t hint_polls = 0;  // polls that read up to the writer's DIR/durable_end
     projections::manifest_lag lag(flags.data);
+    projections::background_checkpoint writing;  // after `f`: it goes first, waiting
     auto applied_sequence = [&f] {  // the laggard's, as next_batch_number() is
         std::uint64_t least = UINT64_MAX;
         for (const projections::projection* v : f.views()) {
@@ -159,18 +161,43 @@ int follow(const follow_flags& flags) {
             polled->durable_batches - std::min(polled->durable_batches, f.next_batch_number());
         lag.after_poll(f.next_batch_number(), polled->batches > 0, polled->hint_used);
         if (polled->hint_used) hint_polls++;
-        const std::uint64_t now_ns = base::monotonic_ns();
         const bool leaving = stop_requested(flags);
-        if (leaving || now_ns - last_checkpoint_ns >= checkpoint_every_ns) {
+        if (writing.running()) {
+            // Reaped as soon as it ended (or waited for when leaving: the final checkpoint
+            // below must not race it for the same files).
+            if (auto written = writing.done(leaving)) {
+                if (!*written) {
+                    return report_error("follow", "checkpoint not saved: " + written->error(),
+                                        exit_failure);
+                }
+                checkpoint_every_ns = std::max(checkpoint_every_ns_min,
+                                               checkpoint_cost_ratio * writing.last_took_ns());
+            }
+        }
+        const std::uint64_t now_ns = base::monotonic_ns();
+        if (leaving) {
+            // The last checkpoint holds the exact place reached, so it is the follower's own.
             if (auto saved = f.checkpoint(); !saved) {
                 return report_error("follow", "checkpoint not saved: " + saved.error(),
                                     exit_failure);
             }
-            last_checkpoint_ns = base::monotonic_ns();
-            checkpoint_every_ns = std::max(checkpoint_every_ns_min,
-                                           checkpoint_cost_ratio * (last_checkpoint_ns - now_ns));
+            break;
         }
-        if (leaving) break;
+        if (!writing.running() && now_ns - last_checkpoint_ns >= checkpoint_every_ns) {
+            last_checkpoint_ns = now_ns;
+            if (auto started = writing.start(f); !started) {
+                // No child to be had (out of processes or memory): in the foreground, as
+                // the follower's loop can wait and the checkpoint cannot be skipped forever.
+                if (auto saved = f.checkpoint(); !saved) {
+                    return report_error("follow", "checkpoint not saved: " + saved.error() +
+                                                      " (and " + started.error() + ")",
+                                        exit_failure);
+                }
+                checkpoint_every_ns =
+                    std::max(checkpoint_every_ns_min,
+                             checkpoint_cost_ratio * (base::monotonic_ns() - now_ns));
+            }
+        }
         if (polled->batches == 0 && f.hint_used_ever() && f.hint() != nullptr &&
             polled->durable_batches <= f.next_batch_number()) {
             // The writer's hint wakes us when a batch becomes durable (a spin, then a futex);
