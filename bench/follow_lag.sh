@@ -6,7 +6,8 @@
 # Usage: bench/follow_lag.sh [BUILD_DIR] [RATE] [SECONDS]   (defaults: build 1000000 20)
 # Environment: FOLLOW_PREFIX runs the follower under a command (e.g. 'nice -n -20');
 # FOLLOW_FLAGS adds follow flags (e.g. '--checkpoint-every 0'); FOLLOW_DELAY_S starts the
-# follower that many seconds after the manifest appears; FOLLOW_ERR keeps its stderr.
+# follower that many seconds after the manifest appears; FOLLOW_ERR keeps its stderr;
+# WRITER_FLAGS adds simulate flags (e.g. '--snapshot-every 0').
 set -euo pipefail
 B=${1:-build}
 rate=${2:-1000000}
@@ -16,7 +17,7 @@ data=$(mktemp -d "${TMPDIR:-/tmp}/ordo-lag-XXXXXX")
 trap 'rm -rf "$data"' EXIT
 echo "== $(date -u) commit $(git rev-parse --short HEAD 2>/dev/null) load: $(uptime)"
 "$ordo" simulate --rate "$rate" --seconds "$seconds" --durability fdatasync --data "$data/d" \
-  --json > "$data/writer.json" 2>/dev/null &
+  --json ${WRITER_FLAGS:-} > "$data/writer.json" 2>/dev/null &
 writer=$!
 until [ -e "$data/d/manifest" ]; do sleep 0.001; done
 sleep "${FOLLOW_DELAY_S:-0}"

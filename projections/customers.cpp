@@ -62,7 +62,7 @@ void customers::append(const reservation_view& r, std::span<const engine::seat_i
                               .seat_count = static_cast<std::uint8_t>(seats.size()),
                               .status = r.status});
     latest = number;
-    seats_.insert(seats_.end(), seats.begin(), seats.end());
+    seats_.append(seats.data(), seats.data() + seats.size());
     by_id_.insert(r.id, number);  // asserts the id is new: ids are unique for all time
 }
 

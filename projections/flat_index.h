@@ -125,7 +125,7 @@ class flat_index {
     }
     void grow() {
         big_vector<slot> old = std::move(slots_);
-        slots_.assign(old.empty() ? slots_min : old.size() * 2, slot{});
+        slots_.assign_zeroed(old.empty() ? slots_min : old.size() * 2);  // slot{}: id 0, empty
         ORDO_ASSERT(std::has_single_bit(slots_.size()));
         count_ = 0;
         for (const slot& s : old) {

@@ -65,7 +65,11 @@ class sales final : public projection {
 
     // Each reservation ever held and its conference: in history order for the checkpoint,
     // and indexed by id for the records that name only the reservation.
-    big_vector<std::pair<std::uint64_t, std::uint64_t>> held_;
+    struct held_reservation {
+        std::uint64_t reservation = 0;
+        std::uint64_t conference = 0;
+    };
+    big_vector<held_reservation> held_;
     flat_index<std::uint64_t> conference_of_;
     // Per conference (numbered in order of its first point) its points, ascending time.
     std::vector<std::uint64_t> conference_ids_;
