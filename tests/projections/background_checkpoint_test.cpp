@@ -22,17 +22,23 @@ std::string simulated(const temp_dir& dir) {
     return d;
 }
 
+// A follower of `d` caught up to its end.
+projections::follower followed(const std::string& d) {
+    auto f = projections::follower::open(d);
+    REQUIRE(f.has_value());
+    REQUIRE(f->poll().has_value());
+    return std::move(*f);
+}
+
 }  // namespace
 
 TEST_CASE("background checkpoint: a child writes what the follower holds", "[projections]") {
     const temp_dir dir("background");
     const std::string d = simulated(dir);
-    auto f = projections::follower::open(d);
-    REQUIRE(f.has_value());
-    REQUIRE(f->poll().has_value());
-    REQUIRE(f->commands() == 200'004);  // the market's 4 setup commands and the load
+    const projections::follower f = followed(d);
+    REQUIRE(f.commands() == 200'004);  // the market's 4 setup commands and the load
     projections::background_checkpoint writing;
-    REQUIRE(writing.start(*f).has_value());
+    REQUIRE(writing.start(f).has_value());
     CHECK(writing.running());
     const auto written = writing.done(true);
     REQUIRE(written.has_value());
@@ -47,7 +53,7 @@ TEST_CASE("background checkpoint: a child writes what the follower holds", "[pro
     projections::sales s;
     const std::array<projections::projection*, 4> loaded = {&a, &c, &h, &s};
     for (std::size_t i = 0; i < loaded.size(); i++) {
-        const projections::projection& held = *f->views()[i];
+        const projections::projection& held = *f.views()[i];
         INFO(held.name());
         projections::projection& view = *loaded[i];
         REQUIRE(view.name() == held.name());
@@ -61,14 +67,12 @@ TEST_CASE("background checkpoint: a child writes what the follower holds", "[pro
 TEST_CASE("background checkpoint: a child that cannot write says why", "[projections]") {
     const temp_dir dir("background");
     const std::string d = simulated(dir);
-    auto f = projections::follower::open(d);
-    REQUIRE(f.has_value());
-    REQUIRE(f->poll().has_value());
+    const projections::follower f = followed(d);
     // A file where the checkpoints' directory goes.
     fs::remove_all(fs::path(d) / "projections");
     std::ofstream(fs::path(d) / "projections") << "in the way";
     projections::background_checkpoint writing;
-    REQUIRE(writing.start(*f).has_value());
+    REQUIRE(writing.start(f).has_value());
     const auto written = writing.done(true);
     REQUIRE(written.has_value());
     REQUIRE(!written->has_value());
