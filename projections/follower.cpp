@@ -135,7 +135,7 @@ std::expected<poll_result, std::string> follower::poll() {
         // are verified twice, which costs little beside applying them).
         // The views share nothing, so the threads never wait for each other until the end.
         // Paired so that each thread has about half the work (bench/RESULTS.md, alone:
-        // history 35, customers 54, availability 57, sales 33 M records/s): 21 M/s a side.
+        // history 43, customers 54, availability 55, sales 33 M records/s): ~23 M/s a side.
         const std::array<projection*, 2> first = {&history_, &customers_};
         const std::array<projection*, 2> second = {&availability_, &sales_};
         std::expected<poll_result, std::string> helped;

@@ -93,10 +93,12 @@ std::uint64_t reservation_named(const journal::record_view& r) noexcept {
     return reservation;
 }
 
-// Checks and reads a record into `e` (a projection::event; its time is the walk's to check).
-projection_record_fault read_event(std::uint8_t type, std::uint8_t version,
-                                   std::span<const std::byte> payload, auto& e) {
-    constexpr projection_record_fault unknown = projection_record_fault::unknown;
+}  // namespace
+
+// The record's time is the walk's to check.
+projection::record_fault projection::read_event(std::uint8_t type, std::uint8_t version,
+                                                std::span<const std::byte> payload, event& e) {
+    constexpr record_fault unknown = record_fault::unknown;
     if (version != engine::event_schema_version || type == 0 || type > engine::event_type_max) {
         return unknown;
     }
@@ -144,10 +146,8 @@ projection_record_fault read_event(std::uint8_t type, std::uint8_t version,
             e.closed = engine::read_payload<engine::conference_closed_v1>(payload);
             break;
     }
-    return projection_record_fault::none;
+    return record_fault::none;
 }
-
-}  // namespace
 
 bool projection::past(const stop_point& stop) const noexcept {
     if (stop.by == stop_point::kind::commands) return commands_ > stop.value;

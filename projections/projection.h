@@ -123,6 +123,9 @@ class projection {
   private:
     using record_fault = projection_record_fault;
     struct event;  // one record, checked and read (projection.cpp)
+    // Checks a record's type, version and sizes and reads its event into `e`.
+    static record_fault read_event(std::uint8_t type, std::uint8_t version,
+                                   std::span<const std::byte> payload, event& e);
     // Views that may share a walk: at the same place (or none is applied by the walk).
     bool same_place(const projection& other) const noexcept {
         return position_ == other.position_ && commands_ == other.commands_ &&
