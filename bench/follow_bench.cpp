@@ -6,7 +6,10 @@
 //   (as recovery_bench's recovery_replay_only);
 // - the four projections together from position 0, as `ordo follow --exit-at-end` applies
 //   them (projections::follower::poll; no checkpoint written: follow_checkpoint times that);
-// - each projection alone from position 0.
+// - each projection alone from position 0;
+// - floors under every view's rate: the journal source alone, reading and checking the
+//   batches (read_records_per_s), and a view that ignores every event, which adds the walk
+//   over the records and the views' prefetch (walk_records_per_s).
 // Counters are medians over the repetitions, in records/s, and follow_over_replay is the
 // median of the per-repetition ratios.
 #include <benchmark/benchmark.h>
@@ -87,18 +90,29 @@ double follow_rate(const written_journal& w) {
     return static_cast<double>(polled->records) / took;
 }
 
-// One projection alone from 0.
-double one_view_rate(const written_journal& w, projections::projection& view) {
+// Handles no event: what the journal source and the walk cost a view before its handlers.
+class walk_only final : public projections::projection {
+  public:
+    std::string_view name() const noexcept override { return "walk"; }
+
+  private:
+    void encode_view(projections::state_writer&) const override {}
+    bool decode_view(projections::state_reader&) override { return true; }
+    void clear_view() override {}
+};
+
+// One projection alone from 0 (none: the source alone).
+double one_view_rate(const written_journal& w, projections::projection* view) {
     auto source = projections::journal_source::open(w.dir, {});
     if (!source) std::abort();
     std::uint64_t records = 0;
     const auto start = std::chrono::steady_clock::now();
-    view.expect_records(source->records_after({}));  // as a catch-up does
+    if (view != nullptr) view->expect_records(source->records_after({}));  // as a catch-up does
     for (;;) {
         auto batch = source->next();
         if (!batch) std::abort();
         if (!batch->has_value()) break;
-        if (!view.apply(**batch)) std::abort();
+        if (view != nullptr && !view->apply(**batch)) std::abort();
         records += (*batch)->record_count;
     }
     return static_cast<double>(records) / seconds_since(start);
@@ -106,19 +120,22 @@ double one_view_rate(const written_journal& w, projections::projection& view) {
 
 void follow_vs_replay(benchmark::State& bench) {
     const written_journal& w = journal_for_bench();
-    std::vector<double> replay, follow, ratio, seats, people, streams, sold;
+    std::vector<double> replay, follow, ratio, seats, people, streams, sold, walked, read;
     for (auto _ : bench) {
         replay.push_back(replay_rate(w));
         follow.push_back(follow_rate(w));
         ratio.push_back(follow.back() / replay.back());
         projections::availability a;
-        seats.push_back(one_view_rate(w, a));
+        seats.push_back(one_view_rate(w, &a));
         projections::customers c;
-        people.push_back(one_view_rate(w, c));
+        people.push_back(one_view_rate(w, &c));
         projections::history h;
-        streams.push_back(one_view_rate(w, h));
+        streams.push_back(one_view_rate(w, &h));
         projections::sales s;
-        sold.push_back(one_view_rate(w, s));
+        sold.push_back(one_view_rate(w, &s));
+        walk_only bare;
+        walked.push_back(one_view_rate(w, &bare));
+        read.push_back(one_view_rate(w, nullptr));
     }
     bench.counters["commands"] = static_cast<double>(w.commands);
     bench.counters["replay_records_per_s"] = median(replay);
@@ -128,6 +145,8 @@ void follow_vs_replay(benchmark::State& bench) {
     bench.counters["customers_records_per_s"] = median(people);
     bench.counters["history_records_per_s"] = median(streams);
     bench.counters["sales_records_per_s"] = median(sold);
+    bench.counters["walk_records_per_s"] = median(walked);
+    bench.counters["read_records_per_s"] = median(read);
 }
 
 // Writing the four checkpoints once caught up (what `ordo follow` does when it stops).
