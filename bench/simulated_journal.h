@@ -53,33 +53,27 @@ inline simulated_journal write_simulated_journal(const simulated_journal_options
         .conferences_max = 1000,
         .reservations_max = static_cast<std::uint32_t>(w.commands / 2 + 65'536)};
     auto state = std::make_unique<engine::booking_state>(w.tables);
-    // As tools/cli/open_engine.cpp opens a new directory (that code lives in the executable).
+    // As tools/cli/open_engine.cpp opens a new directory: under its lock, the new manifest,
+    // recovery, then the writer keeping the manifest (engine/recovery.h).
     journal::io::file_system& files = journal::io::real_file_system();
     journal::io::file_lock lock;
-    std::optional<journal::manifest_keeping> keeping;
+    journal::writer_options writer_options{.dir = engine::journal_dir(w.dir),
+                                           .sync = journal::sync_mode::buffered,
+                                           .segment_bytes = how.segment_bytes,
+                                           .direct_io = false};
     if (how.with_manifest) {
         auto locked = files.lock_file(journal::data_dir_layout::lock(w.dir), "bench");
         if (!locked) std::abort();
         lock = std::move(*locked);
-        const journal::manifest fresh{.write_count = 1,
-                                      .segment_bytes = how.segment_bytes,
-                                      .segment_count = 0,
-                                      .state = journal::manifest_state::open,
-                                      .durable_end = {},
-                                      .parameters = engine::manifest_parameters(w.tables)};
-        if (!journal::write_manifest(w.dir, fresh, files)) std::abort();
+        if (!journal::write_manifest(w.dir, engine::new_manifest(w.tables, how.segment_bytes),
+                                     files)) {
+            std::abort();
+        }
         auto recovered = engine::recover(w.dir, w.tables);
         if (!recovered || !recovered->manifest) std::abort();
-        keeping = journal::manifest_keeping{
-            .data_dir = w.dir, .lock = &lock, .written = *recovered->manifest};
+        writer_options = engine::continuing_writer(writer_options, w.dir, *recovered, lock);
     }
-    auto writer = journal::writer::open(
-        journal::writer_options{.dir = engine::journal_dir(w.dir),
-                                .sync = journal::sync_mode::buffered,
-                                .segment_bytes = how.segment_bytes,
-                                .direct_io = false,
-                                .manifest = keeping},
-        journal::journal_position{});
+    auto writer = journal::writer::open(writer_options, journal::journal_position{});
     if (!writer) std::abort();
     engine::journal_sink sink(std::move(*writer));
     std::unique_ptr<engine::snapshotter> snapshots;

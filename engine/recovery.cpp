@@ -210,6 +210,30 @@ std::filesystem::path journal_dir(const std::filesystem::path& data_dir) {
     return journal::data_dir_layout::journal(data_dir);
 }
 
+journal::manifest new_manifest(const state_options& tables, std::uint64_t segment_bytes) {
+    return journal::manifest{.write_count = 1,
+                             .segment_bytes = segment_bytes,
+                             .segment_count = 0,
+                             .state = journal::manifest_state::open,
+                             .durable_end = {},
+                             .parameters = manifest_parameters(tables)};
+}
+
+journal::writer_options continuing_writer(journal::writer_options options,
+                                          const std::filesystem::path& data_dir,
+                                          const recovery_result& recovered,
+                                          const journal::io::file_lock& lock,
+                                          std::uint32_t manifest_interval_ms) {
+    ORDO_ASSERT(recovered.manifest.has_value());
+    ORDO_ASSERT(lock.held());
+    options.dir = journal_dir(data_dir);
+    options.manifest = journal::manifest_keeping{.data_dir = data_dir,
+                                                 .lock = &lock,
+                                                 .written = *recovered.manifest,
+                                                 .interval_ms = manifest_interval_ms};
+    return options;
+}
+
 std::expected<recovery_result, std::string> recover(const std::filesystem::path& data_dir,
                                                     const state_options& options,
                                                     const recovery_options& how) {

@@ -39,6 +39,10 @@ std::array<std::uint64_t, journal::manifest_parameters_count> manifest_parameter
     const state_options& tables);
 // The capacities a manifest records, or why its words are not capacities this ordo takes.
 std::expected<state_options, std::string> tables_of(const journal::manifest& recorded);
+// The manifest a new data directory starts with (open, nothing durable yet): every writer of
+// a new directory writes it before recovering the directory, so that recovery reads it and
+// the writer keeps it (continuing_writer) from the first batch on.
+journal::manifest new_manifest(const state_options& tables, std::uint64_t segment_bytes);
 
 // How the tables' memory is faulted in: beside the replay on another thread (what a
 // restart wants: the two overlap), or all of it before the replay starts (what a benchmark
@@ -77,5 +81,15 @@ std::string describe(const journal::tail_report& tail);
 std::expected<recovery_result, std::string> recover(const std::filesystem::path& data_dir,
                                                     const state_options& options,
                                                     const recovery_options& how = {});
+
+// The options of the writer that continues a recovered history of `data_dir` under its
+// lock: `options` (sync, sizes, backend) with the journal directory and the manifest that
+// recovery read, which the writer keeps (at most `manifest_interval_ms` behind the durable
+// end). Open it at `recovered.position`. The recovery must have read a manifest (a
+// directory without one gets new_manifest first) and must not be a time travel.
+journal::writer_options continuing_writer(
+    journal::writer_options options, const std::filesystem::path& data_dir,
+    const recovery_result& recovered, const journal::io::file_lock& lock,
+    std::uint32_t manifest_interval_ms = journal::manifest_keeper::interval_ms_default);
 
 }  // namespace ordo::engine

@@ -91,26 +91,16 @@ void open_writer(const fs::path& dir, engine_writer& opened) {
                                 "pid " + std::to_string(::getpid()) + " (follower_race_test)");
     REQUIRE(lock.has_value());
     opened.lock = std::move(*lock);
-    const journal::manifest fresh{.write_count = 1,
-                                  .segment_bytes = segment_bytes,
-                                  .segment_count = 0,
-                                  .state = journal::manifest_state::open,
-                                  .durable_end = {},
-                                  .parameters = engine::manifest_parameters(tables())};
-    REQUIRE(journal::write_manifest(dir, fresh, files).has_value());
+    REQUIRE(journal::write_manifest(dir, engine::new_manifest(tables(), segment_bytes), files)
+                .has_value());
     auto recovered = engine::recover(dir, tables());
     REQUIRE(recovered.has_value());
     REQUIRE(recovered->manifest.has_value());
     auto writer = journal::writer::open(
-        journal::writer_options{
-            .dir = engine::journal_dir(dir),
-            .sync = journal::sync_mode::fdatasync,
-            .segment_bytes = segment_bytes,
-            .batch_bytes_max = batch_bytes,
-            .manifest = journal::manifest_keeping{.data_dir = dir,
-                                                  .lock = &opened.lock,
-                                                  .written = *recovered->manifest,
-                                                  .interval_ms = manifest_interval_ms}},
+        engine::continuing_writer({.sync = journal::sync_mode::fdatasync,
+                                   .segment_bytes = segment_bytes,
+                                   .batch_bytes_max = batch_bytes},
+                                  dir, *recovered, opened.lock, manifest_interval_ms),
         recovered->position);
     REQUIRE(writer.has_value());
     opened.state = std::move(recovered->state);

@@ -137,13 +137,8 @@ std::expected<void, std::string> create_manifest(const std::filesystem::path& di
                                                  const engine::state_options& tables,
                                                  std::uint64_t segment_bytes, bool legacy) {
     journal::io::file_system& files = journal::io::real_file_system();
-    const journal::manifest fresh{.write_count = 1,
-                                  .segment_bytes = segment_bytes,
-                                  .segment_count = 0,
-                                  .state = journal::manifest_state::open,
-                                  .durable_end = {},
-                                  .parameters = engine::manifest_parameters(tables)};
-    if (auto written = journal::write_manifest(dir, fresh, files); !written) {
+    if (auto written = journal::write_manifest(dir, engine::new_manifest(tables, segment_bytes), files);
+        !written) {
         return std::unexpected(written.error().message());
     }
     if (!legacy) return {};
@@ -158,19 +153,16 @@ std::expected<void, std::string> create_manifest(const std::filesystem::path& di
 std::expected<std::unique_ptr<journal::writer>, std::string> open_writer(
     std::string_view command, const engine_options& options, std::uint64_t segment_bytes,
     const engine::recovery_result& recovered, const journal::io::file_lock& lock) {
-    const journal::writer_options writer_options{
-        .dir = engine::journal_dir(options.data_dir),
-        .sync = options.mode == durability::buffered ? journal::sync_mode::buffered
-                                                     : journal::sync_mode::fdatasync,
-        .segment_bytes = segment_bytes,
-        .batch_bytes_max = options.batch_bytes,
-        .direct_io = options.direct_io,
-        .backend = options.force_pwrite ? journal::io_backend_kind::pwrite
-                                        : journal::io_backend_kind::automatic,
-        .keep_off_cpu = options.sequencer_cpu,
-        .manifest = journal::manifest_keeping{.data_dir = options.data_dir,
-                                              .lock = &lock,
-                                              .written = *recovered.manifest}};
+    const journal::writer_options writer_options = engine::continuing_writer(
+        {.sync = options.mode == durability::buffered ? journal::sync_mode::buffered
+                                                      : journal::sync_mode::fdatasync,
+         .segment_bytes = segment_bytes,
+         .batch_bytes_max = options.batch_bytes,
+         .direct_io = options.direct_io,
+         .backend = options.force_pwrite ? journal::io_backend_kind::pwrite
+                                         : journal::io_backend_kind::automatic,
+         .keep_off_cpu = options.sequencer_cpu},
+        options.data_dir, recovered, lock);
     auto writer = journal::writer::open(writer_options, recovered.position);
     if (!writer) return std::unexpected(writer.error().message());
     if (!options.force_pwrite && (*writer)->backend() == journal::io_backend_kind::pwrite) {

@@ -129,12 +129,7 @@ class simulation {
         if (auto made = journal::io::make_dirs_durable(disk_, sim_data_dir); !made) {
             return fail(made.error().message());
         }
-        const journal::manifest fresh{.write_count = 1,
-                                      .segment_bytes = sim_segment_bytes,
-                                      .segment_count = 0,
-                                      .state = journal::manifest_state::open,
-                                      .durable_end = {},
-                                      .parameters = engine::manifest_parameters(sim_tables)};
+        const journal::manifest fresh = engine::new_manifest(sim_tables, sim_segment_bytes);
         if (auto written = journal::write_manifest(sim_data_dir, fresh, disk_); !written) {
             return fail(written.error().message());
         }
@@ -207,17 +202,12 @@ void simulation::run_engine(const epoch_plan& plan) {
         fail("cannot lock the directory after a crash: " + lock.error().message());
         return;
     }
-    const journal::writer_options writer_options{
-        .dir = journal::data_dir_layout::journal(sim_data_dir),
-        .segment_bytes = sim_segment_bytes,
-        .batch_bytes_max = journal::batch_bytes_min,
-        .backend = journal::io_backend_kind::simulated,
-        .simulated_disk = &disk_,
-        .manifest =
-            journal::manifest_keeping{.data_dir = sim_data_dir,
-                                      .lock = &*lock,
-                                      .written = *recovered_.manifest,
-                                      .interval_ms = journal::manifest_keeper::interval_ms_max}};
+    const journal::writer_options writer_options = engine::continuing_writer(
+        {.segment_bytes = sim_segment_bytes,
+         .batch_bytes_max = journal::batch_bytes_min,
+         .backend = journal::io_backend_kind::simulated,
+         .simulated_disk = &disk_},
+        sim_data_dir, recovered_, *lock, journal::manifest_keeper::interval_ms_max);
     auto writer = journal::writer::open(writer_options, recovered_.position);
     if (!writer) {
         fail("cannot continue the recovered journal: " + writer.error().message());
