@@ -6,7 +6,9 @@
 //   (as recovery_bench's recovery_replay_only);
 // - the four projections together from position 0, as `ordo follow --exit-at-end` applies
 //   them (projections::follower::poll; no checkpoint written: follow_checkpoint times that);
-// - each projection alone from position 0;
+// - each projection alone from position 0, and the four in one walk on one thread
+//   (one_thread_records_per_s: set against the alone rates, what sharing a thread's caches
+//   costs them);
 // - floors under every view's rate: the journal source alone, reading and checking the
 //   batches (read_records_per_s), and a view that ignores every event, which adds the walk
 //   over the records and the views' prefetch (walk_records_per_s).
@@ -16,11 +18,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "bench/simulated_journal.h"
@@ -101,26 +105,35 @@ class walk_only final : public projections::projection {
     void clear_view() override {}
 };
 
-// One projection alone from 0 (none: the source alone).
-double one_view_rate(const written_journal& w, projections::projection* view) {
+// Projections from 0 on this thread, in one walk (none: the source alone).
+double views_rate(const written_journal& w, std::span<projections::projection* const> views) {
     auto source = projections::journal_source::open(w.dir, {});
     if (!source) std::abort();
     std::uint64_t records = 0;
     const auto start = std::chrono::steady_clock::now();
-    if (view != nullptr) view->expect_records(source->records_after({}));  // as a catch-up does
+    for (projections::projection* view : views) {
+        view->expect_records(source->records_after({}));  // as a catch-up does
+    }
     for (;;) {
         auto batch = source->next();
         if (!batch) std::abort();
         if (!batch->has_value()) break;
-        if (view != nullptr && !view->apply(**batch)) std::abort();
+        if (!views.empty() && !projections::projection::apply_together(views, **batch)) {
+            std::abort();
+        }
         records += (*batch)->record_count;
     }
     return static_cast<double>(records) / seconds_since(start);
 }
 
+double one_view_rate(const written_journal& w, projections::projection* view) {
+    if (view == nullptr) return views_rate(w, {});
+    return views_rate(w, std::span(&view, 1));
+}
+
 void follow_vs_replay(benchmark::State& bench) {
     const written_journal& w = journal_for_bench();
-    std::vector<double> replay, follow, ratio, seats, people, streams, sold, walked, read;
+    std::vector<double> replay, follow, ratio, seats, people, streams, sold, walked, read, one_thread;
     for (auto _ : bench) {
         replay.push_back(replay_rate(w));
         follow.push_back(follow_rate(w));
@@ -136,6 +149,12 @@ void follow_vs_replay(benchmark::State& bench) {
         walk_only bare;
         walked.push_back(one_view_rate(w, &bare));
         read.push_back(one_view_rate(w, nullptr));
+        projections::availability a1;
+        projections::customers c1;
+        projections::history h1;
+        projections::sales s1;
+        const std::array<projections::projection*, 4> four = {&h1, &c1, &a1, &s1};
+        one_thread.push_back(views_rate(w, four));
     }
     bench.counters["commands"] = static_cast<double>(w.commands);
     bench.counters["replay_records_per_s"] = median(replay);
@@ -147,6 +166,7 @@ void follow_vs_replay(benchmark::State& bench) {
     bench.counters["sales_records_per_s"] = median(sold);
     bench.counters["walk_records_per_s"] = median(walked);
     bench.counters["read_records_per_s"] = median(read);
+    bench.counters["one_thread_records_per_s"] = median(one_thread);
 }
 
 // Writing the four checkpoints once caught up (what `ordo follow` does when it stops).
