@@ -14,6 +14,7 @@
 
 #include "base/assert.h"
 #include "base/clock.h"
+#include "projections/follower.h"
 
 namespace ordo::projections {
 namespace {
@@ -25,7 +26,8 @@ std::string errno_text(const char* what) { return std::string(what) + ": " + std
 
 // The child: never returns (no destructor or atexit handler of the parent's runs twice, no
 // stdio buffer is flushed twice).
-[[noreturn]] void write_and_exit(const follower& f, pid_t parent, int report_fd) {
+[[noreturn]] void write_and_exit(const background_checkpoint::save_work& save, pid_t parent,
+                                 int report_fd) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(2);  // the parent died before the line above
     ::signal(SIGINT, SIG_IGN);
@@ -35,7 +37,7 @@ std::string errno_text(const char* what) { return std::string(what) + ": " + std
     // at normal priority it only writes sooner.
     const sched_param idle{};
     (void)::sched_setscheduler(0, SCHED_IDLE, &idle);
-    const auto saved = f.checkpoint();
+    const auto saved = save();
     if (saved) ::_exit(0);
     const std::string& text = saved.error();
     const std::size_t bytes = std::min(text.size(), report_bytes_max);
@@ -50,7 +52,12 @@ background_checkpoint::~background_checkpoint() {
 }
 
 std::expected<void, std::string> background_checkpoint::start(const follower& f) {
+    return start([&f] { return f.checkpoint(); });
+}
+
+std::expected<void, std::string> background_checkpoint::start(const save_work& save) {
     ORDO_ASSERT(!running());
+    ORDO_ASSERT(save != nullptr);
     static_assert(report_bytes_max <= PIPE_BUF);
     int fds[2] = {-1, -1};
     if (::pipe2(fds, O_CLOEXEC) != 0) return std::unexpected(errno_text("pipe"));
@@ -64,7 +71,7 @@ std::expected<void, std::string> background_checkpoint::start(const follower& f)
     }
     if (child == 0) {
         ::close(fds[0]);
-        write_and_exit(f, parent, fds[1]);
+        write_and_exit(save, parent, fds[1]);
     }
     ::close(fds[1]);
     child_ = child;

@@ -1,6 +1,7 @@
 #pragma once
 // A follower's checkpoints written while it goes on applying (`ordo follow`): a child
-// process (fork) saves every view's checkpoint from the views as they were at the fork
+// process (fork) saves every view's checkpoint (or, for the follower's point-in-time
+// checkpoints, the views that crossed a point) from the views as they were at the fork
 // (copy-on-write: the changes the follower makes afterwards are not the child's), so the
 // follower's loop pauses for the fork, not for encoding and writing the views (a history of
 // 100 M commands holds 3.4 GB: seconds, during which its lag would grow by seconds).
@@ -20,12 +21,13 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <optional>
 #include <string>
 
-#include "projections/follower.h"
-
 namespace ordo::projections {
+
+class follower;
 
 class background_checkpoint {
   public:
@@ -34,9 +36,15 @@ class background_checkpoint {
     background_checkpoint(const background_checkpoint&) = delete;
     background_checkpoint& operator=(const background_checkpoint&) = delete;
 
-    // Starts the child; an error when the process or its pipe cannot be made (nothing runs
-    // then: the caller checkpoints in the foreground). Not while one runs.
+    // Starts the child, which saves every view's checkpoint (follower::checkpoint); an error
+    // when the process or its pipe cannot be made (nothing runs then: the caller
+    // checkpoints in the foreground). Not while one runs.
     std::expected<void, std::string> start(const follower& f);
+    // The same with the child's work named: `save` runs in the child, on the memory as it
+    // was at the fork (so it may read what the caller changes afterwards), and its error is
+    // what done() reports.
+    using save_work = std::function<std::expected<void, std::string>()>;
+    std::expected<void, std::string> start(const save_work& save);
     bool running() const noexcept { return child_ > 0; }
     // nullopt while the child runs (or, with `wait`, once it ended): what it reported, an
     // error when a checkpoint was not saved. Only after start().

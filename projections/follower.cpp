@@ -51,12 +51,59 @@ const projection* laggard(std::span<projection* const> group) {
     return start;
 }
 
+// What a child that wrote point-in-time checkpoints reported, when it ended (waiting for it
+// with `wait`): nothing when none runs or it still runs.
+std::expected<void, std::string> reap_points(background_checkpoint* child, bool wait) {
+    if (child == nullptr || !child->running()) return {};
+    const auto ended = child->done(wait);
+    if (!ended || *ended) return {};
+    return std::unexpected("point-in-time checkpoint not saved: " + ended->error());
+}
+
+// After a batch that took group[i] from commands_before[i] commands: the point-in-time
+// checkpoints of the views that crossed a point, written by a child forked now (`child`,
+// when given: the caller's thread is the process's only one) or else here.
+std::expected<void, std::string> save_points(
+    std::span<projection* const> group, std::span<const std::uint64_t> commands_before,
+    const std::filesystem::path& data_dir, const point_checkpoint_policy& points,
+    background_checkpoint* child) {
+    ORDO_ASSERT(group.size() == commands_before.size());
+    const auto crossed = [&](std::size_t i) {
+        return crosses_point(*group[i], commands_before[i], points);
+    };
+    bool any = false;
+    for (std::size_t i = 0; i < group.size(); i++) any = any || crossed(i);
+    if (!any) return {};
+    const auto save = [&]() -> std::expected<void, std::string> {
+        for (std::size_t i = 0; i < group.size(); i++) {
+            if (auto saved = after_batch(data_dir, *group[i], commands_before[i], points); !saved) {
+                return saved;
+            }
+        }
+        return {};
+    };
+    const auto save_here = [&]() -> std::expected<void, std::string> {
+        if (auto saved = save(); !saved) {
+            return std::unexpected("point-in-time checkpoint not saved: " + saved.error());
+        }
+        return {};
+    };
+    if (child == nullptr) return save_here();
+    // One child at a time: two would prune the same views' files at once.
+    if (auto last = reap_points(child, true); !last) return last;
+    // The child saves the views as they are now, whatever this thread applies next.
+    if (child->start(save)) return {};
+    return save_here();  // no child to be had (out of processes or memory): here, as before
+}
+
 // Applies every batch the source hands out to the views of the group in one walk (each
-// skips what it already holds).
+// skips what it already holds), saving point-in-time checkpoints as they fall due
+// (save_points; `child` only when this thread is the process's only one).
 std::expected<poll_result, std::string> apply_all(journal_source& source,
                                                   std::span<projection* const> group,
                                                   const std::filesystem::path& data_dir,
-                                                  const point_checkpoint_policy& points) {
+                                                  const point_checkpoint_policy& points,
+                                                  background_checkpoint* child = nullptr) {
     poll_result result{.durable_batches = source.durable_batches()};
     for (;;) {
         auto batch = source.next();
@@ -68,10 +115,9 @@ std::expected<poll_result, std::string> apply_all(journal_source& source,
         auto done = projection::apply_together(group, **batch);
         if (!done) return std::unexpected(done.error());
         ORDO_ASSERT(*done != applied::cut);
-        for (std::size_t i = 0; i < group.size(); i++) {
-            if (auto saved = after_batch(data_dir, *group[i], commands_before[i], points); !saved) {
-                return std::unexpected("point-in-time checkpoint not saved: " + saved.error());
-            }
+        const auto before = std::span(commands_before).first(group.size());
+        if (auto saved = save_points(group, before, data_dir, points, child); !saved) {
+            return std::unexpected(saved.error());
         }
         result.batches++;
         result.records += (*batch)->record_count;
@@ -93,7 +139,14 @@ std::expected<poll_result, std::string> apply_group(const std::filesystem::path&
 
 }  // namespace
 
+std::expected<void, std::string> follower::finish_point_checkpoints() {
+    return reap_points(points_child_.get(), true);
+}
+
 std::expected<poll_result, std::string> follower::poll() {
+    if (auto ended = reap_points(points_child_.get(), false); !ended) {
+        return std::unexpected(ended.error());
+    }
     const std::array<projection*, 4> all = views_mutable();
     // The laggard's position: the others skip what they already hold.
     const projection* start = laggard(all);
@@ -127,9 +180,14 @@ std::expected<poll_result, std::string> follower::poll() {
     if (durable - std::min(durable, from) < parallel_backlog_batches_min ||
         durable_sequence - std::min(durable_sequence, applied_sequence) <
             parallel_backlog_records_min) {
-        result = apply_all(*source, all, data_dir_, points_);
+        result = apply_all(*source, all, data_dir_, points_, points_child_.get());
         if (result) tail_.emplace(std::move(*source));
     } else {
+        // Two threads write point-in-time checkpoints themselves: none may be written by a
+        // child meanwhile (prunes of the same files).
+        if (auto ended = reap_points(points_child_.get(), true); !ended) {
+            return std::unexpected(ended.error());
+        }
         for (projection* view : all) view->expect_records(source->records_after(view->position()));
         // A long backlog (a catch-up): two threads, each with its own reader (the batches
         // are verified twice, which costs little beside applying them).

@@ -18,12 +18,14 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "journal/durable_hint.h"
 #include "projections/availability.h"
+#include "projections/background_checkpoint.h"
 #include "projections/customers.h"
 #include "projections/history.h"
 #include "projections/journal_source.h"
@@ -59,10 +61,20 @@ class follower {
     std::expected<void, std::string> checkpoint() const;
     // Point-in-time checkpoints (point_checkpoints.h), each view's written by the thread
     // applying it right after the batch that crosses a multiple of policy.every_commands;
-    // none until this is called.
-    void keep_point_checkpoints(const point_checkpoint_policy& policy) noexcept {
+    // none until this is called. With `in_child`, a follower keeping up (a poll on its own
+    // thread) forks a child (background_checkpoint.h) right after that batch to write them,
+    // instead of pausing for the write (most of a second for a long history); at most one
+    // such child runs (a crossing waits for the last one), and a catch-up, which runs a
+    // second thread and cannot fork, writes them itself.
+    void keep_point_checkpoints(const point_checkpoint_policy& policy, bool in_child = false) {
         points_ = policy;
+        if (in_child && !points_child_) points_child_ = std::make_unique<background_checkpoint>();
+        if (!in_child) points_child_.reset();
     }
+    // Waits for the point-in-time checkpoints a child is writing: what it reported (an error
+    // when one was not saved). Before leaving, so that none is cut short. Each poll also
+    // reaps an ended child and fails with its error.
+    std::expected<void, std::string> finish_point_checkpoints();
 
     // Batches applied by all four.
     std::uint64_t next_batch_number() const noexcept;
@@ -96,6 +108,7 @@ class follower {
     sales sales_;
     std::vector<std::string> notes_;
     point_checkpoint_policy points_;
+    std::unique_ptr<background_checkpoint> points_child_;  // with keep_point_checkpoints(.., true)
     std::optional<journal::durable_hint_view> hint_;
     std::optional<journal_source> tail_;  // the last poll's, kept while keeping up
     bool hint_used_ever_ = false;

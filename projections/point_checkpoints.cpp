@@ -115,17 +115,20 @@ std::expected<std::vector<point_checkpoint_file>, std::string> list_point_checkp
     return found;
 }
 
+bool crosses_point(const projection& view, std::uint64_t commands_before,
+                   const point_checkpoint_policy& policy) {
+    ORDO_ASSERT(view.commands() >= commands_before);
+    if (policy.every_commands == 0 || view.reads_earlier_points_from_checkpoint()) return false;
+    return commands_before / policy.every_commands != view.commands() / policy.every_commands;
+}
+
 std::expected<void, std::string> after_batch(const std::filesystem::path& data_dir,
                                              const projection& view,
                                              std::uint64_t commands_before,
                                              const point_checkpoint_policy& policy) {
-    ORDO_ASSERT(view.commands() >= commands_before);
-    if (policy.every_commands == 0 || view.reads_earlier_points_from_checkpoint()) return {};
+    if (!crosses_point(view, commands_before, policy)) return {};
     ORDO_ASSERT(policy.keep >= point_checkpoint_keep_min &&
                 policy.keep <= point_checkpoint_keep_max);
-    if (commands_before / policy.every_commands == view.commands() / policy.every_commands) {
-        return {};
-    }
     const std::filesystem::path path =
         point_checkpoint_path(data_dir, view.name(), view.commands());
     if (auto saved = save_checkpoint_file(data_dir, path, view); !saved) return saved;

@@ -48,6 +48,12 @@ struct point_checkpoint_file {
 std::expected<std::vector<point_checkpoint_file>, std::string> list_point_checkpoints(
     const std::filesystem::path& data_dir, std::string_view view_name);
 
+// Whether the batch that took `view` from `commands_before` commands to its commands now
+// crossed a multiple of policy.every_commands, for a view that keeps point-in-time
+// checkpoints (after_batch saves one then).
+bool crosses_point(const projection& view, std::uint64_t commands_before,
+                   const point_checkpoint_policy& policy);
+
 // After `view` applied a batch that took it from `commands_before` commands to its
 // commands now: when that crossed a multiple of policy.every_commands, saves a point-in-time
 // checkpoint and prunes the view's to the newest policy.keep. Nothing otherwise.

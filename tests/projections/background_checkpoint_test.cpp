@@ -1,7 +1,10 @@
 // A follower's checkpoints written by a child process (background_checkpoint.h): they load
-// into views equal to the follower's at the fork, and a child that cannot write reports why.
+// into views equal to the follower's at the fork, and a child that cannot write reports why;
+// point-in-time checkpoints a child writes equal those written in the foreground.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <iterator>
+#include <map>
 
 #include "projections/background_checkpoint.h"
 #include "projections/checkpoint.h"
@@ -77,4 +80,75 @@ TEST_CASE("background checkpoint: a child that cannot write says why", "[project
     REQUIRE(written.has_value());
     REQUIRE(!written->has_value());
     CHECK(written->error().find("projections") != std::string::npos);
+}
+
+namespace {
+
+// Every point-in-time checkpoint file under d/projections, by name, with its bytes.
+std::map<std::string, std::string> point_files(const std::string& d) {
+    std::map<std::string, std::string> files;
+    for (const auto& entry : fs::directory_iterator(fs::path(d) / "projections")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find(".at-") == std::string::npos) continue;
+        std::ifstream in(entry.path(), std::ios::binary);
+        files[name] = std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    return files;
+}
+
+const projections::point_checkpoint_policy every_50k{.every_commands = 50'000, .keep = 10};
+
+}  // namespace
+
+TEST_CASE("background checkpoint: point-in-time checkpoints from a child equal the foreground's",
+          "[projections]") {
+    const temp_dir dir("background");
+    const std::string d = simulated(dir);
+    std::map<std::string, std::string> foreground;
+    {
+        auto f = projections::follower::open(d);
+        REQUIRE(f.has_value());
+        f->keep_point_checkpoints(every_50k);
+        REQUIRE(f->poll().has_value());
+        foreground = point_files(d);
+    }
+    // 200,004 commands cross 50k, 100k, 150k and 200k; history keeps none (it reads earlier
+    // points from its current checkpoint).
+    REQUIRE(foreground.size() == 4 * 3);
+    fs::remove_all(fs::path(d) / "projections");
+    auto f = projections::follower::open(d);
+    REQUIRE(f.has_value());
+    f->keep_point_checkpoints(every_50k, /*in_child=*/true);
+    // One poll of a short backlog: on this thread, forking at each crossing (the next
+    // crossing waits for the last child).
+    REQUIRE(f->poll().has_value());
+    const auto finished = f->finish_point_checkpoints();
+    INFO((finished.has_value() ? std::string() : finished.error()));
+    REQUIRE(finished.has_value());
+    const std::map<std::string, std::string> from_child = point_files(d);
+    CHECK(from_child.size() == foreground.size());
+    for (const auto& [name, bytes] : foreground) {
+        INFO(name);
+        REQUIRE(from_child.contains(name));
+        CHECK(from_child.at(name) == bytes);
+    }
+}
+
+TEST_CASE("background checkpoint: a child that cannot write a point-in-time checkpoint says why",
+          "[projections]") {
+    const temp_dir dir("background");
+    const std::string d = simulated(dir);
+    // A file where the checkpoints' directory goes.
+    std::ofstream(fs::path(d) / "projections") << "in the way";
+    auto f = projections::follower::open(d);
+    REQUIRE(f.has_value());
+    f->keep_point_checkpoints(every_50k, /*in_child=*/true);
+    // The poll meets the first child's failure when the second crossing waits for it, or
+    // leaves it to the finish.
+    auto polled = f->poll();
+    std::expected<void, std::string> ended = f->finish_point_checkpoints();
+    if (!polled) ended = std::unexpected(polled.error());
+    REQUIRE(!ended.has_value());
+    CHECK(ended.error().find("point-in-time checkpoint not saved") != std::string::npos);
+    CHECK(ended.error().find("projections") != std::string::npos);
 }

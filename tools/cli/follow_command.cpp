@@ -132,7 +132,7 @@ int follow(const follow_flags& flags) {
     auto opened = projections::follower::open(flags.data);
     if (!opened) return report_error("follow", opened.error(), exit_failure);
     projections::follower& f = *opened;
-    f.keep_point_checkpoints(flags.points);
+    f.keep_point_checkpoints(flags.points, /*in_child=*/true);
     const std::uint64_t start_ns = base::monotonic_ns();
     std::uint64_t last_checkpoint_ns = start_ns;
     std::uint64_t checkpoint_every_ns = checkpoint_every_ns_min;
@@ -176,6 +176,9 @@ int follow(const follow_flags& flags) {
         }
         const std::uint64_t now_ns = base::monotonic_ns();
         if (leaving) {
+            if (auto points = f.finish_point_checkpoints(); !points) {
+                return report_error("follow", points.error(), exit_failure);
+            }
             // The last checkpoint holds the exact place reached, so it is the follower's own.
             if (auto saved = f.checkpoint(); !saved) {
                 return report_error("follow", "checkpoint not saved: " + saved.error(),
