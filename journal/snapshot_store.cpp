@@ -343,13 +343,12 @@ std::expected<snapshot_info, journal_error> write_snapshot(const std::filesystem
     return snapshot_info{.path = final_path, .position = position, .payload_bytes = payload.size()};
 }
 
-struct snapshot_stream::hash_state {
-    XXH3_state_t state;  // 64-byte aligned by its own declaration
-};
-
 snapshot_stream::snapshot_stream(std::filesystem::path dir, std::uint64_t next_sequence,
-                                 io::file_system& files, hash_state* hash) noexcept
-    : dir_(std::move(dir)), next_sequence_(next_sequence), files_(&files), hash_(hash) {
+                                 io::file_system& files) noexcept
+    : dir_(std::move(dir)),
+      next_sequence_(next_sequence),
+      files_(&files),
+      hash_(std::make_unique<checksum_stream>()) {
     const std::string name = snapshot_name(next_sequence);
     final_path_ = dir_ / name;
     temp_path_ = dir_ / (name + ".tmp");
@@ -363,12 +362,11 @@ snapshot_stream::snapshot_stream(snapshot_stream&& other) noexcept
       payload_bytes_(other.payload_bytes_),
       position_(other.position_),
       files_(other.files_),
-      hash_(std::exchange(other.hash_, nullptr)),
+      hash_(std::move(other.hash_)),
       finished_(other.finished_),
       published_(std::exchange(other.published_, true)) {}  // the moved-from owns no file
 
 snapshot_stream::~snapshot_stream() {
-    delete hash_;
     // Best effort: a temp file left behind is ignored by list and removed by prune.
     if (!published_) static_cast<void>(files_->remove_file(temp_path_));
 }
@@ -389,9 +387,7 @@ std::expected<snapshot_stream, journal_error> snapshot_stream::create(
         }
     }
     ORDO_ASSERT(parse_name(snapshot_name(next_sequence) + ".tmp", temp_suffix) == next_sequence);
-    auto* hash = new hash_state;
-    XXH3_128bits_reset(&hash->state);
-    snapshot_stream stream(std::move(dir), next_sequence, files, hash);
+    snapshot_stream stream(std::move(dir), next_sequence, files);
     // The header's place: zeros until finish() writes it, so a file cut short by a crash
     // never verifies (its header checksum cannot hold). write_file truncates a temp file a
     // crashed write left behind.
@@ -412,7 +408,7 @@ std::expected<void, journal_error> snapshot_stream::append(std::span<const std::
                                              .detail = "snapshot payload above "
                                                        "snapshot_payload_bytes_max"});
     }
-    XXH3_128bits_update(&hash_->state, bytes.data(), bytes.size());
+    hash_->update(bytes);
     auto written = files_->write_at(temp_path_, snapshot_header_bytes + payload_bytes_, bytes);
     if (!written) return written;
     payload_bytes_ += bytes.size();
@@ -423,10 +419,7 @@ std::expected<void, journal_error> snapshot_stream::finish(const snapshot_positi
     ORDO_ASSERT(hash_ != nullptr);
     ORDO_ASSERT(!finished_);
     ORDO_ASSERT(position.next_sequence == next_sequence_);  // the name says which records
-    const XXH128_hash_t digest = XXH3_128bits_digest(&hash_->state);
-    const snapshot_header header =
-        make_header(position, payload_bytes_,
-                    checksum128{.low = digest.low64, .high = digest.high64});
+    const snapshot_header header = make_header(position, payload_bytes_, hash_->digest());
     if (auto written = files_->write_at(temp_path_, 0, std::as_bytes(std::span(&header, 1)));
         !written) {
         return written;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <type_traits>
@@ -167,9 +168,8 @@ public:
     std::uint64_t payload_bytes() const noexcept { return payload_bytes_; }
 
 private:
-    struct hash_state;  // XXH3-128 streaming state, 64-byte aligned
     snapshot_stream(std::filesystem::path dir, std::uint64_t next_sequence,
-                    io::file_system& files, hash_state* hash) noexcept;
+                    io::file_system& files) noexcept;
 
     std::filesystem::path dir_;
     std::filesystem::path temp_path_;
@@ -178,7 +178,7 @@ private:
     std::uint64_t payload_bytes_ = 0;
     snapshot_position position_{};
     io::file_system* files_ = nullptr;
-    hash_state* hash_ = nullptr;
+    std::unique_ptr<checksum_stream> hash_;  // on the heap: moving a stream keeps it put
     bool finished_ = false;
     bool published_ = false;
 };

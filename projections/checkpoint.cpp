@@ -5,14 +5,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "base/assert.h"
 #include "journal/data_dir.h"
+#include "journal/limits.h"
+#include "projections/big_vector.h"
 
 namespace ordo::projections {
 namespace {
@@ -79,10 +84,100 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& data_dir,
            (std::string(view.name()) + ".checkpoint");
 }
 
-journal::checksum128 state_checksum(const projection& view) {
-    state_writer out;
+namespace {
+
+struct encoded_state {
+    std::uint64_t bytes = 0;
+    journal::checksum128 checksum{};
+};
+
+// Encodes the view a piece at a time, checksumming each piece and handing it to `put` when
+// there is one.
+encoded_state encode_in_pieces(const projection& view,
+                               const std::function<void(std::span<const std::byte>)>& put) {
+    journal::checksum_stream hash;
+    state_writer out([&](std::span<const std::byte> piece) {
+        hash.update(piece);
+        if (put) put(piece);
+    });
     view.encode(out);
-    return journal::checksum(out.bytes());
+    const std::uint64_t bytes = out.finish();
+    return encoded_state{.bytes = bytes, .checksum = hash.digest()};
+}
+
+// A checkpoint file written in whole blocks around the page cache (file_system::
+// write_blocks_at): the header's place first (its block kept until finish() writes the
+// header into it), then the state, a buffer of blocks at a time; the tail padded to a block
+// and the file cut back to its length at the end, which also syncs it.
+class block_file_writer {
+  public:
+    block_file_writer(journal::io::file_system& files, std::filesystem::path path)
+        : files_(&files), path_(std::move(path)) {
+        buffer_.assign_zeroed(buffer_bytes);
+        used_ = sizeof(checkpoint_header);  // its place, zeros until finish()
+    }
+
+    // The next bytes of the file. After an error nothing more is written; finish() says it.
+    void put(std::span<const std::byte> bytes) {
+        while (!bytes.empty() && !failed_) {
+            const std::size_t taken = std::min(bytes.size(), buffer_bytes - used_);
+            std::memcpy(buffer_.data() + used_, bytes.data(), taken);
+            used_ += taken;
+            bytes = bytes.subspan(taken);
+            if (used_ == buffer_bytes) flush(buffer_bytes);
+        }
+    }
+
+    // Writes the header over its place and the rest of the file, cut to its length, synced.
+    std::expected<void, journal::journal_error> finish(const checkpoint_header& header) {
+        const std::uint64_t file_bytes = flushed_ + used_;
+        std::byte* header_block = flushed_ == 0 ? buffer_.data() : first_block_.data();
+        std::memcpy(header_block, &header, sizeof(header));
+        const std::size_t tail = (used_ + journal::block_bytes - 1) / journal::block_bytes *
+                                 journal::block_bytes;
+        std::memset(buffer_.data() + used_, 0, tail - used_);
+        const bool header_flushed_before = flushed_ > 0;
+        if (tail > 0) flush(tail);
+        if (header_flushed_before && !failed_) {
+            if (auto written = files_->write_blocks_at(path_, 0, first_block_); !written) {
+                failed_ = written.error();
+            }
+        }
+        if (failed_) return std::unexpected(*failed_);
+        // fdatasync with the cut: the file is new, its length is its data.
+        return files_->resize_file(path_, file_bytes);
+    }
+
+  private:
+    static constexpr std::size_t buffer_bytes = std::size_t{4} << 20;
+    static_assert(buffer_bytes % journal::block_bytes == 0);
+
+    void flush(std::size_t bytes) {
+        ORDO_ASSERT(bytes % journal::block_bytes == 0 && bytes <= buffer_bytes);
+        if (flushed_ == 0) std::memcpy(first_block_.data(), buffer_.data(), first_block_.size());
+        if (auto written =
+                files_->write_blocks_at(path_, flushed_, std::span(buffer_.data(), bytes));
+            !written) {
+            failed_ = written.error();
+            return;
+        }
+        flushed_ += bytes;
+        used_ = 0;
+    }
+
+    journal::io::file_system* files_;
+    std::filesystem::path path_;
+    big_vector<std::byte> buffer_;  // page-aligned (its own mapping), as O_DIRECT needs
+    std::size_t used_ = 0;
+    std::uint64_t flushed_ = 0;
+    alignas(journal::block_bytes) std::array<std::byte, journal::block_bytes> first_block_{};
+    std::optional<journal::journal_error> failed_;
+};
+
+}  // namespace
+
+journal::checksum128 state_checksum(const projection& view) {
+    return encode_in_pieces(view, {}).checksum;
 }
 
 std::expected<void, std::string> save_checkpoint(const std::filesystem::path& data_dir,
@@ -91,29 +186,42 @@ std::expected<void, std::string> save_checkpoint(const std::filesystem::path& da
     return save_checkpoint_file(data_dir, checkpoint_path(data_dir, view), view, files);
 }
 
+// The atomic replace of io::replace_file, the file written by block_file_writer: temp file,
+// fdatasync, rename, directory fsync. A crash before the rename leaves the old checkpoint;
+// the temp file is dropped first, as one a crash left behind may be longer than this state.
 std::expected<void, std::string> save_checkpoint_file(const std::filesystem::path& data_dir,
                                                       const std::filesystem::path& path,
                                                       const projection& view,
                                                       journal::io::file_system& files) {
-    state_writer out;
-    view.encode(out);
-    checkpoint_header header{.magic = checkpoint_magic,
-                             .format_version = checkpoint_format_version,
-                             .reserved_zero = 0,
-                             .state_bytes = out.bytes().size(),
-                             .state_checksum = journal::checksum(out.bytes()),
-                             .header_checksum = {}};
-    header.header_checksum = journal::checksum(&header, header_checked_bytes);
+    ORDO_ASSERT(path.has_filename());
     if (auto made =
             journal::io::make_dirs_durable(files, journal::data_dir_layout::projections(data_dir));
         !made) {
         return std::unexpected(made.error().message());
     }
-    const std::array<std::span<const std::byte>, 2> parts = {std::as_bytes(std::span(&header, 1)),
-                                                             out.bytes()};
-    if (auto written = journal::io::replace_file(files, path, parts);
-        !written) {
+    const std::filesystem::path temp = path.string() + ".tmp";
+    if (auto removed = files.remove_file(temp); !removed) {
+        return std::unexpected(removed.error().message());
+    }
+    block_file_writer file(files, temp);
+    const encoded_state state =
+        encode_in_pieces(view, [&](std::span<const std::byte> piece) { file.put(piece); });
+    checkpoint_header header{.magic = checkpoint_magic,
+                             .format_version = checkpoint_format_version,
+                             .reserved_zero = 0,
+                             .state_bytes = state.bytes,
+                             .state_checksum = state.checksum,
+                             .header_checksum = {}};
+    header.header_checksum = journal::checksum(&header, header_checked_bytes);
+    if (auto written = file.finish(header); !written) {
+        (void)files.remove_file(temp);  // best effort: the next save drops it anyway
         return std::unexpected(written.error().message());
+    }
+    if (auto renamed = files.rename_file(temp, path); !renamed) {
+        return std::unexpected(renamed.error().message());
+    }
+    if (auto synced = files.sync_dir(journal::io::directory_of(path)); !synced) {
+        return std::unexpected(synced.error().message());
     }
     return {};
 }

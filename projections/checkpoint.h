@@ -2,7 +2,9 @@
 // A projection's checkpoint: DIR/projections/<name>.checkpoint holds its place in the
 // journal and its state's bytes (projection::encode), with a checksum of the state and one
 // of the header, written atomically and durably through the journal's durable file layer
-// (io::replace_file: temp file, fdatasync, rename, directory fsync). A restarted reader
+// (temp file, fdatasync, rename, directory fsync, as io::replace_file). The state is encoded
+// and written a few MiB at a time, in whole blocks around the page cache: a view of hundreds
+// of MB is never built whole in memory first. A restarted reader
 // loads it and resumes after the batch it names; the journal's chain check on the next
 // batch proves the checkpoint belongs to this history.
 //

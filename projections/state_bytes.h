@@ -10,9 +10,12 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <span>
+#include <utility>
 #include <vector>
 
+#include "base/assert.h"
 #include "projections/big_vector.h"
 
 namespace ordo::projections {
@@ -22,14 +25,51 @@ static_assert(std::endian::native == std::endian::little);
 
 class state_writer {
   public:
+    // Keeps every word: bytes() is the whole state.
+    state_writer() = default;
+    // Hands the words on to `sink` a piece of piece_words at a time, as each fills and at
+    // finish(), holding one piece in memory: a checkpoint of a view of hundreds of MB is
+    // checksummed and written without building it whole first (that buffer's fresh pages and
+    // a second pass over it were most of a checkpoint's time, bench/RESULTS.md).
+    using piece_sink = std::function<void(std::span<const std::byte>)>;
+    explicit state_writer(piece_sink sink) : sink_(std::move(sink)) {
+        ORDO_ASSERT(sink_);
+        words_.reserve(piece_words);
+    }
+    static constexpr std::size_t piece_words = std::size_t{1} << 19;  // 4 MiB
+
     // Words, not bytes: a push_back per word (a checkpoint of a large view writes hundreds
     // of millions of them).
-    void u64(std::uint64_t value) { words_.push_back(value); }
-    void reserve_words(std::size_t more) { words_.reserve(words_.size() + more); }
-    std::span<const std::byte> bytes() const noexcept { return std::as_bytes(std::span(words_)); }
+    void u64(std::uint64_t value) {
+        words_.push_back(value);
+        if (sink_ && words_.size() == piece_words) hand_on();
+    }
+    void reserve_words(std::size_t more) {
+        if (!sink_) words_.reserve(words_.size() + more);
+    }
+    // The whole state (a writer without a sink).
+    std::span<const std::byte> bytes() const noexcept {
+        ORDO_ASSERT(!sink_);
+        return std::as_bytes(std::span(words_));
+    }
+    // A writer with a sink: hands on the words still held; returns the state's length.
+    std::uint64_t finish() {
+        ORDO_ASSERT(sink_);
+        if (!words_.empty()) hand_on();
+        return handed_bytes_;
+    }
 
   private:
+    void hand_on() {
+        const auto piece = std::as_bytes(std::span(words_));
+        sink_(piece);
+        handed_bytes_ += piece.size();
+        words_.clear();  // keeps its capacity: the next piece reuses the pages
+    }
+
     big_vector<std::uint64_t> words_;
+    piece_sink sink_;
+    std::uint64_t handed_bytes_ = 0;
 };
 
 class state_reader {

@@ -98,6 +98,13 @@ public:
     virtual std::expected<void, journal_error> write_at(const std::filesystem::path&,
                                                         std::uint64_t offset,
                                                         std::span<const std::byte> bytes) = 0;
+    // write_at for whole blocks (address, offset and length multiples of block_bytes): written
+    // around the page cache (O_DIRECT) where the file system takes it, else as write_at. For a
+    // large file written once that nothing reads soon (a projection's checkpoint): copying it
+    // into the page cache was most of its time, and its pages would push the journal's out.
+    // NOT durable until sync_file.
+    virtual std::expected<void, journal_error> write_blocks_at(
+        const std::filesystem::path&, std::uint64_t offset, std::span<const std::byte> bytes) = 0;
     // Cuts (or extends with a hole) the file to `bytes`, synced.
     virtual std::expected<void, journal_error> resize_file(const std::filesystem::path&,
                                                            std::uint64_t bytes) = 0;

@@ -126,6 +126,33 @@ std::expected<void, journal_error> write_all(int fd, const std::filesystem::path
     return {};
 }
 
+// Writes `bytes` at `offset`, opening the file with `flags` (O_DIRECT falls back to buffered
+// where the file system refuses it, open_checked).
+std::expected<void, journal_error> write_at_with(const std::filesystem::path& path,
+                                             std::uint64_t offset,
+                                             std::span<const std::byte> bytes, int flags) {
+    auto fd = open_checked(path, flags);
+    if (!fd) return std::unexpected(fd.error());
+    descriptor owned(*fd);
+    for (std::uint64_t done = 0; done < bytes.size();) {
+        const ssize_t result = ::pwrite(owned.get(), bytes.data() + done, bytes.size() - done,
+                                        static_cast<off_t>(offset + done));
+        if (result < 0 && errno == EINTR) continue;
+        if (result < 0) return std::unexpected(error_from_errno(errno, path, offset + done, "write"));
+        if (result == 0) {
+            return std::unexpected(journal_error{.code = journal_errc::short_write,
+                                                 .path = path.string(),
+                                                 .offset = offset + done,
+                                                 .detail = "write returned 0"});
+        }
+        done += static_cast<std::uint64_t>(result);
+    }
+    if (const int error = owned.close_checked(); error != 0) {
+        return std::unexpected(error_from_errno(error, path, offset, "close"));
+    }
+    return {};
+}
+
 class posix_file_system final : public file_system {
 public:
     std::expected<void, journal_error> create_zeroed(const std::filesystem::path& path,
@@ -181,26 +208,16 @@ public:
     std::expected<void, journal_error> write_at(const std::filesystem::path& path,
                                                 std::uint64_t offset,
                                                 std::span<const std::byte> bytes) override {
-        auto fd = open_checked(path, O_WRONLY | O_CREAT);
-        if (!fd) return std::unexpected(fd.error());
-        descriptor owned(*fd);
-        for (std::uint64_t done = 0; done < bytes.size();) {
-            const ssize_t result = ::pwrite(owned.get(), bytes.data() + done, bytes.size() - done,
-                                            static_cast<off_t>(offset + done));
-            if (result < 0 && errno == EINTR) continue;
-            if (result < 0) return std::unexpected(error_from_errno(errno, path, offset + done, "write"));
-            if (result == 0) {
-                return std::unexpected(journal_error{.code = journal_errc::short_write,
-                                                     .path = path.string(),
-                                                     .offset = offset + done,
-                                                     .detail = "write returned 0"});
-            }
-            done += static_cast<std::uint64_t>(result);
-        }
-        if (const int error = owned.close_checked(); error != 0) {
-            return std::unexpected(error_from_errno(error, path, offset, "close"));
-        }
-        return {};
+        return write_at_with(path, offset, bytes, O_WRONLY | O_CREAT);
+    }
+
+    std::expected<void, journal_error> write_blocks_at(const std::filesystem::path& path,
+                                                       std::uint64_t offset,
+                                                       std::span<const std::byte> bytes) override {
+        ORDO_ASSERT(offset % block_bytes == 0);
+        ORDO_ASSERT(bytes.size() % block_bytes == 0);
+        ORDO_ASSERT(reinterpret_cast<std::uintptr_t>(bytes.data()) % block_bytes == 0);
+        return write_at_with(path, offset, bytes, O_WRONLY | O_CREAT | O_DIRECT);
     }
 
     std::expected<void, journal_error> resize_file(const std::filesystem::path& path,

@@ -317,6 +317,14 @@ std::expected<void, journal_error> simulated_disk::write_at(const std::filesyste
     return {};
 }
 
+std::expected<void, journal_error> simulated_disk::write_blocks_at(
+    const std::filesystem::path& path, std::uint64_t offset, std::span<const std::byte> bytes) {
+    ORDO_ASSERT(offset % block_bytes == 0);
+    ORDO_ASSERT(bytes.size() % block_bytes == 0);
+    ORDO_ASSERT(reinterpret_cast<std::uintptr_t>(bytes.data()) % block_bytes == 0);
+    return write_at(path, offset, bytes);
+}
+
 std::expected<void, journal_error> simulated_disk::resize_file(const std::filesystem::path& path,
                                                                std::uint64_t bytes) {
     std::lock_guard lock(mutex_);

@@ -43,7 +43,8 @@ struct simulated_faults {
     std::uint32_t short_write_bytes = 0;  // bytes that land of that write
     std::uint64_t fail_zero_fill_at = 0;  // 1-based count of append_zeros calls; 0 = never
     int zero_fill_errno = 0;
-    std::uint64_t fail_file_write_at = 0;  // 1-based count of write_file and write_at calls; 0 = never
+    // 1-based count of write_file, write_at and write_blocks_at calls; 0 = never.
+    std::uint64_t fail_file_write_at = 0;
     int file_write_errno = 0;              // the file is left created and empty
     std::uint64_t fail_dir_sync_at = 0;    // 1-based count of sync_dir calls; 0 = never
     int dir_sync_errno = 0;
@@ -62,7 +63,7 @@ public:
     std::uint64_t writes() const;      // batch writes
     std::uint64_t syncs() const;       // batch syncs
     std::uint64_t zero_fills() const;  // append_zeros calls
-    std::uint64_t file_writes() const;  // write_file and write_at calls
+    std::uint64_t file_writes() const;  // write_file, write_at and write_blocks_at calls
     std::uint64_t dir_syncs() const;    // sync_dir calls
 
     // What the names hold now (durable or not), for tests.
@@ -90,6 +91,10 @@ public:
         const std::filesystem::path&, std::span<const std::span<const std::byte>> parts) override;
     std::expected<void, journal_error> write_at(const std::filesystem::path&, std::uint64_t offset,
                                                 std::span<const std::byte> bytes) override;
+    // write_at, the alignment checked (there is no page cache to go around).
+    std::expected<void, journal_error> write_blocks_at(const std::filesystem::path&,
+                                                       std::uint64_t offset,
+                                                       std::span<const std::byte> bytes) override;
     std::expected<void, journal_error> resize_file(const std::filesystem::path&,
                                                    std::uint64_t bytes) override;
     std::expected<void, journal_error> sync_file(const std::filesystem::path&) override;
