@@ -28,6 +28,14 @@
 namespace ordo::tools {
 namespace {
 
+// What a failed checkpoint says, with the fix: the views already applied are lost with the
+// process, but nothing else is (the journal holds them and the checkpoints saved before).
+std::string checkpoint_not_saved(const std::string& why) {
+    return "checkpoint not saved: " + why +
+           "; make room (or fix the permissions) under DIR/projections and run ordo follow "
+           "again: it resumes from the checkpoints saved before";
+}
+
 // The longest a follower sleeps between two looks at an idle journal: its lag behind a
 // writer that just went quiet is at most this (plus the writer's manifest interval).
 constexpr std::uint64_t poll_wait_us_max = 2'000;
@@ -167,7 +175,7 @@ int follow(const follow_flags& flags) {
             // below must not race it for the same files).
             if (auto written = writing.done(leaving)) {
                 if (!*written) {
-                    return report_error("follow", "checkpoint not saved: " + written->error(),
+                    return report_error("follow", checkpoint_not_saved(written->error()),
                                         exit_failure);
                 }
                 checkpoint_every_ns = std::max(checkpoint_every_ns_min,
@@ -181,7 +189,7 @@ int follow(const follow_flags& flags) {
             }
             // The last checkpoint holds the exact place reached, so it is the follower's own.
             if (auto saved = f.checkpoint(); !saved) {
-                return report_error("follow", "checkpoint not saved: " + saved.error(),
+                return report_error("follow", checkpoint_not_saved(saved.error()),
                                     exit_failure);
             }
             break;
@@ -192,9 +200,10 @@ int follow(const follow_flags& flags) {
                 // No child to be had (out of processes or memory): in the foreground, as
                 // the follower's loop can wait and the checkpoint cannot be skipped forever.
                 if (auto saved = f.checkpoint(); !saved) {
-                    return report_error("follow", "checkpoint not saved: " + saved.error() +
-                                                      " (and " + started.error() + ")",
-                                        exit_failure);
+                    return report_error(
+                        "follow",
+                        checkpoint_not_saved(saved.error() + " (and " + started.error() + ")"),
+                        exit_failure);
                 }
                 checkpoint_every_ns =
                     std::max(checkpoint_every_ns_min,
