@@ -130,11 +130,13 @@ class block_file_writer {
 
     // Writes the header over its place and the rest of the file, cut to its length, synced.
     std::expected<void, journal::journal_error> finish(const checkpoint_header& header) {
+        if (failed_) return std::unexpected(*failed_);
         const std::uint64_t file_bytes = flushed_ + used_;
+        ORDO_ASSERT(file_bytes == sizeof(header) + header.state_bytes);  // every byte was put
         std::byte* header_block = flushed_ == 0 ? buffer_.data() : first_block_.data();
         std::memcpy(header_block, &header, sizeof(header));
-        const std::size_t tail = (used_ + journal::block_bytes - 1) / journal::block_bytes *
-                                 journal::block_bytes;
+        const std::size_t tail =
+            (used_ + journal::block_bytes - 1) / journal::block_bytes * journal::block_bytes;
         std::memset(buffer_.data() + used_, 0, tail - used_);
         const bool header_flushed_before = flushed_ > 0;
         if (tail > 0) flush(tail);

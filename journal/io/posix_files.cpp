@@ -129,8 +129,8 @@ std::expected<void, journal_error> write_all(int fd, const std::filesystem::path
 // Writes `bytes` at `offset`, opening the file with `flags` (O_DIRECT falls back to buffered
 // where the file system refuses it, open_checked).
 std::expected<void, journal_error> write_at_with(const std::filesystem::path& path,
-                                             std::uint64_t offset,
-                                             std::span<const std::byte> bytes, int flags) {
+                                                 std::uint64_t offset,
+                                                 std::span<const std::byte> bytes, int flags) {
     auto fd = open_checked(path, flags);
     if (!fd) return std::unexpected(fd.error());
     descriptor owned(*fd);
@@ -138,7 +138,9 @@ std::expected<void, journal_error> write_at_with(const std::filesystem::path& pa
         const ssize_t result = ::pwrite(owned.get(), bytes.data() + done, bytes.size() - done,
                                         static_cast<off_t>(offset + done));
         if (result < 0 && errno == EINTR) continue;
-        if (result < 0) return std::unexpected(error_from_errno(errno, path, offset + done, "write"));
+        if (result < 0) {
+            return std::unexpected(error_from_errno(errno, path, offset + done, "write"));
+        }
         if (result == 0) {
             return std::unexpected(journal_error{.code = journal_errc::short_write,
                                                  .path = path.string(),
