@@ -41,6 +41,13 @@ bool keep_current_thread_off(std::uint32_t cpu) noexcept {
     return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
 }
 
+bool let_current_thread_run_anywhere() noexcept {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (std::uint32_t c = 0; c < cpu_count(); c++) CPU_SET(c, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+}
+
 namespace {
 
 std::string_view next_line(std::string_view& text) {

@@ -33,6 +33,8 @@ bool all_cpus_but(std::uint32_t cpu, cpu_set_t& set) noexcept;
 // Lets the calling thread run on every online CPU but `cpu` (nothing changes when that is
 // the only one); false when the scheduler refuses.
 bool keep_current_thread_off(std::uint32_t cpu) noexcept;
+// Lets the calling thread run on every online CPU again; false when the scheduler refuses.
+bool let_current_thread_run_anywhere() noexcept;
 
 // Device interrupts each CPU has served since boot, from the numbered lines of a
 // /proc/interrupts text; empty when it cannot be parsed.

@@ -30,6 +30,7 @@ constexpr std::size_t at_opened_write_count = 32;
 constexpr std::size_t at_opened = 40;   // a position: 6 words
 constexpr std::size_t at_durable = 88;  // a position: 6 words
 constexpr std::size_t at_durable_ns = 136;
+constexpr std::size_t at_busy_cpu = 144;  // u32: the CPU + 1, 0 when none (older pages)
 
 // A reader gives up on a lock that does not settle (a writer that died mid-update).
 constexpr int settle_tries_max = 10'000;
@@ -88,6 +89,12 @@ void* map_page(const std::filesystem::path& path, bool create) {
     return page == MAP_FAILED ? nullptr : page;
 }
 
+// The stored CPU + 1 as a CPU, -1 for none (or one no CPU number can be: a damaged page).
+std::int32_t busy_cpu_of(std::uint32_t stored) noexcept {
+    if (stored == 0 || stored > static_cast<std::uint32_t>(INT32_MAX)) return -1;
+    return static_cast<std::int32_t>(stored - 1);
+}
+
 long futex(void* word, int op, std::uint32_t value, const timespec* timeout) noexcept {
     // No FUTEX_PRIVATE_FLAG: the word is in a shared file mapping, other processes wait on it.
     return ::syscall(SYS_futex, word, op, value, timeout, nullptr, 0);
@@ -97,7 +104,8 @@ long futex(void* word, int op, std::uint32_t value, const timespec* timeout) noe
 
 std::expected<durable_hint_file, std::string> durable_hint_file::create(
     const std::filesystem::path& data_dir, std::uint64_t opened_write_count,
-    const journal_position& opened) {
+    const journal_position& opened, std::int32_t busy_cpu) {
+    ORDO_ASSERT(busy_cpu >= -1);
     const auto path = data_dir_layout::durable_hint(data_dir);
     void* page = map_page(path, true);
     if (page == nullptr) {
@@ -113,6 +121,8 @@ std::expected<durable_hint_file, std::string> durable_hint_file::create(
     store_position(page, at_opened, opened);
     store_position(page, at_durable, opened);
     word64(page, at_durable_ns).store(base::monotonic_ns(), std::memory_order_release);
+    word32(page, at_busy_cpu).store(static_cast<std::uint32_t>(busy_cpu + 1),
+                                    std::memory_order_release);
     word64(page, at_lock).store(lock + 1, std::memory_order_release);
     return durable_hint_file(page);
 }
@@ -174,7 +184,9 @@ std::optional<durable_hint_value> durable_hint_view::load() const noexcept {
                 .opened = load_position(page_, at_opened),
                 .durable = load_position(page_, at_durable),
                 .durable_monotonic_ns =
-                    word64(page_, at_durable_ns).load(std::memory_order_acquire)};
+                    word64(page_, at_durable_ns).load(std::memory_order_acquire),
+                .busy_cpu = busy_cpu_of(
+                    word32(page_, at_busy_cpu).load(std::memory_order_acquire))};
             if (word64(page_, at_lock).load(std::memory_order_relaxed) == before) {
                 if (magic != durable_hint_magic || version != durable_hint_format_version) {
                     return std::nullopt;

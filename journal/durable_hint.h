@@ -38,15 +38,20 @@ struct durable_hint_value {
     // Batches [0, durable.next_batch_number) are durable; CLOCK_MONOTONIC when they became so.
     journal_position durable{};
     std::uint64_t durable_monotonic_ns = 0;
+    // The CPU the writer's sequencer is pinned to and spins on, -1 when it is not pinned:
+    // a reader in another process keeps off it, as the writer's own threads and in-process
+    // readers do (on 2 vCPUs, sharing the spinning CPU cost a follower its p99 lag).
+    std::int32_t busy_cpu = -1;
 };
 
 // The writer's side. create() maps DIR/durable_end (created, or reused in place so that
 // readers' mappings see the new writer) and publishes `opened` as durable.
 class durable_hint_file {
   public:
+    // `busy_cpu`: durable_hint_value::busy_cpu.
     static std::expected<durable_hint_file, std::string> create(
         const std::filesystem::path& data_dir, std::uint64_t opened_write_count,
-        const journal_position& opened);
+        const journal_position& opened, std::int32_t busy_cpu);
     durable_hint_file(durable_hint_file&& other) noexcept : page_(other.page_) {
         other.page_ = nullptr;
     }

@@ -201,7 +201,8 @@ std::expected<void, journal_error> writer::write_manifest_at_open(const journal_
     // has no page to share; a hint that cannot be made is removed, so that no previous
     // writer's stays (it would be behind, but a follower would wait on a dead page).
     if (options_.simulated_disk == nullptr) {
-        auto hint = durable_hint_file::create(keeping.data_dir, opened.write_count, tail);
+        auto hint = durable_hint_file::create(keeping.data_dir, opened.write_count, tail,
+                                              options_.keep_off_cpu);
         if (hint) {
             hint_ = std::make_unique<durable_hint_file>(std::move(*hint));
         } else {

@@ -36,7 +36,7 @@ manifest opened_manifest(std::uint64_t write_count, std::uint64_t batches) {
 TEST_CASE("durable hint: published ends read back whole, ahead of the writer's manifest",
           "[journal][hint]") {
     const temp_dir dir;
-    auto file = durable_hint_file::create(dir.path(), 5, at(40));
+    auto file = durable_hint_file::create(dir.path(), 5, at(40), -1);
     REQUIRE(file.has_value());
     auto view = durable_hint_view::open(dir.path());
     REQUIRE(view.has_value());
@@ -45,6 +45,7 @@ TEST_CASE("durable hint: published ends read back whole, ahead of the writer's m
     CHECK(first->opened_write_count == 5);
     CHECK(first->opened == at(40));
     CHECK(first->durable == at(40));
+    CHECK(first->busy_cpu == -1);
     file->publish(at(57), 1234);
     const auto value = view->load();
     REQUIRE(value.has_value());
@@ -100,7 +101,7 @@ TEST_CASE("durable hint: garbage, a short file and a lock that never settles rea
     CHECK_FALSE(view->end_for(opened_manifest(5, 40)).has_value());
     // A writer that died mid-update: its lock word (offset 24) stays odd.
     {
-        auto file = durable_hint_file::create(dir.path(), 5, at(40));
+        auto file = durable_hint_file::create(dir.path(), 5, at(40), -1);
         REQUIRE(file.has_value());
         file->publish(at(57), 1);
     }
@@ -113,17 +114,26 @@ TEST_CASE("durable hint: garbage, a short file and a lock that never settles rea
     }
     CHECK_FALSE(view->load().has_value());
     // A new writer takes the page over in place: the reader's mapping sees it.
-    auto file = durable_hint_file::create(dir.path(), 6, at(57));
+    auto file = durable_hint_file::create(dir.path(), 6, at(57), 1);
     REQUIRE(file.has_value());
     const auto taken = view->load();
     REQUIRE(taken.has_value());
     CHECK(taken->opened_write_count == 6);
+    CHECK(taken->busy_cpu == 1);  // where its sequencer spins: a follower keeps off it
+    // A page of a writer before the field (zeros there) names no CPU.
+    {
+        std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
+        out.seekp(144);
+        const char zeros[4] = {};
+        out.write(zeros, 4);
+    }
+    CHECK(view->load()->busy_cpu == -1);
 }
 
 TEST_CASE("durable hint: a waiting reader wakes when a later end is published",
           "[journal][hint]") {
     const temp_dir dir;
-    auto file = durable_hint_file::create(dir.path(), 1, at(0));
+    auto file = durable_hint_file::create(dir.path(), 1, at(0), -1);
     REQUIRE(file.has_value());
     auto view = durable_hint_view::open(dir.path());
     REQUIRE(view.has_value());
