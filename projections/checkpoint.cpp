@@ -8,6 +8,10 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
+#include <csignal>
+#include <string_view>
+#include <system_error>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -188,6 +192,40 @@ std::expected<void, std::string> save_checkpoint(const std::filesystem::path& da
     return save_checkpoint_file(data_dir, checkpoint_path(data_dir, view), view, files);
 }
 
+namespace {
+
+// This process's temp file for `path`: its own name, so that two processes saving one view
+// at once (two followers, or a query beside a follower) never write into one file (they
+// did: the file renamed in held pieces of both, and the next load rebuilt the view).
+std::filesystem::path temp_path_of(const std::filesystem::path& path) {
+    return path.string() + ".tmp-" + std::to_string(::getpid());
+}
+
+// Removes the temp files of `path` that processes which have exited left behind (killed
+// while saving), and the single temp name of older ordo; best effort.
+void remove_stale_temps(journal::io::file_system& files, const std::filesystem::path& path) {
+    const std::filesystem::path dir = journal::io::directory_of(path);
+    auto names = files.list_dir(dir);
+    if (!names) return;
+    const std::string prefix = path.filename().string() + ".tmp";
+    for (const std::string& name : *names) {
+        if (!name.starts_with(prefix)) continue;
+        const std::string_view rest = std::string_view(name).substr(prefix.size());
+        bool stale = rest.empty();  // older ordo's name
+        if (rest.starts_with("-")) {
+            int pid = 0;
+            const auto digits = rest.substr(1);
+            const auto [end, error] =
+                std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+            stale = error == std::errc{} && end == digits.data() + digits.size() && pid > 0 &&
+                    ::kill(pid, 0) != 0 && errno == ESRCH;
+        }
+        if (stale) static_cast<void>(files.remove_file(dir / name));
+    }
+}
+
+}  // namespace
+
 // The atomic replace of io::replace_file, the file written by block_file_writer: temp file,
 // fdatasync, rename, directory fsync. A crash before the rename leaves the old checkpoint;
 // the temp file is dropped first, as one a crash left behind may be longer than this state.
@@ -201,7 +239,7 @@ std::expected<void, std::string> save_checkpoint_file(const std::filesystem::pat
         !made) {
         return std::unexpected(made.error().message());
     }
-    const std::filesystem::path temp = path.string() + ".tmp";
+    const std::filesystem::path temp = temp_path_of(path);
     if (auto removed = files.remove_file(temp); !removed) {
         return std::unexpected(removed.error().message());
     }
@@ -225,6 +263,7 @@ std::expected<void, std::string> save_checkpoint_file(const std::filesystem::pat
     if (auto synced = files.sync_dir(journal::io::directory_of(path)); !synced) {
         return std::unexpected(synced.error().message());
     }
+    remove_stale_temps(files, path);
     return {};
 }
 

@@ -1,9 +1,12 @@
 // Checkpoint files written a piece at a time: a state of several pieces is written and
 // checksummed exactly as the whole state would be, and a write that fails part-way leaves
 // the checkpoint before it, whole, and no temp file.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "journal/io/simulated_backend.h"
@@ -82,20 +85,32 @@ TEST_CASE("checkpoint: written in pieces, loaded whole; a failed write keeps the
     disk.set_faults({.fail_file_write_at = disk.file_writes() + 2, .file_write_errno = ENOSPC});
     const auto full = projections::save_checkpoint("/d", after, disk);
     REQUIRE_FALSE(full.has_value());
-    CHECK(full.error().find("words.checkpoint.tmp") != std::string::npos);
-    CHECK_FALSE(disk.exists(file + ".tmp"));
+    // This process's own temp name (two processes saving one view never share a file).
+    const std::string temp = file + ".tmp-" + std::to_string(::getpid());
+    CHECK(full.error().find(temp) != std::string::npos);
+    CHECK_FALSE(disk.exists(temp));
     disk.set_faults({});
     words_view kept;
     REQUIRE(projections::load_checkpoint("/d", kept, disk).value() ==
             projections::checkpoint_load::loaded);
     CHECK(kept.words() == before.words());
 
-    // A temp file a crash left behind, longer than the next state, is not part of it.
+    // A temp file a crash left behind, longer than the next state, is not part of it; the
+    // temp files of processes that have exited, and older ordo's single name, are removed,
+    // and a live process's is left alone.
     REQUIRE(projections::save_checkpoint("/d", after, disk).has_value());
     const words_view shorter(3);
     const std::vector<std::byte> junk(4096, std::byte{0x5a});
-    REQUIRE(disk.write_at(file + ".tmp", 0, junk).has_value());
+    const std::string exited = file + ".tmp-2147483000";  // above any pid_max: no process
+    const std::string live = file + ".tmp-1";
+    for (const std::string& left : {temp, exited, live, file + ".tmp"}) {
+        REQUIRE(disk.write_at(left, 0, junk).has_value());
+    }
     REQUIRE(projections::save_checkpoint("/d", shorter, disk).has_value());
+    CHECK_FALSE(disk.exists(temp));
+    CHECK_FALSE(disk.exists(exited));
+    CHECK_FALSE(disk.exists(file + ".tmp"));
+    CHECK(disk.exists(live));
     disk.crash();
     words_view last;
     REQUIRE(projections::load_checkpoint("/d", last, disk).value() ==
