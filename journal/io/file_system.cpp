@@ -1,6 +1,7 @@
 #include "journal/io/file_system.h"
 
 #include "base/assert.h"
+#include "journal/limits.h"
 
 namespace ordo::journal::io {
 
@@ -24,6 +25,11 @@ std::expected<void, journal_error> make_dirs_durable(file_system& files,
     if (!made) return std::unexpected(made.error());
     if (*made) return files.sync_dir(parent);  // the new name is durable once its dir is
     return {};
+}
+
+bool whole_blocks(std::uint64_t offset, std::span<const std::byte> bytes) noexcept {
+    return offset % block_bytes == 0 && bytes.size() % block_bytes == 0 &&
+           reinterpret_cast<std::uintptr_t>(bytes.data()) % block_bytes == 0;
 }
 
 std::expected<void, journal_error> replace_file(file_system& files,

@@ -151,6 +151,10 @@ public:
         const std::filesystem::path&) = 0;
 };
 
+// Whether `bytes` at `offset` is whole blocks, as write_blocks_at takes them: address, offset
+// and length multiples of block_bytes.
+bool whole_blocks(std::uint64_t offset, std::span<const std::byte> bytes) noexcept;
+
 // The real file system (POSIX calls, journal/io/posix_files.cpp). Stateless; any thread.
 file_system& real_file_system();
 

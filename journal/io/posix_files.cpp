@@ -49,26 +49,41 @@ private:
     int fd_;
 };
 
-std::expected<void, journal_error> write_zeros(int fd, const std::filesystem::path& path,
-                                               std::uint64_t offset, std::uint64_t bytes,
-                                               bool sync) {
+// Writes every byte at `offset`, continuing after partial writes and EINTR; `what` names
+// the write in an error.
+std::expected<void, journal_error> pwrite_all(int fd, const std::filesystem::path& path,
+                                              std::uint64_t offset,
+                                              std::span<const std::byte> bytes,
+                                              std::string_view what) {
     ORDO_ASSERT(fd >= 0);
-    ORDO_ASSERT(offset % block_bytes == 0);
-    std::uint64_t done = 0;
-    while (done < bytes) {
-        const std::size_t chunk = std::min<std::uint64_t>(zero_chunk_bytes, bytes - done);
-        const ssize_t written = ::pwrite(fd, zero_chunk, chunk, static_cast<off_t>(offset + done));
-        if (written < 0) {
-            if (errno == EINTR) continue;
-            return std::unexpected(error_from_errno(errno, path, offset + done, "zero fill"));
-        }
-        if (written == 0) {
+    for (std::uint64_t done = 0; done < bytes.size();) {
+        const ssize_t result = ::pwrite(fd, bytes.data() + done, bytes.size() - done,
+                                        static_cast<off_t>(offset + done));
+        if (result < 0 && errno == EINTR) continue;
+        if (result < 0) return std::unexpected(error_from_errno(errno, path, offset + done, what));
+        if (result == 0) {
             return std::unexpected(journal_error{.code = journal_errc::short_write,
                                                  .path = path.string(),
                                                  .offset = offset + done,
-                                                 .detail = "zero fill wrote nothing"});
+                                                 .detail = std::string(what) + " returned 0"});
         }
-        done += static_cast<std::uint64_t>(written);
+        done += static_cast<std::uint64_t>(result);
+    }
+    return {};
+}
+
+std::expected<void, journal_error> write_zeros(int fd, const std::filesystem::path& path,
+                                               std::uint64_t offset, std::uint64_t bytes,
+                                               bool sync) {
+    ORDO_ASSERT(offset % block_bytes == 0);
+    for (std::uint64_t done = 0; done < bytes;) {
+        const std::size_t chunk = std::min<std::uint64_t>(zero_chunk_bytes, bytes - done);
+        if (auto written = pwrite_all(fd, path, offset + done, std::span(zero_chunk, chunk),
+                                      "zero fill");
+            !written) {
+            return written;
+        }
+        done += chunk;
     }
     if (sync && ::fdatasync(fd) != 0) {
         return std::unexpected(error_from_errno(errno, path, offset, "fdatasync of zero fill"));
@@ -134,20 +149,8 @@ std::expected<void, journal_error> write_at_with(const std::filesystem::path& pa
     auto fd = open_checked(path, flags);
     if (!fd) return std::unexpected(fd.error());
     descriptor owned(*fd);
-    for (std::uint64_t done = 0; done < bytes.size();) {
-        const ssize_t result = ::pwrite(owned.get(), bytes.data() + done, bytes.size() - done,
-                                        static_cast<off_t>(offset + done));
-        if (result < 0 && errno == EINTR) continue;
-        if (result < 0) {
-            return std::unexpected(error_from_errno(errno, path, offset + done, "write"));
-        }
-        if (result == 0) {
-            return std::unexpected(journal_error{.code = journal_errc::short_write,
-                                                 .path = path.string(),
-                                                 .offset = offset + done,
-                                                 .detail = "write returned 0"});
-        }
-        done += static_cast<std::uint64_t>(result);
+    if (auto written = pwrite_all(owned.get(), path, offset, bytes, "write"); !written) {
+        return written;
     }
     if (const int error = owned.close_checked(); error != 0) {
         return std::unexpected(error_from_errno(error, path, offset, "close"));
@@ -216,9 +219,7 @@ public:
     std::expected<void, journal_error> write_blocks_at(const std::filesystem::path& path,
                                                        std::uint64_t offset,
                                                        std::span<const std::byte> bytes) override {
-        ORDO_ASSERT(offset % block_bytes == 0);
-        ORDO_ASSERT(bytes.size() % block_bytes == 0);
-        ORDO_ASSERT(reinterpret_cast<std::uintptr_t>(bytes.data()) % block_bytes == 0);
+        ORDO_ASSERT(whole_blocks(offset, bytes));
         return write_at_with(path, offset, bytes, O_WRONLY | O_CREAT | O_DIRECT);
     }
 

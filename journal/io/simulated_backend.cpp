@@ -319,9 +319,7 @@ std::expected<void, journal_error> simulated_disk::write_at(const std::filesyste
 
 std::expected<void, journal_error> simulated_disk::write_blocks_at(
     const std::filesystem::path& path, std::uint64_t offset, std::span<const std::byte> bytes) {
-    ORDO_ASSERT(offset % block_bytes == 0);
-    ORDO_ASSERT(bytes.size() % block_bytes == 0);
-    ORDO_ASSERT(reinterpret_cast<std::uintptr_t>(bytes.data()) % block_bytes == 0);
+    ORDO_ASSERT(whole_blocks(offset, bytes));
     return write_at(path, offset, bytes);
 }
 
