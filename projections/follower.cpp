@@ -193,10 +193,12 @@ std::expected<poll_result, std::string> follower::poll() {
         // A long backlog (a catch-up): two threads, each with its own reader (the batches
         // are verified twice, which costs little beside applying them).
         // The views share nothing, so the threads never wait for each other until the end.
-        // Paired so that each thread has about half the work (bench/RESULTS.md, alone:
-        // history 43, customers 54, availability 55, sales 33 M records/s): ~23 M/s a side.
-        const std::array<projection*, 2> first = {&history_, &customers_};
-        const std::array<projection*, 2> second = {&availability_, &sales_};
+        // Split so that each thread has about half the work: sales alone costs about what
+        // the other three cost in one walk (3 M commands, thread times over 4 runs: sales
+        // 87-104 ms against 108-121 ms for the three; paired two and two, availability
+        // and sales took 116-134 ms; bench/RESULTS.md).
+        const std::array<projection*, 3> first = {&history_, &customers_, &availability_};
+        const std::array<projection*, 1> second = {&sales_};
         std::expected<poll_result, std::string> helped;
         std::thread helper([&] {
             // Free of any CPU the caller keeps off (ordo follow: a live writer's sequencer's):

@@ -10,7 +10,7 @@
 // applied again is skipped, so a restarted follower ends identical to one that never
 // stopped.
 //
-// Thread: one thread owns it; a poll with a long backlog lends two of the views to a
+// Thread: one thread owns it; a poll with a long backlog lends one of the views (sales) to a
 // second thread for its duration. Lifecycle: open() (checkpoints loaded), poll() as often as
 // wanted, checkpoint() now and then and before leaving.
 

@@ -21,7 +21,7 @@ std::vector<sales_bucket> sales::buckets(std::uint64_t conference, std::uint64_t
     const std::uint32_t* slot = points_slot_.find(conference);
     if (slot == nullptr) return out;
     ORDO_ASSERT(*slot < points_.size());
-    for (const point& p : points_[*slot]) {
+    points_[*slot].for_each([&](const point& p) {
         const std::uint64_t from = p.t_ms / width_ms * width_ms;
         if (out.empty() || out.back().from_ms != from) {
             ORDO_ASSERT(out.empty() || out.back().from_ms < from);
@@ -30,7 +30,7 @@ std::vector<sales_bucket> sales::buckets(std::uint64_t conference, std::uint64_t
             out.push_back(sales_bucket{.from_ms = from, .to_ms = to});
         }
         out.back().counts.add(p.counts);
-    }
+    });
     return out;
 }
 
@@ -42,12 +42,14 @@ sales_counts& sales::at(std::uint64_t conference, std::uint64_t t_ms) {
         points_.emplace_back();
         conference_ids_.push_back(conference);
     }
-    std::vector<point>& points = points_[slot];
-    if (points.empty() || points.back().t_ms != t_ms) {
-        ORDO_ASSERT(points.empty() || points.back().t_ms < t_ms);
-        points.push_back(point{.t_ms = t_ms});
+    conference_points& points = points_[slot];
+    if (!points.has_open || points.open.t_ms != t_ms) {
+        ORDO_ASSERT(!points.has_open || points.open.t_ms < t_ms);
+        if (points.has_open) points.closed.push_back(points.open);
+        points.open = point{.t_ms = t_ms};
+        points.has_open = true;
     }
-    return points.back().counts;
+    return points.open.counts;
 }
 
 std::uint64_t sales::conference_of(std::uint64_t reservation) const {
@@ -109,11 +111,11 @@ void sales::encode_view(state_writer& out) const {
     std::sort(conferences.begin(), conferences.end());
     out.u64(conferences.size());
     for (const auto& [conference, slot] : conferences) {
-        const std::vector<point>& points = points_[slot];
+        const conference_points& points = points_[slot];
         out.reserve_words(2 + points.size() * 7);
         out.u64(conference);
         out.u64(points.size());
-        for (const point& p : points) {
+        points.for_each([&](const point& p) {
             out.u64(p.t_ms);
             out.u64(p.counts.reserved);
             out.u64(p.counts.seats_reserved);
@@ -121,7 +123,7 @@ void sales::encode_view(state_writer& out) const {
             out.u64(p.counts.cancelled);
             out.u64(p.counts.expired);
             out.u64(p.counts.rejected);
-        }
+        });
     }
 }
 
@@ -146,7 +148,8 @@ bool sales::decode_view(state_reader& in) {
         if (points_slot_.find(conference) != nullptr) return false;
         points_slot_.insert(conference, static_cast<std::uint32_t>(points_.size()));
         conference_ids_.push_back(conference);
-        std::vector<point>& list = points_.emplace_back();
+        conference_points& kept = points_.emplace_back();
+        std::vector<point>& list = kept.closed;
         list.reserve(points);
         for (std::uint64_t k = 0; k < points; k++) {
             point p;
@@ -160,6 +163,10 @@ bool sales::decode_view(state_reader& in) {
             if (!list.empty() && list.back().t_ms >= p.t_ms) return false;
             list.push_back(p);
         }
+        // The newest point is the open one: records of its time add to it.
+        kept.open = list.back();
+        kept.has_open = true;
+        list.pop_back();
     }
     return in.ok();
 }
