@@ -43,17 +43,36 @@ history_entry accepted_entry(const event_context& at, engine::op kind, std::uint
 
 }  // namespace
 
+static_assert(engine::op_max < 0xf && engine::outcome_count <= 16, "4 bits each in `packed`");
+
+template <class F>
+void history::for_each_entry(F&& f) const {
+    std::uint64_t command = 0;
+    std::uint64_t t_ms = 0;
+    for (const stored_entry& s : entries_) {
+        const auto op = static_cast<std::uint8_t>(s.packed >> 56 & 0xf);
+        if (op == op_rebase) {
+            command = s.reservation;
+            t_ms = s.conference;
+            continue;
+        }
+        command += s.packed & step_max;
+        t_ms += s.packed >> step_bits & step_max;
+        f(history_entry{.command = command,
+                        .t_ms = t_ms,
+                        .reservation = s.reservation,
+                        .op = op,
+                        .result = static_cast<engine::outcome>(s.packed >> 60)},
+          s.conference);
+    }
+}
+
 std::vector<history_entry> history::of_stream(const history_stream& stream) const {
     std::vector<history_entry> out;
     if (stream.id == 0) return out;  // ids start at 1: no stream is named 0
-    for (const stored_entry& e : entries_) {
-        if (!in_stream(stream, e.reservation, e.conference)) continue;
-        out.push_back(history_entry{.command = e.command,
-                                    .t_ms = e.t_ms,
-                                    .reservation = e.reservation,
-                                    .op = e.op,
-                                    .result = e.result});
-    }
+    for_each_entry([&](const history_entry& e, std::uint64_t conference) {
+        if (in_stream(stream, e.reservation, conference)) out.push_back(e);
+    });
     return out;
 }
 
@@ -71,8 +90,10 @@ std::uint64_t history::conference_of(std::uint64_t reservation) const {
 }
 
 void history::record(std::uint64_t conference, const history_entry& entry) {
-    ORDO_ASSERT(entries_.size() < history_entries_max);
-    if (!entries_.empty()) ORDO_ASSERT(entries_.back().command <= entry.command);
+    ORDO_ASSERT(entry_count_ < history_entries_max);
+    ORDO_ASSERT(last_command_ <= entry.command);
+    ORDO_ASSERT(entry.op <= engine::op_max);
+    ORDO_ASSERT(static_cast<std::uint32_t>(entry.result) < engine::outcome_count);
     // A reserve accepted names the reservation's conference for good.
     const bool held = entry.op == static_cast<std::uint8_t>(engine::op::reserve) &&
                       entry.result == engine::outcome::accepted;
@@ -80,12 +101,23 @@ void history::record(std::uint64_t conference, const history_entry& entry) {
         ORDO_ASSERT(conference != 0);
         held_.insert(entry.reservation, conference);  // asserts: ids are held once
     }
-    entries_.push_back(stored_entry{.command = entry.command,
-                                    .t_ms = entry.t_ms,
-                                    .reservation = entry.reservation,
-                                    .conference = conference,
-                                    .op = entry.op,
-                                    .result = entry.result});
+    std::uint64_t command_step = entry.command - last_command_;
+    std::uint64_t t_step = entry.t_ms - last_t_ms_;
+    if (command_step > step_max || entry.t_ms < last_t_ms_ || t_step > step_max) {
+        entries_.push_back(stored_entry{.reservation = entry.command,
+                                        .conference = entry.t_ms,
+                                        .packed = std::uint64_t{op_rebase} << 56});
+        command_step = 0;
+        t_step = 0;
+    }
+    entries_.push_back(stored_entry{
+        .reservation = entry.reservation,
+        .conference = conference,
+        .packed = command_step | t_step << step_bits | std::uint64_t{entry.op} << 56 |
+                  std::uint64_t{static_cast<std::uint8_t>(entry.result)} << 60});
+    last_command_ = entry.command;
+    last_t_ms_ = entry.t_ms;
+    entry_count_++;
 }
 
 void history::on_conference_created(const event_context& at, const engine::conference_created_v1& e,
@@ -147,15 +179,15 @@ void history::expect_records(std::uint64_t records) {
 
 void history::encode_view(state_writer& out) const {
     // The entries in history order; the index of held reservations is rebuilt on decoding.
-    out.reserve_words(1 + entries_.size() * entry_words);
-    out.u64(entries_.size());
-    for (const stored_entry& e : entries_) {
+    out.reserve_words(1 + entry_count_ * entry_words);
+    out.u64(entry_count_);
+    for_each_entry([&](const history_entry& e, std::uint64_t conference) {
         out.u64(e.command);
         out.u64(e.t_ms);
         out.u64(e.reservation);
-        out.u64(e.conference);
+        out.u64(conference);
         out.u64(std::uint64_t{e.op} | std::uint64_t{static_cast<std::uint8_t>(e.result)} << 8);
-    }
+    });
 }
 
 std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const std::byte> state,
@@ -199,7 +231,7 @@ bool history::decode_view(state_reader& in) {
         history_entry e;
         std::uint64_t conference = 0;
         if (!read_entry(in, e, conference)) return false;
-        if (!entries_.empty() && entries_.back().command > e.command) return false;
+        if (last_command_ > e.command) return false;
         const bool held = e.op == static_cast<std::uint8_t>(engine::op::reserve) &&
                           e.result == engine::outcome::accepted;
         if (held && (conference == 0 || e.reservation == 0 || conference_of(e.reservation) != 0)) {
@@ -213,6 +245,9 @@ bool history::decode_view(state_reader& in) {
 void history::clear_view() {
     entries_.clear();
     entries_.shrink_to_fit();
+    entry_count_ = 0;
+    last_command_ = 0;
+    last_t_ms_ = 0;
     held_.clear();
 }
 

@@ -85,21 +85,32 @@ class history final : public projection {
     bool decode_view(state_reader& in) override;
     void clear_view() override;
 
-    // One entry of the whole history, with the streams it belongs to (0: none).
+    // One entry of the whole history in 24 bytes, with the streams it belongs to (0: none):
+    // its command and time are steps from the entry before (an entry a record, so these
+    // 24 bytes rather than 40 are most of the view's memory and of the bytes a catch-up
+    // writes). A step too large for its bits (or a time running backwards in a checkpoint)
+    // is preceded by a rebase entry: op_rebase, and the absolute command and time in the
+    // reservation and conference words.
     struct stored_entry {
-        std::uint64_t command = 0;
-        std::uint64_t t_ms = 0;
         std::uint64_t reservation = 0;
         std::uint64_t conference = 0;
-        std::uint8_t op = 0;
-        engine::outcome result = engine::outcome::accepted;
+        std::uint64_t packed = 0;  // command step | time step << 28 | op << 56 | result << 60
     };
+    static constexpr unsigned step_bits = 28;
+    static constexpr std::uint64_t step_max = (std::uint64_t{1} << step_bits) - 1;
+    static constexpr std::uint8_t op_rebase = 0xf;
 
     // Appends the entry; a reserve accepted also indexes its reservation's conference.
     void record(std::uint64_t conference, const history_entry& entry);
     std::uint64_t conference_of(std::uint64_t reservation) const;
+    // Calls f(entry, conference) for every entry in history order.
+    template <class F>
+    void for_each_entry(F&& f) const;
 
     big_vector<stored_entry> entries_;   // every entry, in history order (append-only)
+    std::uint64_t entry_count_ = 0;      // entries_ less the rebases
+    std::uint64_t last_command_ = 0;     // the newest entry's (the steps' base)
+    std::uint64_t last_t_ms_ = 0;
     flat_index<std::uint64_t> held_;     // held reservation -> its conference
 };
 
