@@ -45,6 +45,7 @@ reader& reader::operator=(reader&& other) noexcept {
     position_ = other.position_;
     expected_ = other.expected_;
     paging_ = other.paging_;
+    exact_read_ahead_ = other.exact_read_ahead_;
     short_segment_bytes_ = other.short_segment_bytes_;
     ended_ = other.ended_;
     tail_ = std::move(other.tail_);
@@ -85,6 +86,24 @@ void reader::retire_current() noexcept {
         release(retired_.front());
         retired_.erase(retired_.begin());
     }
+}
+
+void reader::read_ahead_exactly(const journal_position& end) noexcept {
+    if (map_ == nullptr || !memory_.empty() || paging_ != segment_paging::on_demand) return;
+    const std::uint32_t segment = segments_[cursor_].index;
+    if (end.segment_index < segment) return;
+    if (!exact_read_ahead_) {
+        ::madvise(const_cast<std::byte*>(map_), map_bytes_, MADV_RANDOM);
+        exact_read_ahead_ = true;
+    }
+    static const auto page_bytes = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t from = offset_ / page_bytes * page_bytes;
+    const std::uint64_t until =
+        end.segment_index == segment ? std::min(end.segment_offset, map_bytes_) : map_bytes_;
+    if (until <= from) return;
+    const std::uint64_t bytes = (until - from + page_bytes - 1) / page_bytes * page_bytes;
+    ::madvise(const_cast<std::byte*>(map_ + from), std::min(bytes, map_bytes_ - from),
+              MADV_WILLNEED);
 }
 
 std::string reader::path_of(std::size_t cursor) const {
@@ -183,6 +202,7 @@ std::expected<void, journal_error> reader::map_segment(std::size_t cursor) {
     ORDO_ASSERT(cursor < segments_.size());
     retire_current();
     cursor_ = cursor;
+    exact_read_ahead_ = false;
     if (!memory_.empty()) {
         ORDO_ASSERT(memory_.size() == segments_.size());
         map_ = memory_[cursor].data();

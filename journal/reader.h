@@ -91,6 +91,15 @@ public:
     // replay applies batches a few behind the thread that reads them (engine/replay.h).
     void keep_mapped_segments(std::uint32_t segments) noexcept;
     static constexpr std::uint32_t kept_segments_max = 16;
+    // For a reader keeping up with a live writer (on_demand paging): from now on the mapped
+    // segment's pages come in exactly as far as `end` (the durable end just read), with no
+    // read-around of the kernel's. Why: the writer's O_DIRECT writes leave nothing in the
+    // page cache, so each page a follower touches is read from the disk, and the kernel's
+    // read-around on such a fault (8 MiB on this machine's disk, doubled for
+    // MADV_SEQUENTIAL) also read megabytes past the durable end: blocks not yet written,
+    // which the writer's next writes then had to drop from the cache again. A hint only:
+    // reading stays correct whatever the kernel does.
+    void read_ahead_exactly(const journal_position& end) noexcept;
     std::optional<tail_report> torn_tail() const { return tail_; }
     // Where a writer continues: after the last good batch.
     journal_position position() const { return position_; }
@@ -127,6 +136,7 @@ private:
     journal_position position_{};           // after the last good batch
     journal_expectations expected_{};
     segment_paging paging_ = segment_paging::populate;
+    bool exact_read_ahead_ = false;  // the mapped segment is MADV_RANDOM (read_ahead_exactly)
     bool ended_ = false;
     std::optional<tail_report> tail_;
     std::uint64_t short_segment_bytes_ = 0;  // the last segment's size, when cut short

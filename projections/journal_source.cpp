@@ -21,6 +21,7 @@ std::expected<journal_source::durable_view, std::string> journal_source::read_du
         // segment's bytes that recovery and `ordo journal verify` do).
         view.batches = (*recorded)->durable_end.next_batch_number;
         view.sequence = (*recorded)->durable_end.next_sequence;
+        view.end = (*recorded)->durable_end;
         // Read before the reader lists the segments: a segment the hint's end lies in
         // already exists (its name was durable before any batch in it was).
         if (hint != nullptr) view.hint_used = hint->end_for(**recorded);
@@ -28,6 +29,7 @@ std::expected<journal_source::durable_view, std::string> journal_source::read_du
             ORDO_ASSERT(view.hint_used->durable.next_batch_number > view.batches);
             view.batches = view.hint_used->durable.next_batch_number;
             view.sequence = view.hint_used->durable.next_sequence;
+            view.end = view.hint_used->durable;
         }
     }
     return view;
@@ -57,6 +59,7 @@ std::expected<void, std::string> journal_source::refresh(const journal::durable_
     if (view->batches > durable_batches_ || durable_batches_ == UINT64_MAX) {
         durable_batches_ = view->batches;
         durable_sequence_ = view->sequence;
+        if (durable_batches_ != UINT64_MAX) reader_.read_ahead_exactly(view->end);
     }
     expected_ = view->expected;
     hint_used_ = view->hint_used;

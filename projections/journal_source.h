@@ -39,6 +39,8 @@ class journal_source {
     // a follower keeping up keeps one source across polls, since opening one maps and
     // populates its whole segment (milliseconds). When the reader falls short of the new end
     // (a rollover after it listed the segments), next() reopens it once at its position.
+    // A refreshed source reads its segment's pages exactly as far as the new end
+    // (journal::reader::read_ahead_exactly): it keeps up with a writer, a few pages a poll.
     std::expected<void, std::string> refresh(const journal::durable_hint_view* hint);
 
     // Batches [0, durable_batches()) are durable, as the manifest (or hint) read at open() said.
@@ -66,6 +68,7 @@ class journal_source {
     struct durable_view {
         std::uint64_t batches = 0;
         std::uint64_t sequence = 0;
+        journal::journal_position end{};  // with batches < UINT64_MAX: where they end
         journal::journal_expectations expected{};
         std::optional<journal::durable_hint_value> hint_used;
     };

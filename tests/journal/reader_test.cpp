@@ -2,6 +2,10 @@
 
 #include "journal/reader.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "journal/verify.h"
 #include "tests/journal/journal_fixture.h"
 
@@ -427,4 +431,96 @@ TEST_CASE("valid batches early in a later segment, after a failure late in one, 
     REQUIRE(read.error->path == paths[0].string());
     REQUIRE(read.error->offset == failed_at);
     REQUIRE(read.error->detail.find(paths[1].string() + " byte 0 ") != std::string::npos);
+}
+
+namespace {
+
+// Pages of `path` in the page cache, one flag a page (mincore on a mapping of our own).
+std::vector<bool> cached_pages(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    const auto bytes = static_cast<std::size_t>(std::filesystem::file_size(path));
+    void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+    ::close(fd);
+    REQUIRE(map != MAP_FAILED);
+    const auto page_bytes = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> flags((bytes + page_bytes - 1) / page_bytes);
+    REQUIRE(::mincore(map, bytes, flags.data()) == 0);
+    ::munmap(map, bytes);
+    std::vector<bool> cached(flags.size());
+    for (std::size_t i = 0; i < flags.size(); i++) cached[i] = (flags[i] & 1) != 0;
+    return cached;
+}
+
+// Drops the file's pages from the page cache; false when some stay (tmpfs keeps them all).
+bool evict(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+    for (const bool cached : cached_pages(path)) {
+        if (cached) return false;
+    }
+    return true;
+}
+
+// Pages cached in [from_bytes, to_bytes).
+std::size_t cached_between(const std::filesystem::path& path, std::uint64_t from_bytes,
+                           std::uint64_t to_bytes) {
+    const auto page_bytes = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::vector<bool> cached = cached_pages(path);
+    std::size_t count = 0;
+    for (std::uint64_t page = from_bytes / page_bytes;
+         page < std::min<std::uint64_t>(cached.size(), to_bytes / page_bytes); page++) {
+        count += cached[page] ? 1 : 0;
+    }
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("a reader keeping up brings in its segment's pages only as far as the end it is given") {
+    // Proves read_ahead_exactly: reading the first batch after it brings no page past the
+    // given end into the page cache, where a plain on-demand read (the kernel's read-around
+    // on the fault) brings in pages well past it: the blocks a follower read past the
+    // durable end before the writer wrote them. Skipped where the file's pages cannot be
+    // evicted (tmpfs) or the kernel reads nothing around a fault (no control to compare).
+    temp_dir tmp;
+    {
+        auto w = writer::open(small_options(tmp.journal()), {});
+        REQUIRE(w.has_value());
+        write_batches(**w, std::vector<batch_shape>(64, batch_shape{2, 4040}));
+    }
+    const read_result read = read_all(tmp.journal());
+    REQUIRE(read.batches.size() == 64);
+    const std::filesystem::path segment = segment_paths(tmp.journal()).at(0);
+    const std::uint64_t end_bytes = read.batches[1].segment_offset;  // after batch 0
+    const journal_position end{.next_batch_number = 1,
+                               .segment_index = 0,
+                               .segment_offset = end_bytes};
+    const std::uint64_t past_bytes = end_bytes + 8 * 4096;  // from one page past the end
+    const std::uint64_t data_bytes = read.batches.back().segment_offset;
+    const auto first_batch = [&](bool exact) {
+        auto opened = reader::open(tmp.journal(), {}, {}, segment_paging::on_demand);
+        REQUIRE(opened.has_value());
+        if (exact) opened->read_ahead_exactly(end);
+        auto next = opened->next();
+        REQUIRE(next.has_value());
+        REQUIRE(next->has_value());
+        CHECK((**next).batch_number == 0);
+    };
+    if (!evict(segment)) {
+        WARN("the segment's pages cannot be evicted here (tmpfs?): nothing to compare");
+        return;
+    }
+    first_batch(false);
+    const std::size_t around = cached_between(segment, past_bytes, data_bytes);
+    if (around == 0) {
+        WARN("the kernel read nothing around the fault here: nothing to compare");
+        return;
+    }
+    REQUIRE(evict(segment));
+    first_batch(true);
+    CHECK(cached_between(segment, 0, end_bytes) > 0);
+    CHECK(cached_between(segment, past_bytes, data_bytes) == 0);
 }
