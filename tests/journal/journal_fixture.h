@@ -166,4 +166,12 @@ inline writer_options small_options(const std::filesystem::path& dir,
                           .backend = backend};
 }
 
+// A closed journal of batches of these shapes in `dir` (small_options); where it ends.
+inline journal_position write_journal(const std::filesystem::path& dir,
+                                      const std::vector<batch_shape>& shapes) {
+    auto w = writer::open(small_options(dir), {});
+    REQUIRE(w.has_value());
+    return write_batches(**w, shapes);
+}
+
 }  // namespace ordo::journal::test

@@ -206,11 +206,7 @@ TEST_CASE("a torn batch with a valid batch beyond the in-flight count is damage"
 TEST_CASE("a gap in segment indexes is damage") {
     // Proves: deleting a middle segment file makes open() fail with damage naming the gap.
     temp_dir tmp;
-    {
-        auto w = writer::open(small_options(tmp.journal()), {});
-        REQUIRE(w.has_value());
-        write_batches(**w, std::vector<batch_shape>(40, batch_shape{8, 12000}));
-    }
+    write_journal(tmp.journal(), std::vector<batch_shape>(40, batch_shape{8, 12000}));
     auto paths = segment_paths(tmp.journal());
     REQUIRE(paths.size() >= 3);
     std::filesystem::remove(paths[1]);
@@ -246,11 +242,7 @@ TEST_CASE("kept segments keep earlier batch views readable") {
     // to what it was) until two more segments have been mapped; by default it would be
     // unmapped when the next segment is (reading it then would fault).
     temp_dir tmp;
-    {
-        auto w = writer::open(small_options(tmp.journal()), {});
-        REQUIRE(w.has_value());
-        write_batches(**w, std::vector<batch_shape>(40, batch_shape{8, 12000}));
-    }
+    write_journal(tmp.journal(), std::vector<batch_shape>(40, batch_shape{8, 12000}));
     REQUIRE(segment_paths(tmp.journal()).size() >= 4);
     auto opened = reader::open(tmp.journal());
     REQUIRE(opened.has_value());
@@ -327,11 +319,7 @@ TEST_CASE("a journal shorter than the durable end or missing a segment is damage
     // end is damage, where without the manifest both read as a clean or torn end; a
     // durable end whose batch is another one (a different chain value) is damage too.
     temp_dir tmp;
-    {
-        auto w = writer::open(small_options(tmp.journal()), {});
-        REQUIRE(w.has_value());
-        write_batches(**w, std::vector<batch_shape>(300, batch_shape{2, 4040}));
-    }
+    write_journal(tmp.journal(), std::vector<batch_shape>(300, batch_shape{2, 4040}));
     const read_result clean = read_all(tmp.journal());
     REQUIRE(clean.position.segment_index == 2);
     const journal_expectations expected{.segment_count = 3,
@@ -486,11 +474,7 @@ TEST_CASE("a reader keeping up brings in its segment's pages only as far as the 
     // durable end before the writer wrote them. Skipped where the file's pages cannot be
     // evicted (tmpfs) or the kernel reads nothing around a fault (no control to compare).
     temp_dir tmp;
-    {
-        auto w = writer::open(small_options(tmp.journal()), {});
-        REQUIRE(w.has_value());
-        write_batches(**w, std::vector<batch_shape>(64, batch_shape{2, 4040}));
-    }
+    write_journal(tmp.journal(), std::vector<batch_shape>(64, batch_shape{2, 4040}));
     const read_result read = read_all(tmp.journal());
     REQUIRE(read.batches.size() == 64);
     const std::filesystem::path segment = segment_paths(tmp.journal()).at(0);

@@ -142,11 +142,7 @@ TEST_CASE("a writer opened at a position the journal goes on past is refused, no
     // at the end of one, or the empty position on a written journal) is refused before any
     // byte or file changes, and the journal still reads whole afterwards.
     temp_dir tmp;
-    {
-        auto w = writer::open(small_options(tmp.journal()), {});
-        REQUIRE(w.has_value());
-        write_batches(**w, std::vector<batch_shape>(40, batch_shape{8, 12000}));
-    }
+    write_journal(tmp.journal(), std::vector<batch_shape>(40, batch_shape{8, 12000}));
     const read_result whole = read_all(tmp.journal());
     REQUIRE_FALSE(whole.error.has_value());
     REQUIRE(whole.batches.size() == 40);
