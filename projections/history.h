@@ -77,8 +77,8 @@ class history final : public projection {
                     bool at_close) override;
     void on_rejected(const event_context&, const engine::command_rejected_v1&) override;
     void on_closed(const event_context&, const engine::conference_closed_v1&) override;
-    void prefetch_reservation(std::uint64_t reservation) const noexcept override {
-        held_.prefetch(reservation);
+    void prefetch(const named_ids& ids) const noexcept override {
+        held_.prefetch(ids.reservation);
     }
     void expect_records(std::uint64_t records) override;
     void encode_view(state_writer& out) const override;

@@ -65,8 +65,8 @@ struct projection::event {
 
 namespace {
 
-// The reservation a record names (0: none), for the views' prefetch.
-std::uint64_t reservation_named(const journal::record_view& r) noexcept {
+// The ids a record names (0: none), for the views' prefetch.
+named_ids ids_named(const journal::record_view& r) noexcept {
     // The reservation's offset in each payload that names one (engine/schema/events.h).
     std::size_t at = 0;
     switch (static_cast<event_type>(r.type)) {
@@ -81,16 +81,21 @@ std::uint64_t reservation_named(const journal::record_view& r) noexcept {
             at = offsetof(engine::command_rejected_v1, reservation);
             break;
         default:
-            return 0;
+            return {};
     }
     static_assert(offsetof(engine::reservation_held_v1, reservation) ==
                   offsetof(engine::reservation_changed_v1, reservation));
     static_assert(offsetof(engine::reservation_expired_v1, reservation) ==
                   offsetof(engine::reservation_changed_v1, reservation));
-    if (r.payload.size() < at + sizeof(std::uint64_t)) return 0;  // the walk refuses it
-    std::uint64_t reservation = 0;
-    std::memcpy(&reservation, r.payload.data() + at, sizeof(reservation));
-    return reservation;
+    named_ids ids;
+    if (r.payload.size() < at + sizeof(std::uint64_t)) return ids;  // the walk refuses it
+    std::memcpy(&ids.reservation, r.payload.data() + at, sizeof(ids.reservation));
+    constexpr std::size_t customer_at = offsetof(engine::reservation_held_v1, customer);
+    if (static_cast<event_type>(r.type) == event_type::reservation_held &&
+        r.payload.size() >= customer_at + sizeof(std::uint64_t)) {
+        std::memcpy(&ids.customer, r.payload.data() + customer_at, sizeof(ids.customer));
+    }
+    return ids;
 }
 
 }  // namespace
@@ -215,8 +220,8 @@ std::expected<applied, std::string> projection::walk(std::span<projection* const
         }
     };
     const auto prefetch = [&](const journal::record_view& r) {
-        if (const std::uint64_t reservation = reservation_named(r); reservation != 0) {
-            for (const projection* view : group) view->prefetch_reservation(reservation);
+        if (const named_ids ids = ids_named(r); ids.reservation != 0) {
+            for (const projection* view : group) view->prefetch(ids);
         }
     };
     const journal::record_range records(batch.body, batch.record_count);

@@ -44,6 +44,12 @@ struct event_context {
     std::uint64_t now_ms = 0;   // its stamped time
 };
 
+// The ids a record names, for the views' prefetch (0: none; a customer only on a hold).
+struct named_ids {
+    std::uint64_t reservation = 0;
+    std::uint64_t customer = 0;
+};
+
 // Why a record could not be applied (none: it was).
 enum class projection_record_fault : std::uint8_t { none, unknown, time_backwards };
 
@@ -112,9 +118,9 @@ class projection {
     virtual void on_rejected(const event_context&, const engine::command_rejected_v1&) {}
     virtual void on_closed(const event_context&, const engine::conference_closed_v1&) {}
 
-    // Called for a record some records before the handler of it runs, with the reservation
-    // it names: a view whose index is far larger than the cache prefetches the id's slot.
-    virtual void prefetch_reservation(std::uint64_t) const noexcept {}
+    // Called for a record some records before the handler of it runs, with the ids it names:
+    // a view whose index is far larger than the cache prefetches the ids' slots.
+    virtual void prefetch(const named_ids&) const noexcept {}
 
     virtual void encode_view(state_writer& out) const = 0;
     virtual bool decode_view(state_reader& in) = 0;
