@@ -29,9 +29,9 @@
 namespace ordo::projections {
 
 inline constexpr std::uint64_t checkpoint_magic = 0x314a'4f52'5044'524full;  // "ORDPROJ1"
-// 2: views in flat tables, their append-only arrays written in history order (1: maps in
+// 3: history's entries in 3 words each, as it stores them (2: 5 words each; 1: maps in
 // ascending key order). A checkpoint of another version is rebuilt from the journal.
-inline constexpr std::uint32_t checkpoint_format_version = 2;
+inline constexpr std::uint32_t checkpoint_format_version = 3;
 // A checkpoint larger than this is refused unread (a damaged size field).
 inline constexpr std::uint64_t checkpoint_bytes_max = std::uint64_t{64} << 30;
 

@@ -7,25 +7,60 @@
 namespace ordo::projections {
 namespace {
 
-// An entry's words in a checkpoint (encode_view): command, time, reservation, conference,
-// op | outcome << 8.
-constexpr std::size_t entry_words = 5;
+// A stored entry's third word: command step | time step << 28 | op << 56 | outcome << 60.
+constexpr unsigned step_bits = 28;
+constexpr std::uint64_t step_max = (std::uint64_t{1} << step_bits) - 1;
+// The op of a rebase entry: its first two words are the absolute command and time that the
+// steps of the entries after it start from (before a step too large for its bits).
+constexpr std::uint8_t op_rebase = 0xf;
+static_assert(engine::op_max < op_rebase && engine::outcome_count <= 16, "4 bits each");
+// An entry's words in a checkpoint (encode_view): the three stored words.
+constexpr std::size_t entry_words = 3;
+// Stored entries a view holds at most: each entry, and a rebase before each at worst.
+constexpr std::uint64_t stored_entries_max = 2 * history_entries_max;
 
-// Reads one entry; false when the bytes ran out or it names no op or outcome.
-bool read_entry(state_reader& in, history_entry& e, std::uint64_t& conference) noexcept {
-    std::uint64_t kinds = 0;
-    in.u64(e.command);
-    in.u64(e.t_ms);
-    in.u64(e.reservation);
-    in.u64(conference);
-    if (!in.u64(kinds)) return false;
-    const std::uint64_t op = kinds & 0xff;
-    const std::uint64_t result = kinds >> 8;
-    if (op > engine::op_max || result >= engine::outcome_count) return false;
-    e.op = static_cast<std::uint8_t>(op);
-    e.result = static_cast<engine::outcome>(result);
-    return true;
+std::uint64_t pack(std::uint64_t command_step, std::uint64_t t_step, std::uint8_t op,
+                   engine::outcome result) noexcept {
+    ORDO_ASSERT(command_step <= step_max && t_step <= step_max && op <= op_rebase);
+    return command_step | t_step << step_bits | std::uint64_t{op} << 56 |
+           std::uint64_t{static_cast<std::uint8_t>(result)} << 60;
 }
+
+// Reads stored entries in history order (in memory, or a checkpoint's words, which may be
+// anything), keeping the command and time their steps start from.
+class entry_reader {
+  public:
+    enum class read : std::uint8_t { entry, rebase, bad };
+    // The entry these words hold into `e` (and its conference); bad when they are not
+    // words record() could have stored (an unknown op or outcome, commands going back).
+    read next(std::uint64_t first, std::uint64_t second, std::uint64_t packed,
+              history_entry& e) noexcept {
+        const auto op = static_cast<std::uint8_t>(packed >> 56 & 0xf);
+        if (op == op_rebase) {
+            if (first < command_ || (packed & ~(std::uint64_t{0xf} << 56)) != 0) return read::bad;
+            command_ = first;
+            t_ms_ = second;
+            return read::rebase;
+        }
+        const std::uint64_t result = packed >> 60;
+        if (op > engine::op_max || result >= engine::outcome_count) return read::bad;
+        const std::uint64_t command_step = packed & step_max;
+        const std::uint64_t t_step = packed >> step_bits & step_max;
+        if (command_ > UINT64_MAX - command_step || t_ms_ > UINT64_MAX - t_step) return read::bad;
+        command_ += command_step;
+        t_ms_ += t_step;
+        e = history_entry{.command = command_,
+                          .t_ms = t_ms_,
+                          .reservation = first,
+                          .op = op,
+                          .result = static_cast<engine::outcome>(result)};
+        return read::entry;
+    }
+
+  private:
+    std::uint64_t command_ = 0;
+    std::uint64_t t_ms_ = 0;
+};
 
 bool in_stream(const history_stream& stream, std::uint64_t reservation,
                std::uint64_t conference) noexcept {
@@ -43,27 +78,14 @@ history_entry accepted_entry(const event_context& at, engine::op kind, std::uint
 
 }  // namespace
 
-static_assert(engine::op_max < 0xf && engine::outcome_count <= 16, "4 bits each in `packed`");
-
 template <class F>
 void history::for_each_entry(F&& f) const {
-    std::uint64_t command = 0;
-    std::uint64_t t_ms = 0;
+    entry_reader reader;
     for (const stored_entry& s : entries_) {
-        const auto op = static_cast<std::uint8_t>(s.packed >> 56 & 0xf);
-        if (op == op_rebase) {
-            command = s.reservation;
-            t_ms = s.conference;
-            continue;
-        }
-        command += s.packed & step_max;
-        t_ms += s.packed >> step_bits & step_max;
-        f(history_entry{.command = command,
-                        .t_ms = t_ms,
-                        .reservation = s.reservation,
-                        .op = op,
-                        .result = static_cast<engine::outcome>(s.packed >> 60)},
-          s.conference);
+        history_entry e;
+        const auto read = reader.next(s.reservation, s.conference, s.packed, e);
+        ORDO_ASSERT(read != entry_reader::read::bad);  // record() stored it
+        if (read == entry_reader::read::entry) f(e, s.conference);
     }
 }
 
@@ -106,15 +128,13 @@ void history::record(std::uint64_t conference, const history_entry& entry) {
     if (command_step > step_max || entry.t_ms < last_t_ms_ || t_step > step_max) {
         entries_.push_back(stored_entry{.reservation = entry.command,
                                         .conference = entry.t_ms,
-                                        .packed = std::uint64_t{op_rebase} << 56});
+                                        .packed = pack(0, 0, op_rebase, {})});
         command_step = 0;
         t_step = 0;
     }
-    entries_.push_back(stored_entry{
-        .reservation = entry.reservation,
-        .conference = conference,
-        .packed = command_step | t_step << step_bits | std::uint64_t{entry.op} << 56 |
-                  std::uint64_t{static_cast<std::uint8_t>(entry.result)} << 60});
+    entries_.push_back(stored_entry{.reservation = entry.reservation,
+                                    .conference = conference,
+                                    .packed = pack(command_step, t_step, entry.op, entry.result)});
     last_command_ = entry.command;
     last_t_ms_ = entry.t_ms;
     entry_count_++;
@@ -178,16 +198,15 @@ void history::expect_records(std::uint64_t records) {
 }
 
 void history::encode_view(state_writer& out) const {
-    // The entries in history order; the index of held reservations is rebuilt on decoding.
-    out.reserve_words(1 + entry_count_ * entry_words);
-    out.u64(entry_count_);
-    for_each_entry([&](const history_entry& e, std::uint64_t conference) {
-        out.u64(e.command);
-        out.u64(e.t_ms);
+    // The stored entries as they are, in history order; the index of held reservations is
+    // rebuilt on decoding.
+    out.reserve_words(1 + entries_.size() * entry_words);
+    out.u64(entries_.size());
+    for (const stored_entry& e : entries_) {
         out.u64(e.reservation);
-        out.u64(conference);
-        out.u64(std::uint64_t{e.op} | std::uint64_t{static_cast<std::uint8_t>(e.result)} << 8);
-    });
+        out.u64(e.conference);
+        out.u64(e.packed);
+    }
 }
 
 std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const std::byte> state,
@@ -198,18 +217,20 @@ std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const 
     std::uint64_t place = 0;
     for (std::size_t i = 0; i < place_words; i++) in.u64(place);
     std::uint64_t count = 0;
-    if (!in.count(count, entry_words) || count > history_entries_max) return std::nullopt;
+    if (!in.count(count, entry_words) || count > stored_entries_max) return std::nullopt;
     const bool by_commands = stop.by == stop_point::kind::commands;
     std::vector<history_entry> found;
-    std::uint64_t last_command = 0;
+    entry_reader reader;
     for (std::uint64_t i = 0; i < count; i++) {
+        std::uint64_t words[entry_words] = {};
+        for (std::uint64_t& word : words) in.u64(word);
+        if (!in.ok()) return std::nullopt;
         history_entry e;
-        std::uint64_t conference = 0;
-        if (!read_entry(in, e, conference)) return std::nullopt;
-        if (e.command < last_command) return std::nullopt;  // not in history order
-        last_command = e.command;
+        const auto read = reader.next(words[0], words[1], words[2], e);
+        if (read == entry_reader::read::bad) return std::nullopt;
+        if (read == entry_reader::read::rebase) continue;
         if ((by_commands ? e.command : e.t_ms) > stop.value) break;  // the rest is later
-        if (in_stream(stream, e.reservation, conference)) found.push_back(e);
+        if (in_stream(stream, e.reservation, words[1])) found.push_back(e);
     }
     if (!in.ok()) return std::nullopt;
     return found;
@@ -217,27 +238,33 @@ std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const 
 
 bool history::decode_view(state_reader& in) {
     std::uint64_t count = 0;
-    if (!in.count(count, entry_words) || count > history_entries_max) return false;
+    if (!in.count(count, entry_words) || count > stored_entries_max) return false;
     entries_.reserve(count);
     // A held reservation's entry is indexed again, which misses cache as applying does:
-    // prefetch the slot of the reservation an entry some entries ahead names (its third
+    // prefetch the slot of the reservation an entry some entries ahead names (its first
     // word), as apply() does.
     constexpr std::size_t prefetch_entries_ahead = 16;
+    entry_reader reader;
     for (std::uint64_t i = 0; i < count; i++) {
-        if (const std::uint64_t ahead = in.peek_u64(prefetch_entries_ahead * entry_words + 2);
+        if (const std::uint64_t ahead = in.peek_u64(prefetch_entries_ahead * entry_words);
             ahead != 0) {
             held_.prefetch(ahead);
         }
+        std::uint64_t words[entry_words] = {};
+        for (std::uint64_t& word : words) in.u64(word);
+        if (!in.ok()) return false;
         history_entry e;
-        std::uint64_t conference = 0;
-        if (!read_entry(in, e, conference)) return false;
-        if (last_command_ > e.command) return false;
+        const auto read = reader.next(words[0], words[1], words[2], e);
+        if (read == entry_reader::read::bad) return false;
+        if (read == entry_reader::read::rebase) continue;
+        const std::uint64_t conference = words[1];
+        if (entry_count_ >= history_entries_max) return false;
         const bool held = e.op == static_cast<std::uint8_t>(engine::op::reserve) &&
                           e.result == engine::outcome::accepted;
         if (held && (conference == 0 || e.reservation == 0 || conference_of(e.reservation) != 0)) {
             return false;
         }
-        record(conference, e);
+        record(conference, e);  // stores it as it was stored (its own rebases)
     }
     return in.ok();
 }

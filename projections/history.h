@@ -87,18 +87,14 @@ class history final : public projection {
 
     // One entry of the whole history in 24 bytes, with the streams it belongs to (0: none):
     // its command and time are steps from the entry before (an entry a record, so these
-    // 24 bytes rather than 40 are most of the view's memory and of the bytes a catch-up
-    // writes). A step too large for its bits (or a time running backwards in a checkpoint)
-    // is preceded by a rebase entry: op_rebase, and the absolute command and time in the
-    // reservation and conference words.
+    // 24 bytes rather than 40 are most of the view's memory, and of its checkpoint, which
+    // holds these words as they are). A step too large for its bits is preceded by a
+    // rebase entry holding the absolute command and time (history.cpp, entry_reader).
     struct stored_entry {
         std::uint64_t reservation = 0;
         std::uint64_t conference = 0;
         std::uint64_t packed = 0;  // command step | time step << 28 | op << 56 | result << 60
     };
-    static constexpr unsigned step_bits = 28;
-    static constexpr std::uint64_t step_max = (std::uint64_t{1} << step_bits) - 1;
-    static constexpr std::uint8_t op_rebase = 0xf;
 
     // Appends the entry; a reserve accepted also indexes its reservation's conference.
     void record(std::uint64_t conference, const history_entry& entry);

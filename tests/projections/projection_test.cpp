@@ -307,3 +307,52 @@ TEST_CASE("projection: history keeps exact times across steps too large for its 
     CHECK(projections::state_checksum(restored) == projections::state_checksum(built));
     check(restored);
 }
+
+TEST_CASE("projection: history state words the journal could not have produced are refused",
+          "[projections]") {
+    // Proves decode_view and stream_as_of check each stored entry's words (a checkpoint's
+    // checksums only prove the bytes are the ones written): an unknown op or outcome, or a
+    // rebase taking the command back, refuses the whole state; the words unchanged decode
+    // to the same state.
+    const temp_dir dir("projection");
+    const std::string d = close_dir(dir);
+    projections::history built;
+    REQUIRE(projections::catch_up(d, built, {.use_checkpoint = false}).has_value());
+    projections::state_writer out;
+    built.encode(out);
+    const std::vector<std::byte> good(out.bytes().begin(), out.bytes().end());
+    constexpr std::size_t first_entry_word = projections::projection::place_words + 1;
+    REQUIRE(good.size() >= (first_entry_word + 9) * 8);
+    const auto with_words = [&](std::size_t entry, std::uint64_t first, std::uint64_t second,
+                                std::uint64_t packed) {
+        std::vector<std::byte> bytes = good;
+        const std::uint64_t words[3] = {first, second, packed};
+        const auto at = static_cast<std::ptrdiff_t>((first_entry_word + entry * 3) * 8);
+        REQUIRE(static_cast<std::size_t>(at) + sizeof(words) <= bytes.size());
+        std::copy_n(reinterpret_cast<const std::byte*>(words), sizeof(words), bytes.begin() + at);
+        return bytes;
+    };
+    const projections::history_stream conference1{.by = projections::history_stream::kind::conference,
+                                                  .id = 1};
+    const projections::stop_point end{.by = projections::stop_point::kind::commands,
+                                      .value = UINT64_MAX};
+    projections::history again;
+    REQUIRE(again.decode(good));
+    CHECK(projections::state_checksum(again) == projections::state_checksum(built));
+    REQUIRE(projections::history::stream_as_of(good, conference1, end).has_value());
+    const std::uint64_t op_bit = 56;
+    const std::uint64_t outcome_bit = 60;
+    const std::vector<std::pair<const char*, std::vector<std::byte>>> bad = {
+        {"op 9", with_words(0, 0, 1, std::uint64_t{1} | std::uint64_t{9} << op_bit)},
+        {"outcome 13", with_words(0, 0, 1, std::uint64_t{1} | std::uint64_t{13} << outcome_bit)},
+        {"a rebase to command 0", with_words(2, 0, 0, std::uint64_t{15} << op_bit)},
+        {"a rebase with steps", with_words(0, 5, 0, std::uint64_t{15} << op_bit | 1)},
+    };
+    for (const auto& [what, bytes] : bad) {
+        INFO(what);
+        projections::history refused;
+        CHECK_FALSE(refused.decode(bytes));
+        CHECK(refused.commands() == 0);
+        CHECK_FALSE(projections::history::stream_as_of(bytes, conference1, end).has_value());
+    }
+}
