@@ -4,7 +4,7 @@
 // checkpoints, the views that crossed a point) from the views as they were at the fork
 // (copy-on-write: the changes the follower makes afterwards are not the child's), so the
 // follower's loop pauses for the fork, not for encoding and writing the views (a history of
-// 100 M commands holds 3.4 GB: seconds, during which its lag would grow by seconds).
+// 100 M commands holds 2.4 GB: seconds, during which its lag would grow by seconds).
 //
 // The child runs at SCHED_IDLE, on CPU time the follower and the writer leave. It ignores
 // SIGINT and SIGTERM (Ctrl-C stops the follower, which waits for the child

@@ -2,7 +2,7 @@
 // The views' large arrays (id indexes, append-only entries): a vector of trivially copyable
 // elements in its own anonymous mapping, which grows by mremap instead of allocate-copy-free.
 // Why not std::vector: a view's arrays reach gigabytes (a history of 100 M commands holds
-// 4 GB of entries), and each doubling of a std::vector zeroed and copied the whole array in
+// 2.4 GB of entries), and each doubling of a std::vector zeroed and copied the whole array in
 // one go, inside the follower's poll: at 22 M records a single poll of 1,878 records took
 // 2.8 s (bench/RESULTS.md). mremap moves the page tables instead (no copy, no fault); the
 // new room is faulted in page by page as elements arrive. Mappings of a huge page or more
