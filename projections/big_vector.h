@@ -116,6 +116,23 @@ class big_vector {
         size_ = count;
         (void)::madvise(data_, mapped_bytes_, MADV_POPULATE_WRITE);  // a hint: faults otherwise
     }
+    // As assign_zeroed, but the pages come in as they are first touched, or by populate():
+    // room prepared ahead of its use, faulted in a little at a time.
+    void assign_zeroed_unpopulated(std::size_t count) {
+        release();
+        if (count == 0) return;
+        remap(count);
+        size_ = count;
+    }
+    // Faults in the elements [first, first + count) (a hint: they fault when touched
+    // otherwise).
+    void populate(std::size_t first, std::size_t count) noexcept {
+        ORDO_ASSERT(first <= size_ && count <= size_ - first);
+        if (count == 0) return;
+        const auto start = reinterpret_cast<std::uintptr_t>(data_ + first) & ~std::uintptr_t{4095};
+        const auto end = reinterpret_cast<std::uintptr_t>(data_ + first + count);
+        (void)::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE);
+    }
     void clear() noexcept { size_ = 0; }
     // Gives the memory back when empty (the rest stays: a view's arrays shrink only when
     // the view is cleared).

@@ -76,3 +76,23 @@ TEST_CASE("flat_index: ids in order, then every other one erased", "[projections
     CHECK(index.size() == 0);
     CHECK(index.find(1) == nullptr);
 }
+
+TEST_CASE("flat_index: a large table grows into the table it faulted in ahead", "[projections]") {
+    // Past 4 MiB of slots the next table is mapped at 3/8 full and faulted in a piece at a
+    // time before the growth takes it: 600,000 ids cross two such growths (262,144 and
+    // 524,288 slots); every id and value must survive them, and erases between growths.
+    flat_index<std::uint64_t> index;
+    std::map<std::uint64_t, std::uint64_t> model;
+    std::mt19937_64 random(9);
+    for (std::uint64_t i = 1; i <= 600'000; i++) {
+        const std::uint64_t id = i % 3 == 0 ? random() | 1 : i;
+        if (model.contains(id)) continue;
+        index.insert(id, i);
+        model[id] = i;
+        if (i % 7 == 0) {
+            index.erase(id);
+            model.erase(id);
+        }
+    }
+    check_same(index, model);
+}
