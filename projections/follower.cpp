@@ -131,8 +131,10 @@ std::expected<poll_result, std::string> apply_all(journal_source& source,
 std::expected<poll_result, std::string> apply_group(const std::filesystem::path& data_dir,
                                                     std::span<projection* const> group,
                                                     std::uint64_t durable_batches,
-                                                    const point_checkpoint_policy& points) {
-    auto source = journal_source::open(data_dir, laggard(group)->position());
+                                                    const point_checkpoint_policy& points,
+                                                    bool manifest_seen) {
+    auto source =
+        journal_source::open(data_dir, laggard(group)->position(), nullptr, manifest_seen);
     if (!source) return std::unexpected(source.error());
     source->stop_at(durable_batches);
     return apply_all(*source, group, data_dir, points);
@@ -163,14 +165,19 @@ std::expected<poll_result, std::string> follower::poll() {
         if (auto refreshed = tail_->refresh(hint); refreshed) source = std::move(*tail_);
     }
     tail_.reset();
-    if (!source) source = journal_source::open(data_dir_, start->position(), hint);
+    if (!source) source = journal_source::open(data_dir_, start->position(), hint, manifest_seen_);
     if (!source && start->position().next_batch_number > 0) {
-        // The journal does not continue the checkpoints (another history): rebuild.
-        notes_.push_back("rebuilding every view from the journal: " + source.error());
-        for (projection* view : all) view->reset();
-        source = journal_source::open(data_dir_, {}, hint);
+        // The journal does not continue the checkpoints (another history): rebuild, once
+        // the journal reads from its start (else the error stands and the views stay).
+        auto from_start = journal_source::open(data_dir_, {}, hint, manifest_seen_);
+        if (from_start) {
+            notes_.push_back("rebuilding every view from the journal: " + source.error());
+            for (projection* view : all) view->reset();
+            source = std::move(from_start);
+        }
     }
     if (!source) return std::unexpected(source.error());
+    manifest_seen_ = manifest_seen_ || source->manifest_seen();
     const std::uint64_t durable = source->durable_batches();
     const std::optional<journal::durable_hint_value> hint_used = source->hint_used();
     if (hint_used) hint_used_ever_ = true;
@@ -204,14 +211,14 @@ std::expected<poll_result, std::string> follower::poll() {
             // Free of any CPU the caller keeps off (ordo follow: a live writer's sequencer's):
             // a catch-up wants both halves running at once.
             static_cast<void>(base::let_current_thread_run_anywhere());
-            helped = apply_group(data_dir_, second, durable, points_);
+            helped = apply_group(data_dir_, second, durable, points_, manifest_seen_);
         });
         source->stop_at(durable);
         // The source opened above serves the first group when it starts where that group's
         // laggard does (opening a reader maps and populates its segment: not for free).
         result = laggard(first)->position().next_batch_number == from
                      ? apply_all(*source, first, data_dir_, points_)
-                     : apply_group(data_dir_, first, durable, points_);
+                     : apply_group(data_dir_, first, durable, points_, manifest_seen_);
         helper.join();
         if (result && !helped) result = std::unexpected(helped.error());
         if (result && helped->records > result->records) {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "journal/durable_hint.h"
@@ -79,7 +80,9 @@ class follower {
     // Batches applied by all four.
     std::uint64_t next_batch_number() const noexcept;
     std::uint64_t commands() const noexcept;
-    const std::vector<std::string>& notes() const noexcept { return notes_; }
+    // What open() and the polls since the last call noted (a checkpoint not used, a
+    // rebuild from the journal), each handed out once.
+    std::vector<std::string> take_notes() noexcept { return std::exchange(notes_, {}); }
     // DIR/durable_end once a poll found it, and whether a poll has used it (the writer
     // keeps it current: waiting on it is waking when a batch becomes durable).
     const journal::durable_hint_view* hint() const noexcept {
@@ -107,6 +110,7 @@ class follower {
     history history_;
     sales sales_;
     std::vector<std::string> notes_;
+    bool manifest_seen_ = false;  // a poll read DIR/manifest (journal_source.h)
     point_checkpoint_policy points_;
     std::unique_ptr<background_checkpoint> points_child_;  // with keep_point_checkpoints(.., true)
     std::optional<journal::durable_hint_view> hint_;

@@ -8,12 +8,20 @@
 namespace ordo::projections {
 
 std::expected<journal_source::durable_view, std::string> journal_source::read_durable_end(
-    const std::filesystem::path& data_dir, const journal::durable_hint_view* hint) {
+    const std::filesystem::path& data_dir, const journal::durable_hint_view* hint,
+    bool manifest_seen) {
     auto recorded = journal::read_manifest(data_dir);
     if (!recorded) return std::unexpected(recorded.error().message());
+    if (!*recorded && manifest_seen) {
+        return std::unexpected(journal::data_dir_layout::manifest(data_dir).string() +
+                               ": gone since it was last read: the directory was deleted or "
+                               "replaced while being read; run the command again on the "
+                               "directory the writer writes");
+    }
     durable_view view{.batches = std::numeric_limits<std::uint64_t>::max(),
                       .sequence = std::numeric_limits<std::uint64_t>::max()};
     if (*recorded) {
+        view.manifest_read = true;
         view.expected = journal::expectations_of(**recorded);
         // An open manifest: a writer may be running, and only what it recorded as durable
         // is read. A closed one marks the exact end: stopping there spares the reader its
@@ -37,8 +45,8 @@ std::expected<journal_source::durable_view, std::string> journal_source::read_du
 
 std::expected<journal_source, std::string> journal_source::open(
     const std::filesystem::path& data_dir, const journal::journal_position& start,
-    const journal::durable_hint_view* hint) {
-    auto view = read_durable_end(data_dir, hint);
+    const journal::durable_hint_view* hint, bool manifest_seen) {
+    auto view = read_durable_end(data_dir, hint, manifest_seen);
     if (!view) return std::unexpected(view.error());
     // Pages as read: a source tails live segments, whose rest is the preparer's zeros.
     auto reader = journal::reader::open(journal::data_dir_layout::journal(data_dir), start,
@@ -49,12 +57,14 @@ std::expected<journal_source, std::string> journal_source::open(
     source.expected_ = view->expected;
     source.hint_used_ = view->hint_used;
     source.durable_sequence_ = view->sequence;
+    source.manifest_seen_ = manifest_seen || view->manifest_read;
     return source;
 }
 
 std::expected<void, std::string> journal_source::refresh(const journal::durable_hint_view* hint) {
-    auto view = read_durable_end(data_dir_, hint);
+    auto view = read_durable_end(data_dir_, hint, manifest_seen_);
     if (!view) return std::unexpected(view.error());
+    manifest_seen_ = manifest_seen_ || view->manifest_read;
     // Ends only grow (a manifest replaced by one of another history is the chain check's).
     if (view->batches > durable_batches_ || durable_batches_ == UINT64_MAX) {
         durable_batches_ = view->batches;

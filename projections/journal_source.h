@@ -7,7 +7,10 @@
 // without one (a bare journal) the journal's own end is the durable end. Given the writer's
 // durable-end hint (journal/durable_hint.h), the durable end is the further of the open
 // manifest's and the hint's, when the hint belongs to the manifest's writer; a missing,
-// foreign or stale hint leaves the manifest's.
+// foreign or stale hint leaves the manifest's. A reader that has seen DIR's manifest
+// (`manifest_seen`, carried from one source to the next) refuses to go on without it: a
+// manifest gone since means DIR was deleted or replaced under the reader, and reading to
+// the journal's own end then would hand out batches not yet durable.
 //
 // Thread: one thread at a time. Lifecycle: open() at a position, next() until nullopt.
 // Open it again (from the last position) to see what was made durable since.
@@ -31,7 +34,9 @@ class journal_source {
     // `start` must be a batch boundary of this journal (a checkpoint's position, or {}).
     static std::expected<journal_source, std::string> open(
         const std::filesystem::path& data_dir, const journal::journal_position& start,
-        const journal::durable_hint_view* hint = nullptr);
+        const journal::durable_hint_view* hint = nullptr, bool manifest_seen = false);
+    // Whether this source (or the reader that opened it) has read DIR's manifest.
+    bool manifest_seen() const noexcept { return manifest_seen_; }
 
     // The next durable batch; nullopt at the durable end; an error on damage.
     std::expected<std::optional<durable_batch>, std::string> next();
@@ -71,9 +76,11 @@ class journal_source {
         journal::journal_position end{};  // with batches < UINT64_MAX: where they end
         journal::journal_expectations expected{};
         std::optional<journal::durable_hint_value> hint_used;
+        bool manifest_read = false;  // DIR/manifest existed
     };
     static std::expected<durable_view, std::string> read_durable_end(
-        const std::filesystem::path& data_dir, const journal::durable_hint_view* hint);
+        const std::filesystem::path& data_dir, const journal::durable_hint_view* hint,
+        bool manifest_seen);
 
     journal_source(journal::reader reader, std::uint64_t durable_batches,
                    const journal::journal_position& start)
@@ -87,6 +94,7 @@ class journal_source {
     journal::journal_expectations expected_{};  // the manifest's, at the last read
     std::uint64_t reopened_at_ = UINT64_MAX;    // next() reopened the reader here
     std::uint64_t durable_sequence_ = UINT64_MAX;
+    bool manifest_seen_ = false;
 };
 
 }  // namespace ordo::projections

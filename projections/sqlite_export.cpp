@@ -324,8 +324,10 @@ std::expected<sqlite_poll_result, std::string> sqlite_export::poll(
     ORDO_ASSERT(!poisoned_);
     ORDO_ASSERT(!in_transaction_);
     if (!hint_) hint_ = journal::durable_hint_view::open(data_dir);
-    auto source = journal_source::open(data_dir, position(), hint_ ? &*hint_ : nullptr);
+    auto source =
+        journal_source::open(data_dir, position(), hint_ ? &*hint_ : nullptr, manifest_seen_);
     if (!source) return std::unexpected(source.error());
+    manifest_seen_ = manifest_seen_ || source->manifest_seen();
     sqlite_poll_result result{.durable_batches = source->durable_batches()};
     std::uint64_t records_in_transaction = 0;
     auto failed = [&](std::string message) -> std::expected<sqlite_poll_result, std::string> {

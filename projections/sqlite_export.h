@@ -152,6 +152,7 @@ class sqlite_export final : public projection {
     std::filesystem::path file_;
     sqlite_export_options options_;
     std::optional<journal::durable_hint_view> hint_;  // DIR/durable_end, once a writer made it
+    bool manifest_seen_ = false;  // a poll read DIR/manifest (journal_source.h)
     sqlite_statement begin_;
     sqlite_statement commit_;
     sqlite_statement rollback_;

@@ -1,6 +1,7 @@
 // The projections as a library: a batch applied twice changes nothing, a gap is refused,
 // a checkpoint restores the exact state (same checksum) and a damaged one is rebuilt from
-// the journal with a note; the four views of close.jsonl hold what the contract says.
+// the journal with a note; the four views of close.jsonl hold what the contract says. A
+// follower hands each note out once and refuses a DIR whose manifest vanished under it.
 #include <array>
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -10,7 +11,9 @@
 #include "projections/availability.h"
 #include "projections/catch_up.h"
 #include "projections/checkpoint.h"
+#include "journal/data_dir.h"
 #include "projections/customers.h"
+#include "projections/follower.h"
 #include "projections/history.h"
 #include "projections/journal_source.h"
 #include "projections/sales.h"
@@ -355,4 +358,55 @@ TEST_CASE("projection: history state words the journal could not have produced a
         CHECK(refused.commands() == 0);
         CHECK_FALSE(projections::history::stream_as_of(bytes, conference1, end).has_value());
     }
+}
+
+TEST_CASE("follower: a checkpoint's note is handed out once, not at every poll",
+          "[projections]") {
+    const temp_dir dir("projection");
+    const std::string d = close_dir(dir);
+    {
+        auto first = projections::follower::open(d);
+        REQUIRE(first.has_value());
+        REQUIRE(first->poll().has_value());
+        REQUIRE(first->checkpoint().has_value());
+    }
+    const fs::path damaged = fs::path(d) / "projections" / "customers.checkpoint";
+    {
+        std::fstream file(damaged, std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(static_cast<std::streamoff>(fs::file_size(damaged) - 1));
+        file.put('\x5a');
+    }
+    auto f = projections::follower::open(d);
+    REQUIRE(f.has_value());
+    const std::vector<std::string> notes = f->take_notes();
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].find("rebuilding customers") != std::string::npos);
+    for (int poll = 0; poll < 3; poll++) {
+        REQUIRE(f->poll().has_value());
+        CHECK(f->take_notes().empty());
+    }
+    CHECK(f->commands() == 29);
+}
+
+TEST_CASE("follower: a manifest gone while following is refused, the views kept",
+          "[projections]") {
+    const temp_dir dir("projection");
+    const std::string d = close_dir(dir);
+    // Without one from the start, a bare journal reads to its own end (journals older than
+    // manifests); a reader that has seen one refuses to go on without it.
+    auto f = projections::follower::open(d);
+    REQUIRE(f.has_value());
+    REQUIRE(f->poll().has_value());
+    REQUIRE(f->commands() == 29);
+    fs::remove(journal::data_dir_layout::manifest(d));
+    auto polled = f->poll();
+    REQUIRE(!polled.has_value());
+    CHECK(polled.error().find("manifest: gone since it was last read") != std::string::npos);
+    CHECK(f->commands() == 29);
+    CHECK(f->take_notes().empty());  // no rebuild was started
+
+    auto bare = projections::journal_source::open(d, {});
+    REQUIRE(bare.has_value());
+    CHECK(!bare->manifest_seen());
+    CHECK(!projections::journal_source::open(d, {}, nullptr, /*manifest_seen=*/true));
 }

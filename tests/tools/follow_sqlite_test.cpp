@@ -2,8 +2,8 @@
 // (every reservation, history stream and sales point) and `ordo state`'s aggregates; an
 // export kill -9'ed at random instants and restarted ends with every row exactly once, equal
 // to an uninterrupted export; a database from another DIR, a bad scheme, an unwritable file
-// and a foreign database are refused with one line; an export tailing a live writer ends
-// equal to one made after it.
+// and a foreign database are refused with one line, and a manifest gone mid-export with an
+// error; an export tailing a live writer ends equal to one made after it.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -22,7 +22,9 @@
 
 #include "engine/schema/op.h"
 #include "engine/schema/outcome.h"
+#include "journal/data_dir.h"
 #include "projections/follower.h"
+#include "projections/sqlite_export.h"
 #include "tests/tools/ordo_process.h"
 
 extern char** environ;
@@ -346,6 +348,17 @@ TEST_CASE("follow --into sqlite: refusals, one line each", "[cli][sqlite]") {
     const std::string not_ours = one_line_error(
         {"follow", "--data", a, "--into", "sqlite:" + foreign.string(), "--exit-at-end"}, 1);
     CHECK(not_ours.find("new file") != std::string::npos);
+
+    // A manifest gone while exporting (DIR deleted or replaced under it): refused, never a
+    // read to the journal's own end, where batches may not be durable yet.
+    const fs::path gone = dir.path() / "gone.db";
+    auto exporter = ordo::projections::sqlite_export::open(gone);
+    REQUIRE(exporter);
+    REQUIRE((*exporter)->poll(a));
+    fs::remove(ordo::journal::data_dir_layout::manifest(a));
+    auto refused = (*exporter)->poll(a);
+    REQUIRE(!refused);
+    CHECK(refused.error().find("manifest: gone") != std::string::npos);
 }
 
 TEST_CASE("follow --into sqlite: tailing a live writer, then equal to an export after it",

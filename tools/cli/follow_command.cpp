@@ -98,7 +98,15 @@ int follow_into_sqlite(const follow_flags& flags, const std::string& file) {
     std::uint64_t wait_us = 50;
     for (;;) {
         auto polled = out.poll(flags.data);
-        if (!polled) return report_error("follow", polled.error(), exit_failure);
+        if (!polled) {
+            // FILE holds every transaction committed before this one (poll's promise), so
+            // the same command resumes once the cause is fixed.
+            return report_error("follow",
+                                polled.error() + "; " + file +
+                                    " keeps every transaction committed before: once that "
+                                    "is fixed, the same ordo follow --into resumes from there",
+                                exit_failure);
+        }
         total.batches += polled->batches;
         total.records += polled->records;
         total.bytes += polled->bytes;
@@ -178,7 +186,9 @@ int follow(const follow_flags& flags) {
     for (;;) {
         lag.before_poll(applied_sequence());
         auto polled = f.poll();
-        for (const std::string& note : f.notes()) fmt::print(stderr, "ordo follow: {}\n", note);
+        for (const std::string& note : f.take_notes()) {
+            fmt::print(stderr, "ordo follow: {}\n", note);
+        }
         if (!polled) return report_error("follow", polled.error(), exit_failure);
         records += polled->records;
         bytes += polled->bytes;
