@@ -110,11 +110,8 @@ class big_vector {
     // (a flat index touches every page at once as it rehashes; faulting them one by one in
     // hash order measured 4-6% slower on the views that look ids up).
     void assign_zeroed(std::size_t count) {
-        release();
-        if (count == 0) return;
-        remap(count);
-        size_ = count;
-        (void)::madvise(data_, mapped_bytes_, MADV_POPULATE_WRITE);  // a hint: faults otherwise
+        assign_zeroed_unpopulated(count);
+        populate(0, count);
     }
     // As assign_zeroed, but the pages come in as they are first touched, or by populate():
     // room prepared ahead of its use, faulted in a little at a time.

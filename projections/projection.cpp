@@ -46,53 +46,44 @@ constexpr std::uint32_t prefetch_records_ahead = 16;
 
 }  // namespace
 
-// One record's event, checked and read once per walk, whatever the number of views.
-struct projection::event {
-    event_type kind = event_type::ticked;
-    event_context context;
-    union {
-        engine::conference_created_v1 created;
-        engine::seats_changed_v1 seats_changed;
-        engine::reservation_held_v1 held;
-        engine::reservation_changed_v1 changed;
-        engine::reservation_expired_v1 expired;
-        engine::command_rejected_v1 rejected;
-        engine::conference_closed_v1 closed;
-        engine::ticked_v1 ticked{};
-    };
-    std::span<const engine::seat_item> items;  // conference_created, reservation_held
-};
-
 namespace {
+
+// Where each type's payload names a reservation and a customer (0: it names none; offset 0
+// is every payload's now_ms), indexed by type: the prefetch of a record ahead reads its ids
+// without a switch over its type. A walk's switches over the record types were most of its
+// cost (each mispredicts as the types change), and this one ran for a record other than the
+// one being applied.
+struct id_offsets {
+    std::array<std::uint8_t, 256> reservation{};
+    std::array<std::uint8_t, 256> customer{};
+};
+constexpr id_offsets named_id_offsets = [] {
+    id_offsets o;
+    const auto at = [&](event_type type, std::size_t offset) {
+        o.reservation[static_cast<std::uint8_t>(type)] = static_cast<std::uint8_t>(offset);
+    };
+    at(event_type::reservation_held, offsetof(engine::reservation_held_v1, reservation));
+    at(event_type::reservation_confirmed, offsetof(engine::reservation_changed_v1, reservation));
+    at(event_type::reservation_cancelled, offsetof(engine::reservation_changed_v1, reservation));
+    at(event_type::reservation_expired, offsetof(engine::reservation_expired_v1, reservation));
+    at(event_type::reservation_expired_at_close,
+       offsetof(engine::reservation_expired_v1, reservation));
+    at(event_type::command_rejected, offsetof(engine::command_rejected_v1, reservation));
+    o.customer[static_cast<std::uint8_t>(event_type::reservation_held)] =
+        static_cast<std::uint8_t>(offsetof(engine::reservation_held_v1, customer));
+    return o;
+}();
 
 // The ids a record names (0: none), for the views' prefetch.
 named_ids ids_named(const journal::record_view& r) noexcept {
-    // The reservation's offset in each payload that names one (engine/schema/events.h).
-    std::size_t at = 0;
-    switch (static_cast<event_type>(r.type)) {
-        case event_type::reservation_held:
-        case event_type::reservation_confirmed:
-        case event_type::reservation_cancelled:
-        case event_type::reservation_expired:
-        case event_type::reservation_expired_at_close:
-            at = offsetof(engine::reservation_changed_v1, reservation);
-            break;
-        case event_type::command_rejected:
-            at = offsetof(engine::command_rejected_v1, reservation);
-            break;
-        default:
-            return {};
-    }
-    static_assert(offsetof(engine::reservation_held_v1, reservation) ==
-                  offsetof(engine::reservation_changed_v1, reservation));
-    static_assert(offsetof(engine::reservation_expired_v1, reservation) ==
-                  offsetof(engine::reservation_changed_v1, reservation));
     named_ids ids;
-    if (r.payload.size() < at + sizeof(std::uint64_t)) return ids;  // the walk refuses it
-    std::memcpy(&ids.reservation, r.payload.data() + at, sizeof(ids.reservation));
-    constexpr std::size_t customer_at = offsetof(engine::reservation_held_v1, customer);
-    if (static_cast<event_type>(r.type) == event_type::reservation_held &&
-        r.payload.size() >= customer_at + sizeof(std::uint64_t)) {
+    const std::size_t reservation_at = named_id_offsets.reservation[r.type];
+    if (reservation_at == 0 || r.payload.size() < reservation_at + sizeof(std::uint64_t)) {
+        return ids;  // names none, or too short (the walk refuses it)
+    }
+    std::memcpy(&ids.reservation, r.payload.data() + reservation_at, sizeof(ids.reservation));
+    const std::size_t customer_at = named_id_offsets.customer[r.type];
+    if (customer_at != 0 && r.payload.size() >= customer_at + sizeof(std::uint64_t)) {
         std::memcpy(&ids.customer, r.payload.data() + customer_at, sizeof(ids.customer));
     }
     return ids;
@@ -101,57 +92,75 @@ named_ids ids_named(const journal::record_view& r) noexcept {
 }  // namespace
 
 // The record's time is the walk's to check.
-projection::record_fault projection::read_event(std::uint8_t type, std::uint8_t version,
-                                                std::span<const std::byte> payload, event& e) {
+projection::record_fault projection::deliver(std::span<projection* const> group,
+                                             const journal::record_view& r,
+                                             const event_context& at) {
     constexpr record_fault unknown = record_fault::unknown;
-    if (version != engine::event_schema_version || type == 0 || type > engine::event_type_max) {
-        return unknown;
-    }
-    e.kind = static_cast<event_type>(type);
-    switch (e.kind) {
+    constexpr record_fault none = record_fault::none;
+    if (r.schema_version != engine::event_schema_version) return unknown;
+    const std::span<const std::byte> payload = r.payload;
+    switch (static_cast<event_type>(r.type)) {
         case event_type::conference_created: {
             if (!fits<engine::conference_created_v1>(payload)) return unknown;
-            e.created = engine::read_payload<engine::conference_created_v1>(payload);
-            const auto items = items_of(payload, sizeof(e.created), e.created.seat_type_count);
+            const auto e = engine::read_payload<engine::conference_created_v1>(payload);
+            const auto items = items_of(payload, sizeof(e), e.seat_type_count);
             if (!items) return unknown;
-            e.items = *items;
-            break;
+            for (projection* view : group) view->on_conference_created(at, e, *items);
+            return none;
         }
         case event_type::seats_added:
-        case event_type::seats_removed:
+        case event_type::seats_removed: {
             if (!fits<engine::seats_changed_v1>(payload)) return unknown;
-            e.seats_changed = engine::read_payload<engine::seats_changed_v1>(payload);
-            break;
+            const auto e = engine::read_payload<engine::seats_changed_v1>(payload);
+            const bool added = static_cast<event_type>(r.type) == event_type::seats_added;
+            for (projection* view : group) view->on_seats_changed(at, e, added);
+            return none;
+        }
         case event_type::reservation_held: {
             if (!fits<engine::reservation_held_v1>(payload)) return unknown;
-            e.held = engine::read_payload<engine::reservation_held_v1>(payload);
-            const auto items = items_of(payload, sizeof(e.held), e.held.item_count);
-            if (!items || e.held.item_count > engine::reservation_items_max) return unknown;
-            e.items = *items;
-            break;
+            const auto e = engine::read_payload<engine::reservation_held_v1>(payload);
+            const auto items = items_of(payload, sizeof(e), e.item_count);
+            if (!items || e.item_count > engine::reservation_items_max) return unknown;
+            for (projection* view : group) view->on_held(at, e, *items);
+            return none;
         }
-        case event_type::reservation_confirmed:
-        case event_type::reservation_cancelled:
+        case event_type::reservation_confirmed: {
             if (!fits<engine::reservation_changed_v1>(payload)) return unknown;
-            e.changed = engine::read_payload<engine::reservation_changed_v1>(payload);
-            break;
+            const auto e = engine::read_payload<engine::reservation_changed_v1>(payload);
+            for (projection* view : group) view->on_confirmed(at, e.reservation);
+            return none;
+        }
+        case event_type::reservation_cancelled: {
+            if (!fits<engine::reservation_changed_v1>(payload)) return unknown;
+            const auto e = engine::read_payload<engine::reservation_changed_v1>(payload);
+            for (projection* view : group) view->on_cancelled(at, e.reservation);
+            return none;
+        }
         case event_type::reservation_expired:
-        case event_type::reservation_expired_at_close:
+        case event_type::reservation_expired_at_close: {
             if (!fits<engine::reservation_expired_v1>(payload)) return unknown;
-            e.expired = engine::read_payload<engine::reservation_expired_v1>(payload);
-            break;
-        case event_type::command_rejected:
+            const auto e = engine::read_payload<engine::reservation_expired_v1>(payload);
+            const bool at_close =
+                static_cast<event_type>(r.type) == event_type::reservation_expired_at_close;
+            for (projection* view : group) view->on_expired(at, e, at_close);
+            return none;
+        }
+        case event_type::command_rejected: {
             if (!fits<engine::command_rejected_v1>(payload)) return unknown;
-            e.rejected = engine::read_payload<engine::command_rejected_v1>(payload);
-            break;
+            const auto e = engine::read_payload<engine::command_rejected_v1>(payload);
+            for (projection* view : group) view->on_rejected(at, e);
+            return none;
+        }
         case event_type::ticked:
-            break;
-        case event_type::conference_closed:
+            return none;
+        case event_type::conference_closed: {
             if (!fits<engine::conference_closed_v1>(payload)) return unknown;
-            e.closed = engine::read_payload<engine::conference_closed_v1>(payload);
-            break;
+            const auto e = engine::read_payload<engine::conference_closed_v1>(payload);
+            for (projection* view : group) view->on_closed(at, e);
+            return none;
+        }
     }
-    return record_fault::none;
+    return unknown;  // type 0 or past event_type_max
 }
 
 bool projection::past(const stop_point& stop) const noexcept {
@@ -229,7 +238,6 @@ std::expected<applied, std::string> projection::walk(std::span<projection* const
     for (std::uint32_t i = 0; i < prefetch_records_ahead && ahead != records.end(); i++, ++ahead) {
         prefetch(*ahead);
     }
-    event e;
     for (const journal::record_view r : records) {
         if (ahead != records.end()) {
             prefetch(*ahead);
@@ -253,54 +261,17 @@ std::expected<applied, std::string> projection::walk(std::span<projection* const
         }
         record_fault fault = record_ms < now_ms ? record_fault::time_backwards : record_fault::none;
         if (fault == record_fault::none) {
-            fault = read_event(r.type, r.schema_version, r.payload, e);
+            fault = deliver(group, r, event_context{.command = commands + 1, .now_ms = record_ms});
         }
         if (fault != record_fault::none) {
             settle(false);
             return std::unexpected(fault_message(fault, r.type, r.schema_version));
         }
         now_ms = record_ms;
-        e.context = event_context{.command = commands + 1, .now_ms = record_ms};
-        for (projection* view : group) view->deliver(e);
-        if (engine::is_primary(e.kind)) commands++;
+        commands += engine::is_primary(static_cast<event_type>(r.type)) ? 1 : 0;
     }
     settle(true);
     return applied::whole;
-}
-
-// Runs for every record of every view: the handler of its event.
-void projection::deliver(const event& e) {
-    const event_context& at = e.context;
-    switch (e.kind) {
-        case event_type::conference_created:
-            on_conference_created(at, e.created, e.items);
-            break;
-        case event_type::seats_added:
-        case event_type::seats_removed:
-            on_seats_changed(at, e.seats_changed, e.kind == event_type::seats_added);
-            break;
-        case event_type::reservation_held:
-            on_held(at, e.held, e.items);
-            break;
-        case event_type::reservation_confirmed:
-            on_confirmed(at, e.changed.reservation);
-            break;
-        case event_type::reservation_cancelled:
-            on_cancelled(at, e.changed.reservation);
-            break;
-        case event_type::reservation_expired:
-        case event_type::reservation_expired_at_close:
-            on_expired(at, e.expired, e.kind == event_type::reservation_expired_at_close);
-            break;
-        case event_type::command_rejected:
-            on_rejected(at, e.rejected);
-            break;
-        case event_type::ticked:
-            break;
-        case event_type::conference_closed:
-            on_closed(at, e.closed);
-            break;
-    }
 }
 
 void projection::encode(state_writer& out) const {

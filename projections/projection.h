@@ -128,10 +128,10 @@ class projection {
 
   private:
     using record_fault = projection_record_fault;
-    struct event;  // one record, checked and read (projection.cpp)
-    // Checks a record's type, version and sizes and reads its event into `e`.
-    static record_fault read_event(std::uint8_t type, std::uint8_t version,
-                                   std::span<const std::byte> payload, event& e);
+    // Checks a record's type, version and sizes, reads its event and runs every view's
+    // handler of it: one switch over the type per record, whatever the number of views.
+    static record_fault deliver(std::span<projection* const> group, const journal::record_view& r,
+                                const event_context& at);
     // Views that may share a walk: at the same place (or none is applied by the walk).
     bool same_place(const projection& other) const noexcept {
         return position_ == other.position_ && commands_ == other.commands_ &&
@@ -139,7 +139,6 @@ class projection {
     }
     std::expected<applied, std::string> walk(std::span<projection* const> group,
                                              const durable_batch& batch, const stop_point* stop);
-    void deliver(const event& e);
 
     journal::journal_position position_{};
     std::uint64_t commands_ = 0;
