@@ -197,6 +197,8 @@ std::expected<poll_result, std::string> follower::poll() {
             return std::unexpected(ended.error());
         }
         for (projection* view : all) view->expect_records(source->records_after(view->position()));
+        // This poll's end: the durable end, or a bounded step towards it.
+        const std::uint64_t end = std::min(durable, from + catch_up_poll_batches_max);
         // A long backlog (a catch-up): two threads, each with its own reader (the batches
         // are verified twice, which costs little beside applying them).
         // The views share nothing, so the threads never wait for each other until the end.
@@ -211,14 +213,14 @@ std::expected<poll_result, std::string> follower::poll() {
             // Free of any CPU the caller keeps off (ordo follow: a live writer's sequencer's):
             // a catch-up wants both halves running at once.
             static_cast<void>(base::let_current_thread_run_anywhere());
-            helped = apply_group(data_dir_, second, durable, points_, manifest_seen_);
+            helped = apply_group(data_dir_, second, end, points_, manifest_seen_);
         });
-        source->stop_at(durable);
+        source->stop_at(end);
         // The source opened above serves the first group when it starts where that group's
         // laggard does (opening a reader maps and populates its segment: not for free).
         result = laggard(first)->position().next_batch_number == from
                      ? apply_all(*source, first, data_dir_, points_)
-                     : apply_group(data_dir_, first, durable, points_, manifest_seen_);
+                     : apply_group(data_dir_, first, end, points_, manifest_seen_);
         helper.join();
         if (result && !helped) result = std::unexpected(helped.error());
         if (result && helped->records > result->records) {
@@ -226,6 +228,10 @@ std::expected<poll_result, std::string> follower::poll() {
                                  .records = helped->records,
                                  .bytes = helped->bytes,
                                  .durable_batches = result->durable_batches};
+        }
+        if (result) {
+            result->durable_batches = durable;  // the sources' ends were cut to `end`
+            result->more = end < durable && next_batch_number() == end;
         }
     }
     if (!result) return result;

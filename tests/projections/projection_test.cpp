@@ -410,3 +410,37 @@ TEST_CASE("follower: a manifest gone while following is refused, the views kept"
     CHECK(!bare->manifest_seen());
     CHECK(!projections::journal_source::open(d, {}, nullptr, /*manifest_seen=*/true));
 }
+
+TEST_CASE("follower: a long catch-up takes bounded polls and ends as one that never stopped",
+          "[projections]") {
+    const temp_dir dir("projection");
+    const std::string d = (dir.path() / "d").string();
+    // Over a million records in thousands of small batches (a writer at 1 M commands/s
+    // commits every few hundred us): a catch-up on two threads, longer than one poll's bound.
+    REQUIRE(run_ordo({"simulate", "--commands", "1200000", "--rate", "1000000", "--data", d})
+                .exit_status == 0);
+    auto f = projections::follower::open(d);
+    REQUIRE(f.has_value());
+    auto first = f->poll();
+    REQUIRE(first.has_value());
+    REQUIRE(first->durable_batches > projections::catch_up_poll_batches_max);
+    CHECK(first->more);
+    CHECK(f->next_batch_number() == projections::catch_up_poll_batches_max);
+    std::uint64_t polls = 1;
+    for (bool more = first->more; more; polls++) {
+        auto polled = f->poll();
+        REQUIRE(polled.has_value());
+        more = polled->more;
+    }
+    CHECK(polls >= 2);
+    CHECK(f->next_batch_number() == first->durable_batches);
+    CHECK(f->commands() == 1200004);  // the market's setup commands too
+    REQUIRE(f->checkpoint().has_value());
+    // The same as one applied in a single walk per view.
+    projections::availability seats;
+    projections::sales sold;
+    REQUIRE(projections::catch_up(d, seats, {.use_checkpoint = false}).has_value());
+    REQUIRE(projections::catch_up(d, sold, {.use_checkpoint = false}).has_value());
+    CHECK(projections::state_checksum(seats) == projections::state_checksum(f->seats()));
+    CHECK(projections::state_checksum(sold) == projections::state_checksum(f->sales_view()));
+}

@@ -73,8 +73,11 @@ struct follow_flags {
 
 constexpr std::string_view sqlite_scheme = "sqlite:";
 
-bool stop_requested(const follow_flags& flags) {
-    return flags.exit_at_end || interrupt_watch::signal().load(std::memory_order_relaxed) != 0;
+// After a poll: --exit-at-end stops once a poll reached the durable end (a catch-up takes
+// several, follower.h), a signal at once.
+bool stop_requested(const follow_flags& flags, bool more) {
+    return (flags.exit_at_end && !more) ||
+           interrupt_watch::signal().load(std::memory_order_relaxed) != 0;
 }
 
 int exit_status_of(const follow_flags& flags) {
@@ -199,7 +202,7 @@ int follow(const follow_flags& flags) {
             hint_polls++;
             keep_off_writer_cpu(polled->hint_used->busy_cpu, kept_off_cpu);
         }
-        const bool leaving = stop_requested(flags);
+        const bool leaving = stop_requested(flags, polled->more);
         if (writing.running()) {
             // Reaped as soon as it ended (or waited for when leaving: the final checkpoint
             // below must not race it for the same files).
