@@ -301,7 +301,11 @@ std::expected<void, std::string> sqlite_export::check_continues(
     const std::string refused = file_.string() + " holds " + std::to_string(next_batch) +
                                 " batches of another journal than " + data_dir.string() + "'s";
     const std::string fix = "; export into a new file (or delete " + file_.string() + ")";
-    auto first = journal_source::open(data_dir, {});
+    // The durable end as poll() reads it: the writer's hint when it is further than the
+    // manifest (rewritten about once a second), as it is for a file exported up to the hint
+    // by an exporter that was just stopped.
+    if (!hint_) hint_ = journal::durable_hint_view::open(data_dir);
+    auto first = journal_source::open(data_dir, {}, hint_ ? &*hint_ : nullptr);
     if (!first) return std::unexpected(refused + " (" + first.error() + ")" + fix);
     auto batch = first->next();
     if (!batch) return std::unexpected(refused + " (" + batch.error() + ")" + fix);
@@ -309,12 +313,10 @@ std::expected<void, std::string> sqlite_export::check_continues(
     if ((*batch)->end.previous_header_checksum != journal_id_) {
         return std::unexpected(refused + " (their first batches differ)" + fix);
     }
-    auto recorded = journal::read_manifest(data_dir);
-    if (!recorded) return std::unexpected(recorded.error().message());
-    if (*recorded && (*recorded)->durable_end.next_batch_number < next_batch) {
+    const std::uint64_t durable = first->durable_batches();  // UINT64_MAX: no manifest
+    if (durable != UINT64_MAX && durable < next_batch) {
         return std::unexpected(refused + " (it is ahead of the journal's durable end, batch " +
-                               std::to_string((*recorded)->durable_end.next_batch_number) +
-                               ")" + fix);
+                               std::to_string(durable) + ")" + fix);
     }
     return {};
 }
