@@ -6,6 +6,8 @@
 // database holds its own position, so DIR/projections is neither read nor written.
 #include "tools/cli/follow_command.h"
 
+#include <unistd.h>
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -55,6 +57,7 @@ void keep_off_writer_cpu(std::int32_t busy_cpu, std::int32_t& kept_off_cpu) {
 // The longest a follower sleeps between two looks at an idle journal: its lag behind a
 // writer that just went quiet is at most this (plus the writer's manifest interval).
 constexpr std::uint64_t poll_wait_us_max = 2'000;
+constexpr std::uint64_t progress_every_ns = 1'000'000'000;
 // Checkpoints are written by a child process (background_checkpoint.h) at most every second,
 // and the child writes at most a fifth of the time: the interval is at least 4x what the
 // last one took (a large history's views take a while to write, on a CPU the writer may want).
@@ -182,6 +185,10 @@ int follow(const follow_flags& flags) {
     std::uint64_t lag_batches = 0;
     std::uint64_t hint_polls = 0;  // polls that read up to the writer's DIR/durable_end
     std::int32_t kept_off_cpu = -1;  // the writer's sequencer's CPU this thread keeps off
+    // A line a second while a long catch-up runs (as ordo simulate: on a terminal, or
+    // without --json).
+    const bool show_progress = !flags.json || ::isatty(STDERR_FILENO) != 0;
+    std::uint64_t last_progress_ns = start_ns;
     projections::manifest_lag lag(flags.data);
     projections::background_checkpoint writing;  // after `f`: it goes first, waiting
     auto applied_sequence = [&f] {  // the laggard's, as next_batch_number() is
@@ -200,6 +207,13 @@ int follow(const follow_flags& flags) {
         if (!polled) return report_error("follow", polled.error(), exit_failure);
         records += polled->records;
         bytes += polled->bytes;
+        if (polled->more && show_progress &&
+            base::monotonic_ns() - last_progress_ns >= progress_every_ns) {
+            last_progress_ns = base::monotonic_ns();
+            fmt::print(stderr, "ordo follow: catching up: batch {} of {}, {} commands, {:.1f} s\n",
+                       f.next_batch_number(), polled->durable_batches, f.commands(),
+                       static_cast<double>(last_progress_ns - start_ns) / 1e9);
+        }
         lag_batches =
             polled->durable_batches - std::min(polled->durable_batches, f.next_batch_number());
         lag.after_poll(f.next_batch_number(), polled->batches > 0, polled->hint_used);
