@@ -12,9 +12,12 @@ namespace {
 std::expected<void, std::string> read_journal(const std::filesystem::path& data_dir,
                                               projection& view, const catch_up_options& how,
                                               catch_up_result& result) {
-    auto source = journal_source::open(data_dir, view.position());
+    const std::optional<journal::durable_hint_view> hint =
+        journal::durable_hint_view::open(data_dir);
+    auto source = journal_source::open(data_dir, view.position(), hint ? &*hint : nullptr);
     if (!source) return std::unexpected(source.error());
     view.expect_records(source->records_after(view.position()));
+    base::progress_timer<catch_up_result> progress(how.on_progress);
     for (;;) {
         auto batch = source->next();
         if (!batch) return std::unexpected(batch.error());
@@ -28,6 +31,7 @@ std::expected<void, std::string> read_journal(const std::filesystem::path& data_
         result.batches++;
         result.records += (*batch)->record_count;
         result.bytes += (*batch)->body.size();
+        progress.step(result);
     }
 }
 

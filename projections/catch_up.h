@@ -2,10 +2,11 @@
 // Brings a projection up to date from a data directory: its checkpoint (if it has one and
 // it is usable; with a stop point, the newest point-in-time checkpoint not past the point
 // when the current one is past it: point_checkpoints.h), then every durable batch after it
-// (journal_source.h), up to the durable end or to a stop point. A checkpoint that does not load, or that the journal does not
-// continue (another history: the chain check of the next batch fails), is dropped and the
-// projection rebuilt from the start of the journal, with a note saying so. Damage in the
-// journal read is the error.
+// (journal_source.h), up to the durable end (the writer's DIR/durable_end hint when it is
+// further than the manifest, as for ordo follow) or to a stop point. A checkpoint that
+// does not load, or that the journal does not continue (another history: the chain check
+// of the next batch fails), is dropped and the projection rebuilt from the start of the
+// journal, with a note saying so. Damage in the journal read is the error.
 //
 // Thread: the caller's; it owns the projection.
 
@@ -16,13 +17,17 @@
 #include <string>
 #include <vector>
 
+#include "base/progress.h"
 #include "projections/projection.h"
 
 namespace ordo::projections {
 
+struct catch_up_result;
 struct catch_up_options {
     bool use_checkpoint = true;
     const stop_point* stop = nullptr;  // time travel; nullptr: to the durable end
+    // Called about once a second of reading the journal (the result so far).
+    base::progress_hook<catch_up_result> on_progress{};
 };
 
 struct catch_up_result {

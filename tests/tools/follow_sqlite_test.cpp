@@ -396,7 +396,7 @@ TEST_CASE("follow --into sqlite: restarted past the manifest's end after a write
     // The writer's manifest is rewritten about once a second; its DIR/durable_end hint at
     // every durable batch, and an export reads up to the hint. After the writer's kill -9
     // the file is then ahead of the manifest, and a restarted export must continue, not
-    // refuse the file as ahead of the journal (it did).
+    // refuse the file as ahead of the journal (it did); a query answers as of that end too.
     const temp_dir dir("sqlite");
     const std::string d = (dir.path() / "d").string();
     const pid_t writer = spawn_ordo({"simulate", "--rate", "1000000", "--seconds", "60",
@@ -416,6 +416,10 @@ TEST_CASE("follow --into sqlite: restarted past the manifest's end after a write
     if (exported <= manifest_end()) {
         WARN("the writer died right after a manifest write: nothing past it to check");
     }
+    // ordo query reads up to the same end (it read the manifest's alone).
+    const run_result query = run_ordo({"query", "availability", "--data", d, "--no-checkpoint"});
+    REQUIRE(query.exit_status == 0);
+    CHECK(json::parse(query.out)["commands"] == first["commands"]);
     const json again = json::parse(export_to_end(d, file).out);
     CHECK(again["next_batch"] == exported);
     CHECK(again["records"] == 0);

@@ -67,10 +67,17 @@ std::optional<int> ready_to_read(const query_flags& flags, const std::string& co
 std::optional<int> catch_up_view(const query_flags& flags, projections::projection& view,
                                  const std::string& command) {
     const auto stop = stop_of(flags.until);
-    auto caught =
-        projections::catch_up(flags.data, view,
-                              projections::catch_up_options{.use_checkpoint = !flags.no_checkpoint,
-                                                            .stop = stop ? &*stop : nullptr});
+    // A line a second of a long read (a view without a checkpoint over a long history).
+    const auto progress_line = [&command](const projections::catch_up_result& so_far,
+                                          double seconds) {
+        fmt::print(stderr, "ordo {}: reading the journal: {:.1f} M records, {} batches, {:.1f} s\n",
+                   command, static_cast<double>(so_far.records) / 1e6, so_far.batches, seconds);
+    };
+    auto caught = projections::catch_up(
+        flags.data, view,
+        projections::catch_up_options{.use_checkpoint = !flags.no_checkpoint,
+                                      .stop = stop ? &*stop : nullptr,
+                                      .on_progress = {.call = progress_line}});
     if (!caught) return report_error(command, caught.error(), exit_failure);
     for (const std::string& note : caught->notes)
         fmt::print(stderr, "ordo {}: {}\n", command, note);
