@@ -289,6 +289,10 @@ std::optional<checkpoint_place> peek_checkpoint_place(const std::filesystem::pat
     std::memcpy(&place.now_ms, bytes.data() + place_offset + 8, sizeof(place.now_ms));
     std::memcpy(&place.segment_index, bytes.data() + position_offset + 16, 8);
     std::memcpy(&place.segment_offset, bytes.data() + position_offset + 24, 8);
+    const auto position =
+        projection::position_in(std::span<const std::byte>(bytes).subspan(position_offset));
+    if (!position) return std::nullopt;
+    place.position = *position;
     place.file_bytes = *size;
     return place;
 }

@@ -87,6 +87,7 @@ std::expected<std::optional<checkpoint_state>, std::string> read_checkpoint_stat
 // and decoding the whole view (hundreds of MB for a long history). nullopt: no such file, or
 // not a checkpoint (loading it says why).
 struct checkpoint_place {
+    journal::journal_position position{};  // where it resumes
     std::uint64_t commands = 0;
     std::uint64_t now_ms = 0;
     std::uint64_t segment_index = 0;  // the journal position it resumes at

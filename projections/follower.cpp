@@ -242,6 +242,14 @@ std::expected<poll_result, std::string> follower::poll() {
 
 std::expected<void, std::string> follower::checkpoint() const {
     for (const projection* view : views()) {
+        // A checkpoint of this very place is on disk already (loaded, or saved before by
+        // this process or a child): writing it again (gigabytes for a long history: a
+        // follower of 132 M commands stopped idle took 18 s rewriting them) changes nothing.
+        const auto on_disk = peek_checkpoint_place(checkpoint_path(data_dir_, *view));
+        if (on_disk && on_disk->position == view->position() &&
+            on_disk->commands == view->commands() && on_disk->now_ms == view->now_ms()) {
+            continue;
+        }
         if (auto saved = save_checkpoint(data_dir_, *view); !saved) return saved;
     }
     return {};

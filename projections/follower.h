@@ -66,6 +66,8 @@ class follower {
     static std::expected<follower, std::string> open(const std::filesystem::path& data_dir);
 
     std::expected<poll_result, std::string> poll();
+    // Saves each view's checkpoint, but for a view whose checkpoint on disk already holds
+    // its place (checked from the file's header).
     std::expected<void, std::string> checkpoint() const;
     // Point-in-time checkpoints (point_checkpoints.h), each view's written by the thread
     // applying it right after the batch that crosses a multiple of policy.every_commands;

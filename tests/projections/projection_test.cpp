@@ -2,6 +2,8 @@
 // a checkpoint restores the exact state (same checksum) and a damaged one is rebuilt from
 // the journal with a note; the four views of close.jsonl hold what the contract says. A
 // follower hands each note out once and refuses a DIR whose manifest vanished under it.
+#include <sys/stat.h>
+
 #include <array>
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -443,4 +445,42 @@ TEST_CASE("follower: a long catch-up takes bounded polls and ends as one that ne
     REQUIRE(projections::catch_up(d, sold, {.use_checkpoint = false}).has_value());
     CHECK(projections::state_checksum(seats) == projections::state_checksum(f->seats()));
     CHECK(projections::state_checksum(sold) == projections::state_checksum(f->sales_view()));
+}
+
+TEST_CASE("follower: a checkpoint of the same place is not written again", "[projections]") {
+    const temp_dir dir("projection");
+    const std::string d = close_dir(dir);
+    const fs::path file = fs::path(d) / "projections" / "history.checkpoint";
+    const auto inode = [&] {  // a save writes a temp file and renames it over the old one
+        struct stat st {};
+        REQUIRE(::stat(file.c_str(), &st) == 0);
+        return st.st_ino;
+    };
+    {
+        auto f = projections::follower::open(d);
+        REQUIRE(f.has_value());
+        REQUIRE(f->poll().has_value());
+        REQUIRE(f->checkpoint().has_value());
+    }
+    const auto first = inode();
+    {
+        auto f = projections::follower::open(d);  // loads them: nothing new to apply
+        REQUIRE(f.has_value());
+        REQUIRE(f->poll().has_value());
+        REQUIRE(f->checkpoint().has_value());
+        CHECK(inode() == first);
+    }
+    // More history (the same workload again: its conferences exist now, so other outcomes).
+    REQUIRE(run_ordo({"run", "--data", d, "--workload", (data_dir / "close.jsonl").string()})
+                .exit_status == 0);
+    auto f = projections::follower::open(d);
+    REQUIRE(f.has_value());
+    REQUIRE(f->poll().has_value());
+    REQUIRE(f->commands() == 58);
+    REQUIRE(f->checkpoint().has_value());
+    CHECK(inode() != first);
+    projections::history reloaded;
+    REQUIRE(projections::load_checkpoint(d, reloaded).value() ==
+            projections::checkpoint_load::loaded);
+    CHECK(reloaded.commands() == 58);
 }

@@ -180,6 +180,7 @@ int follow(const follow_flags& flags) {
     std::uint64_t last_checkpoint_ns = start_ns;
     std::uint64_t checkpoint_every_ns = checkpoint_every_ns_min;
     std::uint64_t records = 0;
+    std::uint64_t records_at_checkpoint = 0;  // `records` when the last checkpoint started
     std::uint64_t bytes = 0;
     std::uint64_t wait_us = 50;
     std::uint64_t lag_batches = 0;
@@ -249,8 +250,11 @@ int follow(const follow_flags& flags) {
         const std::uint64_t due_every_ns =
             polled->more ? std::max(checkpoint_every_ns, catch_up_checkpoint_every_ns)
                          : checkpoint_every_ns;
-        if (!writing.running() && now_ns - last_checkpoint_ns >= due_every_ns) {
+        // Nothing applied since the last one started: no fork (it pauses the loop).
+        const bool moved = records != records_at_checkpoint;
+        if (!writing.running() && moved && now_ns - last_checkpoint_ns >= due_every_ns) {
             last_checkpoint_ns = now_ns;
+            records_at_checkpoint = records;
             if (auto started = writing.start(f); !started) {
                 // No child to be had (out of processes or memory): in the foreground, as
                 // the follower's loop can wait and the checkpoint cannot be skipped forever.
