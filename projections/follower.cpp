@@ -243,8 +243,8 @@ std::expected<poll_result, std::string> follower::poll() {
 std::expected<void, std::string> follower::checkpoint() const {
     for (const projection* view : views()) {
         // A checkpoint of this very place is on disk already (loaded, or saved before by
-        // this process or a child): writing it again (gigabytes for a long history: a
-        // follower of 132 M commands stopped idle took 18 s rewriting them) changes nothing.
+        // this process or a child): writing it again changes nothing and costs as much as
+        // the view is large (an idle follower of 132 M commands rewrote 4.2 GB at each stop).
         const auto on_disk = peek_checkpoint_place(checkpoint_path(data_dir_, *view));
         if (on_disk && on_disk->position == view->position() &&
             on_disk->commands == view->commands() && on_disk->now_ms == view->now_ms()) {
