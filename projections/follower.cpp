@@ -13,14 +13,25 @@ namespace ordo::projections {
 
 std::expected<follower, std::string> follower::open(const std::filesystem::path& data_dir) {
     follower f(data_dir);
-    for (projection* view : f.views_mutable()) {
-        // The journal's chain check at the first poll proves the checkpoint belongs to it.
-        auto loaded = load_checkpoint(data_dir, *view);
-        if (!loaded) {
-            f.notes_.push_back("rebuilding " + std::string(view->name()) +
-                               " from the journal: " + loaded.error());
-            view->reset();
-        }
+    // The journal's chain check at the first poll proves a checkpoint belongs to it.
+    const auto load = [&data_dir](projection& view) -> std::optional<std::string> {
+        auto loaded = load_checkpoint(data_dir, view);
+        if (loaded) return std::nullopt;
+        view.reset();
+        return "rebuilding " + std::string(view.name()) + " from the journal: " + loaded.error();
+    };
+    // History's checkpoint, most of a long history's (2.7 GB of 4.2 at 132 M commands), loads
+    // on a second thread while this one loads the other three: loading is mostly faulting
+    // fresh memory in (60-70% of the samples zeroing pages), which two CPUs do twice as
+    // fast. The views and their files share nothing.
+    std::array<std::optional<std::string>, 4> notes;  // in the order of views()
+    std::thread history_loader([&] { notes[2] = load(f.history_); });
+    notes[0] = load(f.availability_);
+    notes[1] = load(f.customers_);
+    notes[3] = load(f.sales_);
+    history_loader.join();
+    for (const std::optional<std::string>& note : notes) {
+        if (note.has_value()) f.notes_.push_back(*note);
     }
     return f;
 }

@@ -72,18 +72,21 @@ void sales::on_held(const event_context& when, const engine::reservation_held_v1
 }
 
 void sales::on_confirmed(const event_context& when, std::uint64_t reservation) {
-    ORDO_ASSERT(conference_of(reservation) != 0);
-    at(conference_of(reservation), when.now_ms).confirmed++;
+    const std::uint64_t conference = conference_of(reservation);
+    ORDO_ASSERT(conference != 0);
+    at(conference, when.now_ms).confirmed++;
 }
 
 void sales::on_cancelled(const event_context& when, std::uint64_t reservation) {
-    ORDO_ASSERT(conference_of(reservation) != 0);
-    at(conference_of(reservation), when.now_ms).cancelled++;
+    const std::uint64_t conference = conference_of(reservation);
+    ORDO_ASSERT(conference != 0);
+    at(conference, when.now_ms).cancelled++;
 }
 
 void sales::on_expired(const event_context& when, const engine::reservation_expired_v1& e, bool) {
-    ORDO_ASSERT(conference_of(e.reservation) != 0);
-    at(conference_of(e.reservation), when.now_ms).expired++;
+    const std::uint64_t conference = conference_of(e.reservation);
+    ORDO_ASSERT(conference != 0);
+    at(conference, when.now_ms).expired++;
 }
 
 void sales::on_rejected(const event_context& when, const engine::command_rejected_v1& e) {
