@@ -57,6 +57,7 @@ void keep_off_writer_cpu(std::int32_t busy_cpu, std::int32_t& kept_off_cpu) {
 // The longest a follower sleeps between two looks at an idle journal: its lag behind a
 // writer that just went quiet is at most this (plus the writer's manifest interval).
 constexpr std::uint64_t poll_wait_us_max = 2'000;
+// A progress line this often while a long catch-up runs.
 constexpr std::uint64_t progress_every_ns = 1'000'000'000;
 // Checkpoints are written by a child process (background_checkpoint.h) at most every second,
 // and the child writes at most a fifth of the time: the interval is at least 4x what the
