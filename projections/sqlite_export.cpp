@@ -5,7 +5,6 @@
 #include <cstdio>
 
 #include "base/assert.h"
-#include "journal/manifest.h"
 #include "projections/journal_source.h"
 
 namespace ordo::projections {

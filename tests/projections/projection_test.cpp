@@ -36,6 +36,15 @@ std::string close_dir(const temp_dir& dir) {
     return d;
 }
 
+// A follower caught up with DIR, its checkpoints saved, then gone (as `ordo follow
+// --exit-at-end` leaves DIR).
+void follow_once(const std::string& d) {
+    auto f = projections::follower::open(d);
+    REQUIRE(f.has_value());
+    REQUIRE(f->poll().has_value());
+    REQUIRE(f->checkpoint().has_value());
+}
+
 }  // namespace
 
 TEST_CASE("projection: batches applied twice change nothing; a gap is refused", "[projections]") {
@@ -366,12 +375,7 @@ TEST_CASE("follower: a checkpoint's note is handed out once, not at every poll",
           "[projections]") {
     const temp_dir dir("projection");
     const std::string d = close_dir(dir);
-    {
-        auto first = projections::follower::open(d);
-        REQUIRE(first.has_value());
-        REQUIRE(first->poll().has_value());
-        REQUIRE(first->checkpoint().has_value());
-    }
+    follow_once(d);
     const fs::path damaged = fs::path(d) / "projections" / "customers.checkpoint";
     {
         std::fstream file(damaged, std::ios::in | std::ios::out | std::ios::binary);
@@ -456,20 +460,10 @@ TEST_CASE("follower: a checkpoint of the same place is not written again", "[pro
         REQUIRE(::stat(file.c_str(), &st) == 0);
         return st.st_ino;
     };
-    {
-        auto f = projections::follower::open(d);
-        REQUIRE(f.has_value());
-        REQUIRE(f->poll().has_value());
-        REQUIRE(f->checkpoint().has_value());
-    }
+    follow_once(d);
     const auto first = inode();
-    {
-        auto f = projections::follower::open(d);  // loads them: nothing new to apply
-        REQUIRE(f.has_value());
-        REQUIRE(f->poll().has_value());
-        REQUIRE(f->checkpoint().has_value());
-        CHECK(inode() == first);
-    }
+    follow_once(d);  // loads them: nothing new to apply
+    CHECK(inode() == first);
     // More history (the same workload again: its conferences exist now, so other outcomes).
     REQUIRE(run_ordo({"run", "--data", d, "--workload", (data_dir / "close.jsonl").string()})
                 .exit_status == 0);
