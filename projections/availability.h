@@ -66,8 +66,8 @@ class availability final : public projection {
     void on_expired(const event_context&, const engine::reservation_expired_v1&,
                     bool at_close) override;
     void on_closed(const event_context&, const engine::conference_closed_v1&) override;
-    void prefetch(const named_ids& ids) const noexcept override {
-        live_slot_.prefetch(ids.reservation);
+    void prefetch(std::span<const named_ids> ids) const noexcept override {
+        for (const named_ids& named : ids) live_slot_.prefetch(named.reservation);
     }
     void encode_view(state_writer& out) const override;
     bool decode_view(state_reader& in) override;

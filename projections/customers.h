@@ -44,11 +44,14 @@ class customers final : public projection {
     void on_cancelled(const event_context&, std::uint64_t reservation) override;
     void on_expired(const event_context&, const engine::reservation_expired_v1&,
                     bool at_close) override;
-    void prefetch(const named_ids& ids) const noexcept override {
-        by_id_.prefetch(ids.reservation);
-        // A hold links the reservation after its customer's latest (append): that slot, in
-        // an index of every customer ever seen, missed the cache on most holds.
-        if (ids.customer != 0) latest_of_customer_.prefetch(ids.customer);
+    void prefetch(std::span<const named_ids> ids) const noexcept override {
+        for (const named_ids& named : ids) {
+            by_id_.prefetch(named.reservation);
+            // A hold links the reservation after its customer's latest (append): that slot,
+            // in an index of every customer ever seen, missed the cache on most holds. Other
+            // records name customer 0, whose slot stays cached: no branch on the type.
+            latest_of_customer_.prefetch(named.customer);
+        }
     }
     void expect_records(std::uint64_t records) override;
     void encode_view(state_writer& out) const override;

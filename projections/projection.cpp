@@ -40,9 +40,10 @@ std::string fault_message(projection_record_fault fault, std::uint8_t type, std:
            " this ordo does not know: upgrade ordo";
 }
 
-// How far ahead of the record being applied the views prefetch: enough to cover a miss to
-// memory (~100 ns, more on a busy host) with the few tens of ns a record takes.
-constexpr std::uint32_t prefetch_records_ahead = 16;
+// The views prefetch the ids of a block of this many records at a time, one to two blocks
+// ahead of the record being applied: 16 to 32 records cover a miss to memory (~100 ns, more
+// on a busy host) with the few tens of ns a record takes.
+constexpr std::uint32_t prefetch_block_records = 16;
 
 }  // namespace
 
@@ -74,19 +75,22 @@ constexpr id_offsets named_id_offsets = [] {
     return o;
 }();
 
-// The ids a record names (0: none), for the views' prefetch.
+// The ids a record names (0: none), for the views' prefetch. No branch on the type: an
+// offset of 0 reads the record's time and masks it to 0 (a view prefetching id 0 touches
+// the one line its slot 0 is in, which stays cached).
 named_ids ids_named(const journal::record_view& r) noexcept {
-    named_ids ids;
     const std::size_t reservation_at = named_id_offsets.reservation[r.type];
-    if (reservation_at == 0 || r.payload.size() < reservation_at + sizeof(std::uint64_t)) {
-        return ids;  // names none, or too short (the walk refuses it)
-    }
-    std::memcpy(&ids.reservation, r.payload.data() + reservation_at, sizeof(ids.reservation));
     const std::size_t customer_at = named_id_offsets.customer[r.type];
-    if (customer_at != 0 && r.payload.size() >= customer_at + sizeof(std::uint64_t)) {
-        std::memcpy(&ids.customer, r.payload.data() + customer_at, sizeof(ids.customer));
-    }
-    return ids;
+    const std::size_t needed = std::max(reservation_at, customer_at) + sizeof(std::uint64_t);
+    if (r.payload.size() < needed) return {};  // too short: the walk refuses it
+    std::uint64_t reservation = 0;
+    std::uint64_t customer = 0;
+    std::memcpy(&reservation, r.payload.data() + reservation_at, sizeof(reservation));
+    std::memcpy(&customer, r.payload.data() + customer_at, sizeof(customer));
+    const std::uint64_t reservation_mask = reservation_at == 0 ? 0 : UINT64_MAX;
+    const std::uint64_t customer_mask = customer_at == 0 ? 0 : UINT64_MAX;
+    return named_ids{.reservation = reservation & reservation_mask,
+                     .customer = customer & customer_mask};
 }
 
 }  // namespace
@@ -228,21 +232,22 @@ std::expected<applied, std::string> projection::walk(std::span<projection* const
             if (whole) view->position_ = batch.end;
         }
     };
-    const auto prefetch = [&](const journal::record_view& r) {
-        if (const named_ids ids = ids_named(r); ids.reservation != 0) {
-            for (const projection* view : group) view->prefetch(ids);
-        }
-    };
     const journal::record_range records(batch.body, batch.record_count);
     auto ahead = records.begin();
-    for (std::uint32_t i = 0; i < prefetch_records_ahead && ahead != records.end(); i++, ++ahead) {
-        prefetch(*ahead);
-    }
-    for (const journal::record_view r : records) {
-        if (ahead != records.end()) {
-            prefetch(*ahead);
-            ++ahead;
+    // The ids of the next block of records not yet prefetched, handed to every view.
+    const auto prefetch_block = [&] {
+        std::array<named_ids, prefetch_block_records> ids;
+        std::size_t count = 0;
+        for (; count < ids.size() && ahead != records.end(); count++, ++ahead) {
+            ids[count] = ids_named(*ahead);
         }
+        if (count == 0) return;
+        for (const projection* view : group) view->prefetch(std::span(ids).first(count));
+    };
+    prefetch_block();
+    std::uint32_t index = 0;
+    for (const journal::record_view r : records) {
+        if (index++ % prefetch_block_records == 0) prefetch_block();
         if (r.payload.size() < sizeof(std::uint64_t)) {
             settle(false);
             return std::unexpected("a record of type " + std::to_string(r.type) +

@@ -118,9 +118,12 @@ class projection {
     virtual void on_rejected(const event_context&, const engine::command_rejected_v1&) {}
     virtual void on_closed(const event_context&, const engine::conference_closed_v1&) {}
 
-    // Called for a record some records before the handler of it runs, with the ids it names:
-    // a view whose index is far larger than the cache prefetches the ids' slots.
-    virtual void prefetch(const named_ids&) const noexcept {}
+    // Called for a block of records some records before their handlers run, with the ids
+    // each names: a view whose index is far larger than the cache prefetches the ids' slots.
+    // A block at a time, not a record: one call per view per block, in a loop that does not
+    // branch on the record's type (per record, the call and the type's branches mispredicted
+    // as the types changed).
+    virtual void prefetch(std::span<const named_ids>) const noexcept {}
 
     virtual void encode_view(state_writer& out) const = 0;
     virtual bool decode_view(state_reader& in) = 0;

@@ -51,8 +51,8 @@ class sales final : public projection {
     void on_expired(const event_context&, const engine::reservation_expired_v1&,
                     bool at_close) override;
     void on_rejected(const event_context&, const engine::command_rejected_v1&) override;
-    void prefetch(const named_ids& ids) const noexcept override {
-        conference_of_.prefetch(ids.reservation);
+    void prefetch(std::span<const named_ids> ids) const noexcept override {
+        for (const named_ids& named : ids) conference_of_.prefetch(named.reservation);
     }
     void encode_view(state_writer& out) const override;
     bool decode_view(state_reader& in) override;
