@@ -7,17 +7,12 @@
 namespace ordo::projections {
 namespace {
 
-// A stored entry's third word: command step | time step << 28 | op << 56 | outcome << 60.
-constexpr unsigned step_bits = 28;
-constexpr std::uint64_t step_max = (std::uint64_t{1} << step_bits) - 1;
-// The op of a rebase entry: its first two words are the absolute command and time that the
-// steps of the entries after it start from (before a step too large for its bits).
-constexpr std::uint8_t op_rebase = 0xf;
-static_assert(engine::op_max < op_rebase && engine::outcome_count <= 16, "4 bits each");
+constexpr unsigned step_bits = history_words_reader::step_bits;
+constexpr std::uint64_t step_max = history_words_reader::step_max;
+constexpr std::uint8_t op_rebase = history_words_reader::op_rebase;
 // An entry's words in a checkpoint (encode_view): the three stored words.
-constexpr std::size_t entry_words = 3;
-// Stored entries a view holds at most: each entry, and a rebase before each at worst.
-constexpr std::uint64_t stored_entries_max = 2 * history_entries_max;
+constexpr std::size_t entry_words = history_words_reader::entry_words;
+constexpr std::uint64_t stored_entries_max = history_stored_entries_max;
 
 std::uint64_t pack(std::uint64_t command_step, std::uint64_t t_step, std::uint8_t op,
                    engine::outcome result) noexcept {
@@ -26,66 +21,16 @@ std::uint64_t pack(std::uint64_t command_step, std::uint64_t t_step, std::uint8_
            std::uint64_t{static_cast<std::uint8_t>(result)} << 60;
 }
 
-// Reads stored entries in history order (in memory, or a checkpoint's words, which may be
-// anything), keeping the command and time their steps start from.
-class entry_reader {
-  public:
-    enum class read : std::uint8_t { entry, rebase, bad };
-    // The entry these words hold into `e` (and its conference); bad when they are not
-    // words record() could have stored (an unknown op or outcome, commands going back).
-    read next(std::uint64_t first, std::uint64_t second, std::uint64_t packed,
-              history_entry& e) noexcept {
-        const auto op = static_cast<std::uint8_t>(packed >> 56 & 0xf);
-        if (op == op_rebase) {
-            if (first < command_ || (packed & ~(std::uint64_t{0xf} << 56)) != 0) return read::bad;
-            command_ = first;
-            t_ms_ = second;
-            return read::rebase;
-        }
-        const std::uint64_t result = packed >> 60;
-        if (op > engine::op_max || result >= engine::outcome_count) return read::bad;
-        const std::uint64_t command_step = packed & step_max;
-        const std::uint64_t t_step = packed >> step_bits & step_max;
-        if (command_ > UINT64_MAX - command_step || t_ms_ > UINT64_MAX - t_step) return read::bad;
-        command_ += command_step;
-        t_ms_ += t_step;
-        e = history_entry{.command = command_,
-                          .t_ms = t_ms_,
-                          .reservation = first,
-                          .op = op,
-                          .result = static_cast<engine::outcome>(result)};
-        return read::entry;
-    }
-
-  private:
-    std::uint64_t command_ = 0;
-    std::uint64_t t_ms_ = 0;
-};
-
-bool in_stream(const history_stream& stream, std::uint64_t reservation,
-               std::uint64_t conference) noexcept {
-    return (stream.by == history_stream::kind::reservation ? reservation : conference) ==
-           stream.id;
-}
-
-history_entry accepted_entry(const event_context& at, engine::op kind, std::uint64_t reservation) {
-    return history_entry{.command = at.command,
-                         .t_ms = at.now_ms,
-                         .reservation = reservation,
-                         .op = static_cast<std::uint8_t>(kind),
-                         .result = engine::outcome::accepted};
-}
-
 }  // namespace
 
 template <class F>
 void history::for_each_entry(F&& f) const {
-    entry_reader reader;
+    history_words_reader reader;
     for (const stored_entry& s : entries_) {
         history_entry e;
         const auto read = reader.next(s.reservation, s.conference, s.packed, e);
-        ORDO_ASSERT(read != entry_reader::read::bad);  // record() stored it
-        if (read == entry_reader::read::entry) f(e, s.conference);
+        ORDO_ASSERT(read != history_words_reader::read::bad);  // record() stored it
+        if (read == history_words_reader::read::entry) f(e, s.conference);
     }
 }
 
@@ -93,7 +38,7 @@ std::vector<history_entry> history::of_stream(const history_stream& stream) cons
     std::vector<history_entry> out;
     if (stream.id == 0) return out;  // ids start at 1: no stream is named 0
     for_each_entry([&](const history_entry& e, std::uint64_t conference) {
-        if (in_stream(stream, e.reservation, conference)) out.push_back(e);
+        if (stream.holds(e.reservation, conference)) out.push_back(e);
     });
     return out;
 }
@@ -117,9 +62,7 @@ void history::record(std::uint64_t conference, const history_entry& entry) {
     ORDO_ASSERT(entry.op <= engine::op_max);
     ORDO_ASSERT(static_cast<std::uint32_t>(entry.result) < engine::outcome_count);
     // A reserve accepted names the reservation's conference for good.
-    const bool held = entry.op == static_cast<std::uint8_t>(engine::op::reserve) &&
-                      entry.result == engine::outcome::accepted;
-    if (held) {
+    if (holds_reservation(entry)) {
         ORDO_ASSERT(conference != 0);
         held_.insert(entry.reservation, conference);  // asserts: ids are held once
     }
@@ -138,58 +81,6 @@ void history::record(std::uint64_t conference, const history_entry& entry) {
     last_command_ = entry.command;
     last_t_ms_ = entry.t_ms;
     entry_count_++;
-}
-
-void history::on_conference_created(const event_context& at, const engine::conference_created_v1& e,
-                                    std::span<const engine::seat_item>) {
-    record(e.conference, accepted_entry(at, engine::op::create_conference, 0));
-}
-
-void history::on_seats_changed(const event_context& at, const engine::seats_changed_v1& e,
-                               bool added) {
-    record(e.conference,
-           accepted_entry(at, added ? engine::op::add_seats : engine::op::remove_seats, 0));
-}
-
-void history::on_held(const event_context& at, const engine::reservation_held_v1& e,
-                      std::span<const engine::seat_item>) {
-    ORDO_ASSERT(e.conference != 0);
-    ORDO_ASSERT(conference_of(e.reservation) == 0);  // ids are unique for all time
-    record(e.conference, accepted_entry(at, engine::op::reserve, e.reservation));
-}
-
-void history::on_confirmed(const event_context& at, std::uint64_t reservation) {
-    ORDO_ASSERT(conference_of(reservation) != 0);
-    record(conference_of(reservation), accepted_entry(at, engine::op::confirm, reservation));
-}
-
-void history::on_cancelled(const event_context& at, std::uint64_t reservation) {
-    ORDO_ASSERT(conference_of(reservation) != 0);
-    record(conference_of(reservation), accepted_entry(at, engine::op::cancel, reservation));
-}
-
-void history::on_expired(const event_context& at, const engine::reservation_expired_v1& e, bool) {
-    ORDO_ASSERT(conference_of(e.reservation) != 0);
-    record(conference_of(e.reservation), history_entry{.command = at.command,
-                                                       .t_ms = at.now_ms,
-                                                       .reservation = e.reservation,
-                                                       .op = op_expire,
-                                                       .result = engine::outcome::accepted});
-}
-
-void history::on_rejected(const event_context& at, const engine::command_rejected_v1& e) {
-    const bool through_reservation = e.kind == engine::op::confirm || e.kind == engine::op::cancel;
-    const std::uint64_t conference =
-        through_reservation ? conference_of(e.reservation) : e.conference;
-    record(conference, history_entry{.command = at.command,
-                                     .t_ms = at.now_ms,
-                                     .reservation = e.reservation,
-                                     .op = static_cast<std::uint8_t>(e.kind),
-                                     .result = e.result});
-}
-
-void history::on_closed(const event_context& at, const engine::conference_closed_v1& e) {
-    record(e.conference, accepted_entry(at, engine::op::close_conference, 0));
 }
 
 void history::expect_records(std::uint64_t records) {
@@ -220,17 +111,17 @@ std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const 
     if (!in.count(count, entry_words) || count > stored_entries_max) return std::nullopt;
     const bool by_commands = stop.by == stop_point::kind::commands;
     std::vector<history_entry> found;
-    entry_reader reader;
+    history_words_reader reader;
     for (std::uint64_t i = 0; i < count; i++) {
         std::uint64_t words[entry_words] = {};
         for (std::uint64_t& word : words) in.u64(word);
         if (!in.ok()) return std::nullopt;
         history_entry e;
         const auto read = reader.next(words[0], words[1], words[2], e);
-        if (read == entry_reader::read::bad) return std::nullopt;
-        if (read == entry_reader::read::rebase) continue;
+        if (read == history_words_reader::read::bad) return std::nullopt;
+        if (read == history_words_reader::read::rebase) continue;
         if ((by_commands ? e.command : e.t_ms) > stop.value) break;  // the rest is later
-        if (in_stream(stream, e.reservation, words[1])) found.push_back(e);
+        if (stream.holds(e.reservation, words[1])) found.push_back(e);
     }
     if (!in.ok()) return std::nullopt;
     return found;
@@ -244,7 +135,7 @@ bool history::decode_view(state_reader& in) {
     // prefetch the slot of the reservation an entry some entries ahead names (its first
     // word), as apply() does.
     constexpr std::size_t prefetch_entries_ahead = 16;
-    entry_reader reader;
+    history_words_reader reader;
     for (std::uint64_t i = 0; i < count; i++) {
         if (const std::uint64_t ahead = in.peek_u64(prefetch_entries_ahead * entry_words);
             ahead != 0) {
@@ -255,13 +146,11 @@ bool history::decode_view(state_reader& in) {
         if (!in.ok()) return false;
         history_entry e;
         const auto read = reader.next(words[0], words[1], words[2], e);
-        if (read == entry_reader::read::bad) return false;
-        if (read == entry_reader::read::rebase) continue;
+        if (read == history_words_reader::read::bad) return false;
+        if (read == history_words_reader::read::rebase) continue;
         const std::uint64_t conference = words[1];
         if (entry_count_ >= history_entries_max) return false;
-        const bool held = e.op == static_cast<std::uint8_t>(engine::op::reserve) &&
-                          e.result == engine::outcome::accepted;
-        if (held && (conference == 0 || e.reservation == 0 || conference_of(e.reservation) != 0)) {
+        if (holds_reservation(e) && (conference == 0 || e.reservation == 0 || conference_of(e.reservation) != 0)) {
             return false;
         }
         record(conference, e);  // stores it as it was stored (its own rebases)

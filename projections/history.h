@@ -20,32 +20,76 @@
 #include <vector>
 
 #include "projections/flat_index.h"
+#include "projections/history_rules.h"
 #include "projections/projection.h"
 
 namespace ordo::projections {
 
-// An entry's op: a command's (engine::op, 1..8), or an expiry.
-inline constexpr std::uint8_t op_expire = 0;
-
-struct history_entry {
-    std::uint64_t command = 0;      // 1-based; an expiry: the command it preceded
-    std::uint64_t t_ms = 0;         // stamped time
-    std::uint64_t reservation = 0;  // the reservation it is about (0: none)
-    std::uint8_t op = 0;            // op_expire or an engine::op
-    engine::outcome result = engine::outcome::accepted;
-};
-
 // Entries a history view holds at most (a checkpoint's count is checked against it).
 inline constexpr std::uint64_t history_entries_max = UINT32_MAX - 1;
+// Stored entries a view holds at most: each entry, and a rebase before each at worst.
+inline constexpr std::uint64_t history_stored_entries_max = 2 * history_entries_max;
 
 // One stream: a reservation's or a conference's.
 struct history_stream {
     enum class kind : std::uint8_t { reservation, conference };
     kind by = kind::reservation;
     std::uint64_t id = 0;
+    // Whether an entry about `reservation`, naming `conference`, belongs to it.
+    bool holds(std::uint64_t reservation, std::uint64_t conference) const noexcept {
+        return (by == kind::reservation ? reservation : conference) == id;
+    }
 };
 
-class history final : public projection {
+// A history state's stored entries, three words each, as history::encode_view writes them
+// (its command and time are steps from the entry before; a step too large for its bits is
+// preceded by a rebase entry holding the absolute command and time), read in history order
+// from words that may be anything (a checkpoint's).
+class history_words_reader {
+  public:
+    static constexpr std::size_t entry_words = 3;
+    // A stored entry's third word: command step | time step << 28 | op << 56 | outcome << 60.
+    static constexpr unsigned step_bits = 28;
+    static constexpr std::uint64_t step_max = (std::uint64_t{1} << step_bits) - 1;
+    // The op of a rebase entry: its first two words are the absolute command and time that
+    // the steps of the entries after it start from (before a step too large for its bits).
+    static constexpr std::uint8_t op_rebase = 0xf;
+    static_assert(engine::op_max < op_rebase && engine::outcome_count <= 16, "4 bits each");
+
+    enum class read : std::uint8_t { entry, rebase, bad };
+    // The entry these words hold into `e`; bad when they are not words history could have
+    // stored (an unknown op or outcome, commands going back). Inline: a query's pass over a
+    // long history's checkpoint calls it for every entry.
+    read next(std::uint64_t first, std::uint64_t second, std::uint64_t packed,
+              history_entry& e) noexcept {
+        const auto op = static_cast<std::uint8_t>(packed >> 56 & 0xf);
+        if (op == op_rebase) {
+            if (first < command_ || (packed & ~(std::uint64_t{0xf} << 56)) != 0) return read::bad;
+            command_ = first;
+            t_ms_ = second;
+            return read::rebase;
+        }
+        const std::uint64_t result = packed >> 60;
+        if (op > engine::op_max || result >= engine::outcome_count) return read::bad;
+        const std::uint64_t command_step = packed & step_max;
+        const std::uint64_t t_step = packed >> step_bits & step_max;
+        if (command_ > UINT64_MAX - command_step || t_ms_ > UINT64_MAX - t_step) return read::bad;
+        command_ += command_step;
+        t_ms_ += t_step;
+        e = history_entry{.command = command_,
+                          .t_ms = t_ms_,
+                          .reservation = first,
+                          .op = op,
+                          .result = static_cast<engine::outcome>(result)};
+        return read::entry;
+    }
+
+  private:
+    std::uint64_t command_ = 0;
+    std::uint64_t t_ms_ = 0;
+};
+
+class history final : public history_rules<history> {
   public:
     std::string_view name() const noexcept override { return "history"; }
     bool reads_earlier_points_from_checkpoint() const noexcept override { return true; }
@@ -61,24 +105,14 @@ class history final : public projection {
     // stamped at or before T, exactly what applying the journal up to the point records.
     // One sequential pass over the entries before the point; no index is built. nullopt
     // when the bytes are not a state of this view.
-    static std::optional<std::vector<history_entry>> stream_as_of(
-        std::span<const std::byte> state, const history_stream& stream, const stop_point& stop);
+    static std::optional<std::vector<history_entry>> stream_as_of(std::span<const std::byte> state,
+                                                                  const history_stream& stream,
+                                                                  const stop_point& stop);
 
   private:
-    void on_conference_created(const event_context&, const engine::conference_created_v1&,
-                               std::span<const engine::seat_item>) override;
-    void on_seats_changed(const event_context&, const engine::seats_changed_v1&,
-                          bool added) override;
-    void on_held(const event_context&, const engine::reservation_held_v1&,
-                 std::span<const engine::seat_item>) override;
-    void on_confirmed(const event_context&, std::uint64_t reservation) override;
-    void on_cancelled(const event_context&, std::uint64_t reservation) override;
-    void on_expired(const event_context&, const engine::reservation_expired_v1&,
-                    bool at_close) override;
-    void on_rejected(const event_context&, const engine::command_rejected_v1&) override;
-    void on_closed(const event_context&, const engine::conference_closed_v1&) override;
-    void prefetch(const named_ids& ids) const noexcept override {
-        held_.prefetch(ids.reservation);
+    friend class history_rules<history>;
+    void prefetch(std::span<const named_ids> ids) const noexcept override {
+        for (const named_ids& named : ids) held_.prefetch(named.reservation);
     }
     void expect_records(std::uint64_t records) override;
     void encode_view(state_writer& out) const override;
@@ -99,15 +133,20 @@ class history final : public projection {
     // Appends the entry; a reserve accepted also indexes its reservation's conference.
     void record(std::uint64_t conference, const history_entry& entry);
     std::uint64_t conference_of(std::uint64_t reservation) const;
+    std::uint64_t conference_of_held(std::uint64_t reservation) const {
+        const std::uint64_t conference = conference_of(reservation);
+        ORDO_ASSERT(conference != 0);
+        return conference;
+    }
     // Calls f(entry, conference) for every entry in history order.
     template <class F>
     void for_each_entry(F&& f) const;
 
-    big_vector<stored_entry> entries_;   // every entry, in history order (append-only)
-    std::uint64_t entry_count_ = 0;      // entries_ less the rebases
-    std::uint64_t last_command_ = 0;     // the newest entry's (the steps' base)
+    big_vector<stored_entry> entries_;  // every entry, in history order (append-only)
+    std::uint64_t entry_count_ = 0;     // entries_ less the rebases
+    std::uint64_t last_command_ = 0;    // the newest entry's (the steps' base)
     std::uint64_t last_t_ms_ = 0;
-    flat_index<std::uint64_t> held_;     // held reservation -> its conference
+    flat_index<std::uint64_t> held_;  // held reservation -> its conference
 };
 
 }  // namespace ordo::projections

@@ -67,6 +67,10 @@ class projection {
     // append-only view: history, history_as_of.h), so that point-in-time checkpoints of it
     // would cost disk and never be read (point_checkpoints.h writes none).
     virtual bool reads_earlier_points_from_checkpoint() const noexcept { return false; }
+    // Whether the view holds the whole state its checkpoint file holds, so that it may be
+    // saved to it and re-encodes to the bytes it loaded; false for a view that reads another
+    // view's checkpoint and keeps a part of it (history_stream.h).
+    virtual bool whole() const noexcept { return true; }
 
     // A hint before a catch-up that about `records` records are coming: a view that keeps
     // an entry per record reserves room for them, so that it grows once instead of doubling

@@ -16,6 +16,7 @@
 #include "projections/customers.h"
 #include "projections/history.h"
 #include "projections/history_as_of.h"
+#include "projections/history_stream.h"
 #include "projections/sales.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/report_error.h"
@@ -61,11 +62,12 @@ std::optional<int> ready_to_read(const query_flags& flags, const std::string& co
     return std::nullopt;
 }
 
-// Brings `view` up to the point the flags ask for, once ready_to_read() passed. Returns an
-// exit status when the query must stop (the error already printed), nullopt when the view is
-// ready.
+// Brings `view` up to the point the flags ask for, once ready_to_read() passed, and saves
+// its checkpoint when it is at the durable end and `keep` (a whole view: not a one-stream
+// view, which would stand in for it). Returns an exit status when the query must stop (the
+// error already printed), nullopt when the view is ready.
 std::optional<int> catch_up_view(const query_flags& flags, projections::projection& view,
-                                 const std::string& command) {
+                                 const std::string& command, bool keep = true) {
     const auto stop = stop_of(flags.until);
     // A line a second of a long read (a view without a checkpoint over a long history).
     const auto progress_line = [&command](const projections::catch_up_result& so_far,
@@ -91,7 +93,7 @@ std::optional<int> catch_up_view(const query_flags& flags, projections::projecti
     }
     // A view at the durable end is worth keeping: the next query starts from it. One that
     // cannot be saved (a read-only DIR) still answers.
-    if (!stop && !flags.no_checkpoint && caught->batches > 0) {
+    if (keep && !stop && !flags.no_checkpoint && caught->batches > 0) {
         if (auto saved = projections::save_checkpoint(flags.data, view); !saved) {
             fmt::print(stderr, "ordo {}: checkpoint not saved ({}); the answer stands\n", command,
                        saved.error());
@@ -138,19 +140,27 @@ int history_query(const query_flags& flags) {
         .by = by_conference ? projections::history_stream::kind::conference
                             : projections::history_stream::kind::reservation,
         .id = by_conference ? flags.conference : flags.reservation};
-    // From the checkpoint's entries when it can answer (history_as_of.h), else from a view
-    // brought up to the point or the durable end.
+    // As of a point before the checkpoint's end: the checkpoint's entries up to it
+    // (history_as_of.h). Else, with a checkpoint, the stream alone from it and the journal
+    // after it (history_stream.h); without one, the whole view, whose checkpoint the next
+    // query starts from.
     if (auto stopped = ready_to_read(flags, "query history")) return *stopped;
+    const auto stop = stop_of(flags.until);
+    projections::history_stream_view one(stream);
+    const auto place = flags.no_checkpoint ? std::nullopt
+                                           : projections::peek_checkpoint_place(
+                                                 projections::checkpoint_path(flags.data, one));
     std::optional<std::vector<projections::history_entry>> entries;
-    if (!flags.no_checkpoint) {
-        const auto stop = stop_of(flags.until);
+    if (place && stop && place->past(*stop)) {
         std::vector<std::string> notes;
-        entries = projections::history_as_of_checkpoint(flags.data, stream,
-                                                        stop ? &*stop : nullptr, notes);
+        entries = projections::history_as_of_checkpoint(flags.data, stream, &*stop, notes);
         for (const std::string& note : notes) fmt::print(stderr, "ordo query history: {}\n", note);
-        if (entries && stop) fmt::print(stderr, "ordo query history: from the checkpoint's entries\n");
+        if (entries) fmt::print(stderr, "ordo query history: from the checkpoint's entries\n");
     }
-    if (!entries) {
+    if (!entries && (place || flags.no_checkpoint)) {
+        if (auto stopped = catch_up_view(flags, one, "query history", false)) return *stopped;
+        entries = one.entries();
+    } else if (!entries) {
         projections::history view;
         if (auto stopped = catch_up_view(flags, view, "query history")) return *stopped;
         entries = view.of_stream(stream);
