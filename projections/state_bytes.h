@@ -92,6 +92,15 @@ class state_reader {
         if (value > (bytes_.size() - offset_) / (8 * item_words)) failed_ = true;
         return !failed_;
     }
+    // Passes over `words` words; false (failed) when the bytes do not hold them.
+    bool skip_words(std::uint64_t words) noexcept {
+        if (failed_ || words > (bytes_.size() - offset_) / sizeof(std::uint64_t)) {
+            failed_ = true;
+            return false;
+        }
+        offset_ += words * sizeof(std::uint64_t);
+        return true;
+    }
     bool ok() const noexcept { return !failed_; }
     bool at_end() const noexcept { return offset_ == bytes_.size(); }
     // The word `words_ahead` words past the next one, 0 when the bytes do not reach it: a
