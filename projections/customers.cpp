@@ -66,18 +66,6 @@ void customers::append(const reservation_view& r, std::span<const engine::seat_i
     by_id_.insert(r.id, number);  // asserts the id is new: ids are unique for all time
 }
 
-void customers::on_held(const event_context& at, const engine::reservation_held_v1& e,
-                        std::span<const engine::seat_item> items) {
-    append(reservation_view{.id = e.reservation,
-                            .conference = e.conference,
-                            .customer = e.customer,
-                            .status = reservation_status::held,
-                            .held_at_ms = at.now_ms,
-                            .expires_at_ms = e.expires_at_ms,
-                            .updated_at_ms = at.now_ms},
-           items);
-}
-
 void customers::change(std::uint64_t reservation, reservation_status status, std::uint64_t now_ms) {
     const std::uint32_t* found = by_id_.find(reservation);
     ORDO_ASSERT(found != nullptr);
@@ -86,16 +74,6 @@ void customers::change(std::uint64_t reservation, reservation_status status, std
     ORDO_ASSERT(r.status != status);
     r.status = status;
     r.updated_at_ms = now_ms;
-}
-
-void customers::on_confirmed(const event_context& at, std::uint64_t reservation) {
-    change(reservation, reservation_status::confirmed, at.now_ms);
-}
-void customers::on_cancelled(const event_context& at, std::uint64_t reservation) {
-    change(reservation, reservation_status::cancelled, at.now_ms);
-}
-void customers::on_expired(const event_context& at, const engine::reservation_expired_v1& e, bool) {
-    change(e.reservation, reservation_status::expired, at.now_ms);
 }
 
 void customers::expect_records(std::uint64_t records) {
@@ -124,36 +102,43 @@ void customers::encode_view(state_writer& out) const {
     }
 }
 
+bool read_reservation(state_reader& in, reservation_view& r, reservation_seats& seats,
+                      std::size_t& items) noexcept {
+    std::uint64_t status = 0;
+    std::uint64_t count = 0;
+    in.u64(r.id);
+    in.u64(r.conference);
+    in.u64(r.customer);
+    in.u64(status);
+    in.u64(r.held_at_ms);
+    in.u64(r.expires_at_ms);
+    in.u64(r.updated_at_ms);
+    if (!in.u64(count) || count == 0 || count > seats.size()) return false;
+    if (status < 1 || status > 4) return false;
+    r.status = static_cast<reservation_status>(status);
+    for (std::uint64_t k = 0; k < count; k++) {
+        std::uint64_t type = 0;
+        std::uint64_t quantity = 0;
+        in.u64(type);
+        in.u64(quantity);
+        if (type == 0 || type > UINT16_MAX || quantity > UINT32_MAX) return false;
+        seats[k] = engine::seat_item{.quantity = static_cast<std::uint32_t>(quantity),
+                                     .seat_type = static_cast<std::uint16_t>(type),
+                                     .reserved_zero = 0};
+    }
+    items = count;
+    return in.ok() && r.id != 0 && r.customer != 0;
+}
+
 bool customers::decode_view(state_reader& in) {
     std::uint64_t count = 0;
     if (!in.count(count, 8) || count > customers_reservations_max) return false;
     records_.reserve(count);
-    std::array<engine::seat_item, engine::reservation_items_max> seats{};
+    reservation_seats seats{};
     for (std::uint64_t i = 0; i < count; i++) {
         reservation_view r;
-        std::uint64_t status = 0;
-        std::uint64_t items = 0;
-        in.u64(r.id);
-        in.u64(r.conference);
-        in.u64(r.customer);
-        in.u64(status);
-        in.u64(r.held_at_ms);
-        in.u64(r.expires_at_ms);
-        in.u64(r.updated_at_ms);
-        if (!in.u64(items) || items == 0 || items > engine::reservation_items_max) return false;
-        if (status < 1 || status > 4) return false;
-        r.status = static_cast<reservation_status>(status);
-        for (std::uint64_t k = 0; k < items; k++) {
-            std::uint64_t type = 0;
-            std::uint64_t quantity = 0;
-            in.u64(type);
-            in.u64(quantity);
-            if (type == 0 || type > UINT16_MAX || quantity > UINT32_MAX) return false;
-            seats[k] = engine::seat_item{.quantity = static_cast<std::uint32_t>(quantity),
-                                         .seat_type = static_cast<std::uint16_t>(type),
-                                         .reserved_zero = 0};
-        }
-        if (!in.ok() || r.id == 0 || r.customer == 0 || by_id_.find(r.id) != nullptr) return false;
+        std::size_t items = 0;
+        if (!read_reservation(in, r, seats, items) || by_id_.find(r.id) != nullptr) return false;
         append(r, std::span(seats).first(items));
     }
     return in.ok();

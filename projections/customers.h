@@ -9,41 +9,21 @@
 #include <string_view>
 #include <vector>
 
+#include "projections/customers_rules.h"
 #include "projections/flat_index.h"
 #include "projections/projection.h"
 
 namespace ordo::projections {
 
-enum class reservation_status : std::uint8_t { held = 1, confirmed, cancelled, expired };
-std::string_view status_name(reservation_status status) noexcept;
 
-struct reservation_view {
-    std::uint64_t id = 0;
-    std::uint64_t conference = 0;
-    std::uint64_t customer = 0;
-    reservation_status status = reservation_status::held;
-    std::uint64_t held_at_ms = 0;
-    std::uint64_t expires_at_ms = 0;
-    std::uint64_t updated_at_ms = 0;
-    std::vector<engine::seat_item> seats;  // as reserved (ascending type when printed)
-};
-
-// Reservations a customers view holds at most: records are numbered in 32 bits.
-inline constexpr std::uint64_t customers_reservations_max = UINT32_MAX - 1;
-
-class customers final : public projection {
+class customers final : public customers_rules<customers> {
   public:
     std::string_view name() const noexcept override { return "customers"; }
     // A customer's reservations, ascending id (empty for a customer with none).
     std::vector<reservation_view> of_customer(std::uint64_t customer) const;
 
   private:
-    void on_held(const event_context&, const engine::reservation_held_v1&,
-                 std::span<const engine::seat_item>) override;
-    void on_confirmed(const event_context&, std::uint64_t reservation) override;
-    void on_cancelled(const event_context&, std::uint64_t reservation) override;
-    void on_expired(const event_context&, const engine::reservation_expired_v1&,
-                    bool at_close) override;
+    friend class customers_rules<customers>;
     void prefetch(std::span<const named_ids> ids) const noexcept override {
         for (const named_ids& named : ids) {
             by_id_.prefetch(named.reservation);

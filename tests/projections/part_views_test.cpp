@@ -1,7 +1,9 @@
 // The views a query builds of one key alone (history_stream.h: one stream of history;
-// sales_conference.h: one conference's sales), each reading the whole view's checkpoint in
+// sales_conference.h: one conference's sales; customer_view.h: one customer's
+// reservations), each reading the whole view's checkpoint in
 // one pass and then the journal after it, hold exactly what the whole view holds for that
-// key: for every conference, for reservations held, only rejected or never named, from a
+// key: for every conference, for reservations held, only rejected or never named, for
+// customers with reservations and without, from a
 // checkpoint mid-history, from no checkpoint, and up to a point past the checkpoint.
 #include <catch2/catch.hpp>
 #include <random>
@@ -9,6 +11,8 @@
 
 #include "projections/catch_up.h"
 #include "projections/checkpoint.h"
+#include "projections/customer_view.h"
+#include "projections/customers.h"
 #include "projections/history.h"
 #include "projections/history_stream.h"
 #include "projections/journal_source.h"
@@ -82,6 +86,26 @@ bool same_entries(const std::vector<projections::history_entry>& a,
             a[i].reservation != b[i].reservation || a[i].op != b[i].op ||
             a[i].result != b[i].result) {
             return false;
+        }
+    }
+    return true;
+}
+
+bool same_reservations(const std::vector<projections::reservation_view>& a,
+                       const std::vector<projections::reservation_view>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); i++) {
+        if (a[i].id != b[i].id || a[i].conference != b[i].conference ||
+            a[i].customer != b[i].customer || a[i].status != b[i].status ||
+            a[i].held_at_ms != b[i].held_at_ms || a[i].expires_at_ms != b[i].expires_at_ms ||
+            a[i].updated_at_ms != b[i].updated_at_ms || a[i].seats.size() != b[i].seats.size()) {
+            return false;
+        }
+        for (std::size_t k = 0; k < a[i].seats.size(); k++) {
+            if (a[i].seats[k].seat_type != b[i].seats[k].seat_type ||
+                a[i].seats[k].quantity != b[i].seats[k].quantity) {
+                return false;
+            }
         }
     }
     return true;
@@ -173,4 +197,42 @@ TEST_CASE(
         }
     }
     CHECK(non_empty >= conferences_checked);
+}
+
+TEST_CASE(
+    "a customer's reservations: alone from a checkpoint and the journal after it, as the "
+    "whole view",
+    "[projections]") {
+    journal_with_checkpoint<projections::customers> j;
+    std::size_t non_empty = 0;
+    // The customers of the journal's first 80 holds (the simulator draws them from a
+    // million), and one never named.
+    std::vector<std::uint64_t> customers = {never_named};
+    auto source = projections::journal_source::open(j.d, {});
+    while (customers.size() <= 80) {
+        auto batch = source->next();
+        REQUIRE(batch.has_value());
+        REQUIRE(batch->has_value());
+        for (const journal::record_view r :
+             journal::record_range((*batch)->body, (*batch)->record_count)) {
+            if (r.type != static_cast<std::uint8_t>(engine::event_type::reservation_held)) continue;
+            customers.push_back(
+                engine::read_payload<engine::reservation_held_v1>(r.payload).customer);
+        }
+    }
+    for (const std::uint64_t customer : customers) {
+        INFO("customer " << customer);
+        const auto expected = j.whole.of_customer(customer);
+        non_empty += expected.empty() ? 0 : 1;
+        projections::customer_view from_checkpoint(customer);
+        j.from_checkpoint(from_checkpoint, false);
+        CHECK(same_reservations(from_checkpoint.reservations(), expected));
+        projections::customer_view from_start(customer);
+        j.from_start(from_start);
+        CHECK(same_reservations(from_start.reservations(), expected));
+        projections::customer_view to_point(customer);
+        j.from_checkpoint(to_point, true);
+        CHECK(same_reservations(to_point.reservations(), j.until.of_customer(customer)));
+    }
+    CHECK(non_empty + 1 == customers.size());  // all but the one never named
 }

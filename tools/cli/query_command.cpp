@@ -9,10 +9,12 @@
 
 #include <filesystem>
 #include <memory>
+#include <utility>
 
 #include "projections/availability.h"
 #include "projections/catch_up.h"
 #include "projections/checkpoint.h"
+#include "projections/customer_view.h"
 #include "projections/customers.h"
 #include "projections/history.h"
 #include "projections/history_as_of.h"
@@ -110,6 +112,32 @@ std::optional<int> bring_up(const query_flags& flags, projections::projection& v
     return catch_up_view(flags, view, command);
 }
 
+// The view of the one key a query asks (`part`: history_stream.h, sales_conference.h,
+// customer_view.h), built from the whole view's checkpoint and the journal after it, when
+// that checkpoint exists or none is wanted; else the whole view (`Whole`), whose checkpoint
+// the next query starts from. `answer` is called with whichever was brought up. Once
+// ready_to_read() passed; returns an exit status when the query must stop.
+template <class Whole, class Part, class Answer>
+std::optional<int> bring_up_one(const query_flags& flags, Part& part, const std::string& command,
+                                Answer&& answer) {
+    if (flags.no_checkpoint ||
+        projections::peek_checkpoint_place(projections::checkpoint_path(flags.data, part))) {
+        if (auto stopped = catch_up_view(flags, part, command, false)) return stopped;
+        answer(std::as_const(part));
+        return std::nullopt;
+    }
+    Whole whole;
+    if (auto stopped = catch_up_view(flags, whole, command)) return stopped;
+    answer(std::as_const(whole));
+    return std::nullopt;
+}
+
+// One callable of several lambdas (std::visit's idiom), for bring_up_one's answer.
+template <class... Lambdas>
+struct either : Lambdas... {
+    using Lambdas::operator()...;
+};
+
 int availability_query(const query_flags& flags) {
     projections::availability view;
     if (auto stopped = bring_up(flags, view, "query availability")) return *stopped;
@@ -125,9 +153,16 @@ int availability_query(const query_flags& flags) {
 }
 
 int customer_query(const query_flags& flags) {
-    projections::customers view;
-    if (auto stopped = bring_up(flags, view, "query customer")) return *stopped;
-    fmt::print("{}\n", customer_json(flags.customer, view.of_customer(flags.customer)));
+    if (auto stopped = ready_to_read(flags, "query customer")) return *stopped;
+    projections::customer_view one(flags.customer);
+    std::vector<projections::reservation_view> found;
+    const auto answer =
+        either{[&](const projections::customer_view& v) { found = v.reservations(); },
+               [&](const projections::customers& v) { found = v.of_customer(flags.customer); }};
+    if (auto stopped = bring_up_one<projections::customers>(flags, one, "query customer", answer)) {
+        return *stopped;
+    }
+    fmt::print("{}\n", customer_json(flags.customer, found));
     return exit_ok;
 }
 
@@ -148,9 +183,10 @@ int history_query(const query_flags& flags) {
     if (auto stopped = ready_to_read(flags, "query history")) return *stopped;
     const auto stop = stop_of(flags.until);
     projections::history_stream_view one(stream);
-    const auto place = flags.no_checkpoint ? std::nullopt
-                                           : projections::peek_checkpoint_place(
-                                                 projections::checkpoint_path(flags.data, one));
+    const auto place =
+        flags.no_checkpoint
+            ? std::nullopt
+            : projections::peek_checkpoint_place(projections::checkpoint_path(flags.data, one));
     std::optional<std::vector<projections::history_entry>> entries;
     if (place && stop && place->past(*stop)) {
         std::vector<std::string> notes;
@@ -158,13 +194,14 @@ int history_query(const query_flags& flags) {
         for (const std::string& note : notes) fmt::print(stderr, "ordo query history: {}\n", note);
         if (entries) fmt::print(stderr, "ordo query history: from the checkpoint's entries\n");
     }
-    if (!entries && (place || flags.no_checkpoint)) {
-        if (auto stopped = catch_up_view(flags, one, "query history", false)) return *stopped;
-        entries = one.entries();
-    } else if (!entries) {
-        projections::history view;
-        if (auto stopped = catch_up_view(flags, view, "query history")) return *stopped;
-        entries = view.of_stream(stream);
+    const auto answer =
+        either{[&](const projections::history_stream_view& v) { entries = v.entries(); },
+               [&](const projections::history& v) { entries = v.of_stream(stream); }};
+    if (!entries) {
+        if (auto stopped =
+                bring_up_one<projections::history>(flags, one, "query history", answer)) {
+            return *stopped;
+        }
     }
     std::string out;
     for (const projections::history_entry& entry : *entries) {
@@ -176,20 +213,16 @@ int history_query(const query_flags& flags) {
 }
 
 int sales_query(const query_flags& flags) {
-    // With a checkpoint, the conference alone from it and the journal after it
-    // (sales_conference.h); without one, the whole view, whose checkpoint the next query
-    // starts from.
     if (auto stopped = ready_to_read(flags, "query sales")) return *stopped;
     projections::sales_conference_view one(flags.conference);
     std::vector<projections::sales_bucket> buckets;
-    if (flags.no_checkpoint ||
-        projections::peek_checkpoint_place(projections::checkpoint_path(flags.data, one))) {
-        if (auto stopped = catch_up_view(flags, one, "query sales", false)) return *stopped;
-        buckets = one.buckets(flags.bucket_ms);
-    } else {
-        projections::sales view;
-        if (auto stopped = catch_up_view(flags, view, "query sales")) return *stopped;
-        buckets = view.buckets(flags.conference, flags.bucket_ms);
+    const auto answer = either{
+        [&](const projections::sales_conference_view& v) { buckets = v.buckets(flags.bucket_ms); },
+        [&](const projections::sales& v) {
+            buckets = v.buckets(flags.conference, flags.bucket_ms);
+        }};
+    if (auto stopped = bring_up_one<projections::sales>(flags, one, "query sales", answer)) {
+        return *stopped;
     }
     std::string out;
     for (const projections::sales_bucket& bucket : buckets) {
