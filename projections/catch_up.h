@@ -5,7 +5,8 @@
 // (journal_source.h), up to the durable end (the writer's DIR/durable_end hint when it is
 // further than the manifest, as for ordo follow) or to a stop point. A checkpoint that
 // does not load, or that the journal does not continue (another history: the chain check
-// of the next batch fails), is dropped and the projection rebuilt from the start of the
+// of the next batch fails, or it stands at or past the durable end with another last
+// batch: journal_source.h), is dropped and the projection rebuilt from the start of the
 // journal, with a note saying so. Damage in the journal read is the error.
 //
 // Thread: the caller's; it owns the projection.

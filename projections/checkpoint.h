@@ -6,7 +6,8 @@
 // and written a few MiB at a time, in whole blocks around the page cache: a view of hundreds
 // of MB is never built whole in memory first. A restarted reader
 // loads it and resumes after the batch it names; the journal's chain check on the next
-// batch proves the checkpoint belongs to this history.
+// batch proves the checkpoint belongs to this history (at the durable end, where there is no
+// next batch, journal_source compares the position with the end's own).
 //
 // Layout (little-endian): magic u64 "ORDPROJ1", format version u32, 0 u32, state bytes u64,
 // state checksum 16 B, header checksum 16 B (over the 32 bytes before it), then the state.

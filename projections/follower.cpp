@@ -75,10 +75,11 @@ std::expected<void, std::string> reap_points(background_checkpoint* child, bool 
 // After a batch that took group[i] from commands_before[i] commands: the point-in-time
 // checkpoints of the views that crossed a point, written by a child forked now (`child`,
 // when given: the caller's thread is the process's only one) or else here.
-std::expected<void, std::string> save_points(
-    std::span<projection* const> group, std::span<const std::uint64_t> commands_before,
-    const std::filesystem::path& data_dir, const point_checkpoint_policy& points,
-    background_checkpoint* child) {
+std::expected<void, std::string> save_points(std::span<projection* const> group,
+                                             std::span<const std::uint64_t> commands_before,
+                                             const std::filesystem::path& data_dir,
+                                             const point_checkpoint_policy& points,
+                                             background_checkpoint* child) {
     ORDO_ASSERT(group.size() == commands_before.size());
     const auto crossed = [&](std::size_t i) {
         return crosses_point(*group[i], commands_before[i], points);
@@ -144,8 +145,12 @@ std::expected<poll_result, std::string> apply_group(const std::filesystem::path&
                                                     std::uint64_t durable_batches,
                                                     const point_checkpoint_policy& points,
                                                     bool manifest_seen) {
-    auto source =
-        journal_source::open(data_dir, laggard(group)->position(), nullptr, manifest_seen);
+    // The writer's hint too, as the poll's own source read it: the group may stand past the
+    // manifest's end. A view of its own (a hint view is one thread's).
+    const std::optional<journal::durable_hint_view> hint =
+        journal::durable_hint_view::open(data_dir);
+    auto source = journal_source::open(data_dir, laggard(group)->position(),
+                                       hint ? &*hint : nullptr, manifest_seen);
     if (!source) return std::unexpected(source.error());
     source->stop_at(durable_batches);
     return apply_all(*source, group, data_dir, points);

@@ -24,7 +24,9 @@ std::optional<std::vector<history_entry>> history_as_of_checkpoint(
         return std::nullopt;
     }
     // Its history is this journal's: the batch after it continues its chain.
-    auto source = journal_source::open(data_dir, *position);
+    const std::optional<journal::durable_hint_view> hint =
+        journal::durable_hint_view::open(data_dir);
+    auto source = journal_source::open(data_dir, *position, hint ? &*hint : nullptr);
     auto next = source ? source->next()
                        : std::expected<std::optional<durable_batch>, std::string>(
                              std::unexpected(source.error()));

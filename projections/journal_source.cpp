@@ -43,11 +43,30 @@ std::expected<journal_source::durable_view, std::string> journal_source::read_du
     return view;
 }
 
+std::optional<std::string> journal_source::past_or_off_the_end(
+    const journal::journal_position& start, const durable_view& view) {
+    if (view.batches == std::numeric_limits<std::uint64_t>::max()) return std::nullopt;
+    const std::uint64_t batch = start.next_batch_number;
+    if (batch > view.batches) {
+        return "a position after batch " + std::to_string(batch - 1) +
+               ", past the journal's durable end (batch " + std::to_string(view.batches) +
+               "): not this journal's history";
+    }
+    if (batch == view.batches && batch > 0 &&
+        (start.next_sequence != view.end.next_sequence ||
+         start.previous_header_checksum != view.end.previous_header_checksum)) {
+        return "a position at the journal's durable end (batch " + std::to_string(batch) +
+               ") whose last batch is not this journal's: another history's";
+    }
+    return std::nullopt;
+}
+
 std::expected<journal_source, std::string> journal_source::open(
     const std::filesystem::path& data_dir, const journal::journal_position& start,
     const journal::durable_hint_view* hint, bool manifest_seen) {
     auto view = read_durable_end(data_dir, hint, manifest_seen);
     if (!view) return std::unexpected(view.error());
+    if (auto foreign = past_or_off_the_end(start, *view)) return std::unexpected(*foreign);
     // Pages as read: a source tails live segments, whose rest is the preparer's zeros.
     auto reader = journal::reader::open(journal::data_dir_layout::journal(data_dir), start,
                                         view->expected, journal::segment_paging::on_demand);
@@ -87,9 +106,8 @@ std::expected<std::optional<durable_batch>, std::string> journal_source::next() 
         // a rollover (or it ended at what was then a torn tail). Once per position, a fresh
         // reader from here (it lists the segments and maps them again).
         reopened_at_ = position_.next_batch_number;
-        auto reader = journal::reader::open(journal::data_dir_layout::journal(data_dir_),
-                                            position_, expected_,
-                                            journal::segment_paging::on_demand);
+        auto reader = journal::reader::open(journal::data_dir_layout::journal(data_dir_), position_,
+                                            expected_, journal::segment_paging::on_demand);
         if (!reader) return std::unexpected(reader.error().message());
         reader_ = std::move(*reader);
         batch = reader_.next();

@@ -32,6 +32,10 @@ namespace ordo::projections {
 class journal_source {
   public:
     // `start` must be a batch boundary of this journal (a checkpoint's position, or {}).
+    // One past the durable end, or at it but with another last batch (a checkpoint of
+    // another history: a next batch would fail the chain check, but there is none to read),
+    // is refused. With the writer's hint the durable end may be further than the manifest's:
+    // pass it wherever a position may have come from a reader that read it.
     static std::expected<journal_source, std::string> open(
         const std::filesystem::path& data_dir, const journal::journal_position& start,
         const journal::durable_hint_view* hint = nullptr, bool manifest_seen = false);
@@ -78,6 +82,9 @@ class journal_source {
         std::optional<journal::durable_hint_value> hint_used;
         bool manifest_read = false;  // DIR/manifest existed
     };
+    // Why `start` cannot be a position of the journal whose durable end is `view`'s.
+    static std::optional<std::string> past_or_off_the_end(const journal::journal_position& start,
+                                                          const durable_view& view);
     static std::expected<durable_view, std::string> read_durable_end(
         const std::filesystem::path& data_dir, const journal::durable_hint_view* hint,
         bool manifest_seen);

@@ -10,10 +10,10 @@
 #include <fstream>
 #include <vector>
 
+#include "journal/data_dir.h"
 #include "projections/availability.h"
 #include "projections/catch_up.h"
 #include "projections/checkpoint.h"
-#include "journal/data_dir.h"
 #include "projections/customers.h"
 #include "projections/follower.h"
 #include "projections/history.h"
@@ -284,11 +284,11 @@ TEST_CASE("projection: history keeps exact times across steps too large for its 
     const temp_dir dir("projection");
     const std::string d = (dir.path() / "d").string();
     const std::uint64_t day_ms = 86'400'000;
-    const std::array<std::uint64_t, 5> times = {0, 5, 4 * day_ms, 4 * day_ms + 1,
-                                                4000 * day_ms};
+    const std::array<std::uint64_t, 5> times = {0, 5, 4 * day_ms, 4 * day_ms + 1, 4000 * day_ms};
     const fs::path workload = dir.path() / "gaps.jsonl";
-    std::string lines = "{\"op\":\"create_conference\",\"t\":0,\"conference\":1,"
-                        "\"seats\":{\"1\":10},\"hold_ttl_ms\":1000}\n";
+    std::string lines =
+        "{\"op\":\"create_conference\",\"t\":0,\"conference\":1,"
+        "\"seats\":{\"1\":10},\"hold_ttl_ms\":1000}\n";
     for (std::size_t i = 1; i < times.size(); i++) {
         lines += "{\"op\":\"reserve\",\"t\":" + std::to_string(times[i]) +
                  ",\"conference\":1,\"reservation\":" + std::to_string(100 + i) +
@@ -346,8 +346,8 @@ TEST_CASE("projection: history state words the journal could not have produced a
         std::copy_n(reinterpret_cast<const std::byte*>(words), sizeof(words), bytes.begin() + at);
         return bytes;
     };
-    const projections::history_stream conference1{.by = projections::history_stream::kind::conference,
-                                                  .id = 1};
+    const projections::history_stream conference1{
+        .by = projections::history_stream::kind::conference, .id = 1};
     const projections::stop_point end{.by = projections::stop_point::kind::commands,
                                       .value = UINT64_MAX};
     projections::history again;
@@ -371,8 +371,7 @@ TEST_CASE("projection: history state words the journal could not have produced a
     }
 }
 
-TEST_CASE("follower: a checkpoint's note is handed out once, not at every poll",
-          "[projections]") {
+TEST_CASE("follower: a checkpoint's note is handed out once, not at every poll", "[projections]") {
     const temp_dir dir("projection");
     const std::string d = close_dir(dir);
     follow_once(d);
@@ -394,8 +393,7 @@ TEST_CASE("follower: a checkpoint's note is handed out once, not at every poll",
     CHECK(f->commands() == 29);
 }
 
-TEST_CASE("follower: a manifest gone while following is refused, the views kept",
-          "[projections]") {
+TEST_CASE("follower: a manifest gone while following is refused, the views kept", "[projections]") {
     const temp_dir dir("projection");
     const std::string d = close_dir(dir);
     // Without one from the start, a bare journal reads to its own end (journals older than
@@ -415,6 +413,77 @@ TEST_CASE("follower: a manifest gone while following is refused, the views kept"
     REQUIRE(bare.has_value());
     CHECK(!bare->manifest_seen());
     CHECK(!projections::journal_source::open(d, {}, nullptr, /*manifest_seen=*/true));
+}
+
+TEST_CASE(
+    "journal source: a position past the durable end, or at it with another last batch, "
+    "is refused",
+    "[projections]") {
+    // Proves a checkpoint of another history is caught even when there is no next batch whose
+    // chain check would fail: one at this journal's end but for its last batch, or past it.
+    const temp_dir dir("projection");
+    const std::string d = close_dir(dir);
+    auto source = projections::journal_source::open(d, {});
+    REQUIRE(source.has_value());
+    while ((*source->next()).has_value()) {
+    }
+    const journal::journal_position end = source->position();
+    REQUIRE(end.next_batch_number > 0);
+    CHECK(projections::journal_source::open(d, end).has_value());
+    journal::journal_position other = end;
+    other.previous_header_checksum.low ^= 1;
+    auto refused = projections::journal_source::open(d, other);
+    REQUIRE(!refused.has_value());
+    CHECK(refused.error().find("is not this journal's: another history's") != std::string::npos);
+    other = end;
+    other.next_sequence++;
+    CHECK(!projections::journal_source::open(d, other).has_value());
+    other = end;
+    other.next_batch_number++;
+    refused = projections::journal_source::open(d, other);
+    REQUIRE(!refused.has_value());
+    CHECK(refused.error().find("past the journal's durable end") != std::string::npos);
+}
+
+TEST_CASE("follower and queries: checkpoints of a longer history are rebuilt, not believed",
+          "[projections]") {
+    // Proves the views end as this journal's when DIR holds another (longer) history's
+    // checkpoints: before the check, a follower and every query answered the other history's
+    // state, since no next batch was there to fail the chain check.
+    const temp_dir dir("projection");
+    const std::string d = (dir.path() / "short").string();
+    const std::string other = (dir.path() / "long").string();
+    REQUIRE(run_ordo({"simulate", "--commands", "20000", "--data", d, "--seed", "1"}).exit_status ==
+            0);
+    REQUIRE(
+        run_ordo({"simulate", "--commands", "60000", "--data", other, "--seed", "2"}).exit_status ==
+        0);
+    follow_once(other);
+    fs::create_directories(fs::path(d) / "projections");
+    for (const auto& file : fs::directory_iterator(fs::path(other) / "projections")) {
+        fs::copy_file(file.path(), fs::path(d) / "projections" / file.path().filename());
+    }
+    for (const char* by : {"--conference", "--customer"}) {
+        const std::vector<std::string> q = {
+            "query", by == std::string("--conference") ? "sales" : "customer", "--data", d, by,
+            "1"};
+        const run_result from_checkpoint = run_ordo(q);
+        INFO(from_checkpoint.err);
+        CHECK(from_checkpoint.err.find("not this journal's history") != std::string::npos);
+        std::vector<std::string> fresh = q;
+        fresh.push_back("--no-checkpoint");
+        CHECK(from_checkpoint.out == run_ordo(fresh).out);
+    }
+    auto f = projections::follower::open(d);
+    REQUIRE(f.has_value());
+    REQUIRE(f->poll().has_value());
+    const std::vector<std::string> notes = f->take_notes();
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].find("rebuilding every view from the journal") != std::string::npos);
+    projections::availability fresh;
+    REQUIRE(projections::catch_up(d, fresh, {.use_checkpoint = false}).has_value());
+    CHECK(f->commands() == fresh.commands());
+    CHECK(projections::state_checksum(f->seats()) == projections::state_checksum(fresh));
 }
 
 TEST_CASE("follower: a long catch-up takes bounded polls and ends as one that never stopped",
