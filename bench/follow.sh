@@ -4,7 +4,9 @@
 #    same journal in alternating repetitions (records/s and the ratio);
 # 2. `ordo follow --exit-at-end --json` from zero on a durable DIR (checkpoints removed
 #    before each run), the way a user runs it, checkpoints included in its time;
-# 3. query latency from the checkpoints that left: each query RUNS times, p50 and max ms.
+# 3. query latency from the checkpoints that left: each query RUNS times, p50 and max ms;
+# 4. the same once the journal goes on after the checkpoints (one more command, as on a DIR
+#    a writer is writing): queries then read their checkpoint and apply the journal after it.
 # Usage: bench/follow.sh [BUILD_DIR] [COMMANDS] [RUNS]   (defaults: build 3000000 5)
 set -euo pipefail
 B=${1:-build}
@@ -45,6 +47,15 @@ query() {
   echo "query $* p50 $p50 max $max"
 }
 query availability
+query customer --customer 1
+query history --reservation 1
+query history --conference 1
+query sales --conference 1
+
+echo "== query latency with the journal past the checkpoints, $runs runs each, ms"
+echo '{"op":"reserve","t":4000000000,"conference":999999999,"reservation":999999999,"customer":1,"seats":{"1":1}}' \
+  > "$data/one.jsonl"
+"$ordo" run --workload "$data/one.jsonl" --data "$data/d" >/dev/null
 query customer --customer 1
 query history --reservation 1
 query history --conference 1

@@ -96,9 +96,8 @@ named_ids ids_named(const journal::record_view& r) noexcept {
 }  // namespace
 
 // The record's time is the walk's to check.
-projection::record_fault projection::deliver(std::span<projection* const> group,
-                                             const journal::record_view& r,
-                                             const event_context& at) {
+[[gnu::always_inline]] inline projection::record_fault projection::deliver(
+    std::span<projection* const> group, const journal::record_view& r, const event_context& at) {
     constexpr record_fault unknown = record_fault::unknown;
     constexpr record_fault none = record_fault::none;
     if (r.schema_version != engine::event_schema_version) return unknown;
