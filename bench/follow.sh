@@ -8,6 +8,7 @@
 # 4. the same once the journal goes on after the checkpoints (one more command, as on a DIR
 #    a writer is writing): queries then read their checkpoint and apply the journal after it.
 # Usage: bench/follow.sh [BUILD_DIR] [COMMANDS] [RUNS]   (defaults: build 3000000 5)
+# FOLLOW_BENCH=0 skips step 1 (for the query latencies of a long history alone).
 set -euo pipefail
 B=${1:-build}
 commands=${2:-3000000}
@@ -17,8 +18,10 @@ data=$(mktemp -d "${TMPDIR:-/tmp}/ordo-follow-XXXXXX")
 trap 'rm -rf "$data"' EXIT
 
 echo "== $(date -u) commit $(git rev-parse --short HEAD 2>/dev/null) load: $(uptime)"
-echo "== follow_bench, $commands commands"
-ORDO_FOLLOW_BENCH_COMMANDS=$commands "$B/bench/follow_bench" 2>&1 | grep -E '^follow_'
+if [ "${FOLLOW_BENCH:-1}" != 0 ]; then
+  echo "== follow_bench, $commands commands"
+  ORDO_FOLLOW_BENCH_COMMANDS=$commands "$B/bench/follow_bench" 2>&1 | grep -E '^follow_'
+fi
 
 echo "== ordo follow --exit-at-end from zero, $commands commands"
 "$ordo" simulate --commands "$commands" --durability fdatasync --data "$data/d" --json \
