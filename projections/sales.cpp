@@ -15,10 +15,10 @@ void sales_counts::add(const sales_counts& other) noexcept {
     rejected += other.rejected;
 }
 
-std::vector<sales_bucket> sales_points::buckets(std::uint64_t width_ms) const {
+std::vector<sales_bucket> sales_points::buckets(const store& closed, std::uint64_t width_ms) const {
     ORDO_ASSERT(width_ms > 0);
     std::vector<sales_bucket> out;
-    for_each([&](const point& p) {
+    for_each(closed, [&](const point& p) {
         const std::uint64_t from = p.t_ms / width_ms * width_ms;
         if (out.empty() || out.back().from_ms != from) {
             ORDO_ASSERT(out.empty() || out.back().from_ms < from);
@@ -31,10 +31,10 @@ std::vector<sales_bucket> sales_points::buckets(std::uint64_t width_ms) const {
     return out;
 }
 
-void sales_points::encode(state_writer& out) const {
+void sales_points::encode(state_writer& out, const store& closed) const {
     out.reserve_words(1 + size() * point_words);
     out.u64(size());
-    for_each([&](const point& p) {
+    for_each(closed, [&](const point& p) {
         out.u64(p.t_ms);
         out.u64(p.counts.reserved);
         out.u64(p.counts.seats_reserved);
@@ -45,10 +45,9 @@ void sales_points::encode(state_writer& out) const {
     });
 }
 
-bool sales_points::decode(state_reader& in, std::uint64_t count) {
+bool sales_points::decode(state_reader& in, std::uint64_t count, store& closed) {
     ORDO_ASSERT(size() == 0);
     if (count == 0) return false;
-    closed_.reserve(count);
     for (std::uint64_t k = 0; k < count; k++) {
         point p;
         in.u64(p.t_ms);
@@ -58,37 +57,30 @@ bool sales_points::decode(state_reader& in, std::uint64_t count) {
         in.u64(p.counts.cancelled);
         in.u64(p.counts.expired);
         in.u64(p.counts.rejected);
-        if (!in.ok() || (!closed_.empty() && closed_.back().t_ms >= p.t_ms)) {
-            closed_.clear();
-            return false;
-        }
-        closed_.push_back(p);
+        if (!in.ok() || (has_open_ && open_.t_ms >= p.t_ms)) return false;
+        // The newest point stays the open one: records of its time add to it.
+        if (has_open_) close(closed);
+        open_ = p;
+        has_open_ = true;
     }
-    // The newest point is the open one: records of its time add to it.
-    open_ = closed_.back();
-    has_open_ = true;
-    closed_.pop_back();
     return true;
 }
 
 std::vector<sales_bucket> sales::buckets(std::uint64_t conference, std::uint64_t width_ms) const {
     ORDO_ASSERT(width_ms > 0);
-    const std::uint32_t* slot = points_slot_.find(conference);
-    if (slot == nullptr) return {};
-    ORDO_ASSERT(*slot < points_.size());
-    return points_[*slot].buckets(width_ms);
+    const sales_points* points = points_of_.find(conference);
+    if (points == nullptr) return {};
+    return points->buckets(closed_, width_ms);
 }
 
 sales_counts* sales::counts_at(std::uint64_t conference, std::uint64_t t_ms) {
     ORDO_ASSERT(conference != 0);
-    std::uint32_t& slot = points_slot_.find_or_insert(conference, UINT32_MAX);
-    if (slot == UINT32_MAX) {
-        ORDO_ASSERT(points_.size() < UINT32_MAX);
-        slot = static_cast<std::uint32_t>(points_.size());
-        points_.emplace_back();
+    sales_points* points = points_of_.find(conference);
+    if (points == nullptr) {
+        points = &points_of_.insert(conference, sales_points{});
         conference_ids_.push_back(conference);
     }
-    return &points_[slot].at(t_ms);
+    return &points->at(t_ms, closed_);
 }
 
 std::uint64_t sales::conference_of(std::uint64_t reservation) const {
@@ -111,16 +103,14 @@ void sales::encode_view(state_writer& out) const {
         out.u64(reservation);
         out.u64(conference);
     }
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> conferences;
-    conferences.reserve(conference_ids_.size());
-    for (std::size_t i = 0; i < conference_ids_.size(); i++) {
-        conferences.emplace_back(conference_ids_[i], static_cast<std::uint32_t>(i));
-    }
+    std::vector<std::uint64_t> conferences = conference_ids_;
     std::sort(conferences.begin(), conferences.end());
     out.u64(conferences.size());
-    for (const auto& [conference, slot] : conferences) {
+    for (const std::uint64_t conference : conferences) {
         out.u64(conference);
-        points_[slot].encode(out);
+        const sales_points* points = points_of_.find(conference);
+        ORDO_ASSERT(points != nullptr);
+        points->encode(out, closed_);
     }
 }
 
@@ -142,10 +132,11 @@ bool sales::decode_view(state_reader& in) {
         std::uint64_t points = 0;
         in.u64(conference);
         if (!in.count(points, sales_points::point_words) || conference == 0) return false;
-        if (points_slot_.find(conference) != nullptr) return false;
-        points_slot_.insert(conference, static_cast<std::uint32_t>(points_.size()));
+        if (points_of_.find(conference) != nullptr) return false;
+        sales_points decoded;
+        if (!decoded.decode(in, points, closed_)) return false;
+        points_of_.insert(conference, decoded);
         conference_ids_.push_back(conference);
-        if (!points_.emplace_back().decode(in, points)) return false;
     }
     return in.ok();
 }
@@ -154,8 +145,8 @@ void sales::clear_view() {
     held_.clear();
     conference_of_.clear();
     conference_ids_.clear();
-    points_.clear();
-    points_slot_.clear();
+    points_of_.clear();
+    closed_.clear();
 }
 
 }  // namespace ordo::projections

@@ -49,10 +49,11 @@ class sales final : public sales_rules<sales> {
     };
     big_vector<held_reservation> held_;
     flat_index<std::uint64_t> conference_of_;
-    // Per conference (numbered in order of its first point) its points.
+    // Per conference its points (held in the index: one lookup per record to the open
+    // point), the conferences in order of their first point, and every closed point.
     std::vector<std::uint64_t> conference_ids_;
-    std::vector<sales_points> points_;
-    flat_index<std::uint32_t> points_slot_;
+    flat_index<sales_points> points_of_;
+    sales_points::store closed_;
 };
 
 }  // namespace ordo::projections

@@ -31,7 +31,7 @@ bool sales_conference_view::decode_view(state_reader& in) {
         if (!in.count(points, sales_points::point_words) || conference <= previous) return false;
         previous = conference;  // ascending: each conference once
         if (conference == conference_) {
-            if (!points_.decode(in, points)) return false;
+            if (!points_.decode(in, points, closed_)) return false;
         } else if (points == 0 || !in.skip_words(points * sales_points::point_words)) {
             return false;
         }
@@ -42,6 +42,7 @@ bool sales_conference_view::decode_view(state_reader& in) {
 void sales_conference_view::clear_view() {
     held_.clear();
     points_ = sales_points{};
+    closed_.clear();
 }
 
 }  // namespace ordo::projections

@@ -30,7 +30,7 @@ class sales_conference_view final : public sales_rules<sales_conference_view> {
     bool whole() const noexcept override { return false; }
     // The buckets [from, from + width_ms) that hold anything, ascending; width_ms > 0.
     std::vector<sales_bucket> buckets(std::uint64_t width_ms) const {
-        return points_.buckets(width_ms);
+        return points_.buckets(closed_, width_ms);
     }
 
   private:
@@ -46,7 +46,7 @@ class sales_conference_view final : public sales_rules<sales_conference_view> {
         return conference_of(reservation);
     }
     sales_counts* counts_at(std::uint64_t conference, std::uint64_t t_ms) {
-        return conference == conference_ ? &points_.at(t_ms) : nullptr;
+        return conference == conference_ ? &points_.at(t_ms, closed_) : nullptr;
     }
 
     void encode_view(state_writer& out) const override;
@@ -56,6 +56,7 @@ class sales_conference_view final : public sales_rules<sales_conference_view> {
     std::uint64_t conference_;
     std::unordered_set<std::uint64_t> held_;  // reservations held in it
     sales_points points_;
+    sales_points::store closed_;
 };
 
 }  // namespace ordo::projections
