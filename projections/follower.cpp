@@ -218,10 +218,12 @@ std::expected<poll_result, std::string> follower::poll() {
         // A long backlog (a catch-up): two threads, each with its own reader (the batches
         // are verified twice, which costs little beside applying them).
         // The views share nothing, so the threads never wait for each other until the end.
-        // Split so that each thread has about half the work: sales alone costs about what
+        // Split so that each thread has about half the work: sales alone cost about what
         // the other three cost in one walk (3 M commands, thread times over 4 runs: sales
-        // 87-104 ms against 108-121 ms for the three; paired two and two, availability
-        // and sales took 116-134 ms; bench/RESULTS.md).
+        // 87-104 ms against 108-121 ms for the three). Since sales got cheaper, splitting
+        // two and two ({history, customers} or {history, availability} beside sales) measured
+        // the same: the two threads slow each other more than either's share decides
+        // (bench/RESULTS.md).
         const std::array<projection*, 3> first = {&history_, &customers_, &availability_};
         const std::array<projection*, 1> second = {&sales_};
         std::expected<poll_result, std::string> helped;
