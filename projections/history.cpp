@@ -12,7 +12,6 @@ constexpr std::uint64_t step_max = history_words_reader::step_max;
 constexpr std::uint8_t op_rebase = history_words_reader::op_rebase;
 // An entry's words in a checkpoint (encode_view): the three stored words.
 constexpr std::size_t entry_words = history_words_reader::entry_words;
-constexpr std::uint64_t stored_entries_max = history_stored_entries_max;
 
 std::uint64_t pack(std::uint64_t command_step, std::uint64_t t_step, std::uint8_t op,
                    engine::outcome result) noexcept {
@@ -108,54 +107,41 @@ std::optional<std::vector<history_entry>> history::stream_as_of(std::span<const 
     std::uint64_t place = 0;
     for (std::size_t i = 0; i < place_words; i++) in.u64(place);
     std::uint64_t count = 0;
-    if (!in.count(count, entry_words) || count > stored_entries_max) return std::nullopt;
+    if (!read_history_count(in, count)) return std::nullopt;
     const bool by_commands = stop.by == stop_point::kind::commands;
     std::vector<history_entry> found;
-    history_words_reader reader;
-    for (std::uint64_t i = 0; i < count; i++) {
-        std::uint64_t words[entry_words] = {};
-        for (std::uint64_t& word : words) in.u64(word);
-        if (!in.ok()) return std::nullopt;
-        history_entry e;
-        const auto read = reader.next(words[0], words[1], words[2], e);
-        if (read == history_words_reader::read::bad) return std::nullopt;
-        if (read == history_words_reader::read::rebase) continue;
-        if ((by_commands ? e.command : e.t_ms) > stop.value) break;  // the rest is later
-        if (stream.holds(e.reservation, words[1])) found.push_back(e);
-    }
-    if (!in.ok()) return std::nullopt;
+    const bool read = read_history_entries(
+        in, count,
+        [&](const history_entry& e, std::uint64_t conference) {
+            if ((by_commands ? e.command : e.t_ms) > stop.value) return entry_step::stop;
+            if (stream.holds(e.reservation, conference)) found.push_back(e);
+            return entry_step::next;
+        },
+        [](std::uint64_t) {});
+    if (!read) return std::nullopt;
     return found;
 }
 
 bool history::decode_view(state_reader& in) {
     std::uint64_t count = 0;
-    if (!in.count(count, entry_words) || count > stored_entries_max) return false;
+    if (!read_history_count(in, count)) return false;
     entries_.reserve(count);
-    // A held reservation's entry is indexed again, which misses cache as applying does:
-    // prefetch the slot of the reservation an entry some entries ahead names (its first
-    // word), as apply() does.
-    constexpr std::size_t prefetch_entries_ahead = 16;
-    history_words_reader reader;
-    for (std::uint64_t i = 0; i < count; i++) {
-        if (const std::uint64_t ahead = in.peek_u64(prefetch_entries_ahead * entry_words);
-            ahead != 0) {
-            held_.prefetch(ahead);
-        }
-        std::uint64_t words[entry_words] = {};
-        for (std::uint64_t& word : words) in.u64(word);
-        if (!in.ok()) return false;
-        history_entry e;
-        const auto read = reader.next(words[0], words[1], words[2], e);
-        if (read == history_words_reader::read::bad) return false;
-        if (read == history_words_reader::read::rebase) continue;
-        const std::uint64_t conference = words[1];
-        if (entry_count_ >= history_entries_max) return false;
-        if (holds_reservation(e) && (conference == 0 || e.reservation == 0 || conference_of(e.reservation) != 0)) {
-            return false;
-        }
-        record(conference, e);  // stores it as it was stored (its own rebases)
-    }
-    return in.ok();
+    return read_history_entries(
+        in, count,
+        [&](const history_entry& e, std::uint64_t conference) {
+            if (entry_count_ >= history_entries_max) return entry_step::bad;
+            if (holds_reservation(e) &&
+                (conference == 0 || e.reservation == 0 || conference_of(e.reservation) != 0)) {
+                return entry_step::bad;
+            }
+            record(conference, e);  // stores it as it was stored (its own rebases)
+            return entry_step::next;
+        },
+        // A held reservation's entry is indexed again, which misses cache as applying does:
+        // the slot of the reservation an entry ahead names is asked for, as apply() does.
+        [&](std::uint64_t ahead) {
+            if (ahead != 0) held_.prefetch(ahead);
+        });
 }
 
 void history::clear_view() {

@@ -89,6 +89,43 @@ class history_words_reader {
     std::uint64_t t_ms_ = 0;
 };
 
+// What a reader of a history state's entries does after one (read_history_entries).
+enum class entry_step : std::uint8_t { next, stop, bad };
+
+// Reads the count of a history state's stored entries (history::encode_view: the count,
+// then each entry in history_words_reader::entry_words words): false when the bytes cannot
+// hold that many.
+inline bool read_history_count(state_reader& in, std::uint64_t& count) noexcept {
+    return in.count(count, history_words_reader::entry_words) &&
+           count <= history_stored_entries_max;
+}
+
+// Reads `count` stored entries (after read_history_count) in history order: f(entry,
+// conference) for each (rebases are the reader's own), which says whether to go on, stop
+// there (true) or refuse the bytes (false). ahead(word) gets the reservation word of the
+// entry sixteen further on (0 past the end) first, for a prefetch. False when the words are
+// not ones history could have stored.
+template <class F, class Ahead>
+bool read_history_entries(state_reader& in, std::uint64_t count, F&& f, Ahead&& ahead) {
+    constexpr std::size_t words_per_entry = history_words_reader::entry_words;
+    constexpr std::size_t ahead_entries = 16;
+    history_words_reader reader;
+    for (std::uint64_t i = 0; i < count; i++) {
+        ahead(in.peek_u64(ahead_entries * words_per_entry));
+        std::uint64_t words[words_per_entry] = {};
+        for (std::uint64_t& word : words) in.u64(word);
+        if (!in.ok()) return false;
+        history_entry e;
+        const auto read = reader.next(words[0], words[1], words[2], e);
+        if (read == history_words_reader::read::bad) return false;
+        if (read == history_words_reader::read::rebase) continue;
+        const entry_step step = f(e, words[1]);
+        if (step == entry_step::bad) return false;
+        if (step == entry_step::stop) break;
+    }
+    return in.ok();
+}
+
 class history final : public history_rules<history> {
   public:
     std::string_view name() const noexcept override { return "history"; }

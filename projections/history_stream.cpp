@@ -24,23 +24,18 @@ bool history_stream_view::decode_view(state_reader& in) {
     // checks are those a pass can make; the whole view's decode also refuses a reservation
     // held twice, which needs the index this view does without.
     std::uint64_t count = 0;
-    constexpr std::size_t words_per_entry = history_words_reader::entry_words;
-    if (!in.count(count, words_per_entry) || count > history_stored_entries_max) return false;
-    history_words_reader reader;
-    for (std::uint64_t i = 0; i < count; i++) {
-        std::uint64_t words[words_per_entry] = {};
-        for (std::uint64_t& word : words) in.u64(word);
-        if (!in.ok()) return false;
-        history_entry e;
-        const auto read = reader.next(words[0], words[1], words[2], e);
-        if (read == history_words_reader::read::bad) return false;
-        if (read == history_words_reader::read::rebase) continue;
-        const std::uint64_t conference = words[1];
-        if (holds_reservation(e) && (conference == 0 || e.reservation == 0)) return false;
-        // Most entries are not the stream's: passed over here, without the call.
-        if (stream_.holds(e.reservation, conference)) record(conference, e);
-    }
-    return in.ok();
+    if (!read_history_count(in, count)) return false;
+    return read_history_entries(
+        in, count,
+        [&](const history_entry& e, std::uint64_t conference) {
+            if (holds_reservation(e) && (conference == 0 || e.reservation == 0)) {
+                return entry_step::bad;
+            }
+            // Most entries are not the stream's: passed over here, without the call.
+            if (stream_.holds(e.reservation, conference)) record(conference, e);
+            return entry_step::next;
+        },
+        [](std::uint64_t) {});
 }
 
 void history_stream_view::clear_view() {

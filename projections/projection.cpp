@@ -95,7 +95,8 @@ named_ids ids_named(const journal::record_view& r) noexcept {
 
 }  // namespace
 
-// The record's time is the walk's to check.
+// The record's time is the walk's to check. Inlined into walk(): as a call per record (its
+// arguments built on the stack, its result tested after) it cost a third of the walk.
 [[gnu::always_inline]] inline projection::record_fault projection::deliver(
     std::span<projection* const> group, const journal::record_view& r, const event_context& at) {
     constexpr record_fault unknown = record_fault::unknown;

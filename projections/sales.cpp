@@ -1,6 +1,7 @@
 #include "projections/sales.h"
 
 #include <algorithm>
+#include <array>
 
 #include "base/assert.h"
 
@@ -31,17 +32,22 @@ std::vector<sales_bucket> sales_points::buckets(const store& closed, std::uint64
     return out;
 }
 
+namespace {
+
+// A point's counts in a checkpoint, in this order after its time.
+constexpr std::array<std::uint64_t sales_counts::*, 6> count_words = {
+    &sales_counts::reserved,  &sales_counts::seats_reserved, &sales_counts::confirmed,
+    &sales_counts::cancelled, &sales_counts::expired,        &sales_counts::rejected};
+static_assert(1 + count_words.size() == sales_points::point_words);
+
+}  // namespace
+
 void sales_points::encode(state_writer& out, const store& closed) const {
     out.reserve_words(1 + size() * point_words);
     out.u64(size());
     for_each(closed, [&](const point& p) {
         out.u64(p.t_ms);
-        out.u64(p.counts.reserved);
-        out.u64(p.counts.seats_reserved);
-        out.u64(p.counts.confirmed);
-        out.u64(p.counts.cancelled);
-        out.u64(p.counts.expired);
-        out.u64(p.counts.rejected);
+        for (const auto field : count_words) out.u64(p.counts.*field);
     });
 }
 
@@ -51,12 +57,7 @@ bool sales_points::decode(state_reader& in, std::uint64_t count, store& closed) 
     for (std::uint64_t k = 0; k < count; k++) {
         point p;
         in.u64(p.t_ms);
-        in.u64(p.counts.reserved);
-        in.u64(p.counts.seats_reserved);
-        in.u64(p.counts.confirmed);
-        in.u64(p.counts.cancelled);
-        in.u64(p.counts.expired);
-        in.u64(p.counts.rejected);
+        for (const auto field : count_words) in.u64(p.counts.*field);
         if (!in.ok() || (has_open_ && open_.t_ms >= p.t_ms)) return false;
         // The newest point stays the open one: records of its time add to it.
         if (has_open_) close(closed);
