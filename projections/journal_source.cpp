@@ -48,9 +48,11 @@ std::optional<std::string> journal_source::past_or_off_the_end(
     if (view.batches == std::numeric_limits<std::uint64_t>::max()) return std::nullopt;
     const std::uint64_t batch = start.next_batch_number;
     if (batch > view.batches) {
+        // A reader that read up to the writer's DIR/durable_end hint stands past the
+        // manifest's end too, but only while that hint is there to be read.
         return "a position after batch " + std::to_string(batch - 1) +
                ", past the journal's durable end (batch " + std::to_string(view.batches) +
-               "): not this journal's history";
+               "): another history's (or read up to a DIR/durable_end that is gone)";
     }
     if (batch == view.batches && batch > 0 &&
         (start.next_sequence != view.end.next_sequence ||

@@ -1,5 +1,6 @@
 // `ordo query ...`: each query brings one projection up to date (its checkpoint, then the
-// durable journal after it: projections/catch_up.h) and answers from it. As of a point
+// durable journal after it: projections/catch_up.h) and answers from it; customer, history
+// and sales, given a checkpoint, bring up only the key asked (bring_up_one). As of a point
 // (--until-*), from the newest checkpoint not past it, a point-in-time one included
 // (projections/point_checkpoints.h), saying which on stderr. The engine's
 // decision code is never run; no lock is taken, so a writer may be running.
