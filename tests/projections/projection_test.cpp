@@ -449,7 +449,9 @@ TEST_CASE("follower and queries: checkpoints of a longer history are rebuilt, no
           "[projections]") {
     // Proves the views end as this journal's when DIR holds another (longer) history's
     // checkpoints: before the check, a follower and every query answered the other history's
-    // state, since no next batch was there to fail the chain check.
+    // state, since no next batch was there to fail the chain check. The other history's
+    // checkpoints stand past this journal's end, or at it when both wrote as many batches
+    // (batching follows timing): either is refused as another history's.
     const temp_dir dir("projection");
     const std::string d = (dir.path() / "short").string();
     const std::string other = (dir.path() / "long").string();
