@@ -6,11 +6,11 @@
 namespace ordo::projections {
 
 std::optional<std::vector<history_entry>> history_as_of_checkpoint(
-    const std::filesystem::path& data_dir, const history_stream& stream, const stop_point* stop,
+    const std::filesystem::path& data_dir, const history_stream& stream, const stop_point& stop,
     std::vector<std::string>& notes) {
     const std::filesystem::path path = checkpoint_path(data_dir, history{});
     const auto place = peek_checkpoint_place(path);
-    if (!place || (stop != nullptr && !place->past(*stop))) return std::nullopt;
+    if (!place || !place->past(stop)) return std::nullopt;
     const auto read = read_checkpoint_state(path);
     if (!read || !*read) {
         if (!read) notes.push_back("not reading history's checkpoint: " + read.error());
@@ -35,9 +35,7 @@ std::optional<std::vector<history_entry>> history_as_of_checkpoint(
                         next.error() + ")");
         return std::nullopt;
     }
-    if (stop == nullptr && next->has_value()) return std::nullopt;  // not at the durable end
-    const stop_point everything{.by = stop_point::kind::commands, .value = UINT64_MAX};
-    auto entries = history::stream_as_of(state, stream, stop != nullptr ? *stop : everything);
+    auto entries = history::stream_as_of(state, stream, stop);
     if (!entries) {
         notes.push_back("not reading history's checkpoint: " + path.string() +
                         ": state does not decode");

@@ -191,7 +191,7 @@ int history_query(const query_flags& flags) {
     std::optional<std::vector<projections::history_entry>> entries;
     if (place && stop && place->past(*stop)) {
         std::vector<std::string> notes;
-        entries = projections::history_as_of_checkpoint(flags.data, stream, &*stop, notes);
+        entries = projections::history_as_of_checkpoint(flags.data, stream, *stop, notes);
         for (const std::string& note : notes) fmt::print(stderr, "ordo query history: {}\n", note);
         if (entries) fmt::print(stderr, "ordo query history: from the checkpoint's entries\n");
     }
