@@ -427,12 +427,12 @@ std::expected<void, std::string> sqlite_export::write_sales_point(std::uint64_t 
                                                                   const sales_point& p) {
     upsert_sales_.bind(1, conference);
     upsert_sales_.bind(2, p.t_ms);
-    upsert_sales_.bind(3, p.reserved);
-    upsert_sales_.bind(4, p.seats_reserved);
-    upsert_sales_.bind(5, p.confirmed);
-    upsert_sales_.bind(6, p.cancelled);
-    upsert_sales_.bind(7, p.expired);
-    upsert_sales_.bind(8, p.rejected);
+    upsert_sales_.bind(3, p.counts.reserved);
+    upsert_sales_.bind(4, p.counts.seats_reserved);
+    upsert_sales_.bind(5, p.counts.confirmed);
+    upsert_sales_.bind(6, p.counts.cancelled);
+    upsert_sales_.bind(7, p.counts.expired);
+    upsert_sales_.bind(8, p.counts.rejected);
     row_writes_++;
     return upsert_sales_.run();
 }
@@ -601,12 +601,12 @@ void sqlite_export::on_held(const event_context& at, const engine::reservation_h
     row_writes_++;
     if (auto written = insert_reservation_.run(); !written) fail(written.error());
     sales_point& p = sales_at(e.conference, at.now_ms);
-    p.reserved++;
+    p.counts.reserved++;
     for (const engine::seat_item& item : items) {
         seat_delta& d = seats(e.conference, item.seat_type);
         d.held += item.quantity;
         d.available -= item.quantity;
-        p.seats_reserved += item.quantity;
+        p.counts.seats_reserved += item.quantity;
     }
     insert_history(at, engine::op_name(engine::op::reserve), engine::outcome::accepted,
                    e.reservation, e.conference);
@@ -620,7 +620,7 @@ void sqlite_export::on_confirmed(const event_context& at, std::uint64_t reservat
         d.held -= r.items[i].quantity;
         d.confirmed += r.items[i].quantity;
     }
-    sales_at(r.conference, at.now_ms).confirmed++;
+    sales_at(r.conference, at.now_ms).counts.confirmed++;
     insert_history(at, engine::op_name(engine::op::confirm), engine::outcome::accepted,
                    reservation, r.conference);
 }
@@ -634,7 +634,7 @@ void sqlite_export::on_cancelled(const event_context& at, std::uint64_t reservat
         (r.confirmed ? d.confirmed : d.held) -= r.items[i].quantity;
         d.available += r.items[i].quantity;
     }
-    sales_at(r.conference, at.now_ms).cancelled++;
+    sales_at(r.conference, at.now_ms).counts.cancelled++;
     insert_history(at, engine::op_name(engine::op::cancel), engine::outcome::accepted,
                    reservation, r.conference);
 }
@@ -648,7 +648,7 @@ void sqlite_export::on_expired(const event_context& at, const engine::reservatio
         d.held -= r.items[i].quantity;
         d.available += r.items[i].quantity;
     }
-    sales_at(r.conference, at.now_ms).expired++;
+    sales_at(r.conference, at.now_ms).counts.expired++;
     insert_history(at, "expire", engine::outcome::accepted, e.reservation, r.conference);
 }
 
@@ -658,7 +658,7 @@ void sqlite_export::on_rejected(const event_context& at, const engine::command_r
                                                          : e.conference;
     if (engine::is_rejection(e.result) && e.result != engine::outcome::unknown_conference &&
         conference != 0) {
-        sales_at(conference, at.now_ms).rejected++;
+        sales_at(conference, at.now_ms).counts.rejected++;
     }
     insert_history(at, engine::op_name(e.kind), e.result, e.reservation, conference);
 }

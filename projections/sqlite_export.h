@@ -37,6 +37,7 @@
 
 #include "journal/durable_hint.h"
 #include "projections/projection.h"
+#include "projections/sales_rules.h"
 #include "projections/sqlite_database.h"
 
 namespace ordo::projections {
@@ -89,15 +90,8 @@ class sqlite_export final : public projection {
         std::int64_t confirmed = 0;
         std::int64_t available = 0;
     };
-    struct sales_point {
-        std::uint64_t t_ms = 0;
-        std::uint64_t reserved = 0;
-        std::uint64_t seats_reserved = 0;
-        std::uint64_t confirmed = 0;
-        std::uint64_t cancelled = 0;
-        std::uint64_t expired = 0;
-        std::uint64_t rejected = 0;
-    };
+    // A conference's sales at one stamped millisecond, as the sales view counts them.
+    using sales_point = sales_points::point;
     // A reservation as read back from its row.
     struct stored_reservation {
         bool found = false;
