@@ -106,6 +106,7 @@ run_figures durable_run(std::uint64_t commands, std::uint32_t readers) {
     auto opened = journal::writer::open(
         journal::writer_options{.dir = engine::journal_dir(dir),
                                 .segment_bytes = 1ull << 30,
+                                .batch_buffers = journal::batch_buffers_max,  // every case alike
                                 .keep_off_cpu = options.sequencer.pin_cpu},
         journal::journal_position{});
     if (!opened) return {.failure = opened.error().message()};

@@ -25,6 +25,12 @@ inline constexpr std::uint32_t batch_bytes_min = 128u << 10;
 inline constexpr std::uint32_t batches_in_flight_default = 4;
 inline constexpr std::uint32_t batches_in_flight_max = 4;
 
+// Batch buffers a writer may keep beyond those in flight: in-process readers take durable
+// batches straight from them (reader_gate.h), so each extra buffer lets a reader fall one
+// batch further behind before the writer waits for it. 32 MiB at the largest batch rides
+// out a reader descheduled for a scheduler slice or two (a few ms) at full rate.
+inline constexpr std::uint32_t batch_buffers_max = 32;
+
 // Recovery may cut a torn batch followed by in-flight batches only within this many bytes.
 inline constexpr std::uint64_t torn_window_bytes =
     std::uint64_t{batches_in_flight_max} * batch_bytes_max;
@@ -54,6 +60,7 @@ static_assert(batch_bytes_default <= batch_bytes_max);
 static_assert(batch_bytes_max <= segment_bytes_min, "a batch always fits an empty segment");
 static_assert(batches_in_flight_default <= batches_in_flight_max);
 static_assert(batches_in_flight_max >= 1);
+static_assert(batch_buffers_max >= batches_in_flight_max);
 static_assert(record_bytes_max % record_alignment_bytes == 0);
 static_assert(record_bytes_max <= 0xffff);
 static_assert(record_bytes_max + 96 <= batch_bytes_min, "one maximal record fits any batch");

@@ -4,8 +4,9 @@
 // A reader sees a batch only once the writer's durable watermark has passed it, straight
 // in the writer's buffer (no copy), and the writer reuses that buffer only after every
 // attached reader has released the batch: a reader is never overrun and never skips, and
-// a slow one holds the writer back, by at most the writer's buffers (batches_in_flight)
-// of batches (journal/README.md, "In-process readers", says why back-pressure).
+// a slow one holds the writer back, by at most the writer's buffers (writer_options::
+// batch_buffers, up to batch_buffers_max) of batches (journal/README.md, "In-process
+// readers", says why back-pressure).
 //
 // Protocol, every step one atomic with its order named:
 // - writer, publish(): describe(slot) writes the batch's descriptor (plain stores; the slot
@@ -70,7 +71,7 @@ public:
     // --- The writer's thread ---
     void attach(std::uint32_t slot_count) noexcept {
         ORDO_ASSERT(slot_count >= 1);
-        ORDO_ASSERT(slot_count <= batches_in_flight_max);
+        ORDO_ASSERT(slot_count <= batch_buffers_max);
         ORDO_ASSERT(slot_count_ == 0);  // one writer, attached once
         slot_count_ = slot_count;
     }
@@ -147,7 +148,7 @@ private:
     const journal_position start_;
     std::uint32_t slot_count_ = 0;      // set by attach(), before any reader reads
     std::uint64_t published_;           // writer only: durable count published so far
-    std::array<slot_record, batches_in_flight_max> slots_{};
+    std::array<slot_record, batch_buffers_max> slots_{};
     padded_counter durable_batches_;
     padded_counter durable_sequence_;
     padded_counter closed_;

@@ -1,6 +1,7 @@
 #include "journal/writer.h"
 
 #include <algorithm>
+#include <string>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +43,11 @@ std::expected<void, journal_error> check_options(const writer_options& options,
     }
     if (options.batches_in_flight < 1 || options.batches_in_flight > batches_in_flight_max) {
         return std::unexpected(invalid("batches_in_flight outside [1, 4]"));
+    }
+    if (options.batch_buffers != 0 && (options.batch_buffers < options.batches_in_flight ||
+                                       options.batch_buffers > batch_buffers_max)) {
+        return std::unexpected(invalid("batch_buffers outside [batches_in_flight, " +
+                                       std::to_string(batch_buffers_max) + "]"));
     }
     if (options.backend == io_backend_kind::simulated && options.simulated_disk == nullptr) {
         return std::unexpected(invalid("backend simulated needs simulated_disk"));
@@ -146,12 +152,14 @@ std::expected<void, journal_error> writer::start(const journal_position& tail) {
     if (auto removed = remove_leftovers(tail.segment_index); !removed) return removed;
 
     // Buffers are allocated and touched once, here: first touch costs 1-3 GB/s (MACHINE.md).
-    const std::size_t total = std::size_t{options_.batch_bytes_max} * options_.batches_in_flight;
+    const std::uint32_t buffers = std::max(options_.batches_in_flight, options_.batch_buffers);
+    ORDO_ASSERT(buffers <= batch_buffers_max);
+    const std::size_t total = std::size_t{options_.batch_bytes_max} * buffers;
     buffer_memory_ = static_cast<std::byte*>(std::aligned_alloc(block_bytes, total));
     ORDO_ASSERT(buffer_memory_ != nullptr);
     std::memset(buffer_memory_, 0, total);
     std::vector<std::span<std::byte>> spans;
-    for (std::uint32_t i = 0; i < options_.batches_in_flight; ++i) {
+    for (std::uint32_t i = 0; i < buffers; ++i) {
         spans.emplace_back(buffer_memory_ + std::size_t{i} * options_.batch_bytes_max,
                            options_.batch_bytes_max);
         slots_.push_back(slot{.buffer = spans.back()});
@@ -397,10 +405,13 @@ std::expected<std::span<std::byte>, journal_error> writer::claim() {
     ORDO_ASSERT(!closed_);
     if (poisoned_.has_value()) return std::unexpected(*poisoned_);
     slot& next = slots_[next_batch_ % slots_.size()];
-    // The buffer is free once the batch that used it is durable (it may be complete but
-    // still waiting for its segment name; reusing it then would not lose data, but keeping
-    // one rule keeps the watermark simple).
-    while (next_batch_ >= slots_.size() && durable_ + slots_.size() <= next_batch_) {
+    // At most batches_in_flight batches are not durable (recovery's torn window counts on
+    // it), and a buffer is free once the batch that used it is durable (it may be complete
+    // but still waiting for its segment name; reusing it then would not lose data, but one
+    // rule keeps the watermark simple): there are at least as many buffers as that.
+    const std::uint64_t not_durable_max = options_.batches_in_flight;
+    ORDO_ASSERT(slots_.size() >= not_durable_max);
+    while (next_batch_ >= not_durable_max && durable_ + not_durable_max <= next_batch_) {
         if (auto reaped = reap(true); !reaped) return std::unexpected(reaped.error());
     }
     if (gate_ != nullptr && readers_released_ + slots_.size() <= next_batch_) {

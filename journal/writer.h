@@ -59,6 +59,9 @@ struct writer_options {
     std::uint64_t segment_bytes = segment_bytes_default;
     std::uint32_t batch_bytes_max = batch_bytes_default;  // header + records + padding
     std::uint32_t batches_in_flight = batches_in_flight_default;  // 1..batches_in_flight_max
+    // Batch buffers, 0 meaning batches_in_flight (all a writer without readers uses), else
+    // batches_in_flight..batch_buffers_max: the slack of in-process readers (limits.h).
+    std::uint32_t batch_buffers = 0;
     bool direct_io = true;  // O_DIRECT where the file system supports it, else buffered
     io_backend_kind backend = io_backend_kind::automatic;  // automatic: io_uring, else pwrite
     // Required for backend simulated: then also the file system of every other file call.
@@ -90,7 +93,8 @@ public:
     writer& operator=(const writer&) = delete;
 
     // The record area of the next batch (after the header room), record_bytes_max() long.
-    // Waits, reaping completions, only when every buffer is in flight. Calling it again
+    // Waits, reaping completions, only when batches_in_flight batches are not durable yet
+    // (or, with readers, when they still hold the buffer). Calling it again
     // before publish() returns the same area.
     std::expected<std::span<std::byte>, journal_error> claim();
     // Seals the claimed batch (`record_bytes` of whole records, `record_count` of them) and

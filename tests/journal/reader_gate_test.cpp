@@ -75,6 +75,37 @@ TEST_CASE("a gated reader sees a batch only once the writer's watermark passed i
     CHECK(reader.at_end());
 }
 
+TEST_CASE("a reader falls behind by the writer's spare buffers before it holds the writer") {
+    // Proves: with batch_buffers_max buffers, the writer publishes that many batches, all
+    // durable, while the reader takes none (a writer that waited for the reader here would
+    // never return); the reader then gets each one, in order, with its own payload.
+    io::simulated_disk disk;
+    writer_options options = simulated_options(disk);
+    options.batch_buffers = batch_buffers_max;
+    auto w = writer::open(options, {});
+    REQUIRE(w.has_value());
+    reader_gate gate(1, (*w)->position());
+    (*w)->attach_readers(gate);
+    gated_reader reader(gate, 0);
+    for (std::uint64_t b = 0; b < batch_buffers_max; ++b) {
+        publish_one(**w, b, 2);
+        REQUIRE((*w)->poll().has_value());
+    }
+    REQUIRE((*w)->wait_durable(batch_buffers_max).value() == batch_buffers_max);
+    CHECK(gate.released_min() == 0);
+    for (std::uint64_t b = 0; b < batch_buffers_max; ++b) {
+        auto got = reader.next();
+        REQUIRE(got.has_value());
+        REQUIRE(got->has_value());
+        CHECK((**got).batch.batch_number == b);
+        CHECK(payloads_of((**got).batch, b));
+        reader.release();
+    }
+    CHECK(gate.released_min() == batch_buffers_max);
+    gate.close();
+    CHECK(reader.at_end());
+}
+
 TEST_CASE("a gated reader never sees a batch whose sync failed, nor any after it") {
     // Proves: the third batch's fdatasync fails (EIO): the writer is poisoned and the reader
     // gets exactly the two batches made durable before it, then the end once the gate
@@ -110,13 +141,17 @@ TEST_CASE("a gated reader never sees a batch whose sync failed, nor any after it
 
 TEST_CASE("slow readers are never overrun and never skip; a detached one holds nothing",
           "[stress]") {
-    // Proves: with four buffers and readers far slower than the writer, every reader gets
-    // every batch in order (numbers, chain and checksums checked by the gated reader),
-    // every record exactly once with the payload written for it (a buffer reused under a
-    // reader would show another batch's bytes), and a reader that detaches midway does
-    // not stop the writer.
+    // Proves: with four buffers (as many as in flight) or the most a writer keeps, and
+    // readers far slower than the writer, every reader gets every batch in order (numbers,
+    // chain and checksums checked by the gated reader), every record exactly once with the
+    // payload written for it (a buffer reused under a reader would show another batch's
+    // bytes), and a reader that detaches midway does not stop the writer.
+    const std::uint32_t buffers = GENERATE(0u, batch_buffers_max);
+    INFO("batch_buffers " << buffers);
     io::simulated_disk disk;
-    auto w = writer::open(simulated_options(disk), {});
+    writer_options options = simulated_options(disk);
+    options.batch_buffers = buffers;
+    auto w = writer::open(options, {});
     REQUIRE(w.has_value());
     constexpr std::uint64_t batches = 3000;
     constexpr std::uint32_t readers = 3;

@@ -171,9 +171,14 @@ TEST_CASE("a writer opened at a position the journal goes on past is refused, no
 
 TEST_CASE("poll reports a contiguous durable prefix while batches are in flight") {
     // Proves: poll() never exceeds what was published, never goes backwards, and reaches the
-    // published count; claim() keeps at most batches_in_flight buffers busy.
+    // published count; claim() keeps at most batches_in_flight batches not durable, also
+    // with more buffers than that (the slack of in-process readers).
+    const std::uint32_t buffers = GENERATE(0u, batch_buffers_max);
+    INFO("batch_buffers " << buffers);
     temp_dir tmp;
-    auto w = writer::open(small_options(tmp.journal()), {});
+    writer_options options = small_options(tmp.journal());
+    options.batch_buffers = buffers;
+    auto w = writer::open(options, {});
     REQUIRE(w.has_value());
     std::uint64_t last_durable = 0;
     for (std::uint64_t batch = 0; batch < 200; ++batch) {
@@ -202,6 +207,11 @@ TEST_CASE("options outside their limits are refused at the boundary") {
     options.batches_in_flight = 0;
     REQUIRE(writer::open(options, {}).error().code == journal_errc::invalid_argument);
     options.batches_in_flight = batches_in_flight_max + 1;
+    REQUIRE(writer::open(options, {}).error().code == journal_errc::invalid_argument);
+    options = small_options(tmp.journal());
+    options.batch_buffers = batches_in_flight_max - 1;  // fewer buffers than in flight
+    REQUIRE(writer::open(options, {}).error().code == journal_errc::invalid_argument);
+    options.batch_buffers = batch_buffers_max + 1;
     REQUIRE(writer::open(options, {}).error().code == journal_errc::invalid_argument);
     options = small_options(tmp.journal());
     options.batch_bytes_max = 5000;

@@ -158,6 +158,7 @@ std::expected<std::unique_ptr<journal::writer>, std::string> open_writer(
                                                       : journal::sync_mode::fdatasync,
          .segment_bytes = segment_bytes,
          .batch_bytes_max = options.batch_bytes,
+         .batch_buffers = options.batch_buffers,
          .direct_io = options.direct_io,
          .backend = options.force_pwrite ? journal::io_backend_kind::pwrite
                                          : journal::io_backend_kind::automatic,

@@ -43,6 +43,9 @@ struct engine_options {
     bool segment_bytes_given = false;  // --segment-mib: a directory keeps its segment size
     bool direct_io = true;
     bool force_pwrite = false;  // skip io_uring (for comparisons and the fallback test)
+    // The writer's batch buffers (journal::writer_options::batch_buffers; 0: those in
+    // flight). In-process readers read from them, so more give them slack.
+    std::uint32_t batch_buffers = 0;
     // 0: no periodic snapshots. A snapshot writes the whole tables (330 MB for 5 M
     // reservations) and replay runs at ~20 M records/s, so 20 M commands keeps the tail a
     // restart replays near a second without writing snapshots faster than the journal.

@@ -9,6 +9,7 @@
 #include <vector>
 #include <nlohmann/json.hpp>
 
+#include "journal/limits.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/interrupt.h"
 #include "tools/cli/open_engine.h"
@@ -223,6 +224,9 @@ int execute(simulate_flags flags) {
     if (!flags.no_pin) options.sequencer.pin_cpu = pinned_sequencer_cpu(flags.producers);
     engine.sequencer_cpu = options.sequencer.pin_cpu;
     engine.state = options.state;
+    // In-process readers take batches from the writer's buffers: all it may keep, so that a
+    // reader descheduled for a few ms does not hold the writer back.
+    if (flags.readers > 0) engine.batch_buffers = journal::batch_buffers_max;
     auto opened = open_engine("simulate", engine);
     if (!opened) {
         return report_error("simulate", opened.error().message, opened.error().exit_status);
