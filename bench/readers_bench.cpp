@@ -7,7 +7,8 @@
 // the median of the slowest reader's lag p99 (us), and the median per-round ratio of each
 // case's rate to the 0-reader run's just before it.
 // Name: durable_readers_alternating; ORDO_READERS_ROUNDS (default 5) and
-// ORDO_READERS_COMMANDS (default 4000000) size it. The readers stay off the sequencer's CPU
+// ORDO_READERS_COMMANDS (default 4000000) size it; ORDO_READERS_BUFFERS (4..32, default 32,
+// as `ordo simulate --readers`) sets the writer's batch buffers, the readers' slack. The readers stay off the sequencer's CPU
 // as in `ordo simulate`; with ORDO_READERS_ANY_CPU set they may run on it too.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -98,6 +99,8 @@ run_figures durable_run(std::uint64_t commands, std::uint32_t readers) {
                                               std::max<std::uint64_t>(commands, 65'536))};
     options.sequencer.producers = 1;
     options.sequencer.pin_cpu = tools::pinned_sequencer_cpu(1);  // as ordo simulate
+    const auto buffers = static_cast<std::uint32_t>(
+        env_or("ORDO_READERS_BUFFERS", journal::batch_buffers_max));
     auto state = std::make_unique<engine::booking_state>(options.state);
     state->prefault();
     const auto dir = std::filesystem::temp_directory_path() /
@@ -106,7 +109,7 @@ run_figures durable_run(std::uint64_t commands, std::uint32_t readers) {
     auto opened = journal::writer::open(
         journal::writer_options{.dir = engine::journal_dir(dir),
                                 .segment_bytes = 1ull << 30,
-                                .batch_buffers = journal::batch_buffers_max,  // every case alike
+                                .batch_buffers = buffers,  // every case alike
                                 .keep_off_cpu = options.sequencer.pin_cpu},
         journal::journal_position{});
     if (!opened) return {.failure = opened.error().message()};

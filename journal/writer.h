@@ -145,6 +145,8 @@ private:
     std::expected<void, journal_error> roll_over();
     std::expected<void, journal_error> reap(bool wait);
     std::expected<void, journal_error> wait_for_readers();
+    void recycle() noexcept;
+    slot& slot_of(std::uint64_t batch) noexcept;  // a published batch not yet recycled
     void advance_watermark();
     std::expected<void, journal_error> poison(journal_error error);
     const std::filesystem::path& path_of(const slot& batch) const;
@@ -154,7 +156,13 @@ private:
     std::unique_ptr<io::io_backend> io_;
     std::unique_ptr<segment_preparer> preparer_;
     std::byte* buffer_memory_ = nullptr;
-    std::vector<slot> slots_;
+    std::vector<slot> slots_;  // one per buffer
+    // Which buffer batch b went to, at b % buffers: at most that many batches are published
+    // and not recycled, so none is overwritten while its batch is.
+    std::vector<std::uint32_t> buffer_of_batch_;
+    std::vector<std::uint32_t> free_buffers_;  // a stack: the last recycled is taken next
+    std::uint64_t recycled_ = 0;               // batches [.., recycled_) gave their buffer back
+    std::uint32_t claimed_buffer_ = 0;         // while claimed_
 
     // The current segment.
     io::file_id file_ = -1;
@@ -184,7 +192,7 @@ private:
     // made (only followers' latency suffers).
     std::unique_ptr<durable_hint_file> hint_;
     // With in-process readers: their gate, and the batches all of them had released when
-    // the writer last looked (a cache: the gate is read again only when it holds it back).
+    // the writer last looked (at each claim(), a load of each reader's count).
     reader_gate* gate_ = nullptr;
     std::uint64_t readers_released_ = 0;
 };
