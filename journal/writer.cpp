@@ -1,11 +1,11 @@
 #include "journal/writer.h"
 
 #include <algorithm>
-#include <string>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "base/assert.h"
 #include "base/clock.h"
@@ -643,9 +643,10 @@ void writer::attach_readers(reader_gate& gate) {
 }
 
 // Every buffer holds a batch not yet recycled (claim()): wait until every reader released
-// the oldest, batch next_batch_ - slots_.size(). It is durable (claim() waited for that first), so the readers
-// can always take it: this wait ends as soon as the slowest reader has applied it. The
-// watermark keeps moving meanwhile (reap), so the readers see the later batches too.
+// the oldest, batch next_batch_ - slots_.size(). It is durable (claim() waited for that
+// first), so the readers can always take it: this wait ends as soon as the slowest reader
+// has applied it. The watermark keeps moving meanwhile (reap), so the readers see the
+// later batches too.
 std::expected<void, journal_error> writer::wait_for_readers() {
     ORDO_ASSERT(gate_ != nullptr);
     ORDO_ASSERT(durable_ + slots_.size() > next_batch_);

@@ -11,7 +11,8 @@ namespace ordo::journal::io {
 std::expected<void, journal_error> pwrite_backend::attach_buffers(
     std::span<const std::span<std::byte>> buffers) {
     ORDO_ASSERT(!buffers.empty());
-    ORDO_ASSERT(buffers.size() <= queue_slots);
+    // Any number the writer keeps (its spare buffers for readers are not in flight).
+    ORDO_ASSERT(buffers.size() <= batch_buffers_max);
     return {};
 }
 

@@ -174,9 +174,11 @@ TEST_CASE("poll reports a contiguous durable prefix while batches are in flight"
     // published count; claim() keeps at most batches_in_flight batches not durable, also
     // with more buffers than that (the slack of in-process readers).
     const std::uint32_t buffers = GENERATE(0u, batch_buffers_max);
-    INFO("batch_buffers " << buffers);
+    const io_backend_kind backend =
+        GENERATE(io_backend_kind::automatic, io_backend_kind::pwrite);
+    INFO("batch_buffers " << buffers << ", pwrite " << (backend == io_backend_kind::pwrite));
     temp_dir tmp;
-    writer_options options = small_options(tmp.journal());
+    writer_options options = small_options(tmp.journal(), backend);
     options.batch_buffers = buffers;
     auto w = writer::open(options, {});
     REQUIRE(w.has_value());

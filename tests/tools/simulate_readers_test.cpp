@@ -9,10 +9,15 @@
 using namespace ordo::test;
 
 TEST_CASE("simulate --readers: every reader applies the whole durable journal", "[cli]") {
+    // Also with the pwrite backend, whose writer keeps the same spare buffers for readers.
+    const bool pwrite = GENERATE(false, true);
+    INFO("pwrite " << pwrite);
     const temp_dir dir("readers");
     const std::string d = (dir.path() / "d").string();
-    const run_result run = run_ordo({"simulate", "--commands", "300000", "--readers", "4",
-                                     "--data", d, "--json", "--segment-mib", "16"});
+    std::vector<std::string> args = {"simulate", "--commands", "300000", "--readers", "4",
+                                     "--data", d, "--json", "--segment-mib", "16"};
+    if (pwrite) args.emplace_back("--pwrite");
+    const run_result run = run_ordo(args);
     INFO(run.err);
     REQUIRE(run.exit_status == 0);
     const auto summary = nlohmann::json::parse(run.out);
