@@ -8,8 +8,9 @@
 // case's rate to the 0-reader run's just before it.
 // Name: durable_readers_alternating; ORDO_READERS_ROUNDS (default 5) and
 // ORDO_READERS_COMMANDS (default 4000000) size it; ORDO_READERS_BUFFERS (4..32, default 32,
-// as `ordo simulate --readers`) sets the writer's batch buffers, the readers' slack. The readers stay off the sequencer's CPU
-// as in `ordo simulate`; with ORDO_READERS_ANY_CPU set they may run on it too.
+// as `ordo simulate --readers`) sets the writer's batch buffers, the readers' slack. The
+// readers stay off the sequencer's CPU as in `ordo simulate`; with ORDO_READERS_ANY_CPU set
+// they may run on it too.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 

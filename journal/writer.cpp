@@ -418,10 +418,11 @@ std::expected<std::span<std::byte>, journal_error> writer::claim() {
     while (next_batch_ >= not_durable_max && durable_ + not_durable_max <= next_batch_) {
         if (auto reaped = reap(true); !reaped) return std::unexpected(reaped.error());
     }
-    if (gate_ != nullptr && readers_released_ + slots_.size() <= next_batch_) {
-        if (auto waited = wait_for_readers(); !waited) return std::unexpected(waited.error());
-    }
     recycle();
+    if (free_buffers_.empty()) {  // only with readers: the durable wait freed one otherwise
+        if (auto waited = wait_for_readers(); !waited) return std::unexpected(waited.error());
+        recycle();
+    }
     ORDO_ASSERT(!free_buffers_.empty());
     claimed_buffer_ = free_buffers_.back();
     free_buffers_.pop_back();
@@ -435,10 +436,9 @@ std::expected<std::span<std::byte>, journal_error> writer::claim() {
 // with readers that keep up, the batches of a few buffers stay hot however many the writer
 // keeps (cycling through all 32 slowed the writer alone by about a quarter).
 void writer::recycle() noexcept {
-    // A detached reader counts as having released everything.
-    if (gate_ != nullptr) readers_released_ = std::min(gate_->released_min(), next_batch_);
-    const std::uint64_t free_below = gate_ != nullptr ? std::min(durable_, readers_released_)
-                                                      : durable_;
+    // A detached reader counts as having released everything (its count is UINT64_MAX).
+    const std::uint64_t free_below =
+        gate_ != nullptr ? std::min(durable_, gate_->released_min()) : durable_;
     ORDO_ASSERT(free_below <= next_batch_);
     while (recycled_ < free_below) {
         const std::uint32_t buffer = buffer_of_batch_[recycled_ % buffer_of_batch_.size()];
@@ -639,7 +639,6 @@ void writer::attach_readers(reader_gate& gate) {
     ORDO_ASSERT(gate.start() == position());  // the readers start where the writer does
     gate.attach(static_cast<std::uint32_t>(slots_.size()));
     gate_ = &gate;
-    readers_released_ = next_batch_;
 }
 
 // Every buffer holds a batch not yet recycled (claim()): wait until every reader released
@@ -652,9 +651,10 @@ std::expected<void, journal_error> writer::wait_for_readers() {
     ORDO_ASSERT(durable_ + slots_.size() > next_batch_);
     base::backoff wait(base::backoff_options{.spin_iterations = 200, .yield_iterations = 100'000});
     for (;;) {
-        // A detached reader counts as having released everything.
-        readers_released_ = std::min(gate_->released_min(), next_batch_);
-        if (readers_released_ + slots_.size() > next_batch_) return {};
+        // A detached reader counts as having released everything (its count is UINT64_MAX).
+        if (std::min(gate_->released_min(), next_batch_) + slots_.size() > next_batch_) {
+            return {};
+        }
         if (auto reaped = reap(false); !reaped) return reaped;
         wait.idle();
     }

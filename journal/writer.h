@@ -191,10 +191,8 @@ private:
     // processes (durable_hint.h); updated at every watermark move. None if it could not be
     // made (only followers' latency suffers).
     std::unique_ptr<durable_hint_file> hint_;
-    // With in-process readers: their gate, and the batches all of them had released when
-    // the writer last looked (at each claim(), a load of each reader's count).
+    // With in-process readers: their gate (claim() loads each reader's released count).
     reader_gate* gate_ = nullptr;
-    std::uint64_t readers_released_ = 0;
 };
 
 }  // namespace ordo::journal
